@@ -1,0 +1,3 @@
+"""bootlint: a static analyser for AWS Lambda custom-runtime bootstrap files."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,114 @@
+"""Linting one file: read, detect the language, build the model, run the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bootlint.language import detect
+from bootlint.model import Finding, RuntimeModel, Severity, Span
+from bootlint.rules import RULES, Rule, Subject, all_rules
+from bootlint.source import SourceFile
+
+START = Span(1, 1, 1, 1)
+
+
+@dataclass
+class Selection:
+    """Which rules run: codes or prefixes selected and ignored (opt-in rules need their code)."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+
+    def enabled(self, code: str) -> bool:
+        rule = all_rules()[code]
+        picked = [s for s in self.select + self.extend_select if code.startswith(s)]
+        if rule.opt_in:
+            on = code in self.select or code in self.extend_select
+        else:
+            on = bool(picked) if self.select else True
+        if code == "BL999":
+            return True
+        longest_pick = max((len(s) for s in picked), default=0)
+        ignored = [s for s in self.ignore if code.startswith(s)]
+        # The more specific of --select and --ignore wins (ruff's rule), ties to ignore.
+        return on and not (ignored and max(len(s) for s in ignored) >= longest_pick)
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    internal_error: bool = False
+
+
+def finding(rule: Rule, path: str, span: Span, message: str) -> Finding:
+    return Finding(rule.code, rule.name, rule.severity, message, path, span)
+
+
+def lint_source(src: SourceFile, selection: Selection) -> FileResult:
+    """Every finding for one file's bytes; never raises (a crash becomes BL999)."""
+    rules = all_rules()
+    result = FileResult(src.path)
+    out = result.findings
+
+    def meta(code: str, span: Span, message: str) -> None:
+        if selection.enabled(code):
+            out.append(finding(rules[code], src.path, span, message))
+
+    try:
+        detected = detect(src)
+        if detected.language == "binary":
+            meta("BL902", START, "binary executable: bootlint analyses shell and Python bootstraps only")
+            return result
+        if detected.language not in ("shell", "python"):
+            meta("BL902", START, f"`{detected.language}` bootstrap: bootlint analyses shell and "
+                                 f"Python bootstraps; this file is not analysed")
+            return result
+        model = _build_model(src, detected, meta)
+        if model is None:
+            return result
+        for span, message in model.syntax_errors:
+            meta("BL900", span, message)
+        subject = Subject(src, model, detected.language)
+        for code, rule in rules.items():
+            if rule.check is None or not selection.enabled(code):
+                continue
+            if rule.whole_file and model.syntax_errors:
+                continue
+            if rule.runtime_only and not model.is_runtime:
+                continue
+            try:
+                for span, message in rule.check(subject):
+                    out.append(finding(rule, src.path, span, message))
+            except Exception as exc:  # a bug in one rule must not hide the others
+                result.internal_error = True
+                out.append(finding(rules["BL999"], src.path, START,
+                                   f"internal error in rule {code} ({rule.name}): "
+                                   f"{type(exc).__name__}: {exc}; please report this"))
+    except Exception as exc:
+        result.internal_error = True
+        out.append(finding(rules["BL999"], src.path, START,
+                           f"internal error: {type(exc).__name__}: {exc}; please report this"))
+    out.sort(key=Finding.sort_key)
+    return result
+
+
+def _build_model(src: SourceFile, detected, meta) -> RuntimeModel | None:
+    if detected.language == "shell":
+        from bootlint.shell.lower import NestingTooDeep, lower_shell
+
+        try:
+            shebang = detected.shebang
+            return lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
+                               pipefail_at_start=bool(shebang and shebang.pipefail))
+        except NestingTooDeep as exc:
+            meta("BL900", START, f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
+                                 f"analyses; the file is not analysed")
+            return None
+        except RecursionError:
+            meta("BL900", START, "syntax nested too deeply to analyse; the file is not analysed")
+            return None
+    from bootlint.python.lower import lower_python
+
+    return lower_python(src)

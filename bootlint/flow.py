@@ -1,0 +1,167 @@
+"""Walking the model from its entry point to give each event the context it runs in.
+
+Calls into the file's own functions are followed (the body is walked again for each call site,
+with the caller's loops, errexit state and guards), so a rule asks one question of every event:
+"in which loops, under which errexit state, inside which guards does this run?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import count
+
+from bootlint.model import (
+    ApiCall, Branch, CallFunction, Endpoint, Guarded, Loop, LoopKind, Node, RuntimeModel, SetOption,
+    Subshell, children,
+)
+
+# Following calls re-walks function bodies; past this many visited nodes calls are no longer
+# followed, so a file with a call graph that fans out exponentially still ends quickly.
+VISIT_BUDGET = 200_000
+MAX_CALL_DEPTH = 40
+
+
+@dataclass(frozen=True)
+class LoopRef:
+    """A loop as entered at run time: the same loop in two call frames is two LoopRefs."""
+
+    loop: Loop
+    frame: int
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where an event runs."""
+
+    loops: tuple[LoopRef, ...] = ()
+    frame: int = 0
+    errexit: bool = False
+    pipefail: bool = False
+    guarded: bool = False           # errexit does not apply here (condition, || left, try)
+    next_failure: bool = False      # on the path that handles a failed `next`
+    subshell: bool = False          # in a child process: exits do not end the runtime
+    reachable: bool = True          # False for functions nothing in the file calls
+    chain: tuple[str, ...] = ()     # the file's functions being called, outermost first
+
+    def in_loop(self, *kinds: LoopKind) -> bool:
+        return any(ref.loop.kind in kinds for ref in self.loops)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    node: Node
+    ctx: Context
+
+
+class _State:
+    """Shell options that later statements see (a function's `set -e` persists after it)."""
+
+    __slots__ = ("errexit", "pipefail")
+
+    def __init__(self, errexit: bool, pipefail: bool) -> None:
+        self.errexit = errexit
+        self.pipefail = pipefail
+
+    def copy(self) -> "_State":
+        return _State(self.errexit, self.pipefail)
+
+
+class Flow:
+    """Every event of a model with its context, computed once."""
+
+    def __init__(self, model: RuntimeModel) -> None:
+        self.model = model
+        self.occurrences: list[Occurrence] = []
+        self.truncated = False
+        self._frames = count(1)
+        self._visits = 0
+        self._called: set[str] = set()
+        state = _State(model.errexit_at_start or model.errexit_always, model.pipefail_at_start)
+        self._walk(model.main, Context(errexit=state.errexit, pipefail=state.pipefail), state)
+        for name, body in model.functions.items():
+            if name not in self._called:
+                ctx = Context(frame=next(self._frames), reachable=False, chain=(name,),
+                              errexit=model.errexit_always)
+                self._walk(body, ctx, _State(model.errexit_always, False))
+        self.event_loops = self._find_event_loops()
+
+    # -- queries ---------------------------------------------------------------------------
+    def of(self, kind: type, reachable_only: bool = True) -> list[Occurrence]:
+        """Occurrences of one event kind, in walk order."""
+        return [o for o in self.occurrences
+                if isinstance(o.node, kind) and (o.ctx.reachable or not reachable_only)]
+
+    def next_calls(self) -> list[Occurrence]:
+        return [o for o in self.of(ApiCall) if o.node.endpoint is Endpoint.NEXT]
+
+    def in_event_loop(self, ctx: Context) -> LoopRef | None:
+        """The innermost event loop the context is inside, if any."""
+        for ref in reversed(ctx.loops):
+            if ref.loop in self.event_loops:
+                return ref
+        return None
+
+    def _find_event_loops(self) -> set[Loop]:
+        """Loops that can run forever and are the innermost such loop around a `next` request."""
+        loops: set[Loop] = set()
+        for occ in self.next_calls():
+            for ref in reversed(occ.ctx.loops):
+                if ref.loop.kind is not LoopKind.BOUNDED:
+                    loops.add(ref.loop)
+                    break
+        return loops
+
+    # -- walking ---------------------------------------------------------------------------
+    def _walk(self, seq: list[Node], ctx: Context, state: _State) -> None:
+        for node in seq:
+            self._visit(node, ctx, state)
+
+    def _visit(self, node: Node, ctx: Context, state: _State) -> None:
+        self._visits += 1
+        ctx = replace(ctx, errexit=state.errexit, pipefail=state.pipefail) if (
+            ctx.errexit != state.errexit or ctx.pipefail != state.pipefail) else ctx
+        if isinstance(node, SetOption):
+            if node.errexit is not None:
+                state.errexit = node.errexit or self.model.errexit_always
+            if node.pipefail is not None:
+                state.pipefail = node.pipefail
+            self.occurrences.append(Occurrence(node, ctx))
+        elif isinstance(node, Loop):
+            inner = replace(ctx, loops=ctx.loops + (LoopRef(node, ctx.frame),))
+            self._walk(node.cond, inner, state)
+            self._walk(node.body, inner, state)
+        elif isinstance(node, Branch):
+            self._walk(node.cond, ctx, state)
+            before = state.copy()
+            after: list[_State] = []
+            for i, arm in enumerate(node.arms):
+                arm_state = before.copy()
+                arm_ctx = replace(ctx, next_failure=True) if i in node.failure_arms else ctx
+                self._walk(arm, arm_ctx, arm_state)
+                after.append(arm_state)
+            if after and all(s.errexit == after[0].errexit for s in after):
+                state.errexit = after[0].errexit
+            if after and all(s.pipefail == after[0].pipefail for s in after):
+                state.pipefail = after[0].pipefail
+        elif isinstance(node, Guarded):
+            self._walk(node.body, replace(ctx, guarded=True), state)
+        elif isinstance(node, Subshell):
+            self._walk(node.body, replace(ctx, subshell=True), state.copy())
+        elif isinstance(node, CallFunction):
+            self.occurrences.append(Occurrence(node, ctx))
+            self._call(node, ctx, state)
+        else:
+            self.occurrences.append(Occurrence(node, ctx))
+            for seq in children(node):
+                self._walk(seq, ctx, state)
+
+    def _call(self, node: CallFunction, ctx: Context, state: _State) -> None:
+        body = self.model.functions.get(node.name)
+        if body is None or node.name in ctx.chain or len(ctx.chain) >= MAX_CALL_DEPTH:
+            return
+        if self._visits > VISIT_BUDGET:
+            self.truncated = True
+            return
+        self._called.add(node.name)
+        frame = next(self._frames)
+        self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,)), state)

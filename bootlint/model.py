@@ -1,0 +1,300 @@
+"""The language-neutral model of a runtime that both front ends build and every rule reads.
+
+A front end lowers its syntax tree into a tree of *structure* nodes (sequences, loops, branches,
+guarded regions, calls into the file's own functions) whose leaves are *events*: a Runtime API
+request, an exit, a change of errexit, the handler call, a temp file made or removed, an
+environment variable set, an initialisation step that can fail. :mod:`bootlint.flow` walks that
+tree from the entry point and gives every event the context it runs in.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bootlint.urls import UrlInfo
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 1-based, inclusive-start, exclusive-end range in character columns."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class Severity(str, enum.Enum):
+    """How serious a finding is; ordered error > warning > info."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic, ready for suppression and reporting."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    span: Span
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.span.line, self.span.column, self.code, self.message)
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of a URL: literal text (with where it was written) or a value unknown until run time.
+
+    ``var`` names the variable or expression a non-literal piece came from; ``default`` is the
+    literal fallback of ``${VAR:-default}`` / ``os.environ.get(VAR, default)``.
+    """
+
+    text: str = ""
+    span: Span | None = None
+    var: str | None = None
+    default: str | None = None
+
+    @property
+    def is_literal(self) -> bool:
+        return self.var is None
+
+
+class Endpoint(str, enum.Enum):
+    """What a Runtime API URL asks for."""
+
+    NEXT = "invocation/next"
+    RESPONSE = "invocation/{id}/response"
+    ERROR = "invocation/{id}/error"
+    INIT_ERROR = "init/error"
+    RESTORE_NEXT = "restore/next"
+    RESTORE_ERROR = "restore/error"
+    UNKNOWN = "unknown"
+    EXTENSION = "extension"
+
+
+# --- structure --------------------------------------------------------------------------------
+
+class LoopKind(str, enum.Enum):
+    INFINITE = "infinite"        # while true, while :, for ((;;)), while True:
+    CONDITIONAL = "conditional"  # while [ -n "$EVENT" ], while flag: -- may run forever
+    BOUNDED = "bounded"          # for i in 1 2 3, for x in range(3)
+
+
+@dataclass(eq=False)
+class Node:
+    """Base of every model node; identity, not value, is equality."""
+
+    span: Span
+
+
+@dataclass(eq=False)
+class Seq(Node):
+    body: list[Node] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Loop(Node):
+    kind: LoopKind = LoopKind.CONDITIONAL
+    cond: list[Node] = field(default_factory=list)
+    body: list[Node] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Branch(Node):
+    """if/elif/else, case, `a || b`: the condition runs, then at most one arm.
+
+    ``failure_arms`` are indexes of arms that run when a failed ``next`` request is being
+    handled (the API asks the runtime to exit there, so exits in them are expected).
+    """
+
+    cond: list[Node] = field(default_factory=list)
+    arms: list[list[Node]] = field(default_factory=list)
+    failure_arms: frozenset[int] = frozenset()
+
+
+@dataclass(eq=False)
+class Guarded(Node):
+    """A region whose failure does not end the process.
+
+    Shell: a condition of if/while/until, the left of || and &&, after !, where errexit is
+    ignored. Python: the body of a try whose except catches every Exception without re-raising.
+    """
+
+    body: list[Node] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Subshell(Node):
+    """A child process: ( ... ), $( ... ), a pipeline's element. Exits and option changes inside
+    do not reach the runtime process."""
+
+    body: list[Node] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class CallFunction(Node):
+    """A call into a function defined in the same file."""
+
+    name: str = ""
+
+
+# --- events -----------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class ApiCall(Node):
+    """A request to the Runtime API (or Extensions API) address.
+
+    ``url`` is one way the URL may read; a URL whose last segment is a variable with several
+    values yields one ApiCall per value. ``options`` holds per-tool facts that rules need
+    (a timeout flag, how the payload is passed, ...) by name, with the span of the token.
+    """
+
+    endpoint: Endpoint = Endpoint.UNKNOWN
+    url: UrlInfo | None = None
+    tool: str = ""
+    method: str = "GET"
+    options: dict[str, Span] = field(default_factory=dict)
+
+
+class ExitKind(str, enum.Enum):
+    EXIT = "exit"          # exit, sys.exit, os._exit, raise SystemExit, exit()
+    EXEC = "exec"          # exec of a program, os.exec*
+    BREAK = "break"
+    RETURN = "return"
+
+
+@dataclass(eq=False)
+class Exit(Node):
+    kind: ExitKind = ExitKind.EXIT
+    text: str = ""
+    levels: int = 1        # break N
+
+
+@dataclass(eq=False)
+class SetOption(Node):
+    """`set -e` / `set +e` / `set -o pipefail`, in the order they run."""
+
+    errexit: bool | None = None
+    pipefail: bool | None = None
+
+
+@dataclass(eq=False)
+class HandlerCall(Node):
+    """The call that runs the user's function for one invocation.
+
+    ``status_kept`` is False where the shell drops the call's exit status (``local x=$(h)``,
+    ``echo "$(h)"``); ``in_pipe`` is True for an element of a pipeline that is not its last,
+    whose status only counts under pipefail. ``masked_by`` names the declaration builtin
+    that hides the status, if that is what hides it.
+    """
+
+    text: str = ""
+    status_kept: bool = True
+    in_pipe: bool = False
+    masked_by: str = ""
+
+
+@dataclass(eq=False)
+class TempCreate(Node):
+    """mktemp, tempfile.mkstemp and kin; ``names`` are the variables that hold the result."""
+
+    names: frozenset[str] = frozenset()
+    text: str = ""
+
+
+@dataclass(eq=False)
+class TempRemove(Node):
+    names: frozenset[str] = frozenset()
+
+
+@dataclass(eq=False)
+class EnvSet(Node):
+    """A variable set that may be meant for the environment of the handler."""
+
+    name: str = ""
+    exported: bool = False
+
+
+@dataclass(eq=False)
+class InitStep(Node):
+    """A step of initialisation that can fail: sourcing or importing the handler's code."""
+
+    text: str = ""
+
+
+@dataclass(eq=False)
+class Handover(Node):
+    """The script starts another program that runs the loop (``exec python3 -m awslambdaric``)."""
+
+    uses_exec: bool = False
+    text: str = ""
+
+
+@dataclass
+class RuntimeModel:
+    """Everything the rules know about one bootstrap."""
+
+    path: str
+    language: str
+    main: list[Node] = field(default_factory=list)
+    functions: dict[str, list[Node]] = field(default_factory=dict)
+    # Code that runs at a time the model cannot place (trap bodies): searched, never walked.
+    detached: list[Node] = field(default_factory=list)
+    errexit_at_start: bool = False
+    pipefail_at_start: bool = False
+    # Python: an uncaught exception always ends the process, so errexit is "always on".
+    errexit_always: bool = False
+    syntax_errors: list[tuple[Span, str]] = field(default_factory=list)
+    # Lines where a statement starts, with the line it ends on (for "next statement" suppressions).
+    statements: list[tuple[int, int]] = field(default_factory=list)
+
+    def all_nodes(self) -> list[Node]:
+        """Every node of the model, reachable or not, in source order of discovery."""
+        out: list[Node] = []
+        stack: list[list[Node]] = [self.detached, *reversed(list(self.functions.values())), self.main]
+        while stack:
+            seq = stack.pop()
+            for node in reversed(seq):
+                out.append(node)
+                stack.extend(children(node))
+        return out
+
+    def events(self, kind: type) -> list:
+        """Every event of one kind anywhere in the file, in source order."""
+        found = [n for n in self.all_nodes() if isinstance(n, kind)]
+        found.sort(key=lambda n: (n.span.line, n.span.column))
+        return found
+
+    def api_calls(self, *endpoints: Endpoint) -> list[ApiCall]:
+        return [c for c in self.events(ApiCall) if not endpoints or c.endpoint in endpoints]
+
+    @property
+    def is_runtime(self) -> bool:
+        """True when the file itself speaks the Runtime API (not a hand-over, not an extension)."""
+        return any(c.endpoint is not Endpoint.EXTENSION for c in self.events(ApiCall))
+
+
+def children(node: Node) -> list[list[Node]]:
+    """The node lists directly below a structure node, in the order they run."""
+    if isinstance(node, Loop):
+        return [node.cond, node.body]
+    if isinstance(node, Branch):
+        return [node.cond, *node.arms]
+    if isinstance(node, (Seq, Guarded, Subshell)):
+        return [node.body]
+    return []

@@ -1,0 +1,1 @@
+"""The Python front end: libcst into the runtime model (imported only for Python bootstraps)."""

@@ -1,0 +1,1 @@
+"""Reporters: each turns a run's findings into text in one format."""

@@ -1,0 +1,81 @@
+"""The rule registry: each rule is a function over the model, registered with its metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator
+
+from bootlint.model import RuntimeModel, Severity, Span
+from bootlint.source import SourceFile
+
+
+@dataclass
+class Subject:
+    """What a rule looks at: the file, its model, and the model walked from its entry point."""
+
+    source: SourceFile
+    model: RuntimeModel | None
+    language: str
+
+    @property
+    def flow(self):
+        if not hasattr(self, "_flow"):
+            from bootlint.flow import Flow
+
+            self._flow = Flow(self.model)
+        return self._flow
+
+
+Report = tuple[Span, str]
+Check = Callable[[Subject], Iterable[Report]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: Check | None = None
+    opt_in: bool = False
+    # Needs the whole file parsed: skipped when the file has syntax errors, since a missing
+    # `done` would otherwise look like a missing loop.
+    whole_file: bool = True
+    # Only for files that speak the Runtime API themselves (not hand-overs or extensions).
+    runtime_only: bool = True
+    # Runs without a model (packaging checks on the bytes of the file).
+    needs_model: bool = True
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: str, summary: str, **meta) -> Callable[[Check], Check]:
+    """Register the decorated function as the check of rule ``code``."""
+
+    def register(check: Check) -> Check:
+        RULES[code] = Rule(code, name, Severity(severity), summary, check, **meta)
+        return check
+
+    return register
+
+
+def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None:
+    """Register a rule that the engine reports itself (syntax errors, skipped files...)."""
+    RULES[code] = Rule(code, name, Severity(severity), summary, None, runtime_only=False,
+                       whole_file=False, needs_model=False, **meta)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, Rule]:
+    """Every rule, by code, with the rule modules loaded."""
+    from bootlint.rules import errors, loop, meta, observability, resources  # noqa: F401
+
+    return dict(sorted(RULES.items()))
+
+
+def first(items: Iterable) -> Iterator:
+    for item in items:
+        yield item
+        return

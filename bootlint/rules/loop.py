@@ -1,0 +1,57 @@
+"""BL0xx rules about the event loop itself."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bootlint.model import Exit, ExitKind
+from bootlint.rules import Report, Subject, rule
+
+
+def _loop_hint(subject: Subject) -> str:
+    return "while True:" if subject.language == "python" else "while true; do ... done"
+
+
+@rule("BL001", "missing-event-loop", "error",
+      "`invocation/next` is requested outside any loop that can run forever.")
+def missing_event_loop(subject: Subject) -> Iterator[Report]:
+    if subject.flow.event_loops:
+        return  # a priming read before the loop is fine once some loop requests `next`
+    seen = set()
+    for occ in subject.flow.next_calls():
+        if occ.node.span in seen:
+            continue
+        seen.add(occ.node.span)
+        where = "only inside a counted loop" if occ.ctx.loops else "outside any loop"
+        yield occ.node.span, (
+            f"`invocation/next` is requested {where}: the runtime serves one invocation and exits "
+            f"(Lambda logs \"Process exited before completing request\", counts an error and "
+            f"cold-starts the next call); wrap next, handler and response in `{_loop_hint(subject)}`")
+
+
+@rule("BL002", "event-loop-exits", "error",
+      "The event loop can exit, break or return outside the path that handles a failed `next`.")
+def event_loop_exits(subject: Subject) -> Iterator[Report]:
+    flow = subject.flow
+    seen = set()
+    for occ in flow.of(Exit):
+        ctx, node = occ.ctx, occ.node
+        if ctx.subshell or ctx.next_failure or node.span in seen or flow.in_event_loop(ctx) is None:
+            continue
+        if node.kind is ExitKind.BREAK:
+            frame_loops = [ref for ref in ctx.loops if ref.frame == ctx.frame]
+            if not frame_loops:
+                continue
+            target = frame_loops[-min(node.levels, len(frame_loops))]
+            if target.loop not in flow.event_loops:
+                continue
+        elif node.kind is ExitKind.RETURN:
+            if not any(ref.frame == ctx.frame and ref.loop in flow.event_loops for ref in ctx.loops):
+                continue
+        seen.add(node.span)
+        via = f" (reached through {' -> '.join(ctx.chain)})" if ctx.chain else ""
+        what = node.text.split("\n", 1)[0][:40]
+        yield node.span, (
+            f"`{what}` leaves the event loop{via}: the runtime stops serving invocations and the "
+            f"next one pays a cold start; report the failure to /invocation/{{id}}/error and go on "
+            f"to the next event")

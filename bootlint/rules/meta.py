@@ -1,0 +1,9 @@
+"""BL9xx: findings the engine reports about the file itself rather than its runtime."""
+
+from bootlint.rules import meta_rule
+
+meta_rule("BL900", "syntax-error", "error", "The file does not parse.")
+meta_rule("BL902", "unsupported-language", "info",
+          "A bootstrap in a language bootlint does not analyse, or a binary.")
+meta_rule("BL904", "skipped-file", "warning", "A file bootlint chose not to read.")
+meta_rule("BL999", "internal-error", "error", "bootlint itself failed on this file (a bug).")

@@ -1,0 +1,38 @@
+"""BL2xx rules about tracing and headers."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bootlint.model import EnvSet
+from bootlint.rules import Report, Subject, rule
+
+TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
+LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TRACE", "X_AMZ_TRACE_ID",
+               "_X_AMZ_TRACE_ID", "AMZN_TRACE_ID", "LAMBDA_RUNTIME_TRACE_ID"}
+
+
+@rule("BL201", "trace-id-not-propagated", "warning",
+      "The runtime never exports _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header.")
+def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
+    model = subject.model
+    nexts = [c for c in model.api_calls() if c.endpoint.name == "NEXT"]
+    if not nexts:
+        return
+    sets = model.events(EnvSet)
+    if any(s.name == TRACE_VARIABLE and s.exported for s in sets):
+        return
+    hint = ""
+    for s in sets:
+        if s.name == TRACE_VARIABLE:
+            hint = f" (line {s.span.line} sets it but does not export it)"
+            break
+        if s.name.upper() in LOOK_ALIKES:
+            hint = f" (line {s.span.line} sets `{s.name}`, which X-Ray does not read)"
+            break
+    setter = ('os.environ["_X_AMZN_TRACE_ID"] = ...' if subject.language == "python"
+              else 'export _X_AMZN_TRACE_ID="$TRACE_ID"')
+    yield nexts[0].span, (
+        f"the runtime never sets _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header{hint}: "
+        f"X-Ray cannot connect the handler's segments to the invocation; after each `next`, "
+        f"`{setter}`")

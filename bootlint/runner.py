@@ -1,0 +1,74 @@
+"""Linting a list of targets: reading each file safely and collecting results in order."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+
+from bootlint.discover import Target
+from bootlint.engine import FileResult, Selection, finding, lint_source
+from bootlint.engine import START
+from bootlint.rules import all_rules
+from bootlint.source import SourceFile
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
+
+    @property
+    def findings(self):
+        return [f for r in self.files for f in r.findings]
+
+    @property
+    def internal_error(self) -> bool:
+        return any(r.internal_error for r in self.files)
+
+
+def read_target(target: Target, max_bytes: int) -> tuple[SourceFile | None, str]:
+    """The file's bytes as a SourceFile, or why it was not read (never blocks on a FIFO)."""
+    try:
+        st = os.stat(target.path)
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+    if not stat.S_ISREG(st.st_mode):
+        return None, "skip:not a regular file (FIFO, device or socket): not read"
+    if st.st_size > max_bytes:
+        return None, (f"skip:{st.st_size:,} bytes is over the {max_bytes:,}-byte limit: not read "
+                      f"(raise it with --max-file-size)")
+    try:
+        with open(target.path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+    return SourceFile.from_bytes(target.display, raw, mode=st.st_mode), ""
+
+
+def lint_target(target: Target, selection: Selection, max_bytes: int) -> tuple[FileResult | None, str]:
+    """Lint one target; returns (result, "") or (None, reason it could not be read)."""
+    if target.problem:
+        return None, target.problem
+    src, problem = read_target(target, max_bytes)
+    if src is None:
+        if problem.startswith("skip:"):
+            result = FileResult(target.display)
+            if selection.enabled("BL904"):
+                result.findings.append(finding(all_rules()["BL904"], target.display, START, problem[5:]))
+            return result, ""
+        return None, problem
+    return lint_source(src, selection), ""
+
+
+def run(targets: list[Target], selection: Selection, max_bytes: int = DEFAULT_MAX_BYTES) -> RunResult:
+    result = RunResult()
+    for target in targets:
+        file_result, problem = lint_target(target, selection, max_bytes)
+        if file_result is None:
+            result.unreadable.append((target.display, problem))
+        else:
+            result.files.append(file_result)
+    return result

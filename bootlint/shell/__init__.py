@@ -1,0 +1,1 @@
+"""The shell front end: tree-sitter-bash into the runtime model."""

@@ -1,0 +1,164 @@
+"""What bootlint knows about the commands a bootstrap runs: curl's and wget's command lines,
+builtins, and the usual external tools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# curl options that take a value (short letters and long names); the rest are switches.
+CURL_SHORT_WITH_VALUE = set("AbcCdDeEFhHKmoPQrtTuUwxXyYz")
+CURL_LONG_WITH_VALUE = {
+    "data", "data-ascii", "data-binary", "data-raw", "data-urlencode", "json", "form",
+    "form-string", "header", "dump-header", "output", "write-out", "request", "max-time",
+    "connect-timeout", "user", "user-agent", "referer", "cookie", "cookie-jar", "continue-at",
+    "upload-file", "config", "proxy", "range", "speed-limit", "speed-time", "time-cond", "url",
+    "cacert", "capath", "cert", "key", "retry", "retry-delay", "retry-max-time", "resolve",
+    "interface", "unix-socket", "abstract-unix-socket", "proxy-user", "max-filesize",
+    "expect100-timeout", "keepalive-time", "local-port", "limit-rate", "oauth2-bearer",
+    "output-dir", "stderr", "trace", "trace-ascii", "variable", "etag-save", "etag-compare",
+    "connect-to", "happy-eyeballs-timeout-ms", "max-redirs", "dns-servers", "aws-sigv4",
+}
+CURL_SHORT_LONG = {
+    "d": "data", "D": "dump-header", "o": "output", "w": "write-out", "X": "request",
+    "m": "max-time", "H": "header", "F": "form", "T": "upload-file", "u": "user",
+    "f": "fail", "s": "silent", "S": "show-error", "L": "location", "i": "include", "I": "head",
+    "G": "get", "K": "config", "x": "proxy",
+}
+CURL_DATA_OPTIONS = {"data", "data-ascii", "data-binary", "data-raw", "data-urlencode", "json",
+                     "form", "form-string", "upload-file"}
+
+WGET_WITH_VALUE = {"O", "o", "a", "T", "t", "e", "U", "P", "output-document", "output-file",
+                   "timeout", "read-timeout", "connect-timeout", "tries", "header", "post-data",
+                   "post-file", "body-data", "body-file", "method", "user-agent", "execute",
+                   "dns-timeout", "wait", "append-output", "directory-prefix"}
+
+SHELL_BUILTINS = {
+    ".", ":", "[", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command",
+    "compgen", "complete", "continue", "declare", "dirs", "disown", "echo", "enable", "eval",
+    "exec", "exit", "export", "false", "fc", "fg", "getopts", "hash", "help", "history", "jobs",
+    "kill", "let", "local", "logout", "mapfile", "popd", "printf", "pushd", "pwd", "read",
+    "readarray", "readonly", "return", "set", "shift", "shopt", "source", "suspend", "test",
+    "times", "trap", "true", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait",
+}
+# External commands common in bootstraps; a command with any other name in a file that sources
+# user code may be the user's handler function.
+COMMON_COMMANDS = {
+    "awk", "base64", "basename", "cat", "chmod", "cp", "curl", "cut", "date", "dirname", "env",
+    "find", "grep", "egrep", "fgrep", "gzip", "head", "jq", "ls", "mkdir", "mktemp", "mv", "nc",
+    "od", "python", "python3", "rm", "rmdir", "sed", "seq", "sleep", "sort", "tail", "tee",
+    "timeout", "touch", "tr", "uniq", "wc", "wget", "xargs", "yq", "sha256sum", "md5sum", "stat",
+    "aws", "node", "openssl", "unzip", "zip", "tar", "uname", "id", "whoami", "hostname", "ln",
+    "readlink", "realpath", "logger", "iconv", "bc", "expr", "printenv", "nohup", "kill", "ps",
+    "http", "busybox",
+}
+# Commands that pass data through: a value piped or given through them is still the same data.
+PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
+                "tee", "cut", "gzip", "iconv", "yq", "xargs"}
+HTTP_CLIENTS = {"curl", "wget", "http", "https"}
+
+
+@dataclass
+class Option:
+    """A flag of a command line: its canonical long name, the flag's node, its value's node."""
+
+    name: str
+    flag: object
+    value: object | None = None
+
+
+@dataclass
+class HttpCommand:
+    """A curl or wget command line, parsed."""
+
+    tool: str
+    urls: list = field(default_factory=list)          # word nodes
+    options: list[Option] = field(default_factory=list)
+
+    def get(self, *names: str) -> list[Option]:
+        return [o for o in self.options if o.name in names]
+
+    @property
+    def method(self) -> str:
+        for opt in reversed(self.get("request", "method")):
+            if opt.value is not None:
+                return opt.value.text.decode("utf-8", "replace").strip("'\"").upper()
+        if self.get(*CURL_DATA_OPTIONS, "post-data", "post-file", "body-data", "body-file"):
+            return "POST"
+        return "GET"
+
+
+def parse_curl(args: list, literal) -> HttpCommand:
+    """Parse curl's arguments (nodes); ``literal`` gives a node's static text or None."""
+    cmd = HttpCommand("curl")
+    i = 0
+    end_of_options = False
+    while i < len(args):
+        node = args[i]
+        text = literal(node)
+        i += 1
+        if text is None or end_of_options or not text.startswith("-") or text == "-":
+            cmd.urls.append(node)
+            continue
+        if text == "--":
+            end_of_options = True
+            continue
+        if text.startswith("--"):
+            name, eq, inline = text[2:].partition("=")
+            if name.startswith("no-"):
+                continue
+            if name in CURL_LONG_WITH_VALUE:
+                if eq:
+                    cmd.options.append(Option(name, node, node))
+                else:
+                    value = args[i] if i < len(args) else None
+                    i += 1
+                    cmd.options.append(Option(name, node, value))
+                    if name == "url" and value is not None:
+                        cmd.urls.append(value)
+            else:
+                cmd.options.append(Option(name, node))
+            continue
+        # Bundled short flags: -sSLfD file, -d@-, -XPOST.
+        letters = text[1:]
+        for j, letter in enumerate(letters):
+            name = CURL_SHORT_LONG.get(letter, letter)
+            if letter in CURL_SHORT_WITH_VALUE:
+                if j + 1 < len(letters):
+                    cmd.options.append(Option(name, node, node))
+                else:
+                    value = args[i] if i < len(args) else None
+                    i += 1
+                    cmd.options.append(Option(name, node, value))
+                break
+            cmd.options.append(Option(name, node))
+    return cmd
+
+
+def parse_wget(args: list, literal) -> HttpCommand:
+    """Parse wget's arguments into the same shape as curl's."""
+    cmd = HttpCommand("wget")
+    i = 0
+    while i < len(args):
+        node = args[i]
+        text = literal(node)
+        i += 1
+        if text is None or not text.startswith("-") or text == "-":
+            cmd.urls.append(node)
+            continue
+        name, eq, _ = text.lstrip("-").partition("=")
+        if text.startswith("--") and name in WGET_WITH_VALUE and not eq:
+            cmd.options.append(Option(name, node, args[i] if i < len(args) else None))
+            i += 1
+        elif not text.startswith("--") and len(name) >= 1:
+            letter = name[0]
+            if letter in WGET_WITH_VALUE:
+                if len(name) > 1:
+                    cmd.options.append(Option(letter, node, node))
+                else:
+                    cmd.options.append(Option(letter, node, args[i] if i < len(args) else None))
+                    i += 1
+            else:
+                cmd.options.extend(Option(ch, node) for ch in name)
+        else:
+            cmd.options.append(Option(name, node, node if eq else None))
+    return cmd

@@ -1,0 +1,285 @@
+"""Following values through a shell file: which command is the handler (its output is posted to
+/response), and which variables hold what the `next` request returned."""
+
+from __future__ import annotations
+
+from bootlint.model import Endpoint
+from bootlint.shell.commands import HTTP_CLIENTS, PASS_THROUGH, SHELL_BUILTINS, COMMON_COMMANDS
+from bootlint.shell.commands import CURL_DATA_OPTIONS, HttpCommand, parse_curl, parse_wget
+from bootlint.shell.index import ShellIndex, command_args, command_name
+from bootlint.shell.words import Words, expansion_names, node_text, substitutions
+from bootlint.urls import UrlInfo, classify
+
+MAX_HOPS = 6
+
+
+def key(node) -> tuple[int, int]:
+    return (node.start_byte, node.end_byte)
+
+
+def http_command(node, words: Words) -> HttpCommand | None:
+    """The parsed curl/wget command line of a `command` node, or None for other commands."""
+    name = command_name(node)
+    if name is None:
+        return None
+    tool = (words.literal(name) or "").rsplit("/", 1)[-1]
+    if tool not in HTTP_CLIENTS:
+        return None
+    args = command_args(node)
+    return parse_wget(args, words.literal) if tool == "wget" else parse_curl(args, words.literal)
+
+
+def api_urls(cmd: HttpCommand, words: Words) -> list[tuple[object, UrlInfo]]:
+    """Each (url node, meaning) of a command's URLs that address the Runtime or Extensions API."""
+    found = []
+    for url in cmd.urls:
+        seen = set()
+        for alt in words.evaluate(url):
+            info = classify(alt)
+            if info is not None and (info.endpoint, info.unresolved) not in seen:
+                seen.add((info.endpoint, info.unresolved))
+                found.append((url, info))
+    return found
+
+
+class DataFlow:
+    """Pre-computed facts about values that the lowering consults."""
+
+    def __init__(self, index: ShellIndex, words: Words) -> None:
+        self.index = index
+        self.words = words
+        self.http: dict[tuple[int, int], tuple[HttpCommand, list]] = {}
+        for node in index.commands:
+            cmd = http_command(node, words)
+            if cmd is not None:
+                self.http[key(node)] = (cmd, api_urls(cmd, words))
+        self.handlers = self._find_handlers()
+        self.next_vars = self._next_tainted()
+
+    def endpoints_of(self, node) -> set[Endpoint]:
+        entry = self.http.get(key(node))
+        return {info.endpoint for _, info in entry[1]} if entry else set()
+
+    # -- the handler ---------------------------------------------------------------------------
+    def _find_handlers(self) -> set[tuple[int, int]]:
+        found: set[tuple[int, int]] = set()
+        for node in self.index.commands:
+            entry = self.http.get(key(node))
+            if entry and any(info.endpoint is Endpoint.RESPONSE for _, info in entry[1]):
+                self._payload_producers(node, entry[0], found)
+        if found:
+            return found
+        handler_vars = self._handler_name_vars()
+        for node in self.index.commands:
+            name = command_name(node)
+            if name is not None and name.type != "word" and (self._mentions(name, handler_vars)):
+                found.add(key(node))
+        if found or not self.index.sources:
+            return found
+        # A function defined in a sourced file: a name that is not the file's, a builtin or a tool.
+        for node in self.index.commands:
+            name = command_name(node)
+            text = self.words.literal(name) if name is not None else None
+            if (text and "/" not in text and "=" not in text and text not in self.index.functions
+                    and text not in SHELL_BUILTINS and text not in COMMON_COMMANDS
+                    and _inside_loop(node)):
+                found.add(key(node))
+        return found
+
+    def _handler_name_vars(self) -> set[str]:
+        """_HANDLER and the variables computed from it (HANDLER_FN=$(echo $_HANDLER | cut ...))."""
+        names = {"_HANDLER"}
+        for _ in range(MAX_HOPS):
+            grown = {name for name, values in self.index.assignments.items()
+                     if any(v is not None and self._mentions(v, names) for v in values)}
+            if grown <= names:
+                break
+            names |= grown
+        return names
+
+    @staticmethod
+    def _mentions(node, names: set[str]) -> bool:
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if cur.type == "variable_name" and node_text(cur) in names:
+                return True
+            stack.extend(cur.children)
+        return False
+
+    def _payload_producers(self, node, cmd: HttpCommand, found: set) -> None:
+        """Add the commands whose output becomes this POST's body."""
+        for opt in cmd.options:
+            if opt.name not in CURL_DATA_OPTIONS | {"post-data", "post-file", "body-data", "body-file"}:
+                continue
+            value = opt.value
+            if value is None:
+                continue
+            text = self.words.literal(value)
+            if text in ("@-", "-", "@/dev/stdin"):
+                self._stdin_producers(node, found, 0)
+            elif text is not None and text.startswith("@"):
+                self._file_producers(text[1:], found)
+            else:
+                self._value_producers(value, found, 0)
+
+    def _value_producers(self, value, found: set, hops: int) -> None:
+        if hops > MAX_HOPS:
+            return
+        for sub in substitutions(value):
+            for inner in _last_commands(sub):
+                self._producer(inner, found, hops + 1)
+        names = set() if value.type in ("command_substitution", "process_substitution") else expansion_names(value)
+        for name in names:
+            for v in self.index.assignments.get(name, []):
+                if v is not None:
+                    self._value_producers(v, found, hops + 1)
+
+    def _producer(self, cmd, found: set, hops: int) -> None:
+        name = command_name(cmd)
+        text = self.words.literal(name) if name is not None else None
+        if text is not None and text.rsplit("/", 1)[-1] in PASS_THROUGH:
+            for arg in command_args(cmd):
+                self._value_producers(arg, found, hops)
+            self._stdin_producers(cmd, found, hops)
+        elif text is not None and text in SHELL_BUILTINS:
+            return
+        else:
+            found.add(key(cmd))
+
+    def _stdin_producers(self, node, found: set, hops: int) -> None:
+        """What feeds a command's standard input: the pipeline before it, a here-string."""
+        parent = node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            for child in parent.children:
+                if child.type in ("herestring_redirect", "heredoc_redirect"):
+                    self._value_producers(child, found, hops + 1)
+            node, parent = parent, parent.parent
+        if parent is not None and parent.type == "pipeline":
+            before = []
+            for child in parent.children:
+                if child.start_byte >= node.start_byte:
+                    break
+                if child.is_named:
+                    before.append(child)
+            if before:
+                for cmd in _last_commands(before[-1]):
+                    self._producer(cmd, found, hops + 1)
+
+    def _file_producers(self, path_text: str, found: set) -> None:
+        """Commands whose output is redirected to the file that the POST reads."""
+        for node in self.index.commands:
+            parent = node.parent
+            if parent is None or parent.type != "redirected_statement":
+                continue
+            for child in parent.children:
+                dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+                if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
+                        and node_text(dest).strip("\"'") == path_text.strip("\"'"):
+                    self._producer(node, found, 1)
+
+    # -- what `next` returned -------------------------------------------------------------------
+    def references(self, node) -> set[str]:
+        """Variables and literal file paths a node mentions (``$?`` included as ``?``)."""
+        refs: set[str] = set()
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if cur.type in ("variable_name", "special_variable_name"):
+                refs.add(node_text(cur))
+            elif cur.type == "word" and "/" in node_text(cur):
+                refs.add(node_text(cur))
+            stack.extend(cur.children)
+        return refs
+
+    def _contains_handler(self, node) -> bool:
+        return any(node.start_byte <= s and e <= node.end_byte for s, e in self.handlers)
+
+    def _next_tainted(self) -> set[str]:
+        """Variables and files holding what `next` returned, and values computed from them
+        (but not the handler's output, which is about the handler, not the request)."""
+        names: set[str] = set()
+        for node in self.index.commands:
+            if Endpoint.NEXT not in self.endpoints_of(node):
+                continue
+            cmd = self.http[key(node)][0]
+            for opt in cmd.get("dump-header", "output", "D", "o", "O", "output-document"):
+                if opt.value is not None:
+                    names |= self.references(opt.value) | {self.words.literal(opt.value) or ""}
+            target = _assigned_name(node)
+            if target:
+                names.add(target)
+            parent = node.parent
+            if parent is not None and parent.type == "redirected_statement":
+                for child in parent.children:
+                    dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+                    if dest is not None:
+                        names |= self.references(dest) | {self.words.literal(dest) or ""}
+        names.discard("")
+        candidates = {name: [v for v in values if v is not None and not self._contains_handler(v)]
+                      for name, values in self.index.assignments.items()}
+        for _ in range(MAX_HOPS):
+            grown = {name for name, values in candidates.items()
+                     if any(self.references(v) & names for v in values)}
+            if grown <= names:
+                break
+            names |= grown
+        return names
+
+
+def expansion_names_deep(node) -> set[str]:
+    """Variables expanded anywhere in a node, nested substitutions included."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "variable_name" and cur.parent is not None and cur.parent.type in (
+                "simple_expansion", "expansion"):
+            names.add(node_text(cur))
+        stack.extend(cur.children)
+    return names
+
+
+def _last_commands(node) -> list:
+    """The commands whose output a substitution or pipeline element produces."""
+    out = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "command":
+            out.append(cur)
+            continue
+        if cur.type == "pipeline":
+            named = [c for c in cur.children if c.is_named]
+            if named:
+                stack.append(named[-1])
+            continue
+        if cur.type in ("variable_assignment", "file_redirect", "herestring_redirect", "comment"):
+            continue
+        stack.extend(cur.children)
+    return out
+
+
+def _assigned_name(node) -> str | None:
+    """The variable that a command's output is assigned to (X=$(cmd), X="$(cmd)", local X=...)."""
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "variable_assignment":
+            name = cur.child_by_field_name("name")
+            return node_text(name) if name is not None else None
+        if cur.type in ("command_substitution", "string", "pipeline", "concatenation",
+                        "redirected_statement"):
+            cur = cur.parent
+            continue
+        return None
+    return None
+
+
+def _inside_loop(node) -> bool:
+    cur = node.parent
+    while cur is not None:
+        if cur.type in ("while_statement", "for_statement", "c_style_for_statement",
+                        "function_definition"):
+            return True
+        cur = cur.parent
+    return False

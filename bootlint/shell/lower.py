@@ -1,0 +1,514 @@
+"""Lowering a tree-sitter-bash tree into the language-neutral runtime model."""
+
+from __future__ import annotations
+
+from bootlint.model import (
+    ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
+    Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, SetOption, Span, Subshell,
+    TempCreate, TempRemove,
+)
+from bootlint.shell.dataflow import DataFlow, _assigned_name, key
+from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
+from bootlint.shell.parse import MAX_NESTING, parse, syntax_errors
+from bootlint.shell.words import Words, expansion_names, node_text, substitutions
+from bootlint.source import SourceFile
+
+TRUE_COMMANDS = {"true", ":", "/bin/true", "/usr/bin/true"}
+FALSE_COMMANDS = {"false", "/bin/false", "/usr/bin/false"}
+DECLARATIONS = ("local", "export", "declare", "readonly", "typeset")
+REMOVERS = {"rm", "unlink", "rmdir", "shred"}
+
+
+class NestingTooDeep(Exception):
+    """The tree is nested deeper than bootlint analyses."""
+
+
+def lower_shell(src: SourceFile, errexit_at_start: bool = False,
+                pipefail_at_start: bool = False) -> RuntimeModel:
+    """Parse a shell bootstrap and build its model (the shebang may switch options on)."""
+    tree = parse(src)
+    model = RuntimeModel(path=src.path, language="shell", errexit_at_start=errexit_at_start,
+                         pipefail_at_start=pipefail_at_start)
+    model.syntax_errors = syntax_errors(src, tree.root_node)
+    index = build_index(tree.root_node)
+    if index.max_depth > MAX_NESTING:
+        raise NestingTooDeep(index.max_depth)
+    lowering = _Lowering(src, index, model)
+    model.main = lowering.block(tree.root_node.children)
+    return model
+
+
+def _prev_named(node):
+    sib = node.prev_named_sibling
+    while sib is not None and sib.type == "comment":
+        sib = sib.prev_named_sibling
+    return sib
+
+
+class _Lowering:
+    def __init__(self, src: SourceFile, index: ShellIndex, model: RuntimeModel) -> None:
+        self.src = src
+        self.index = index
+        self.model = model
+        self.words = Words(src, index.assignments)
+        self.flow = DataFlow(index, self.words)
+        self.does_work = self._functions_doing_work()
+        self.status_after_next = False
+
+    def span(self, node) -> Span:
+        return self.src.span(tuple(node.start_point), tuple(node.end_point))
+
+    # -- blocks and statements -------------------------------------------------------------
+    def block(self, nodes) -> list[Node]:
+        out: list[Node] = []
+        after_next = False
+        for node in nodes:
+            if not node.is_named or node.type == "comment":
+                continue
+            # `$?` in the statement right after a `next` request tells whether it failed.
+            self.status_after_next = after_next
+            lowered = self.statement(node)
+            self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
+            after_next = any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT
+                             for n in _flatten(lowered))
+            out.extend(lowered)
+        return out
+
+    def statement(self, node) -> list[Node]:
+        kind = node.type
+        method = getattr(self, "s_" + kind, None)
+        if method is not None:
+            return method(node)
+        if kind in ("do_group", "compound_statement", "program"):
+            return self.block(node.children)
+        # ERROR nodes and anything unforeseen: what is inside still counts.
+        return self.block([c for c in node.children if c.is_named])
+
+    def s_function_definition(self, node) -> list[Node]:
+        name = node.child_by_field_name("name")
+        body = node.child_by_field_name("body")
+        if name is not None and body is not None and node_text(name) not in self.model.functions:
+            self.model.functions[node_text(name)] = []  # reserve: recursion sees the name
+            self.model.functions[node_text(name)] = self.statement(body)
+        return []
+
+    def s_subshell(self, node) -> list[Node]:
+        return [Subshell(self.span(node), body=self.block(node.children))]
+
+    def s_redirected_statement(self, node) -> list[Node]:
+        out: list[Node] = []
+        for child in node.children:
+            if child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                out.extend(self.substitutions_in(child))
+            elif child.is_named:
+                out.extend(self.statement(child))
+        return out
+
+    def s_negated_command(self, node) -> list[Node]:
+        return [Guarded(self.span(node), body=self.block(node.children))]
+
+    def s_test_command(self, node) -> list[Node]:
+        return self.substitutions_in(node)
+
+    def s_pipeline(self, node) -> list[Node]:
+        parts = [c for c in node.children if c.is_named]
+        if len(parts) == 1:
+            return self.statement(parts[0])
+        # Every element runs in a child process (bash's default, without lastpipe).
+        return [Subshell(self.span(p), body=self.statement(p)) for p in parts]
+
+    def s_list(self, node) -> list[Node]:
+        named = [c for c in node.children if c.is_named and c.type != "comment"]
+        ops = [node_text(c) for c in node.children if not c.is_named]
+        if len(named) != 2:
+            return self.block(named)
+        left, right = named
+        after_next = self.status_after_next
+        cond = [Guarded(self.span(left), body=self.statement(left))]
+        arm = self.statement(right)
+        failure = frozenset()
+        if "||" in ops and self._about_next(left, cond, after_next) and not self._does_work(arm):
+            failure = frozenset({0})
+        return [Branch(self.span(node), cond=cond, arms=[arm], failure_arms=failure)]
+
+    def s_if_statement(self, node) -> list[Node]:
+        after_next = self.status_after_next
+        cond_nodes, arms_nodes, current = [], [], None
+        branches: list[tuple[list, list]] = []
+        for child in node.children:
+            t = child.type
+            if t == "if":
+                current = cond_nodes
+            elif t == "then":
+                current = []
+                arms_nodes.append(current)
+            elif t in ("elif_clause", "else_clause"):
+                branches.append((t, child))
+            elif t == "fi":
+                pass
+            elif current is not None and child.is_named:
+                current.append(child)
+        cond = [Guarded(self.span(node), body=self.block(cond_nodes))]
+        arms = [self.block(arms_nodes[0]) if arms_nodes else []]
+        for t, child in branches:
+            if t == "else_clause":
+                arms.append(self.block(child.children))
+            else:
+                arms.append(self.s_if_statement(child))
+        return [self._branch(node, cond_nodes, cond, arms, after_next)]
+
+    s_elif_clause = s_if_statement
+
+    def _branch(self, node, cond_nodes, cond, arms, after_next: bool = False) -> Branch:
+        failure = frozenset()
+        if any(self._about_next(c, cond, after_next) for c in cond_nodes):
+            failure = frozenset(i for i, arm in enumerate(arms) if not self._does_work(arm))
+        return Branch(self.span(node), cond=cond, arms=arms, failure_arms=failure)
+
+    def s_case_statement(self, node) -> list[Node]:
+        value = node.child_by_field_name("value")
+        cond = self.substitutions_in(value) if value is not None else []
+        arms = []
+        for item in node.children:
+            if item.type == "case_item":
+                body = [c for i, c in enumerate(item.children)
+                        if c.is_named and item.field_name_for_child(i) != "value"]
+                arms.append(self.block(body))
+        return [self._branch(node, [value] if value is not None else [], cond, arms,
+                             self.status_after_next)]
+
+    def s_while_statement(self, node) -> list[Node]:
+        until = node.children[0].type == "until"
+        conds = [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "condition"]
+        body = node.child_by_field_name("body")
+        kind = self._loop_kind(conds, until)
+        return [Loop(self.span(node), kind=kind,
+                     cond=[Guarded(self.span(node), body=self.block(conds))],
+                     body=self.statement(body) if body is not None else [])]
+
+    def s_for_statement(self, node) -> list[Node]:
+        body = node.child_by_field_name("body")
+        values = [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "value"]
+        cond = [n for v in values for n in self.substitutions_in(v)]
+        return [Loop(self.span(node), kind=LoopKind.BOUNDED, cond=cond,
+                     body=self.statement(body) if body is not None else [])]
+
+    def s_c_style_for_statement(self, node) -> list[Node]:
+        body = node.child_by_field_name("body")
+        condition = node.child_by_field_name("condition")
+        infinite = condition is None or node_text(condition).strip() in ("1", "true")
+        return [Loop(self.span(node), kind=LoopKind.INFINITE if infinite else LoopKind.BOUNDED,
+                     body=self.statement(body) if body is not None else [])]
+
+    def _loop_kind(self, conds, until: bool) -> LoopKind:
+        if len(conds) != 1:
+            return LoopKind.CONDITIONAL
+        cond = conds[0]
+        if cond.type == "command":
+            name = command_name(cond)
+            text = self.words.literal(name) if name is not None else None
+            args = command_args(cond)
+            constant = TRUE_COMMANDS if not until else FALSE_COMMANDS
+            if text in constant and not args:
+                return LoopKind.INFINITE
+            if text in ("[", "test") and not until:
+                literals = [self.words.literal(a) for a in args if node_text(a) != "]"]
+                if len(literals) == 1 and literals[0]:
+                    return LoopKind.INFINITE
+        if cond.type == "test_command" and not until:
+            inner = [c for c in cond.children if c.is_named]
+            if len(inner) == 1 and inner[0].type in ("word", "number", "raw_string", "string"):
+                if self.words.literal(inner[0]):
+                    return LoopKind.INFINITE
+        return LoopKind.CONDITIONAL
+
+    # -- simple statements -----------------------------------------------------------------
+    def s_variable_assignment(self, node) -> list[Node]:
+        out = self.substitutions_in(node)
+        name = node.child_by_field_name("name")
+        if name is not None:
+            text = node_text(name)
+            out.append(EnvSet(self.span(name), name=text,
+                              exported=text in self.index.exported or self.index.allexport))
+        return out
+
+    def s_variable_assignments(self, node) -> list[Node]:
+        return self.block(node.children)
+
+    def s_declaration_command(self, node) -> list[Node]:
+        keyword = node_text(node.children[0]) if node.children else ""
+        flags = [node_text(c) for c in node.children[1:] if c.type == "word"]
+        exported = keyword == "export" or any(f.startswith("-") and "x" in f for f in flags)
+        out = self.substitutions_in(node)
+        for child in node.children[1:]:
+            if child.type == "variable_assignment":
+                name = child.child_by_field_name("name")
+                if name is not None:
+                    out.append(EnvSet(self.span(name), name=node_text(name),
+                                      exported=exported or node_text(name) in self.index.exported))
+        return out
+
+    def s_command(self, node) -> list[Node]:
+        out: list[Node] = []
+        name_node = command_name(node)
+        prefix = [c for c in node.children if c.type == "variable_assignment"]
+        for assignment in prefix:
+            out.extend(self.substitutions_in(assignment))
+            name = assignment.child_by_field_name("name")
+            if name is not None and name_node is not None:
+                # VAR=value cmd: the variable is in cmd's environment.
+                out.append(EnvSet(self.span(name), name=node_text(name), exported=True))
+        if name_node is None:
+            return out
+        args = command_args(node)
+        out.extend(self.substitutions_in(name_node))
+        for arg in args:
+            out.extend(self.substitutions_in(arg))
+        name = self.words.literal(name_node)
+        if key(node) in self.flow.handlers:
+            out.append(self._handler_call(node))
+        if name is None:
+            return out
+        base = name.rsplit("/", 1)[-1]
+        handler = getattr(self, "c_" + base.replace("-", "_").replace(".", "dot"), None)
+        if name in self.index.functions:
+            out.append(CallFunction(self.span(node), name=name))
+        elif name == ".":
+            out.extend(self.c_source(node, args))
+        elif handler is not None and ("/" not in name or base in ("curl", "wget", "mktemp", "rm")):
+            out.extend(handler(node, args))
+        return out
+
+    def c_set(self, node, args) -> list[Node]:
+        errexit = pipefail = None
+        words = [self.words.literal(a) or "" for a in args]
+        i = 0
+        while i < len(words):
+            word = words[i]
+            i += 1
+            if word in ("--", "-"):
+                break
+            if len(word) < 2 or word[0] not in "-+":
+                break
+            on = word[0] == "-"
+            letters = word[1:]
+            if "e" in letters:
+                errexit = on
+            if "o" in letters and i < len(words):
+                option = words[i]
+                i += 1
+                if option == "errexit":
+                    errexit = on
+                elif option == "pipefail":
+                    pipefail = on
+        if errexit is None and pipefail is None:
+            return []
+        return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail)]
+
+    def c_exit(self, node, args) -> list[Node]:
+        return [Exit(self.span(node), kind=ExitKind.EXIT, text=node_text(node))]
+
+    def c_return(self, node, args) -> list[Node]:
+        return [Exit(self.span(node), kind=ExitKind.RETURN, text=node_text(node))]
+
+    def c_break(self, node, args) -> list[Node]:
+        levels = self.words.literal(args[0]) if args else "1"
+        return [Exit(self.span(node), kind=ExitKind.BREAK, text=node_text(node),
+                     levels=int(levels) if levels and levels.isdigit() else 1)]
+
+    def c_exec(self, node, args) -> list[Node]:
+        if not args:  # exec 1>&2, exec > >(tee log): only redirections
+            return []
+        return [Handover(self.span(node), uses_exec=True, text=node_text(node)),
+                Exit(self.span(node), kind=ExitKind.EXEC, text=node_text(node))]
+
+    def c_source(self, node, args) -> list[Node]:
+        return [InitStep(self.span(node), text=node_text(node))]
+
+    def c_mktemp(self, node, args) -> list[Node]:
+        flags = [self.words.literal(a) or "" for a in args]
+        if any(f in ("-u", "--dry-run") or (f.startswith("-") and not f.startswith("--") and "u" in f)
+               for f in flags):
+            return []
+        target = _assigned_name(node)
+        return [TempCreate(self.span(node), names=frozenset({target} if target else ()),
+                           text=node_text(node))]
+
+    def c_rm(self, node, args) -> list[Node]:
+        names = set()
+        for arg in args:
+            names |= expansion_names(arg)
+        return [TempRemove(self.span(node), names=frozenset(names))] if names else []
+
+    c_unlink = c_rmdir = c_shred = c_rm
+
+    def c_trap(self, node, args) -> list[Node]:
+        if len(args) < 2:
+            return []
+        body = self.words.literal(args[0])
+        signals = {(self.words.literal(a) or "").upper().removeprefix("SIG") for a in args[1:]}
+        if not body:
+            return []
+        from bootlint.shell.parse import parser
+
+        sub_src = SourceFile.from_bytes(self.src.path, body.encode("utf-8"))
+        tree = parser().parse(sub_src.encoded)
+        names: set[str] = set()
+        stack = [tree.root_node]
+        while stack:
+            cur = stack.pop()
+            if cur.type == "command":
+                cname = command_name(cur)
+                if cname is not None and node_text(cname).rsplit("/", 1)[-1] in REMOVERS:
+                    for arg in command_args(cur):
+                        names |= expansion_names(arg)
+            stack.extend(cur.children)
+        if "RETURN" in signals and names:
+            # Runs when the function that set it returns: within the same invocation.
+            return [TempRemove(self.span(node), names=frozenset(names))]
+        return []
+
+    def c_curl(self, node, args) -> list[Node]:
+        entry = self.flow.http.get(key(node))
+        if not entry:
+            return []
+        cmd, urls = entry
+        calls: list[Node] = []
+        for url_node, info in urls:
+            calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
+                                 tool=cmd.tool, method=cmd.method))
+        return calls
+
+    c_wget = c_http = c_https = c_curl
+
+    def _handler_call(self, node) -> HandlerCall:
+        """The handler's command, with whether its exit status reaches the shell."""
+        status_kept, in_pipe, masked_by = True, False, ""
+        child, cur = node, node.parent
+        while cur is not None:
+            t = cur.type
+            if t == "pipeline":
+                named = [c for c in cur.children if c.is_named]
+                if named and named[-1].start_byte != child.start_byte:
+                    in_pipe = True
+            elif t == "command_substitution":
+                outer = cur.parent
+                while outer is not None and outer.type in ("string", "concatenation"):
+                    outer = outer.parent
+                if outer is None or outer.type != "variable_assignment":
+                    status_kept = False
+                    break
+                holder = outer.parent
+                if holder is not None and holder.type == "declaration_command":
+                    status_kept = False
+                    masked_by = node_text(holder.children[0])
+                elif holder is not None and holder.type == "command":
+                    status_kept = False
+                break
+            elif t in ("file_redirect", "heredoc_redirect", "herestring_redirect", "test_command",
+                       "process_substitution"):
+                status_kept = False
+                break
+            elif t in ("if_statement", "while_statement", "do_group", "compound_statement",
+                       "program", "function_definition", "list", "case_item", "else_clause",
+                       "elif_clause", "subshell"):
+                break
+            child, cur = cur, cur.parent
+        return HandlerCall(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
+                           in_pipe=in_pipe, masked_by=masked_by)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def substitutions_in(self, node) -> list[Node]:
+        """The $(...) inside a word or assignment, each a child process with its own events."""
+        return [Subshell(self.span(sub), body=self.block(sub.children)) for sub in substitutions(node)]
+
+    def _about_next(self, node, lowered: list[Node], after_next: bool) -> bool:
+        """Does this condition test the `next` request or what it returned (not the handler)?"""
+        events = _flatten(lowered)
+        if any(isinstance(n, HandlerCall) for n in events):
+            return False
+        if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in events):
+            return True
+        names = set().union(*(self.flow.references(t) for t in _tests(node)))
+        if "?" in names and after_next:
+            return True
+        return bool(names & self.flow.next_vars)
+
+    def _does_work(self, nodes: list[Node]) -> bool:
+        """Does this code run the handler or post a response (the path of a successful next)?"""
+        for n in _flatten(nodes):
+            if isinstance(n, HandlerCall):
+                return True
+            if isinstance(n, ApiCall) and n.endpoint is Endpoint.RESPONSE:
+                return True
+            if isinstance(n, CallFunction) and n.name in self.does_work:
+                return True
+        return False
+
+    def _functions_doing_work(self) -> set[str]:
+        """Functions that run the handler or post a response, directly or through calls."""
+        callers: dict[str, set[str]] = {}
+        working: set[str] = set()
+        for cmd in self.index.commands:
+            owner = _enclosing_function(cmd)
+            if owner is None or owner not in self.index.functions:
+                continue
+            if key(cmd) in self.flow.handlers or Endpoint.RESPONSE in self.flow.endpoints_of(cmd):
+                working.add(owner)
+            cname = command_name(cmd)
+            if cname is not None:
+                callers.setdefault(node_text(cname), set()).add(owner)
+        todo = list(working)
+        while todo:
+            for caller in callers.get(todo.pop(), ()):
+                if caller not in working:
+                    working.add(caller)
+                    todo.append(caller)
+        return working
+
+
+TEST_COMMANDS = {"[", "test", "grep", "egrep", "fgrep"}
+
+
+def _tests(node) -> list:
+    """The tests inside a condition: [ ], [[ ]], test, grep (not commands that merely take a
+    value as input, such as the handler)."""
+    found = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "test_command":
+            found.append(cur)
+            continue
+        if cur.type == "command":
+            name = command_name(cur)
+            if name is not None and node_text(name) in TEST_COMMANDS:
+                found.append(cur)
+            continue
+        stack.extend(cur.children)
+    return found
+
+
+def _enclosing_function(node) -> str | None:
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "function_definition":
+            name = cur.child_by_field_name("name")
+            return node_text(name) if name is not None else None
+        cur = cur.parent
+    return None
+
+
+def _flatten(nodes: list[Node]) -> list[Node]:
+    from bootlint.model import children
+
+    out: list[Node] = []
+    stack = list(reversed(nodes))
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        for seq in reversed(children(n)):
+            stack.extend(reversed(seq))
+    return out
+
+

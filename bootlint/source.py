@@ -1,0 +1,99 @@
+"""Reading a file's bytes into text, and mapping parser positions back to 1-based columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bootlint.model import Span
+
+BOM = b"\xef\xbb\xbf"
+# Magic numbers of executables that Lambda can run as a bootstrap without an interpreter.
+BINARY_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
+                b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"MZ")
+
+
+@dataclass
+class SourceFile:
+    """One file as bootlint sees it: the raw bytes, and the text the front ends parse.
+
+    ``text`` has the byte-order mark removed and CR LF folded to LF, so that the parsers see
+    what the kernel's interpreter would see after the packaging problems (reported separately)
+    are fixed. Line numbers are unchanged by either step.
+    """
+
+    path: str
+    raw: bytes
+    text: str = ""
+    has_bom: bool = False
+    has_crlf: bool = False
+    crlf_line: int = 0
+    invalid_utf8_line: int = 0
+    is_binary: bool = False
+    mode: int | None = None
+    _encoded: bytes = b""
+    _line_starts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_bytes(cls, path: str, raw: bytes, mode: int | None = None) -> "SourceFile":
+        """Decode ``raw`` (UTF-8, invalid bytes replaced) and note BOM, CR LF and binaries."""
+        src = cls(path=path, raw=raw, mode=mode)
+        src.is_binary = raw.startswith(BINARY_MAGIC) or b"\x00" in raw[:8192]
+        body = raw
+        if body.startswith(BOM):
+            src.has_bom = True
+            body = body[len(BOM):]
+        crlf_at = body.find(b"\r\n")
+        if crlf_at >= 0:
+            src.has_crlf = True
+            src.crlf_line = body.count(b"\n", 0, crlf_at) + 1
+            body = body.replace(b"\r\n", b"\n")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            src.invalid_utf8_line = body.count(b"\n", 0, exc.start) + 1
+            text = body.decode("utf-8", errors="replace")
+        src.text = text
+        return src
+
+    @property
+    def encoded(self) -> bytes:
+        """The text as UTF-8: what tree-sitter parses and what its byte offsets refer to."""
+        if not self._encoded and self.text:
+            self._encoded = self.text.encode("utf-8", errors="surrogatepass")
+        return self._encoded
+
+    def _starts(self) -> list[int]:
+        if not self._line_starts:
+            starts = [0]
+            data = self.encoded
+            pos = data.find(b"\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = data.find(b"\n", pos + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def column(self, row: int, byte_col: int) -> int:
+        """1-based character column of a 0-based (row, byte column) position."""
+        starts = self._starts()
+        if row >= len(starts):
+            return 1
+        start = starts[row]
+        prefix = self.encoded[start:start + byte_col]
+        return len(prefix.decode("utf-8", errors="replace")) + 1
+
+    def span(self, start: tuple[int, int], end: tuple[int, int]) -> Span:
+        """A :class:`Span` from tree-sitter's 0-based (row, byte column) points."""
+        return Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        lines = self.text.split("\n")
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    @property
+    def shebang(self) -> str | None:
+        """The first line when it starts with ``#!``, else None."""
+        if self.text.startswith("#!"):
+            return self.text.split("\n", 1)[0]
+        return None

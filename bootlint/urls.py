@@ -1,0 +1,159 @@
+"""Classifying a URL (as pieces of literal text and run-time values) against the Runtime API."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bootlint.model import Endpoint, Piece, Span
+
+API_VERSION = "2018-06-01"
+API_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
+_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EXTENSION_ROOTS = {"extension", "telemetry", "logs"}
+# The path after /runtime/, with "*" standing for the request id.
+KNOWN_PATHS: dict[tuple[str, ...], Endpoint] = {
+    ("invocation", "next"): Endpoint.NEXT,
+    ("invocation", "*", "response"): Endpoint.RESPONSE,
+    ("invocation", "*", "error"): Endpoint.ERROR,
+    ("init", "error"): Endpoint.INIT_ERROR,
+    ("restore", "next"): Endpoint.RESTORE_NEXT,
+    ("restore", "error"): Endpoint.RESTORE_ERROR,
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One '/'-separated part of a URL path; ``pieces`` are what it is made of."""
+
+    pieces: tuple[Piece, ...]
+
+    @property
+    def literal(self) -> str | None:
+        """The text when every piece is literal, else None."""
+        if all(p.is_literal for p in self.pieces):
+            return "".join(p.text for p in self.pieces)
+        return None
+
+    @property
+    def span(self) -> Span | None:
+        spans = [p.span for p in self.pieces if p.span]
+        if not spans:
+            return None
+        return Span(spans[0].line, spans[0].column, spans[-1].end_line, spans[-1].end_column)
+
+
+@dataclass(frozen=True)
+class UrlInfo:
+    """What a URL means to the Runtime API."""
+
+    endpoint: Endpoint
+    host: tuple[Piece, ...] = ()
+    version: Segment | None = None
+    path: tuple[Segment, ...] = ()        # the segments after /runtime/
+    unresolved: bool = False               # a variable stands where the endpoint is decided
+
+    @property
+    def host_is_literal(self) -> bool:
+        return bool(self.host) and all(p.is_literal for p in self.host)
+
+    @property
+    def request_id(self) -> Segment | None:
+        if self.endpoint in (Endpoint.RESPONSE, Endpoint.ERROR) and len(self.path) == 3:
+            return self.path[1]
+        return None
+
+
+def _split(pieces: tuple[Piece, ...], sep: str) -> list[tuple[Piece, ...]]:
+    """Split pieces on a separator found in their literal text, keeping positions exact."""
+    parts: list[list[Piece]] = [[]]
+    for piece in pieces:
+        if not piece.is_literal:
+            parts[-1].append(piece)
+            continue
+        chunks = piece.text.split(sep)
+        offset = 0
+        for i, chunk in enumerate(chunks):
+            if i:
+                parts.append([])
+            if chunk:
+                parts[-1].append(_sub_piece(piece, offset, len(chunk)))
+            offset += len(chunk) + len(sep)
+    return [tuple(p) for p in parts]
+
+
+def _sub_piece(piece: Piece, start: int, length: int) -> Piece:
+    """The literal piece's text[start:start+length], with its span narrowed when on one line."""
+    span = piece.span
+    if span and span.line == span.end_line and span.end_column - span.column == len(piece.text):
+        col = span.column + start
+        span = Span(span.line, col, span.line, col + length)
+    return Piece(text=piece.text[start:start + length], span=span)
+
+
+def literal_prefix_text(pieces: tuple[Piece, ...]) -> str:
+    return "".join(p.text if p.is_literal else "\x00" for p in pieces)
+
+
+def classify(pieces: tuple[Piece, ...]) -> UrlInfo | None:
+    """Return what the URL asks of the Runtime API, or None when it is not a Runtime API URL."""
+    flat = literal_prefix_text(pieces)
+    rest = pieces
+    host: tuple[Piece, ...] = ()
+    scheme = re.match(r"^\s*https?://", flat)
+    if scheme:
+        rest = _split(pieces, "://")
+        after = tuple(p for part in rest[1:] for p in part) if len(rest) > 1 else ()
+        segments = _split(after, "/")
+        host, path_parts = segments[0], segments[1:]
+    else:
+        if not flat.lstrip().startswith("/") and not flat.startswith("\x00"):
+            return None
+        path_parts = _split(pieces, "/")
+    segs = [Segment(p) for p in path_parts]
+    # Drop a query string and empty segments (a trailing or doubled slash).
+    if segs:
+        last = segs[-1].literal
+        if last and "?" in last:
+            segs[-1] = Segment(_split(segs[-1].pieces, "?")[0])
+    segs = [s for s in segs if s.pieces]
+    host_is_api = any(p.var == API_VARIABLE for p in host)
+    for i, seg in enumerate(segs):
+        text = seg.literal
+        nxt = segs[i + 1].literal if i + 1 < len(segs) else None
+        if text and _VERSION_RE.match(text) and nxt in _EXTENSION_ROOTS:
+            return UrlInfo(Endpoint.EXTENSION, host=host, version=seg)
+        if text and _VERSION_RE.match(text) and nxt == "runtime":
+            return _runtime(host, seg, tuple(segs[i + 2:]))
+        if text == "runtime" and i + 1 < len(segs) and segs[i + 1].literal in ("invocation", "init", "restore"):
+            version = segs[i - 1] if i else None
+            return _runtime(host, version, tuple(segs[i + 1:]))
+    if host_is_api and segs and segs[0].literal is None:
+        # "http://$AWS_LAMBDA_RUNTIME_API/$PATH": the Runtime API, but which endpoint is unknown.
+        return UrlInfo(Endpoint.UNKNOWN, host=host, unresolved=True)
+    return None
+
+
+def _runtime(host: tuple[Piece, ...], version: Segment | None, path: tuple[Segment, ...]) -> UrlInfo:
+    words = [s.literal for s in path]
+    if len(path) == 3 and words[0] == "invocation" and words[2] is None:
+        return UrlInfo(Endpoint.UNKNOWN, host, version, path, unresolved=True)
+    if any(w is None for i, w in enumerate(words) if not (len(path) == 3 and i == 1)):
+        return UrlInfo(Endpoint.UNKNOWN, host, version, path, unresolved=True)
+    shape = tuple("*" if len(path) == 3 and i == 1 else w for i, w in enumerate(words))
+    endpoint = KNOWN_PATHS.get(shape)  # type: ignore[arg-type]
+    if endpoint is None and shape in (("invocation", "response"), ("invocation", "error")):
+        # The request id is missing: still the endpoint the author meant (BL005 says so).
+        endpoint = Endpoint.RESPONSE if shape[1] == "response" else Endpoint.ERROR
+    return UrlInfo(endpoint or Endpoint.UNKNOWN, host, version, path)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, for "did you mean" suggestions."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

@@ -1,0 +1,47 @@
+"""Shared helpers: lint text or a fixture the way the CLI does, and read fixture expectations."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bootlint.engine import Selection, lint_source
+from bootlint.source import SourceFile
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EXPECT_RE = re.compile(r"(?:#|//)\s*expect:\s*(BL\d{3})\s+(\d+):(\d+)")
+
+
+def lint_text(text: str | bytes, path: str = "bootstrap", select: tuple[str, ...] = (),
+              extend: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
+    """(code, line, column) of every finding for the given file contents."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    result = lint_source(SourceFile.from_bytes(path, raw), Selection(select, (), extend))
+    return [(f.code, f.span.line, f.span.column) for f in result.findings]
+
+
+def expectations(path: Path) -> list[tuple[str, int, int]]:
+    """The ``# expect: BL001 6:29`` lines of a fixture."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return sorted((m.group(1), int(m.group(2)), int(m.group(3))) for m in EXPECT_RE.finditer(text))
+
+
+def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line in a child process."""
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bootlint", *args], cwd=cwd, input=stdin,
+                          capture_output=True, env=full_env, timeout=120)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,110 @@
+"""The command line as a user runs it: output bytes, exit codes, paths, options."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import ROOT, run_cli
+
+TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
+
+
+def test_concise_output_and_exit_code(tmp_path):
+    target = tmp_path / "bootstrap"
+    target.write_bytes(TUTORIAL.read_bytes())
+    proc = run_cli("check", "bootstrap", cwd=tmp_path)
+    lines = proc.stdout.decode().splitlines()
+    assert proc.returncode == 1
+    assert [line.split(": ")[0] for line in lines[:-1]] == [
+        "bootstrap:6:1", "bootstrap:11:14", "bootstrap:13:47", "bootstrap:17:14", "bootstrap:20:16"]
+    assert lines[1].startswith("bootstrap:11:14: warning: `mktemp` makes a temp file")
+    assert lines[1].endswith("[BL301]")
+    assert lines[-1] == "Found 5 problems (1 error, 4 warnings) in 1 file."
+    assert proc.stderr == b""
+
+
+def test_quiet_drops_summary_and_clean_file_exits_zero(tmp_path):
+    (tmp_path / "bootstrap").write_bytes((ROOT / "examples" / "fixed" / "bootstrap").read_bytes())
+    proc = run_cli("check", "--quiet", str(tmp_path / "bootstrap"))
+    assert proc.returncode == 0
+    assert proc.stdout == b""
+    proc = run_cli("check", str(tmp_path / "bootstrap"))
+    assert proc.stdout == b"No problems found in 1 file.\n"
+
+
+def test_json_format(tmp_path):
+    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    proc = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)
+    data = json.loads(proc.stdout)
+    assert [(d["code"], d["line"], d["column"]) for d in data] == [
+        ("BL103", 6, 1), ("BL301", 11, 14), ("BL201", 13, 47), ("BL101", 17, 14), ("BL102", 20, 16)]
+    first = data[0]
+    assert set(first) == {"code", "name", "severity", "message", "path", "line", "column",
+                          "end_line", "end_column"}
+    assert first["name"] == "init-error-unreported" and first["severity"] == "warning"
+    assert first["path"] == "bootstrap"
+    assert (first["end_line"], first["end_column"]) == (6, 62)
+
+
+def test_folder_walk_finds_bootstraps_and_skips_venvs(tmp_path):
+    for rel in ("a/bootstrap", "b/bootstrap.sh", "node_modules/x/bootstrap", ".git/bootstrap",
+                "venv1/bootstrap", "c/other.sh"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(TUTORIAL.read_bytes())
+    (tmp_path / "venv1" / "pyvenv.cfg").write_text("home = /usr\n")
+    proc = run_cli("check", "--format", "json", cwd=tmp_path)
+    paths = sorted({d["path"] for d in json.loads(proc.stdout)})
+    assert paths == ["a/bootstrap", "b/bootstrap.sh"]
+
+
+def test_select_ignore_and_unknown_code(tmp_path):
+    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    proc = run_cli("check", "--format", "json", "--select", "BL1", "--ignore", "BL103", "bootstrap",
+                   cwd=tmp_path)
+    assert [d["code"] for d in json.loads(proc.stdout)] == ["BL101", "BL102"]
+    proc = run_cli("check", "--select", "BL777", "bootstrap", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert b"unknown rule code 'BL777'" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_missing_and_unreadable_paths_exit_2_and_others_still_linted(tmp_path):
+    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    secret = tmp_path / "secret"
+    secret.write_text("#!/bin/sh\n")
+    secret.chmod(0)
+    proc = run_cli("check", "--quiet", "nope", "bootstrap", "secret", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert b"nope: error: cannot read: no such file or folder" in proc.stderr
+    if os.geteuid() != 0:  # root reads anything
+        assert b"secret: error: cannot read: Permission denied" in proc.stderr
+    assert proc.stdout.count(b"\n") == 5
+
+
+def test_version_and_python_m():
+    proc = run_cli("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.decode().startswith("bootlint ")
+
+
+def test_unsupported_and_binary(tmp_path):
+    (tmp_path / "node").write_text("#!/usr/bin/env node\nconsole.log(1)\n")
+    (tmp_path / "bin").write_bytes(b"\x7fELF\x02\x01\x01" + b"\x00" * 64)
+    proc = run_cli("check", "--format", "json", "node", "bin", cwd=tmp_path)
+    data = json.loads(proc.stdout)
+    assert [(d["path"], d["code"], d["severity"]) for d in data] == [
+        ("bin", "BL902", "info"), ("node", "BL902", "info")]
+    assert proc.returncode == 0  # info only
+
+
+def test_shell_run_does_not_import_libcst(tmp_path):
+    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    code = ("import sys\nfrom bootlint.cli import main\n"
+            "try:\n    main(['check', '--quiet', 'bootstrap'])\nexcept SystemExit:\n    pass\n"
+            "print('libcst' in sys.modules)\n")
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True)
+    assert proc.stdout.decode().strip().splitlines()[-1] == "False"

@@ -1,0 +1,38 @@
+"""Every fixture: a `fail-*` file reports its rule exactly at its `# expect:` positions, a
+`pass-*` file never reports its rule. The folder name is the rule under test."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, expectations, lint_text
+
+CASES = sorted(p for p in FIXTURES.glob("*/BL*/*") if p.name.startswith(("fail-", "pass-")))
+
+
+def _id(path):
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
+
+
+@pytest.mark.parametrize("path", CASES, ids=_id)
+def test_fixture(path):
+    code = path.parent.name
+    found = [f for f in lint_text(path.read_bytes(), path=path.name, extend=(code,)) if f[0] == code]
+    if path.name.startswith("pass-"):
+        assert found == []
+    else:
+        expected = expectations(path)
+        assert expected, f"{path} has no '# expect:' line"
+        assert sorted(found) == expected
+
+
+def test_every_rule_has_three_failing_and_three_passing_fixtures_per_language():
+    from bootlint.rules import all_rules
+
+    for folder in sorted(FIXTURES.glob("*/BL*")):
+        fails = list(folder.glob("fail-*"))
+        passes = list(folder.glob("pass-*"))
+        if folder.name in ("BL900", "BL902"):
+            continue
+        assert folder.name in all_rules(), folder
+        assert len(fails) >= 3 and len(passes) >= 3, folder

@@ -1,0 +1,46 @@
+"""Every rule has a page in rules/, and every example on a page does what the page says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bootlint.rules import all_rules
+from conftest import ROOT, lint_text
+
+PAGES = sorted((ROOT / "rules").glob("BL*.md"))
+BLOCK_RE = re.compile(r"^```(sh|python) (fail|pass)\n(.*?)^```", re.S | re.M)
+
+
+def _examples():
+    for page in PAGES:
+        for lang, kind, body in BLOCK_RE.findall(page.read_text(encoding="utf-8")):
+            yield pytest.param(page.stem, lang, kind, body, id=f"{page.stem}-{lang}-{kind}")
+
+
+def test_every_rule_has_a_page():
+    assert sorted(p.stem for p in PAGES) == sorted(all_rules())
+
+
+def test_pages_start_with_code_and_name():
+    for code, rule in all_rules().items():
+        first = (ROOT / "rules" / f"{code}.md").read_text(encoding="utf-8").split("\n", 1)[0]
+        assert first == f"# {code} {rule.name}"
+
+
+@pytest.mark.parametrize("code,lang,kind,body", list(_examples()))
+def test_example(code, lang, kind, body):
+    name = "bootstrap.py" if lang == "python" else "bootstrap"
+    codes = [c for c, _, _ in lint_text(body, path=name, extend=(code,))]
+    if kind == "fail":
+        assert code in codes
+    else:
+        assert code not in codes
+
+
+def test_every_checked_rule_has_a_failing_and_a_passing_example():
+    examples = {(c, k) for c, _, k, _ in (p.values for p in _examples())}
+    for code, rule in all_rules().items():
+        if rule.check is not None or code in ("BL900", "BL902"):
+            assert (code, "fail") in examples and (code, "pass") in examples, code
