@@ -52,6 +52,9 @@ class Words:
     def __init__(self, src: SourceFile, assignments: dict[str, list]) -> None:
         self.src = src
         self.assignments = assignments
+        # name -> its values' alternatives (None when unknown); each variable is resolved once.
+        self._resolved: dict[str, list[tuple[Piece, ...]] | None] = {}
+        self._resolving: set[str] = set()
 
     def span(self, node):
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
@@ -125,19 +128,30 @@ class Words:
 
     def _resolve(self, name: str, node, default: str | None, depth: int) -> list[tuple[Piece, ...]]:
         unknown = [(Piece(var=name, span=self.span(node), default=default),)]
-        values = self.assignments.get(name)
-        if not values or depth >= MAX_DEPTH or default is not None:
+        if default is not None or name not in self.assignments or depth >= MAX_DEPTH:
             return unknown
-        alts: list[tuple[Piece, ...]] = []
-        for value in values:
+        if name not in self._resolved:
+            if name in self._resolving:  # X=$X/more: a value that refers to itself
+                return unknown
+            self._resolving.add(name)
+            try:
+                self._resolved[name] = self._values(name, depth)
+            finally:
+                self._resolving.discard(name)
+        return self._resolved[name] or unknown
+
+    def _values(self, name: str, depth: int) -> list[tuple[Piece, ...]] | None:
+        alts: dict[tuple[Piece, ...], None] = {}
+        for value in self.assignments[name]:
             if value is None:
                 continue
             for alt in self.evaluate(value, depth + 1):
-                if alt not in alts:
-                    alts.append(alt)
-        if not alts or not any(p.is_literal and p.text for a in alts for p in a):
-            return unknown
-        return alts[:MAX_ALTERNATIVES]
+                alts.setdefault(alt, None)
+                if len(alts) >= MAX_ALTERNATIVES:
+                    break
+        if not any(p.is_literal and p.text for a in alts for p in a):
+            return None
+        return list(alts)
 
 
 def _unescape(text: str) -> str:
