@@ -108,3 +108,31 @@ def test_shell_run_does_not_import_libcst(tmp_path):
     import sys
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True)
     assert proc.stdout.decode().strip().splitlines()[-1] == "False"
+
+
+def test_python_bootstrap_imports_libcst_and_reports(tmp_path):
+    (tmp_path / "bootstrap").write_text(
+        "#!/usr/bin/env -S python3 -u\nimport os, urllib.request\n"
+        "urllib.request.urlopen('http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/next')\n")
+    proc = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)
+    assert [(d["code"], d["line"], d["column"]) for d in json.loads(proc.stdout)] == [
+        ("BL001", 3, 24), ("BL201", 3, 24)]
+
+
+def test_python_shebangs_are_detected():
+    from bootlint.language import detect
+    from bootlint.source import SourceFile
+
+    for line in ("#!/usr/bin/env python3", "#!/usr/bin/python3.12", "#!/opt/pypy/bin/pypy",
+                 "#!/usr/bin/env pypy3", "#!/usr/bin/env -S python3 -u", "#!/usr/bin/python"):
+        assert detect(SourceFile.from_bytes("bootstrap", (line + "\n").encode())).language == "python", line
+    assert detect(SourceFile.from_bytes("x/bootstrap.py", b"import os\n")).language == "python"
+    assert detect(SourceFile.from_bytes("bootstrap", b"#!/usr/bin/env node\n")).language == "node"
+
+
+def test_python_syntax_error_gets_bl900_only(tmp_path):
+    (tmp_path / "bootstrap.py").write_text("while True\n    pass\n")
+    proc = run_cli("check", "--format", "json", "bootstrap.py", cwd=tmp_path)
+    data = json.loads(proc.stdout)
+    assert [(d["code"], d["line"], d["column"]) for d in data] == [("BL900", 1, 11)]
+    assert "Python 3." in data[0]["message"] and "expected ':'" in data[0]["message"]

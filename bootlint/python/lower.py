@@ -1,6 +1,275 @@
-"""Placeholder replaced by the libcst front end."""
-from bootlint.model import RuntimeModel
+"""Lowering a libcst tree of a Python bootstrap into the language-neutral runtime model.
+
+Imported only when a Python bootstrap is met: libcst costs ~100 ms to import.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from bootlint.model import (
+    ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
+    Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, Span, TempCreate, TempRemove,
+)
+from bootlint.python.syntax import syntax_error
+from bootlint.python.values import Values, dotted, names_in
+from bootlint.source import SourceFile
+from bootlint.urls import classify
+
+HTTP_METHODS = {"get", "post", "put", "request", "urlopen", "open", "fetch"}
+EXIT_CALLS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
+REMOVE_CALLS = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir", "os.removedirs"}
+CATCH_ALL = {"Exception", "BaseException"}
+HANDOVER_MODULES = {"awslambdaric"}
 
 
-def lower_python(src):
-    return RuntimeModel(path=src.path, language="python")
+def lower_python(src: SourceFile) -> RuntimeModel:
+    """Parse a Python bootstrap and build its model; a file that does not parse gets BL900 only."""
+    model = RuntimeModel(path=src.path, language="python", errexit_always=True)
+    try:
+        module = cst.parse_module(src.text)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
+        model.syntax_errors = [syntax_error(src, exc)]
+        return model
+    except RecursionError:
+        model.syntax_errors = [(Span(1, 1, 1, 1), "syntax error: nested too deeply to parse")]
+        return model
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    lowering = _Lowering(module, positions, model)
+    model.main = lowering.block(module.body)
+    return model
+
+
+def _catches_all(handler: cst.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return True
+    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return any(dotted(k).rsplit(".", 1)[-1] in CATCH_ALL for k in kinds)
+
+
+def _reraises(handler: cst.ExceptHandler) -> bool:
+    for stmt in handler.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
+            return True
+    return False
+
+
+class _Lowering:
+    def __init__(self, module: cst.Module, positions, model: RuntimeModel) -> None:
+        self.positions = positions
+        self.model = model
+        self.values = Values(module, self.span)
+        self.function_names = self.values.function_names
+        self.handlers = self.values.handler_calls()
+        self.next_names = self.values.next_names(self.handlers)
+
+    def span(self, node: cst.CSTNode) -> Span:
+        rng = self.positions[node]
+        return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+    # -- statements --------------------------------------------------------------------------
+    def block(self, body) -> list[Node]:
+        out: list[Node] = []
+        for stmt in body:
+            lowered = self.statement(stmt)
+            rng = self.positions.get(stmt)
+            if rng is not None:
+                self.model.statements.append((rng.start.line, rng.end.line))
+            out.extend(lowered)
+        return out
+
+    def statement(self, stmt) -> list[Node]:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return [n for small in stmt.body for n in self.small(small)]
+        if isinstance(stmt, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            return self.block(stmt.body)
+        if isinstance(stmt, cst.FunctionDef):
+            name = stmt.name.value
+            if name not in self.model.functions:
+                self.model.functions[name] = []
+                self.model.functions[name] = self.statement(stmt.body)
+            return []
+        if isinstance(stmt, cst.ClassDef):
+            self.statement(stmt.body)
+            return []
+        if isinstance(stmt, cst.If):
+            return [self._if(stmt)]
+        if isinstance(stmt, cst.While):
+            kind = LoopKind.INFINITE if self.values.truthy_constant(stmt.test) else LoopKind.CONDITIONAL
+            return [Loop(self.span(stmt), kind=kind, cond=self.expr(stmt.test), body=self.statement(stmt.body))]
+        if isinstance(stmt, cst.For):
+            it = dotted(stmt.iter.func) if isinstance(stmt.iter, cst.Call) else ""
+            kind = LoopKind.INFINITE if it in ("itertools.count", "count") else LoopKind.BOUNDED
+            return [Loop(self.span(stmt), kind=kind, cond=self.expr(stmt.iter), body=self.statement(stmt.body))]
+        if isinstance(stmt, cst.Try):
+            return self._try(stmt)
+        if isinstance(stmt, cst.With):
+            out: list[Node] = []
+            for item in stmt.items:
+                out.extend(self.expr(item.item, targets=names_in(item.asname.name) if item.asname else set()))
+            return out + self.statement(stmt.body)
+        body = getattr(stmt, "body", None)
+        return self.statement(body) if body is not None else []
+
+    def _if(self, stmt: cst.If) -> Branch:
+        cond = self.expr(stmt.test)
+        arms = [self.statement(stmt.body)]
+        if isinstance(stmt.orelse, cst.If):
+            arms.append([self._if(stmt.orelse)])
+        elif isinstance(stmt.orelse, cst.Else):
+            arms.append(self.statement(stmt.orelse.body))
+        else:
+            arms.append([])
+        failure = frozenset()
+        if names_in(stmt.test) & self.next_names and not any(isinstance(n, HandlerCall) for n in _flat(cond)):
+            failure = frozenset(i for i, arm in enumerate(arms) if not self._does_work(arm))
+        return Branch(self.span(stmt), cond=cond, arms=arms, failure_arms=failure)
+
+    def _try(self, stmt: cst.Try) -> list[Node]:
+        body = self.statement(stmt.body)
+        guarded = any(_catches_all(h) and not _reraises(h) for h in stmt.handlers)
+        cond: list[Node] = [Guarded(self.span(stmt), body=body)] if guarded else body
+        arms = [self.statement(h.body) for h in stmt.handlers]
+        if stmt.orelse is not None:
+            arms.append(self.statement(stmt.orelse.body))
+        failure = frozenset()
+        if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in _flat(body)):
+            failure = frozenset(i for i, arm in enumerate(arms[:len(stmt.handlers)])
+                                if not self._does_work(arm))
+        out: list[Node] = [Branch(self.span(stmt), cond=cond, arms=arms, failure_arms=failure)]
+        if stmt.finalbody is not None:
+            out.extend(self.statement(stmt.finalbody.body))
+        return out
+
+    def _does_work(self, nodes: list[Node]) -> bool:
+        return any(isinstance(n, HandlerCall) or (isinstance(n, ApiCall) and n.endpoint is Endpoint.RESPONSE)
+                   for n in _flat(nodes))
+
+    def small(self, node) -> list[Node]:
+        if isinstance(node, cst.Expr):
+            return self.expr(node.value)
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets: set[str] = set()
+            out: list[Node] = []
+            raw_targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in raw_targets:
+                targets |= names_in(target)
+                out.extend(self._env_assignment(target))
+            if node.value is not None:
+                out = self.expr(node.value, targets=targets) + out
+            return out
+        if isinstance(node, cst.Return):
+            out = self.expr(node.value) if node.value is not None else []
+            return out + [Exit(self.span(node), kind=ExitKind.RETURN, text="return")]
+        if isinstance(node, cst.Raise):
+            out = self.expr(node.exc) if node.exc is not None else []
+            exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+            if exc is not None and dotted(exc).rsplit(".", 1)[-1] in ("SystemExit", "KeyboardInterrupt"):
+                out.append(Exit(self.span(node), kind=ExitKind.EXIT, text=f"raise {dotted(exc)}"))
+            return out
+        if isinstance(node, cst.Break):
+            return [Exit(self.span(node), kind=ExitKind.BREAK, text="break")]
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            module = dotted(node.module) if isinstance(node, cst.ImportFrom) and node.module else ""
+            if module.split(".")[0] in HANDOVER_MODULES:
+                return [Handover(self.span(node), text=f"from {module} import ...")]
+            return []
+        return []
+
+    def _env_assignment(self, target) -> list[Node]:
+        """os.environ["NAME"] = ... sets the handler's environment."""
+        if isinstance(target, cst.Subscript) and dotted(target.value) in ("os.environ", "environ"):
+            key = self.values.literal(target.slice[0].slice.value) if target.slice else None
+            if key:
+                return [EnvSet(self.span(target), name=key, exported=True)]
+        if isinstance(target, cst.Name) and target.value.upper() in ("_X_AMZN_TRACE_ID", "X_AMZN_TRACE_ID"):
+            return [EnvSet(self.span(target), name=target.value, exported=False)]
+        return []
+
+    # -- expressions -------------------------------------------------------------------------
+    def expr(self, node, targets: set[str] | frozenset = frozenset()) -> list[Node]:
+        """Events of the calls inside an expression, arguments before the call itself."""
+        out: list[Node] = []
+        stack: list = [(node, False)]
+        while stack:
+            cur, done = stack.pop()
+            if cur is None:
+                continue
+            if isinstance(cur, cst.Call) and done:
+                out.extend(self.call(cur, targets))
+                continue
+            if isinstance(cur, (cst.Lambda, cst.FunctionDef)):
+                continue
+            if isinstance(cur, cst.Call):
+                stack.append((cur, True))
+            stack.extend((child, False) for child in reversed(cur.children))
+        return out
+
+    def call(self, call: cst.Call, targets) -> list[Node]:
+        name = dotted(call.func)
+        last = name.rsplit(".", 1)[-1]
+        span = self.span(call)
+        out: list[Node] = []
+        if id(call) in self.handlers:
+            out.append(HandlerCall(span, text=name[:80]))
+        if name in self.function_names or (name.startswith("self.") and last in self.function_names):
+            out.append(CallFunction(span, name=last))
+        if name in EXIT_CALLS:
+            out.append(Exit(span, kind=ExitKind.EXIT, text=f"{name}()"))
+        elif name.startswith("os.exec"):
+            out.append(Handover(span, uses_exec=True, text=f"{name}()"))
+            out.append(Exit(span, kind=ExitKind.EXEC, text=f"{name}()"))
+        elif name in ("tempfile.mkstemp", "tempfile.mkdtemp", "mkstemp", "mkdtemp") or (
+                last == "NamedTemporaryFile" and self.values.kwarg_false(call, "delete")):
+            out.append(TempCreate(span, names=frozenset(targets), text=f"{name}()"))
+        elif name in REMOVE_CALLS or last == "unlink" or last == "rmtree":
+            removed = set().union(*(names_in(a.value) for a in call.args)) if call.args else set()
+            if isinstance(call.func, cst.Attribute) and last == "unlink":
+                removed |= names_in(call.func.value)
+            out.append(TempRemove(span, names=frozenset(removed)))
+        elif name in ("importlib.import_module", "import_module", "__import__"):
+            out.append(InitStep(span, text=f"{name}()"))
+        elif name in ("os.putenv", "os.environ.setdefault") and call.args:
+            key = self.values.literal(call.args[0].value)
+            if key:
+                out.append(EnvSet(span, name=key, exported=True))
+        elif name == "os.environ.update":
+            for key in self.values.dict_keys(call):
+                out.append(EnvSet(span, name=key, exported=True))
+        elif last == "run" and name.split(".")[0] == "bootstrap":
+            out.append(Handover(span, text=f"{name}()"))
+        if last in HTTP_METHODS:
+            out.extend(self.api_calls(call, last))
+        return out
+
+    def api_calls(self, call: cst.Call, method_name: str) -> list[Node]:
+        url_node, method = self.values.request_target(call, method_name)
+        if url_node is None:
+            return []
+        calls: list[Node] = []
+        seen = set()
+        for alt in self.values.evaluate(url_node):
+            info = classify(alt)
+            if info is None or (info.endpoint, info.unresolved) in seen:
+                continue
+            seen.add((info.endpoint, info.unresolved))
+            calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
+                                 tool=method_name, method=method))
+        return calls
+
+
+def _flat(nodes: list[Node]) -> list[Node]:
+    from bootlint.model import children
+
+    out: list[Node] = []
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        for seq in children(n):
+            stack.extend(seq)
+    return out
+

@@ -27,8 +27,12 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
         if removed:
             continue
         seen.add(node.span)
-        held = f" in ${next(iter(sorted(node.names)))}" if node.names else ""
+        python = subject.language == "python"
+        held = ""
+        if node.names:
+            held = " in " + ", ".join(("" if python else "$") + n for n in sorted(node.names))
+        late = "an atexit handler" if python else "a `trap ... EXIT`"
         yield node.span, (
             f"`{node.text[:40]}` makes a temp file{held} for every invocation and nothing removes it "
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
-            f"the next event (a `trap ... EXIT` runs only when the runtime exits)")
+            f"the next event ({late} runs only when the runtime exits)")
