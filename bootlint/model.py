@@ -298,3 +298,15 @@ def children(node: Node) -> list[list[Node]]:
     if isinstance(node, (Seq, Guarded, Subshell)):
         return [node.body]
     return []
+
+
+def flatten(nodes: list[Node]) -> list[Node]:
+    """Every node in and below a node list (no calls followed), in source order."""
+    out: list[Node] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        for seq in reversed(children(node)):
+            stack.extend(reversed(seq))
+    return out

@@ -10,7 +10,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
-    Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, Span, TempCreate, TempRemove,
+    Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, Span, TempCreate, TempRemove, flatten,
 )
 from bootlint.python.syntax import syntax_error
 from bootlint.python.values import Values, dotted, names_in
@@ -124,7 +124,7 @@ class _Lowering:
         else:
             arms.append([])
         failure = frozenset()
-        if names_in(stmt.test) & self.next_names and not any(isinstance(n, HandlerCall) for n in _flat(cond)):
+        if names_in(stmt.test) & self.next_names and not any(isinstance(n, HandlerCall) for n in flatten(cond)):
             failure = frozenset(i for i, arm in enumerate(arms) if not self._does_work(arm))
         return Branch(self.span(stmt), cond=cond, arms=arms, failure_arms=failure)
 
@@ -136,7 +136,7 @@ class _Lowering:
         if stmt.orelse is not None:
             arms.append(self.statement(stmt.orelse.body))
         failure = frozenset()
-        if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in _flat(body)):
+        if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in flatten(body)):
             failure = frozenset(i for i, arm in enumerate(arms[:len(stmt.handlers)])
                                 if not self._does_work(arm))
         out: list[Node] = [Branch(self.span(stmt), cond=cond, arms=arms, failure_arms=failure)]
@@ -146,7 +146,7 @@ class _Lowering:
 
     def _does_work(self, nodes: list[Node]) -> bool:
         return any(isinstance(n, HandlerCall) or (isinstance(n, ApiCall) and n.endpoint is Endpoint.RESPONSE)
-                   for n in _flat(nodes))
+                   for n in flatten(nodes))
 
     def small(self, node) -> list[Node]:
         if isinstance(node, cst.Expr):
@@ -259,17 +259,3 @@ class _Lowering:
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
                                  tool=method_name, method=method))
         return calls
-
-
-def _flat(nodes: list[Node]) -> list[Node]:
-    from bootlint.model import children
-
-    out: list[Node] = []
-    stack = list(nodes)
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        for seq in children(n):
-            stack.extend(seq)
-    return out
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
     Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, SetOption, Span, Subshell,
-    TempCreate, TempRemove,
+    TempCreate, TempRemove, flatten,
 )
 from bootlint.shell.dataflow import DataFlow, _assigned_name, key
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
@@ -70,7 +70,7 @@ class _Lowering:
             lowered = self.statement(node)
             self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
             after_next = any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT
-                             for n in _flatten(lowered))
+                             for n in flatten(lowered))
             out.extend(lowered)
         return out
 
@@ -424,7 +424,7 @@ class _Lowering:
 
     def _about_next(self, node, lowered: list[Node], after_next: bool) -> bool:
         """Does this condition test the `next` request or what it returned (not the handler)?"""
-        events = _flatten(lowered)
+        events = flatten(lowered)
         if any(isinstance(n, HandlerCall) for n in events):
             return False
         if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in events):
@@ -436,7 +436,7 @@ class _Lowering:
 
     def _does_work(self, nodes: list[Node]) -> bool:
         """Does this code run the handler or post a response (the path of a successful next)?"""
-        for n in _flatten(nodes):
+        for n in flatten(nodes):
             if isinstance(n, HandlerCall):
                 return True
             if isinstance(n, ApiCall) and n.endpoint is Endpoint.RESPONSE:
@@ -497,18 +497,5 @@ def _enclosing_function(node) -> str | None:
             return node_text(name) if name is not None else None
         cur = cur.parent
     return None
-
-
-def _flatten(nodes: list[Node]) -> list[Node]:
-    from bootlint.model import children
-
-    out: list[Node] = []
-    stack = list(reversed(nodes))
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        for seq in reversed(children(n)):
-            stack.extend(reversed(seq))
-    return out
 
 
