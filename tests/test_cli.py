@@ -136,3 +136,35 @@ def test_python_syntax_error_gets_bl900_only(tmp_path):
     data = json.loads(proc.stdout)
     assert [(d["code"], d["line"], d["column"]) for d in data] == [("BL900", 1, 11)]
     assert "Python 3." in data[0]["message"] and "expected ':'" in data[0]["message"]
+
+
+def test_a_crashing_rule_is_bl999_exit_3_and_the_rest_still_reported(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from click.testing import CliRunner
+
+    from bootlint.cli import main
+    from bootlint.rules import RULES, all_rules
+
+    def boom(subject):
+        raise RuntimeError("kaboom")
+
+    all_rules()
+    monkeypatch.setitem(RULES, "BL201", replace(RULES["BL201"], check=boom))
+    all_rules.cache_clear()
+    try:
+        (tmp_path / "a").write_bytes(TUTORIAL.read_bytes())
+        (tmp_path / "b").write_bytes(TUTORIAL.read_bytes())
+        result = CliRunner().invoke(main, ["check", "--format", "json", str(tmp_path / "a"),
+                                           str(tmp_path / "b")])
+    finally:
+        monkeypatch.undo()
+        all_rules.cache_clear()
+    data = json.loads(result.output)
+    assert result.exit_code == 3
+    for name in ("a", "b"):
+        codes = [d["code"] for d in data if d["path"].endswith(name)]
+        assert codes == ["BL999", "BL103", "BL301", "BL101", "BL102"]
+    crash = next(d for d in data if d["code"] == "BL999")
+    assert "rule BL201 (trace-id-not-propagated)" in crash["message"]
+    assert "RuntimeError: kaboom" in crash["message"]
