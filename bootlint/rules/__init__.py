@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from bootlint.model import RuntimeModel, Severity, Span
 from bootlint.source import SourceFile
@@ -74,8 +74,3 @@ def all_rules() -> dict[str, Rule]:
 
     return dict(sorted(RULES.items()))
 
-
-def first(items: Iterable) -> Iterator:
-    for item in items:
-        yield item
-        return

@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 
 from bootlint.shell.words import node_text
 
-DECLARATION_EXPORTS = ("export",)
-
-
 @dataclass
 class ShellIndex:
     functions: dict[str, object] = field(default_factory=dict)      # name -> function node
