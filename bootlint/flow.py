@@ -43,9 +43,6 @@ class Context:
     reachable: bool = True          # False for functions nothing in the file calls
     chain: tuple[str, ...] = ()     # the file's functions being called, outermost first
 
-    def in_loop(self, *kinds: LoopKind) -> bool:
-        return any(ref.loop.kind in kinds for ref in self.loops)
-
 
 @dataclass(frozen=True)
 class Occurrence:

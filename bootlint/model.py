@@ -103,11 +103,6 @@ class Node:
 
 
 @dataclass(eq=False)
-class Seq(Node):
-    body: list[Node] = field(default_factory=list)
-
-
-@dataclass(eq=False)
 class Loop(Node):
     kind: LoopKind = LoopKind.CONDITIONAL
     cond: list[Node] = field(default_factory=list)
@@ -262,6 +257,7 @@ class RuntimeModel:
     syntax_errors: list[tuple[Span, str]] = field(default_factory=list)
     # Lines where a statement starts, with the line it ends on (for "next statement" suppressions).
     statements: list[tuple[int, int]] = field(default_factory=list)
+    _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
 
     def all_nodes(self) -> list[Node]:
         """Every node of the model, reachable or not, in source order of discovery."""
@@ -275,10 +271,11 @@ class RuntimeModel:
         return out
 
     def events(self, kind: type) -> list:
-        """Every event of one kind anywhere in the file, in source order."""
-        found = [n for n in self.all_nodes() if isinstance(n, kind)]
-        found.sort(key=lambda n: (n.span.line, n.span.column))
-        return found
+        """Every event of one kind anywhere in the file, in source order (rules ask often, so
+        the nodes are sorted once, after lowering is done)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.all_nodes(), key=lambda n: (n.span.line, n.span.column))
+        return [n for n in self._sorted if isinstance(n, kind)]
 
     def api_calls(self, *endpoints: Endpoint) -> list[ApiCall]:
         return [c for c in self.events(ApiCall) if not endpoints or c.endpoint in endpoints]
@@ -295,7 +292,7 @@ def children(node: Node) -> list[list[Node]]:
         return [node.cond, node.body]
     if isinstance(node, Branch):
         return [node.cond, *node.arms]
-    if isinstance(node, (Seq, Guarded, Subshell)):
+    if isinstance(node, (Guarded, Subshell)):
         return [node.body]
     return []
 

@@ -86,11 +86,6 @@ class SourceFile:
         """A :class:`Span` from tree-sitter's 0-based (row, byte column) points."""
         return Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
 
-    def line_text(self, line: int) -> str:
-        """The text of a 1-based line, without its newline."""
-        lines = self.text.split("\n")
-        return lines[line - 1] if 0 < line <= len(lines) else ""
-
     @property
     def shebang(self) -> str | None:
         """The first line when it starts with ``#!``, else None."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable, Iterable
 
 from bootlint.model import RuntimeModel, Severity, Span
@@ -18,13 +18,12 @@ class Subject:
     model: RuntimeModel | None
     language: str
 
-    @property
+    @cached_property
     def flow(self):
-        if not hasattr(self, "_flow"):
-            from bootlint.flow import Flow
+        """The model walked from its entry point (computed once, when a rule first asks)."""
+        from bootlint.flow import Flow
 
-            self._flow = Flow(self.model)
-        return self._flow
+        return Flow(self.model)
 
 
 Report = tuple[Span, str]

@@ -82,7 +82,7 @@ class DataFlow:
             text = self.words.literal(name) if name is not None else None
             if (text and "/" not in text and "=" not in text and text not in self.index.functions
                     and text not in SHELL_BUILTINS and text not in COMMON_COMMANDS
-                    and _inside_loop(node)):
+                    and _inside_loop_or_function(node)):
                 found.add(key(node))
         return found
 
@@ -206,7 +206,7 @@ class DataFlow:
             for opt in cmd.get("dump-header", "output", "D", "o", "O", "output-document"):
                 if opt.value is not None:
                     names |= self.references(opt.value) | {self.words.literal(opt.value) or ""}
-            target = _assigned_name(node)
+            target = assigned_name(node)
             if target:
                 names.add(target)
             parent = node.parent
@@ -225,19 +225,6 @@ class DataFlow:
                 break
             names |= grown
         return names
-
-
-def expansion_names_deep(node) -> set[str]:
-    """Variables expanded anywhere in a node, nested substitutions included."""
-    names: set[str] = set()
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if cur.type == "variable_name" and cur.parent is not None and cur.parent.type in (
-                "simple_expansion", "expansion"):
-            names.add(node_text(cur))
-        stack.extend(cur.children)
-    return names
 
 
 def _last_commands(node) -> list:
@@ -260,7 +247,7 @@ def _last_commands(node) -> list:
     return out
 
 
-def _assigned_name(node) -> str | None:
+def assigned_name(node) -> str | None:
     """The variable that a command's output is assigned to (X=$(cmd), X="$(cmd)", local X=...)."""
     cur = node.parent
     while cur is not None:
@@ -275,7 +262,7 @@ def _assigned_name(node) -> str | None:
     return None
 
 
-def _inside_loop(node) -> bool:
+def _inside_loop_or_function(node) -> bool:
     cur = node.parent
     while cur is not None:
         if cur.type in ("while_statement", "for_statement", "c_style_for_statement",

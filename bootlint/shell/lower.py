@@ -7,7 +7,7 @@ from bootlint.model import (
     Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, SetOption, Span, Subshell,
     TempCreate, TempRemove, flatten,
 )
-from bootlint.shell.dataflow import DataFlow, _assigned_name, key
+from bootlint.shell.dataflow import DataFlow, assigned_name, key
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
 from bootlint.shell.parse import MAX_NESTING, parse, syntax_errors
 from bootlint.shell.words import Words, expansion_names, node_text, substitutions
@@ -330,7 +330,7 @@ class _Lowering:
         if any(f in ("-u", "--dry-run") or (f.startswith("-") and not f.startswith("--") and "u" in f)
                for f in flags):
             return []
-        target = _assigned_name(node)
+        target = assigned_name(node)
         return [TempCreate(self.span(node), names=frozenset({target} if target else ()),
                            text=node_text(node))]
 
