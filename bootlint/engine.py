@@ -100,8 +100,10 @@ def _build_model(src: SourceFile, detected, meta) -> RuntimeModel | None:
 
         try:
             shebang = detected.shebang
-            return lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
-                               pipefail_at_start=bool(shebang and shebang.pipefail))
+            model = lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
+                                pipefail_at_start=bool(shebang and shebang.pipefail))
+            model.errtrace_at_start = bool(shebang and shebang.errtrace)
+            return model
         except NestingTooDeep as exc:
             meta("BL900", START, f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
                                  f"analyses; the file is not analysed")

@@ -12,7 +12,7 @@ from itertools import count
 
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, Guarded, Loop, LoopKind, Node, RuntimeModel, SetOption,
-    Subshell, children,
+    Subshell, children, flatten,
 )
 
 # Following calls re-walks function bodies; past this many visited nodes calls are no longer
@@ -162,3 +162,43 @@ class Flow:
         self._called.add(node.name)
         frame = next(self._frames)
         self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,)), state)
+
+
+class Structure:
+    """Where each node of a model stands (its list, its place, its parent), for questions about
+    what runs after a node on the same path."""
+
+    def __init__(self, model: RuntimeModel) -> None:
+        self.model = model
+        self._where: dict[int, tuple[list[Node], int, Node | None, str | None]] = {}
+        self._calls: dict[str, list[Node]] = {}
+        roots = [(None, model.main), *model.functions.items()]
+        for owner, seq in roots:
+            self._index(seq, None, owner)
+
+    def _index(self, seq: list[Node], parent: Node | None, owner: str | None) -> None:
+        stack = [(seq, parent)]
+        while stack:
+            cur_seq, cur_parent = stack.pop()
+            for i, node in enumerate(cur_seq):
+                self._where[id(node)] = (cur_seq, i, cur_parent, owner)
+                if isinstance(node, CallFunction):
+                    self._calls.setdefault(node.name, []).append(node)
+                stack.extend((child, node) for child in children(node))
+
+    def ends_after(self, node: Node, stop: tuple[type, ...], depth: int = 0) -> bool:
+        """Does the path from ``node`` reach one of the ``stop`` events before leaving its
+        function, climbing out of branches but not out of loops? For a function's body, every
+        call site must reach one (a function nothing calls is given the benefit of the doubt)."""
+        where = self._where.get(id(node))
+        if where is None:
+            return True
+        seq, i, parent, owner = where
+        for later in seq[i + 1:]:
+            if any(isinstance(n, stop) for n in flatten([later])):
+                return True
+        if parent is not None and not isinstance(parent, Loop):
+            return self.ends_after(parent, stop, depth)
+        if parent is None and owner is not None and depth < MAX_CALL_DEPTH // 4:
+            return all(self.ends_after(call, stop, depth + 1) for call in self._calls.get(owner, []))
+        return False

@@ -55,6 +55,11 @@ class Shebang:
         return False
 
     @property
+    def errtrace(self) -> bool:
+        """``#!/bin/bash -eE``: the ERR trap is inherited by functions and substitutions."""
+        return any(a.startswith("-") and not a.startswith("--") and "E" in a for a in self.args)
+
+    @property
     def pipefail(self) -> bool:
         """``#!/bin/bash -o pipefail`` (also ``-eo pipefail``)."""
         args = list(self.args)

@@ -150,20 +150,39 @@ class CallFunction(Node):
 
 # --- events -----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Fact:
+    """Something a front end noticed about a request, with the token it is about."""
+
+    span: Span
+    detail: str = ""
+
+
+class Facts:
+    """Names of the facts a front end records on an :class:`ApiCall`."""
+
+    TIMEOUT = "timeout"                    # a read timeout on the request
+    FAILURE_CHECKED = "failure-checked"    # a failed request is detected (curl -f, a status check)
+    PAYLOAD_ARGV = "payload-argv"          # the body is a command-line argument
+    NEWLINE_STRIP = "newline-strip"        # the body is read by a flag that strips CR and LF
+    BODY_MALFORMED = "body-malformed"      # an error body that is not the documented JSON
+    LITERAL_HOST = "literal-host"          # the host is written out, not taken from the variable
+
+
 @dataclass(eq=False)
 class ApiCall(Node):
     """A request to the Runtime API (or Extensions API) address.
 
     ``url`` is one way the URL may read; a URL whose last segment is a variable with several
-    values yields one ApiCall per value. ``options`` holds per-tool facts that rules need
-    (a timeout flag, how the payload is passed, ...) by name, with the span of the token.
+    values yields one ApiCall per value. ``facts`` holds what the front end noticed about the
+    request (see :class:`Facts`), each with the span of the token it is about.
     """
 
     endpoint: Endpoint = Endpoint.UNKNOWN
     url: UrlInfo | None = None
     tool: str = ""
     method: str = "GET"
-    options: dict[str, Span] = field(default_factory=dict)
+    facts: dict[str, Fact] = field(default_factory=dict)
 
 
 class ExitKind(str, enum.Enum):
@@ -171,6 +190,7 @@ class ExitKind(str, enum.Enum):
     EXEC = "exec"          # exec of a program, os.exec*
     BREAK = "break"
     RETURN = "return"
+    RAISE = "raise"        # Python: any other exception; ends the process only when uncaught
 
 
 @dataclass(eq=False)
@@ -186,6 +206,7 @@ class SetOption(Node):
 
     errexit: bool | None = None
     pipefail: bool | None = None
+    errtrace: bool | None = None
 
 
 @dataclass(eq=False)
@@ -202,6 +223,7 @@ class HandlerCall(Node):
     status_kept: bool = True
     in_pipe: bool = False
     masked_by: str = ""
+    masked_at: Span | None = None   # the `local out=$(h)` assignment that hides the status
 
 
 @dataclass(eq=False)
@@ -234,9 +256,36 @@ class InitStep(Node):
 
 @dataclass(eq=False)
 class Handover(Node):
-    """The script starts another program that runs the loop (``exec python3 -m awslambdaric``)."""
+    """The script starts another program that runs the loop (``exec python3 -m awslambdaric``).
+    ``is_last`` when it is the script's last statement."""
 
     uses_exec: bool = False
+    text: str = ""
+    is_last: bool = False
+
+
+@dataclass(eq=False)
+class TrapSet(Node):
+    """``trap ... ERR`` and kin: ``signals`` in upper case without SIG."""
+
+    signals: frozenset[str] = frozenset()
+    text: str = ""
+
+
+@dataclass(eq=False)
+class HeaderMatch(Node):
+    """A `next` response header looked up by name; ``case_sensitive`` when the lookup is."""
+
+    header: str = ""
+    case_sensitive: bool = False
+    how: str = ""
+
+
+@dataclass(eq=False)
+class ArgvPayload(Node):
+    """The event or the response passed as a command-line argument to an external program."""
+
+    program: str = ""
     text: str = ""
 
 
@@ -252,6 +301,7 @@ class RuntimeModel:
     detached: list[Node] = field(default_factory=list)
     errexit_at_start: bool = False
     pipefail_at_start: bool = False
+    errtrace_at_start: bool = False
     # Python: an uncaught exception always ends the process, so errexit is "always on".
     errexit_always: bool = False
     syntax_errors: list[tuple[Span, str]] = field(default_factory=list)

@@ -17,10 +17,11 @@ def test_concise_output_and_exit_code(tmp_path):
     lines = proc.stdout.decode().splitlines()
     assert proc.returncode == 1
     assert [line.split(": ")[0] for line in lines[:-1]] == [
-        "bootstrap:6:1", "bootstrap:11:14", "bootstrap:13:47", "bootstrap:17:14", "bootstrap:20:16"]
+        "bootstrap:6:1", "bootstrap:11:14", "bootstrap:13:47", "bootstrap:17:14", "bootstrap:20:16",
+        "bootstrap:20:103"]
     assert lines[1].startswith("bootstrap:11:14: warning: `mktemp` makes a temp file")
     assert lines[1].endswith("[BL301]")
-    assert lines[-1] == "Found 5 problems (1 error, 4 warnings) in 1 file."
+    assert lines[-1] == "Found 6 problems (1 error, 5 warnings) in 1 file."
     assert proc.stderr == b""
 
 
@@ -38,7 +39,8 @@ def test_json_format(tmp_path):
     proc = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)
     data = json.loads(proc.stdout)
     assert [(d["code"], d["line"], d["column"]) for d in data] == [
-        ("BL103", 6, 1), ("BL301", 11, 14), ("BL201", 13, 47), ("BL101", 17, 14), ("BL102", 20, 16)]
+        ("BL103", 6, 1), ("BL301", 11, 14), ("BL201", 13, 47), ("BL101", 17, 14), ("BL102", 20, 16),
+        ("BL302", 20, 103)]
     first = data[0]
     assert set(first) == {"code", "name", "severity", "message", "path", "line", "column",
                           "end_line", "end_column"}
@@ -80,7 +82,7 @@ def test_missing_and_unreadable_paths_exit_2_and_others_still_linted(tmp_path):
     assert b"nope: error: cannot read: no such file or folder" in proc.stderr
     if os.geteuid() != 0:  # root reads anything
         assert b"secret: error: cannot read: Permission denied" in proc.stderr
-    assert proc.stdout.count(b"\n") == 5
+    assert proc.stdout.count(b"\n") == 6
 
 
 def test_version_and_python_m():
@@ -164,7 +166,7 @@ def test_a_crashing_rule_is_bl999_exit_3_and_the_rest_still_reported(tmp_path, m
     assert result.exit_code == 3
     for name in ("a", "b"):
         codes = [d["code"] for d in data if d["path"].endswith(name)]
-        assert codes == ["BL999", "BL103", "BL301", "BL101", "BL102"]
+        assert codes == ["BL999", "BL103", "BL301", "BL101", "BL102", "BL302"]
     crash = next(d for d in data if d["code"] == "BL999")
     assert "rule BL201 (trace-id-not-propagated)" in crash["message"]
     assert "RuntimeError: kaboom" in crash["message"]

@@ -16,6 +16,7 @@ def test_tutorial_bootstrap():
         ("BL201", 13, 47),   # the next request: no _X_AMZN_TRACE_ID
         ("BL101", 17, 14),   # the handler call under set -e, unguarded
         ("BL102", 20, 16),   # posts /response, never /error
+        ("BL302", 20, 103),  # -d "$RESPONSE": the response on curl's command line
     ]
 
 
@@ -27,6 +28,7 @@ def test_tutorial_without_its_loop_adds_missing_event_loop():
         ("BL201", 13, 47),
         ("BL101", 17, 14),
         ("BL102", 20, 16),
+        ("BL302", 20, 103),
     ]
 
 

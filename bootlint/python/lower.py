@@ -10,8 +10,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
-    Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, Span, TempCreate, TempRemove, flatten,
+    ArgvPayload, Handover, HeaderMatch, InitStep, Loop, LoopKind, Node, RuntimeModel, Span,
+    TempCreate, TempRemove, flatten,
 )
+from bootlint.python.request_facts import PythonRequestFacts
 from bootlint.python.syntax import syntax_error
 from bootlint.python.values import Values, dotted, names_in
 from bootlint.source import SourceFile
@@ -65,6 +67,8 @@ class _Lowering:
         self.function_names = self.values.function_names
         self.handlers = self.values.handler_calls()
         self.next_names = self.values.next_names(self.handlers)
+        self.event_names = self.values.event_names(self.next_names)
+        self.request_facts = PythonRequestFacts(module, self.values, self.span)
 
     def span(self, node: cst.CSTNode) -> Span:
         rng = self.positions[node]
@@ -169,6 +173,8 @@ class _Lowering:
             exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
             if exc is not None and dotted(exc).rsplit(".", 1)[-1] in ("SystemExit", "KeyboardInterrupt"):
                 out.append(Exit(self.span(node), kind=ExitKind.EXIT, text=f"raise {dotted(exc)}"))
+            else:
+                out.append(Exit(self.span(node), kind=ExitKind.RAISE, text="raise"))
             return out
         if isinstance(node, cst.Break):
             return [Exit(self.span(node), kind=ExitKind.BREAK, text="break")]
@@ -205,6 +211,8 @@ class _Lowering:
                 continue
             if isinstance(cur, cst.Call):
                 stack.append((cur, True))
+            elif isinstance(cur, cst.Subscript):
+                out.extend(self._header_match(cur))
             stack.extend((child, False) for child in reversed(cur.children))
         return out
 
@@ -241,11 +249,40 @@ class _Lowering:
                 out.append(EnvSet(span, name=key, exported=True))
         elif last == "run" and name.split(".")[0] == "bootstrap":
             out.append(Handover(span, text=f"{name}()"))
+        if name.split(".")[0] == "subprocess" or name in ("os.system", "os.spawnv", "os.spawnvp"):
+            out.extend(self._argv_payload(call, name))
         if last in HTTP_METHODS:
-            out.extend(self.api_calls(call, last))
+            out.extend(self.api_calls(call, last, targets))
         return out
 
-    def api_calls(self, call: cst.Call, method_name: str) -> list[Node]:
+    def _argv_payload(self, call: cst.Call, name: str) -> list[Node]:
+        """The event passed as an argument to another program (Linux caps one at 128 KiB)."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value != "args":
+                continue  # input=event, env=...: not the command line
+            elements = arg.value.elements if isinstance(arg.value, (cst.List, cst.Tuple)) else [arg]
+            for element in elements:
+                if isinstance(element.value, cst.Name) and element.value.value in self.event_names:
+                    return [ArgvPayload(self.span(element.value), program=name, text=element.value.value)]
+        return []
+
+    def _header_match(self, node: cst.Subscript) -> list[Node]:
+        """resp.headers["Lambda-Runtime-..."] folds case; dict(resp.getheaders())[...] does not."""
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return []
+        key = self.values.literal(node.slice[0].slice.value)
+        if not key or not key.lower().startswith("lambda-runtime-"):
+            return []
+        value = node.value
+        sources = [value] if not isinstance(value, cst.Name) else self.values.assignments.get(value.value, [])
+        sensitive = bool(sources) and all(
+            isinstance(v, (cst.Dict, cst.DictComp)) or (isinstance(v, cst.Call) and dotted(v.func) == "dict")
+            for v in sources)
+        if key == key.lower() and any(".lower()" in self.values.code(v) for v in sources):
+            sensitive = False  # {k.lower(): v ...}["lambda-runtime-..."]: folded by hand
+        return [HeaderMatch(self.span(node.slice[0]), header=key, case_sensitive=sensitive, how="subscript")]
+
+    def api_calls(self, call: cst.Call, method_name: str, targets) -> list[Node]:
         url_node, method = self.values.request_target(call, method_name)
         if url_node is None:
             return []
@@ -256,6 +293,7 @@ class _Lowering:
             if info is None or (info.endpoint, info.unresolved) in seen:
                 continue
             seen.add((info.endpoint, info.unresolved))
+            facts = self.request_facts.facts(call, method_name, info.endpoint, targets)
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
-                                 tool=method_name, method=method))
+                                 tool=method_name, method=method, facts=facts))
         return calls

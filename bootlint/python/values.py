@@ -93,6 +93,11 @@ class Values:
                 if isinstance(element.value, cst.Name):
                     self.assignments.setdefault(element.value.value, []).append(value)
 
+    @staticmethod
+    def code(node) -> str:
+        """The source text of a node."""
+        return _code(node)
+
     # -- literals ----------------------------------------------------------------------------
     def literal(self, node) -> str | None:
         alts = self.evaluate(node)
@@ -289,7 +294,7 @@ class Values:
             return set()
         return {info.endpoint for alt in self.evaluate(url) if (info := classify(alt)) is not None}
 
-    def _payload(self, call: cst.Call):
+    def payload(self, call: cst.Call) -> list:
         """The body expression of a POST (data=, json=, body=, or urlopen's second argument)."""
         last = dotted(call.func).rsplit(".", 1)[-1]
         if last == "urlopen":
@@ -310,7 +315,7 @@ class Values:
         found: set[int] = set()
         for call in self.calls:
             if Endpoint.RESPONSE in self._endpoints(call):
-                for payload in self._payload(call):
+                for payload in self.payload(call):
                     self._producers(payload, found, 0)
         if found:
             return found
@@ -345,13 +350,29 @@ class Values:
                 continue
             stack.extend(cur.children)
 
+    def event_names(self, next_names: set[str]) -> set[str]:
+        """Of the names holding what `next` returned, those that hold its body (the event), not
+        a header such as the request id."""
+        events = set()
+        for name in next_names:
+            values = self.assignments.get(name, [])
+            if values and not any("header" in _code(v).lower() for v in values):
+                events.add(name)
+        return events
+
     def next_names(self, handlers: set[int]) -> set[str]:
         """Names bound to what the `next` request returned, and to values computed from them
         (not the handler's result, which is about the handler)."""
         names: set[str] = set()
+        # http.client: conn.request("GET", ".../next") then resp = conn.getresponse().
+        connections = {name for call in self.calls if Endpoint.NEXT in self._endpoints(call)
+                       and isinstance(call.func, cst.Attribute) for name in names_in(call.func.value)}
         for name, values in self.assignments.items():
             for value in values:
-                if any(isinstance(c, cst.Call) and Endpoint.NEXT in self._endpoints(c) for c in _calls(value)):
+                calls = _calls(value)
+                if any(Endpoint.NEXT in self._endpoints(c) for c in calls) or any(
+                        isinstance(c.func, cst.Attribute) and c.func.attr.value == "getresponse"
+                        and names_in(c.func.value) & connections for c in calls):
                     names.add(name)
         for _ in range(MAX_DEPTH):
             grown = {n for n, values in self.assignments.items()

@@ -69,7 +69,7 @@ def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, with the rule modules loaded."""
-    from bootlint.rules import errors, loop, meta, observability, resources  # noqa: F401
+    from bootlint.rules import errors, loop, meta, observability, protocol, resources  # noqa: F401
 
     return dict(sorted(RULES.items()))
 

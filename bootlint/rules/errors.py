@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ApiCall, Endpoint, HandlerCall, InitStep, SetOption
+from bootlint.flow import Structure
+from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
 from bootlint.rules import Report, Subject, rule
 
 
@@ -67,3 +68,70 @@ def init_error_unreported(subject: Subject) -> Iterator[Report]:
     yield steps[0].span, (
         "loading the handler can fail here and nothing posts /runtime/init/error: the failure "
         "reaches Lambda only as an exit; on failure post the error to /runtime/init/error and exit")
+
+
+@rule("BL104", "init-error-without-exit", "warning",
+      "After posting /runtime/init/error the runtime goes on instead of exiting.")
+def init_error_without_exit(subject: Subject) -> Iterator[Report]:
+    structure = Structure(subject.model)
+    exit_now = "`sys.exit(1)`" if subject.language == "python" else "`exit 1`"
+    for call in subject.model.api_calls(Endpoint.INIT_ERROR):
+        if not structure.ends_after(call, (Exit,)):
+            yield call.span, (
+                f"after posting /runtime/init/error the runtime goes on: the API requires it to exit, "
+                f"and a later `next` is answered with an error; add {exit_now} on this path")
+
+
+@rule("BL105", "malformed-error-report", "warning",
+      "An /error or /init/error body that is not the documented error JSON.")
+def malformed_error_report(subject: Subject) -> Iterator[Report]:
+    fix = ("build it with json.dumps({...})" if subject.language == "python"
+           else "build it with `jq -n --arg m \"$MSG\" '{errorMessage: $m, errorType: \"E\", stackTrace: []}'`")
+    seen = set()
+    for call in subject.model.api_calls(Endpoint.ERROR, Endpoint.INIT_ERROR):
+        fact = call.facts.get(Facts.BODY_MALFORMED)
+        if fact is None or fact.span in seen:
+            continue
+        seen.add(fact.span)
+        yield fact.span, (f"the error body {fact.detail}: Lambda expects "
+                          f'{{"errorMessage": "...", "errorType": "...", "stackTrace": ["..."]}}; {fix}')
+
+
+@rule("BL106", "masked-handler-status", "warning",
+      "`local`/`export`/`declare` assign the handler's output and hide its exit status.")
+def masked_handler_status(subject: Subject) -> Iterator[Report]:
+    seen = set()
+    for call in subject.model.events(HandlerCall):
+        if not call.masked_by or call.masked_at is None or call.masked_at in seen:
+            continue
+        seen.add(call.masked_at)
+        name = call.masked_by
+        yield call.masked_at, (
+            f"`{name}` in the same command as the handler's `$(...)` returns {name}'s own status, so a "
+            f"failed invocation is posted as a success; declare first (`{name} out`), then "
+            f"`out=$(handler ...) || <post to /error>`")
+
+
+@rule("BL107", "err-trap-not-inherited", "warning",
+      "`trap ... ERR` is the only error handling, but it does not reach the handler's function or $(...).")
+def err_trap_not_inherited(subject: Subject) -> Iterator[Report]:
+    model = subject.model
+    traps = model.events(TrapSet)
+    errtrace = model.errtrace_at_start
+    for option in model.events(SetOption):  # the last word in the file wins (set -E; set +E)
+        if option.errtrace is not None:
+            errtrace = option.errtrace
+    if not traps or errtrace:
+        return
+    flow = subject.flow
+    if any(o.node.endpoint is Endpoint.ERROR for o in flow.of(ApiCall)):
+        return  # errors are reported on a path the loop runs, not only from the trap
+    for occ in flow.of(HandlerCall):
+        if occ.ctx.guarded or not (occ.ctx.subshell or occ.ctx.chain):
+            continue
+        where = "a `$(...)`" if occ.ctx.subshell else f"the function `{occ.ctx.chain[-1]}`"
+        yield traps[0].span, (
+            f"this ERR trap is the only error handling, but the handler (line {occ.node.span.line}) "
+            f"runs in {where}, where the trap is not inherited without `set -E` (errtrace): its "
+            f"failures are never reported; add `set -E` or report the error where the handler is called")
+        return

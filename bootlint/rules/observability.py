@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import EnvSet
+from bootlint.model import EnvSet, HeaderMatch
 from bootlint.rules import Report, Subject, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
@@ -36,3 +36,17 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
         f"the runtime never sets _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header{hint}: "
         f"X-Ray cannot connect the handler's segments to the invocation; after each `next`, "
         f"`{setter}`")
+
+
+@rule("BL202", "case-sensitive-header-match", "warning",
+      "A `next` response header is matched with its exact case.")
+def case_sensitive_header_match(subject: Subject) -> Iterator[Report]:
+    python = subject.language == "python"
+    for match in subject.model.events(HeaderMatch):
+        if not match.case_sensitive:
+            continue
+        fix = ("use `resp.headers[...]`, which folds case" if python else
+               {"awk": "compare `tolower($1)`", "sed": "add the `I` flag"}.get(match.how, "add `-i`"))
+        yield match.span, (
+            f"`{match.header}` is matched with its exact case, but HTTP header names are "
+            f"case-insensitive and may arrive as `{match.header.lower()}`: the value is then empty; {fix}")

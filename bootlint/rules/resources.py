@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import TempCreate, TempRemove
+from bootlint.model import ArgvPayload, Endpoint, Facts, TempCreate, TempRemove
 from bootlint.rules import Report, Subject, rule
 
 
@@ -36,3 +36,38 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
             f"`{node.text[:40]}` makes a temp file{held} for every invocation and nothing removes it "
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
             f"the next event ({late} runs only when the runtime exits)")
+
+
+@rule("BL302", "payload-on-command-line", "warning",
+      "The event or the response is passed as a command-line argument to an external program.")
+def payload_on_command_line(subject: Subject) -> Iterator[Report]:
+    seen = set()
+    for call in subject.model.api_calls(Endpoint.RESPONSE):
+        fact = call.facts.get(Facts.PAYLOAD_ARGV)
+        if fact is not None and fact.span not in seen:
+            seen.add(fact.span)
+            yield fact.span, (
+                f"`{fact.detail}` passes the response on curl's command line: Linux caps one argument "
+                f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
+                f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`")
+    for arg in subject.model.events(ArgvPayload):
+        if arg.span in seen:
+            continue
+        seen.add(arg.span)
+        yield arg.span, (
+            f"the event is passed to `{arg.program}` as a command-line argument: Linux caps one "
+            f"argument at 128 KiB (\"Argument list too long\"), far below Lambda's 6 MB; pass it on "
+            f"standard input instead")
+
+
+@rule("BL303", "newline-stripping-post", "warning",
+      "curl -d/--data @file or @- on a runtime POST strips CR and LF from the payload.")
+def newline_stripping_post(subject: Subject) -> Iterator[Report]:
+    seen = set()
+    for call in subject.model.api_calls():
+        fact = call.facts.get(Facts.NEWLINE_STRIP)
+        if fact is not None and fact.span not in seen:
+            seen.add(fact.span)
+            yield fact.span, (
+                f"`{fact.detail}` makes curl drop every CR and LF of the payload, corrupting it; use "
+                f"`--data-binary {fact.detail.split()[-1]}`")

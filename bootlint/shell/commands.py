@@ -55,6 +55,10 @@ COMMON_COMMANDS = {
 PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
                 "tee", "cut", "gzip", "iconv", "yq", "xargs"}
 HTTP_CLIENTS = {"curl", "wget", "http", "https"}
+# Commands that run another command: `timeout 10 curl ...`, `env A=1 curl ...`.
+WRAPPERS = {"timeout", "gtimeout", "env", "command", "nice", "nohup", "stdbuf", "time", "sudo"}
+_WRAPPER_OPTIONS_WITH_VALUE = {"-s", "--signal", "-k", "--kill-after", "-n", "-u", "-C", "-i",
+                               "-o", "-e"}
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Option:
     name: str
     flag: object
     value: object | None = None
+    inline: str | None = None   # a value written into the flag's own word: -d@-, --data=@x
 
 
 @dataclass
@@ -73,6 +78,7 @@ class HttpCommand:
     tool: str
     urls: list = field(default_factory=list)          # word nodes
     options: list[Option] = field(default_factory=list)
+    wrappers: list[tuple[str, object]] = field(default_factory=list)  # (name, its word node)
 
     def get(self, *names: str) -> list[Option]:
         return [o for o in self.options if o.name in names]
@@ -80,6 +86,8 @@ class HttpCommand:
     @property
     def method(self) -> str:
         for opt in reversed(self.get("request", "method")):
+            if opt.inline is not None:
+                return opt.inline.upper()
             if opt.value is not None:
                 return opt.value.text.decode("utf-8", "replace").strip("'\"").upper()
         if self.get(*CURL_DATA_OPTIONS, "post-data", "post-file", "body-data", "body-file"):
@@ -108,7 +116,7 @@ def parse_curl(args: list, literal) -> HttpCommand:
                 continue
             if name in CURL_LONG_WITH_VALUE:
                 if eq:
-                    cmd.options.append(Option(name, node, node))
+                    cmd.options.append(Option(name, node, node, inline))
                 else:
                     value = args[i] if i < len(args) else None
                     i += 1
@@ -124,7 +132,7 @@ def parse_curl(args: list, literal) -> HttpCommand:
             name = CURL_SHORT_LONG.get(letter, letter)
             if letter in CURL_SHORT_WITH_VALUE:
                 if j + 1 < len(letters):
-                    cmd.options.append(Option(name, node, node))
+                    cmd.options.append(Option(name, node, node, letters[j + 1:]))
                 else:
                     value = args[i] if i < len(args) else None
                     i += 1
@@ -162,3 +170,27 @@ def parse_wget(args: list, literal) -> HttpCommand:
         else:
             cmd.options.append(Option(name, node, node if eq else None))
     return cmd
+
+
+def unwrap(name_node, args: list, literal) -> tuple[str, object, list, list[tuple[str, object]]]:
+    """See through wrapper commands: (tool name, its node, its arguments, [(wrapper, node)])."""
+    wrappers: list[tuple[str, object]] = []
+    tool = (literal(name_node) or "").rsplit("/", 1)[-1]
+    while tool in WRAPPERS and args:
+        wrappers.append((tool, name_node))
+        i = 0
+        while i < len(args):
+            text = literal(args[i]) or ""
+            if text in _WRAPPER_OPTIONS_WITH_VALUE:
+                i += 2
+            elif text.startswith("-") or (tool == "env" and "=" in text):
+                i += 1
+            else:
+                break
+        if tool in ("timeout", "gtimeout") and i < len(args):
+            i += 1  # the duration
+        if i >= len(args):
+            return "", None, [], wrappers
+        name_node, args = args[i], args[i + 1:]
+        tool = (literal(name_node) or "").rsplit("/", 1)[-1]
+    return tool, name_node, args, wrappers

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bootlint.model import Endpoint
 from bootlint.shell.commands import HTTP_CLIENTS, PASS_THROUGH, SHELL_BUILTINS, COMMON_COMMANDS
-from bootlint.shell.commands import CURL_DATA_OPTIONS, HttpCommand, parse_curl, parse_wget
+from bootlint.shell.commands import CURL_DATA_OPTIONS, HttpCommand, parse_curl, parse_wget, unwrap
 from bootlint.shell.index import ShellIndex, command_args, command_name
 from bootlint.shell.words import Words, expansion_names, node_text, substitutions
 from bootlint.urls import UrlInfo, classify
@@ -22,11 +22,12 @@ def http_command(node, words: Words) -> HttpCommand | None:
     name = command_name(node)
     if name is None:
         return None
-    tool = (words.literal(name) or "").rsplit("/", 1)[-1]
+    tool, _, args, wrappers = unwrap(name, command_args(node), words.literal)
     if tool not in HTTP_CLIENTS:
         return None
-    args = command_args(node)
-    return parse_wget(args, words.literal) if tool == "wget" else parse_curl(args, words.literal)
+    cmd = parse_wget(args, words.literal) if tool == "wget" else parse_curl(args, words.literal)
+    cmd.wrappers = wrappers
+    return cmd
 
 
 def api_urls(cmd: HttpCommand, words: Words) -> list[tuple[object, UrlInfo]]:
@@ -54,6 +55,7 @@ class DataFlow:
             if cmd is not None:
                 self.http[key(node)] = (cmd, api_urls(cmd, words))
         self.handlers = self._find_handlers()
+        self.event_vars = self._event_vars()
         self.next_vars = self._next_tainted()
 
     def endpoints_of(self, node) -> set[Endpoint]:
@@ -115,7 +117,7 @@ class DataFlow:
             value = opt.value
             if value is None:
                 continue
-            text = self.words.literal(value)
+            text = opt.inline if opt.inline is not None else self.words.literal(value)
             if text in ("@-", "-", "@/dev/stdin"):
                 self._stdin_producers(node, found, 0)
             elif text is not None and text.startswith("@"):
@@ -191,6 +193,13 @@ class DataFlow:
                 refs.add(node_text(cur))
             stack.extend(cur.children)
         return refs
+
+    def _event_vars(self) -> set[str]:
+        """Variables that hold the event: the body `next` returned (EVENT=$(curl ... next))."""
+        names = {assigned_name(node) for node in self.index.commands
+                 if Endpoint.NEXT in self.endpoints_of(node)}
+        names.discard(None)
+        return names  # type: ignore[return-value]
 
     def _contains_handler(self, node) -> bool:
         return any(node.start_byte <= s and e <= node.end_byte for s, e in self.handlers)

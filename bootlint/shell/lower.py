@@ -5,9 +5,11 @@ from __future__ import annotations
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
     Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, SetOption, Span, Subshell,
-    TempCreate, TempRemove, flatten,
+    TempCreate, TempRemove, TrapSet, HeaderMatch, ArgvPayload, flatten,
 )
+from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTINS
 from bootlint.shell.dataflow import DataFlow, assigned_name, key
+from bootlint.shell.http_facts import RequestFacts
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
 from bootlint.shell.parse import MAX_NESTING, parse, syntax_errors
 from bootlint.shell.words import Words, expansion_names, node_text, substitutions
@@ -17,6 +19,9 @@ TRUE_COMMANDS = {"true", ":", "/bin/true", "/usr/bin/true"}
 FALSE_COMMANDS = {"false", "/bin/false", "/usr/bin/false"}
 DECLARATIONS = ("local", "export", "declare", "readonly", "typeset")
 REMOVERS = {"rm", "unlink", "rmdir", "shred"}
+HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
+RUNTIME_LAUNCHERS = {"node", "nodejs", "python", "python3", "java", "dotnet", "Rscript", "php",
+                     "ruby", "perl", "deno", "bun", "pwsh", "julia", "lua", "elixir", "erl"}
 
 
 class NestingTooDeep(Exception):
@@ -35,6 +40,7 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
         raise NestingTooDeep(index.max_depth)
     lowering = _Lowering(src, index, model)
     model.main = lowering.block(tree.root_node.children)
+    lowering.mark_last_statement(tree.root_node)
     return model
 
 
@@ -52,6 +58,7 @@ class _Lowering:
         self.model = model
         self.words = Words(src, index.assignments)
         self.flow = DataFlow(index, self.words)
+        self.request_facts = RequestFacts(self.words)
         self.does_work = self._functions_doing_work()
         self.status_after_next = False
 
@@ -267,6 +274,9 @@ class _Lowering:
         name = self.words.literal(name_node)
         if key(node) in self.flow.handlers:
             out.append(self._handler_call(node))
+        out.extend(self._argv_payload(node, name, args))
+        if key(node) in self.flow.http:
+            return out + self.c_curl(node, args)
         if name is None:
             return out
         base = name.rsplit("/", 1)[-1]
@@ -275,12 +285,47 @@ class _Lowering:
             out.append(CallFunction(self.span(node), name=name))
         elif name == ".":
             out.extend(self.c_source(node, args))
-        elif handler is not None and ("/" not in name or base in ("curl", "wget", "mktemp", "rm")):
+        elif base in HEADER_TOOLS:
+            out.extend(self._header_match(base, args))
+        elif handler is not None and ("/" not in name or base in ("mktemp", "rm")):
             out.extend(handler(node, args))
         return out
 
+    def _argv_payload(self, node, name: str | None, args) -> list[Node]:
+        """The event passed as an argument to an external program (Linux caps one at 128 KiB)."""
+        if name is None or not self.flow.event_vars:
+            return []
+        base = name.rsplit("/", 1)[-1]
+        external = "/" in name or (base not in SHELL_BUILTINS and name not in self.index.functions
+                                   and (base in COMMON_COMMANDS or not self.index.sources))
+        if not external or base in HTTP_CLIENTS:
+            return []
+        for arg in args:
+            if expansion_names(arg) & self.flow.event_vars:
+                return [ArgvPayload(self.span(arg), program=base, text=node_text(arg)[:40])]
+        return []
+
+    def _header_match(self, tool: str, args) -> list[Node]:
+        """grep/awk/sed looking a Lambda-Runtime-* header up by name, with or without case folding."""
+        texts = [self.words.literal(a) for a in args]
+        flags = "".join(t[1:] for t in texts if t and t.startswith("-") and not t.startswith("--"))
+        longs = {t for t in texts if t and t.startswith("--")}
+        for arg, text in zip(args, texts):
+            if not text or "lambda-runtime-" not in text.lower() or text.startswith("-"):
+                continue
+            header = text[text.lower().index("lambda-runtime-"):].split(":")[0].split("/")[0]
+            header = header.strip("^$'\" ").split(" ")[0]
+            if tool in ("grep", "egrep", "fgrep", "zgrep"):
+                sensitive = "i" not in flags and "y" not in flags and "--ignore-case" not in longs
+            elif tool in ("awk", "gawk", "mawk"):
+                sensitive = not any(k in text for k in ("tolower", "toupper", "IGNORECASE"))
+            else:  # sed: the I flag of s///I or an /re/I address folds case
+                sensitive = not _sed_folds_case(text)
+            return [HeaderMatch(self.span(arg), header=header, case_sensitive=sensitive, how=tool)]
+        return []
+
     def c_set(self, node, args) -> list[Node]:
-        errexit = pipefail = None
+        errexit = pipefail = errtrace = None
         words = [self.words.literal(a) or "" for a in args]
         i = 0
         while i < len(words):
@@ -294,6 +339,8 @@ class _Lowering:
             letters = word[1:]
             if "e" in letters:
                 errexit = on
+            if "E" in letters:
+                errtrace = on
             if "o" in letters and i < len(words):
                 option = words[i]
                 i += 1
@@ -301,9 +348,11 @@ class _Lowering:
                     errexit = on
                 elif option == "pipefail":
                     pipefail = on
-        if errexit is None and pipefail is None:
+                elif option == "errtrace":
+                    errtrace = on
+        if errexit is None and pipefail is None and errtrace is None:
             return []
-        return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail)]
+        return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail, errtrace=errtrace)]
 
     def c_exit(self, node, args) -> list[Node]:
         return [Exit(self.span(node), kind=ExitKind.EXIT, text=node_text(node))]
@@ -349,6 +398,9 @@ class _Lowering:
         signals = {(self.words.literal(a) or "").upper().removeprefix("SIG") for a in args[1:]}
         if not body:
             return []
+        out: list[Node] = []
+        if signals & {"ERR"}:
+            out.append(TrapSet(self.span(node), signals=frozenset(signals), text=node_text(node)[:60]))
         from bootlint.shell.parse import parser
 
         sub_src = SourceFile.from_bytes(self.src.path, body.encode("utf-8"))
@@ -365,8 +417,8 @@ class _Lowering:
             stack.extend(cur.children)
         if "RETURN" in signals and names:
             # Runs when the function that set it returns: within the same invocation.
-            return [TempRemove(self.span(node), names=frozenset(names))]
-        return []
+            out.append(TempRemove(self.span(node), names=frozenset(names)))
+        return out
 
     def c_curl(self, node, args) -> list[Node]:
         entry = self.flow.http.get(key(node))
@@ -375,15 +427,14 @@ class _Lowering:
         cmd, urls = entry
         calls: list[Node] = []
         for url_node, info in urls:
+            facts = self.request_facts.facts(node, cmd, info.endpoint)
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
-                                 tool=cmd.tool, method=cmd.method))
+                                 tool=cmd.tool, method=cmd.method, facts=facts))
         return calls
-
-    c_wget = c_http = c_https = c_curl
 
     def _handler_call(self, node) -> HandlerCall:
         """The handler's command, with whether its exit status reaches the shell."""
-        status_kept, in_pipe, masked_by = True, False, ""
+        status_kept, in_pipe, masked_by, masked_at = True, False, "", None
         child, cur = node, node.parent
         while cur is not None:
             t = cur.type
@@ -402,6 +453,7 @@ class _Lowering:
                 if holder is not None and holder.type == "declaration_command":
                     status_kept = False
                     masked_by = node_text(holder.children[0])
+                    masked_at = self.span(outer)
                 elif holder is not None and holder.type == "command":
                     status_kept = False
                 break
@@ -415,7 +467,33 @@ class _Lowering:
                 break
             child, cur = cur, cur.parent
         return HandlerCall(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
-                           in_pipe=in_pipe, masked_by=masked_by)
+                           in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at)
+
+    def mark_last_statement(self, root) -> None:
+        """A script whose last statement starts another runtime hands over to it (BL008)."""
+        statements = [c for c in root.children if c.is_named and c.type != "comment"]
+        if not statements:
+            return
+        last = statements[-1]
+        if last.type == "redirected_statement":
+            last = last.child_by_field_name("body") or last
+        if last.type != "command":
+            return
+        for handover in self.model.main:
+            if isinstance(handover, Handover) and handover.span == self.span(last):
+                handover.is_last = True
+                return
+        name = command_name(last)
+        text = self.words.literal(name) if name is not None else None
+        if text is None:
+            dynamic = name is not None and any(n in ("LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
+                                               for n in expansion_names(name))
+            if not dynamic:
+                return
+        elif text.rsplit("/", 1)[-1] not in RUNTIME_LAUNCHERS and "/" not in text:
+            return
+        self.model.main.append(Handover(self.span(last), uses_exec=False, text=node_text(last)[:60],
+                                        is_last=True))
 
     # -- helpers ---------------------------------------------------------------------------
     def substitutions_in(self, node) -> list[Node]:
@@ -487,6 +565,13 @@ def _tests(node) -> list:
             continue
         stack.extend(cur.children)
     return found
+
+
+def _sed_folds_case(script: str) -> bool:
+    """Does a sed script match case-insensitively (s/re/x/I, /re/I)?"""
+    import re
+
+    return bool(re.search(r"(^|[;\n])\s*(s(.).*?\3.*?\3[gpmeIi0-9]*[Ii]|/[^/]*/[Ii])", script))
 
 
 def _enclosing_function(node) -> str | None:

@@ -1,0 +1,151 @@
+"""BL003–BL008: how the runtime speaks the Runtime API."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bootlint.model import ApiCall, Endpoint, Facts, Handover
+from bootlint.rules import Report, Subject, rule
+from bootlint.urls import API_VERSION, KNOWN_PATHS, edit_distance
+
+
+def _calls_with(subject: Subject, fact: str, *endpoints: Endpoint) -> Iterator[tuple[ApiCall, object]]:
+    seen = set()
+    for call in subject.model.api_calls(*endpoints):
+        found = call.facts.get(fact)
+        if found is not None and found.span not in seen:
+            seen.add(found.span)
+            yield call, found
+
+
+def _suggest(words: list[str | None]) -> tuple[str, int]:
+    """The known endpoint nearest to a path, and the index of the first segment that differs."""
+    best, best_cost, best_at = "", 10 ** 6, 0
+    for shape in KNOWN_PATHS:
+        cost, first = 0, -1
+        for i in range(max(len(shape), len(words))):
+            want = shape[i] if i < len(shape) else ""
+            have = words[i] if i < len(words) else ""
+            if want == "*":
+                if not have:
+                    cost += 3
+                continue
+            d = edit_distance(have or "", want) if have is not None else 0
+            if d and first < 0:
+                first = i
+            cost += d
+        if cost < best_cost:
+            best = "/".join("{id}" if s == "*" else s for s in shape)
+            best_cost, best_at = cost, max(first, 0)
+    return best, best_at
+
+
+@rule("BL003", "unknown-runtime-endpoint", "error",
+      "A Runtime API URL whose path or version is not a known endpoint.")
+def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
+    seen = set()
+    for call in subject.model.api_calls():
+        url = call.url
+        if url is None or url.unresolved or call.endpoint is Endpoint.EXTENSION:
+            continue
+        version = url.version.literal if url.version else None
+        if version is not None and version != API_VERSION and url.version.span not in seen:
+            seen.add(url.version.span)
+            yield url.version.span or call.span, (
+                f"`{version}` is not a Runtime API version: the only one is `{API_VERSION}`; "
+                f"Lambda answers 404 and the runtime never gets an event")
+        if call.endpoint is not Endpoint.UNKNOWN or not url.path:
+            continue
+        words = [s.literal for s in url.path]
+        suggestion, at = _suggest(words)
+        segment = url.path[min(at, len(url.path) - 1)]
+        span = segment.span or call.span
+        if span in seen:
+            continue
+        seen.add(span)
+        path = "/".join(w if w is not None else "{…}" for w in words)
+        yield span, (f"`runtime/{path}` is not a Runtime API endpoint: did you mean "
+                     f"`runtime/{suggestion}`? (Lambda answers 404)")
+
+
+@rule("BL004", "hardcoded-runtime-api", "error",
+      "A Runtime API URL whose host is written out instead of taken from AWS_LAMBDA_RUNTIME_API.")
+def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
+    python = subject.language == "python"
+    fix = ('os.environ["AWS_LAMBDA_RUNTIME_API"]' if python else '"http://${AWS_LAMBDA_RUNTIME_API}/..."')
+    seen = set()
+    for call in subject.model.api_calls():
+        url = call.url
+        host_fact = call.facts.get(Facts.LITERAL_HOST)
+        if url is not None and url.host_is_literal:
+            spans = [p.span for p in url.host if p.span]
+            span = spans[0] if spans else call.span
+            host = "".join(p.text for p in url.host)
+        elif host_fact is not None:
+            span, host = host_fact.span, host_fact.detail
+        else:
+            continue
+        if span in seen:
+            continue
+        seen.add(span)
+        yield span, (f"the Runtime API host `{host}` is written out: Lambda gives the address in "
+                     f"AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}")
+
+
+@rule("BL005", "request-id-missing", "error",
+      "A /response or /error URL without the request id taken from the `next` response.")
+def request_id_missing(subject: Subject) -> Iterator[Report]:
+    seen = set()
+    for call in subject.model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
+        url = call.url
+        if url is None or call.span in seen:
+            continue
+        kind = call.endpoint.value.rsplit("/", 1)[-1]
+        if len(url.path) == 2:
+            seen.add(call.span)
+            yield call.span, (f"`/invocation/{kind}` has no request id: the path is "
+                              f"`/invocation/$REQUEST_ID/{kind}`, with the Lambda-Runtime-Aws-Request-Id "
+                              f"header of the `next` response (Lambda answers 404 otherwise)")
+            continue
+        rid = url.request_id
+        if rid is not None and rid.literal is not None:
+            seen.add(call.span)
+            yield rid.span or call.span, (
+                f"the request id `{rid.literal}` is written out: each invocation has its own; take it "
+                f"from the Lambda-Runtime-Aws-Request-Id header of the `next` response")
+
+
+@rule("BL006", "timeout-on-next", "error", "A timeout on the long-poll `next` request.")
+def timeout_on_next(subject: Subject) -> Iterator[Report]:
+    for _, fact in _calls_with(subject, Facts.TIMEOUT, Endpoint.NEXT):
+        yield fact.span, (
+            f"{fact.detail} puts a timeout on `invocation/next`, a long poll that may wait for an "
+            f"event indefinitely (the process is frozen between events); remove it (a connect "
+            f"timeout is fine)")
+
+
+@rule("BL007", "next-failure-unchecked", "warning",
+      "The `next` request's failure is not detected.", opt_in=True)
+def next_failure_unchecked(subject: Subject) -> Iterator[Report]:
+    python = subject.language == "python"
+    fix = "check `status_code` or call `raise_for_status()`" if python else \
+        "add `-f` (`--fail`) or check `-w '%{http_code}'`"
+    seen = set()
+    for call in subject.model.api_calls(Endpoint.NEXT):
+        if Facts.FAILURE_CHECKED in call.facts or call.span in seen:
+            continue
+        seen.add(call.span)
+        yield call.span, (f"a failed `next` request (500: the runtime should exit) is not detected: "
+                          f"an empty event and request id reach the handler; {fix}")
+
+
+@rule("BL008", "handover-without-exec", "info",
+      "The last command starts the real runtime without `exec`.", opt_in=True, runtime_only=False)
+def handover_without_exec(subject: Subject) -> Iterator[Report]:
+    if subject.model.is_runtime:
+        return
+    for handover in subject.model.events(Handover):
+        if handover.is_last and not handover.uses_exec:
+            yield handover.span, (
+                f"`{handover.text.split(chr(10))[0][:40]}` starts the runtime as a child of this shell, "
+                f"which does not pass SIGTERM on; write `exec {handover.text.split(chr(10))[0][:30]}`")

@@ -1,0 +1,118 @@
+"""What a curl or wget command line says about a Runtime API request: timeouts, failure
+detection, how the body is passed, and whether an error body is the documented JSON."""
+
+from __future__ import annotations
+
+from bootlint.error_body import error_body_problem
+from bootlint.model import Endpoint, Fact, Facts, Piece, Span
+from bootlint.shell.commands import HttpCommand
+from bootlint.shell.index import command_args, command_name
+from bootlint.shell.words import Words, node_text
+
+ERROR_ENDPOINTS = (Endpoint.ERROR, Endpoint.INIT_ERROR, Endpoint.RESTORE_ERROR)
+POST_ENDPOINTS = (Endpoint.RESPONSE, *ERROR_ENDPOINTS)
+STDIN_VALUES = ("@-", "@/dev/stdin")
+# curl reads these data flags' @file with CR and LF removed; --data-binary and --data-raw do not.
+STRIPPING_DATA = {"data", "data-ascii"}
+BODY_OPTIONS = {"data", "data-ascii", "data-binary", "data-raw", "data-urlencode", "json"}
+
+
+def join_spans(first: Span, last: Span) -> Span:
+    return Span(first.line, first.column, last.end_line, last.end_column)
+
+
+class RequestFacts:
+    """Computes :class:`Fact` entries for one HTTP command."""
+
+    def __init__(self, words: Words) -> None:
+        self.words = words
+
+    def span(self, node) -> Span:
+        return self.words.span(node)
+
+    def facts(self, node, cmd: HttpCommand, endpoint: Endpoint) -> dict[str, Fact]:
+        out: dict[str, Fact] = {}
+        for name, wrapper in cmd.wrappers:
+            if name in ("timeout", "gtimeout"):
+                out[Facts.TIMEOUT] = Fact(self.span(wrapper), f"`{name}` around the request")
+        for opt in cmd.options:
+            if opt.name in ("max-time", "m") or (cmd.tool == "wget" and opt.name in (
+                    "T", "timeout", "read-timeout")):
+                out[Facts.TIMEOUT] = Fact(self.span(opt.flag), node_text(opt.flag))
+        if self._failure_checked(cmd):
+            first = cmd.options[0].flag if cmd.options else node
+            out[Facts.FAILURE_CHECKED] = Fact(self.span(first))
+        if endpoint in POST_ENDPOINTS:
+            self._body_facts(node, cmd, endpoint, out)
+        return out
+
+    def _failure_checked(self, cmd: HttpCommand) -> bool:
+        if cmd.tool == "wget":
+            return True  # wget exits 8 on an HTTP error status
+        for opt in cmd.options:
+            if opt.name in ("fail", "f", "fail-with-body", "fail-early"):
+                return True
+            if opt.name in ("write-out", "w") and opt.value is not None:
+                if "http_code" in node_text(opt.value) or "response_code" in node_text(opt.value):
+                    return True
+        return False
+
+    def _body_facts(self, node, cmd: HttpCommand, endpoint: Endpoint, out: dict[str, Fact]) -> None:
+        for opt in cmd.options:
+            if opt.name not in BODY_OPTIONS or opt.value is None:
+                continue
+            text = opt.inline if opt.inline is not None else self.words.literal(opt.value)
+            flag_span = self.span(opt.flag)
+            whole = join_spans(flag_span, self.span(opt.value))
+            if text is not None and text.startswith("@"):
+                if opt.name in STRIPPING_DATA:
+                    out[Facts.NEWLINE_STRIP] = Fact(flag_span, f"{node_text(opt.flag)} {text}")
+                if endpoint in ERROR_ENDPOINTS and text in STDIN_VALUES:
+                    self._check_error_body(self._stdin_body(node), whole, out)
+                continue
+            alts = [(Piece(text=text),)] if opt.inline is not None else self.words.evaluate(opt.value)
+            if any(not p.is_literal for a in alts for p in a) and endpoint is Endpoint.RESPONSE:
+                out[Facts.PAYLOAD_ARGV] = Fact(whole, node_text(opt.flag))
+            if endpoint in ERROR_ENDPOINTS:
+                self._check_error_body(alts[0] if len(alts) == 1 else None, whole, out)
+
+    def _stdin_body(self, node) -> tuple[Piece, ...] | None:
+        """The body piped into curl when it is printed by printf or echo with a static text."""
+        parent = node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            node, parent = parent, parent.parent
+        if parent is None or parent.type != "pipeline":
+            return None
+        before = [c for c in parent.children if c.is_named and c.end_byte <= node.start_byte]
+        if not before or before[-1].type != "command":
+            return None
+        producer = before[-1]
+        name = command_name(producer)
+        tool = self.words.literal(name) if name is not None else None
+        args = command_args(producer)
+        if tool == "printf" and args:
+            fmt = self.words.evaluate(args[0])
+            if len(fmt) != 1:
+                return None
+            pieces: list[Piece] = []
+            for piece in fmt[0]:
+                if piece.is_literal and "%s" in piece.text:
+                    for i, chunk in enumerate(piece.text.split("%s")):
+                        if i:
+                            pieces.append(Piece(var="%s"))
+                        pieces.append(Piece(text=chunk))
+                else:
+                    pieces.append(piece)
+            return tuple(pieces)
+        if tool == "echo" and len(args) == 1:
+            alts = self.words.evaluate(args[0])
+            return alts[0] if len(alts) == 1 else None
+        return None
+
+    @staticmethod
+    def _check_error_body(pieces: tuple[Piece, ...] | None, span: Span, out: dict[str, Fact]) -> None:
+        if pieces is None:
+            return
+        problem = error_body_problem(pieces)
+        if problem:
+            out[Facts.BODY_MALFORMED] = Fact(span, problem)
