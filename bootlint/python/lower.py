@@ -41,6 +41,7 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     positions = wrapper.resolve(PositionProvider)
     lowering = _Lowering(module, positions, model)
     model.main = lowering.block(module.body)
+    lowering.mark_last_statement(module)
     return model
 
 
@@ -73,6 +74,22 @@ class _Lowering:
     def span(self, node: cst.CSTNode) -> Span:
         rng = self.positions[node]
         return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+    def mark_last_statement(self, module: cst.Module) -> None:
+        """A script that ends by starting another runtime as a child (subprocess) hands over
+        without exec (BL008); os.exec* is the exec form."""
+        if not module.body or not isinstance(module.body[-1], cst.SimpleStatementLine):
+            return
+        last = module.body[-1].body[0]
+        value = getattr(last, "value", None)
+        if isinstance(value, cst.Call) and dotted(value.func) in ("sys.exit", "exit") and value.args:
+            value = value.args[0].value
+        if isinstance(value, cst.Call) and dotted(value.func).split(".")[0] == "subprocess":
+            self.model.main.append(Handover(self.span(value), uses_exec=False, is_last=True,
+                                            text=self.values.code(value)[:60]))
+        for node in self.model.main:
+            if isinstance(node, Handover) and node.uses_exec and node.span.line == self.span(last).line:
+                node.is_last = True
 
     # -- statements --------------------------------------------------------------------------
     def block(self, body) -> list[Node]:

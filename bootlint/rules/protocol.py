@@ -146,6 +146,9 @@ def handover_without_exec(subject: Subject) -> Iterator[Report]:
         return
     for handover in subject.model.events(Handover):
         if handover.is_last and not handover.uses_exec:
+            text = handover.text.split("\n")[0]
+            fix = "os.execvp(...)" if subject.language == "python" else f"exec {text[:30]}"
+            parent = "Python" if subject.language == "python" else "this shell"
             yield handover.span, (
-                f"`{handover.text.split(chr(10))[0][:40]}` starts the runtime as a child of this shell, "
-                f"which does not pass SIGTERM on; write `exec {handover.text.split(chr(10))[0][:30]}`")
+                f"`{text[:40]}` starts the runtime as a child of {parent}, which does not pass "
+                f"SIGTERM on; replace the process instead: `{fix}`")
