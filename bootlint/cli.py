@@ -43,10 +43,12 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, without the summary line.")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--archives", is_flag=True,
+              help="Also lint the .zip files a folder walk finds (a zip named as a PATH always is).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=2 * 1024 * 1024,
               show_default=True, help="Files larger than this many bytes are skipped (BL904).")
 def check(paths, output_format, select, ignore, extend_select, quiet, isolated, exit_zero,
-          max_file_size) -> None:
+          archives, max_file_size) -> None:
     """Lint bootstrap files, or folders searched for files named bootstrap, bootstrap.sh and
     bootstrap.py (default: the current folder)."""
     from bootlint.discover import discover
@@ -58,7 +60,7 @@ def check(paths, output_format, select, ignore, extend_select, quiet, isolated, 
     _check_codes("--select", selection.select)
     _check_codes("--ignore", selection.ignore)
     _check_codes("--extend-select", selection.extend_select)
-    targets = discover(list(paths) or ["."])
+    targets = discover(list(paths) or ["."], archives=archives)
     result = run(targets, selection, max_file_size)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
     for path, reason in result.unreadable:

@@ -26,8 +26,9 @@ def display_path(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
-def discover(paths: list[str]) -> list[Target]:
-    """Expand folders into their bootstrap files; keep named files whatever their name."""
+def discover(paths: list[str], archives: bool = False) -> list[Target]:
+    """Expand folders into their bootstrap files (and zips, with ``archives``); keep named files
+    whatever their name."""
     targets: list[Target] = []
     for path in paths:
         try:
@@ -39,13 +40,13 @@ def discover(paths: list[str]) -> list[Target]:
             targets.append(Target(path, display_path(path), True, exc.strerror or str(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            targets.extend(_walk(path))
+            targets.extend(_walk(path, archives))
         else:
             targets.append(Target(path, display_path(path), True))
     return targets
 
 
-def _walk(root: str) -> list[Target]:
+def _walk(root: str, archives: bool) -> list[Target]:
     found: list[Target] = []
     errors: list[OSError] = []
     # Symbolic links to folders are not followed, so a link loop cannot trap the walk.
@@ -53,7 +54,7 @@ def _walk(root: str) -> list[Target]:
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
                          and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg")))
         for name in sorted(files):
-            if name in BOOTSTRAP_NAMES:
+            if name in BOOTSTRAP_NAMES or (archives and name.lower().endswith(".zip")):
                 full = os.path.join(folder, name)
                 found.append(Target(full, display_path(full), False))
     for err in errors:

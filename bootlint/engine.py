@@ -56,27 +56,13 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
         if selection.enabled(code):
             out.append(finding(rules[code], src.path, span, message))
 
-    try:
-        detected = detect(src)
-        if detected.language == "binary":
-            meta("BL902", START, "binary executable: bootlint analyses shell and Python bootstraps only")
-            return result
-        if detected.language not in ("shell", "python"):
-            meta("BL902", START, f"`{detected.language}` bootstrap: bootlint analyses shell and "
-                                 f"Python bootstraps; this file is not analysed")
-            return result
-        model = _build_model(src, detected, meta)
-        if model is None:
-            return result
-        for span, message in model.syntax_errors:
-            meta("BL900", span, message)
-        subject = Subject(src, model, detected.language)
+    def run_rules(subject: Subject, with_model: bool) -> None:
         for code, rule in rules.items():
-            if rule.check is None or not selection.enabled(code):
+            if rule.check is None or rule.needs_model != with_model or not selection.enabled(code):
                 continue
-            if rule.whole_file and model.syntax_errors:
+            if with_model and rule.whole_file and subject.model.syntax_errors:
                 continue
-            if rule.runtime_only and not model.is_runtime:
+            if with_model and rule.runtime_only and not subject.model.is_runtime:
                 continue
             try:
                 for span, message in rule.check(subject):
@@ -86,6 +72,23 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
                 out.append(finding(rules["BL999"], src.path, START,
                                    f"internal error in rule {code} ({rule.name}): "
                                    f"{type(exc).__name__}: {exc}; please report this"))
+
+    try:
+        detected = detect(src)
+        if detected.language == "binary":
+            meta("BL902", START, "binary executable: bootlint analyses shell and Python bootstraps only")
+            return result
+        # Packaging checks are about the file, whatever its language.
+        run_rules(Subject(src, None, detected.language, detected.shebang), with_model=False)
+        if detected.language not in ("shell", "python"):
+            meta("BL902", START, f"`{detected.language}` bootstrap: bootlint analyses shell and "
+                                 f"Python bootstraps; this file is not analysed")
+        else:
+            model = _build_model(src, detected, meta)
+            if model is not None:
+                for span, message in model.syntax_errors:
+                    meta("BL900", span, message)
+                run_rules(Subject(src, model, detected.language, detected.shebang), with_model=True)
     except Exception as exc:
         result.internal_error = True
         out.append(finding(rules["BL999"], src.path, START,

@@ -10,6 +10,7 @@ from bootlint.discover import Target
 from bootlint.engine import FileResult, Selection, finding, lint_source
 from bootlint.engine import START
 from bootlint.rules import all_rules
+from bootlint.gitmodes import GitModes
 from bootlint.source import SourceFile
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
@@ -45,13 +46,32 @@ def read_target(target: Target, max_bytes: int) -> tuple[SourceFile | None, str]
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
         return None, exc.strerror or str(exc)
-    return SourceFile.from_bytes(target.display, raw, mode=st.st_mode), ""
+    src = SourceFile.from_bytes(target.display, raw, mode=st.st_mode)
+    if src.is_entrypoint:
+        note_executable(src, target.path, st.st_mode)
+    return src, ""
+
+
+_GIT = GitModes()
+
+
+def note_executable(src: SourceFile, path: str, disk_mode: int) -> None:
+    """Where the execute bit is decided: the git index for a tracked file, else the disk."""
+    index_mode = _GIT.mode(path)
+    if index_mode is not None:
+        src.executable, src.mode_origin = bool(index_mode & 0o111), "git index"
+    else:
+        src.executable, src.mode_origin = bool(disk_mode & 0o111), "disk"
 
 
 def lint_target(target: Target, selection: Selection, max_bytes: int) -> tuple[FileResult | None, str]:
     """Lint one target; returns (result, "") or (None, reason it could not be read)."""
     if target.problem:
         return None, target.problem
+    if target.path.lower().endswith(".zip") and os.path.isfile(target.path):
+        from bootlint.archive import lint_archive
+
+        return lint_archive(target.path, target.display, selection), ""
     src, problem = read_target(target, max_bytes)
     if src is None:
         if problem.startswith("skip:"):

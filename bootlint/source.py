@@ -30,6 +30,11 @@ class SourceFile:
     invalid_utf8_line: int = 0
     is_binary: bool = False
     mode: int | None = None
+    # Whether the file would be executable where it is deployed from, and how that was learnt
+    # ("disk", "git index", "zip"); None when unknown (text given to the linter directly).
+    executable: bool | None = None
+    mode_origin: str = ""
+    mode_note: str = ""
     _encoded: bytes = b""
     _line_starts: list[int] = field(default_factory=list)
 
@@ -85,6 +90,16 @@ class SourceFile:
     def span(self, start: tuple[int, int], end: tuple[int, int]) -> Span:
         """A :class:`Span` from tree-sitter's 0-based (row, byte column) points."""
         return Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+
+    @property
+    def name(self) -> str:
+        """The file's own name (for an archive member, its name inside the archive)."""
+        return self.path.rsplit("!", 1)[-1].rsplit("/", 1)[-1]
+
+    @property
+    def is_entrypoint(self) -> bool:
+        """Named `bootstrap`: the file Lambda executes (bootstrap.sh/.py are sources)."""
+        return self.name == "bootstrap"
 
     @property
     def shebang(self) -> str | None:

@@ -10,9 +10,14 @@ from conftest import ROOT, run_cli
 TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
 
 
+def executable(path, data: bytes) -> None:
+    """Write a bootstrap the way it is deployed: with its execute bit."""
+    path.write_bytes(data)
+    path.chmod(0o755)
+
+
 def test_concise_output_and_exit_code(tmp_path):
-    target = tmp_path / "bootstrap"
-    target.write_bytes(TUTORIAL.read_bytes())
+    executable(tmp_path / "bootstrap", TUTORIAL.read_bytes())
     proc = run_cli("check", "bootstrap", cwd=tmp_path)
     lines = proc.stdout.decode().splitlines()
     assert proc.returncode == 1
@@ -26,7 +31,7 @@ def test_concise_output_and_exit_code(tmp_path):
 
 
 def test_quiet_drops_summary_and_clean_file_exits_zero(tmp_path):
-    (tmp_path / "bootstrap").write_bytes((ROOT / "examples" / "fixed" / "bootstrap").read_bytes())
+    executable(tmp_path / "bootstrap", (ROOT / "examples" / "fixed" / "bootstrap").read_bytes())
     proc = run_cli("check", "--quiet", str(tmp_path / "bootstrap"))
     assert proc.returncode == 0
     assert proc.stdout == b""
@@ -35,7 +40,7 @@ def test_quiet_drops_summary_and_clean_file_exits_zero(tmp_path):
 
 
 def test_json_format(tmp_path):
-    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    executable(tmp_path / "bootstrap", TUTORIAL.read_bytes())
     proc = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)
     data = json.loads(proc.stdout)
     assert [(d["code"], d["line"], d["column"]) for d in data] == [
@@ -54,7 +59,7 @@ def test_folder_walk_finds_bootstraps_and_skips_venvs(tmp_path):
                 "venv1/bootstrap", "c/other.sh"):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(TUTORIAL.read_bytes())
+        executable(path, TUTORIAL.read_bytes())
     (tmp_path / "venv1" / "pyvenv.cfg").write_text("home = /usr\n")
     proc = run_cli("check", "--format", "json", cwd=tmp_path)
     paths = sorted({d["path"] for d in json.loads(proc.stdout)})
@@ -62,7 +67,7 @@ def test_folder_walk_finds_bootstraps_and_skips_venvs(tmp_path):
 
 
 def test_select_ignore_and_unknown_code(tmp_path):
-    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    executable(tmp_path / "bootstrap", TUTORIAL.read_bytes())
     proc = run_cli("check", "--format", "json", "--select", "BL1", "--ignore", "BL103", "bootstrap",
                    cwd=tmp_path)
     assert [d["code"] for d in json.loads(proc.stdout)] == ["BL101", "BL102"]
@@ -73,7 +78,7 @@ def test_select_ignore_and_unknown_code(tmp_path):
 
 
 def test_missing_and_unreadable_paths_exit_2_and_others_still_linted(tmp_path):
-    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    executable(tmp_path / "bootstrap", TUTORIAL.read_bytes())
     secret = tmp_path / "secret"
     secret.write_text("#!/bin/sh\n")
     secret.chmod(0)
@@ -102,7 +107,7 @@ def test_unsupported_and_binary(tmp_path):
 
 
 def test_shell_run_does_not_import_libcst(tmp_path):
-    (tmp_path / "bootstrap").write_bytes(TUTORIAL.read_bytes())
+    executable(tmp_path / "bootstrap", TUTORIAL.read_bytes())
     code = ("import sys\nfrom bootlint.cli import main\n"
             "try:\n    main(['check', '--quiet', 'bootstrap'])\nexcept SystemExit:\n    pass\n"
             "print('libcst' in sys.modules)\n")
@@ -113,9 +118,10 @@ def test_shell_run_does_not_import_libcst(tmp_path):
 
 
 def test_python_bootstrap_imports_libcst_and_reports(tmp_path):
-    (tmp_path / "bootstrap").write_text(
+    executable(tmp_path / "bootstrap", (
         "#!/usr/bin/env -S python3 -u\nimport os, urllib.request\n"
-        "urllib.request.urlopen('http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/next')\n")
+        "urllib.request.urlopen('http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/next')\n"
+    ).encode())
     proc = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)
     assert [(d["code"], d["line"], d["column"]) for d in json.loads(proc.stdout)] == [
         ("BL001", 3, 24), ("BL201", 3, 24)]

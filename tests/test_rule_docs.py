@@ -29,9 +29,17 @@ def test_pages_start_with_code_and_name():
         assert first == f"# {code} {rule.name}"
 
 
+# Pages whose failing example is about bytes Markdown cannot show: the test adds them.
+BYTES = {"BL402": lambda text: text.replace("\n", "\r\n"), "BL405": lambda text: "\ufeff" + text}
+# Rules about what text cannot hold (a file's mode): tested in test_packaging.py instead.
+NO_TEXT_EXAMPLE = {"BL403"}
+
+
 @pytest.mark.parametrize("code,lang,kind,body", list(_examples()))
 def test_example(code, lang, kind, body):
     name = "bootstrap.py" if lang == "python" else "bootstrap"
+    if kind == "fail" and code in BYTES:
+        body = BYTES[code](body)
     codes = [c for c, _, _ in lint_text(body, path=name, extend=(code,))]
     if kind == "fail":
         assert code in codes
@@ -42,5 +50,5 @@ def test_example(code, lang, kind, body):
 def test_every_checked_rule_has_a_failing_and_a_passing_example():
     examples = {(c, k) for c, _, k, _ in (p.values for p in _examples())}
     for code, rule in all_rules().items():
-        if rule.check is not None or code in ("BL900", "BL902"):
+        if (rule.check is not None or code in ("BL900", "BL902")) and code not in NO_TEXT_EXAMPLE:
             assert (code, "fail") in examples and (code, "pass") in examples, code

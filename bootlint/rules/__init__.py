@@ -17,6 +17,7 @@ class Subject:
     source: SourceFile
     model: RuntimeModel | None
     language: str
+    shebang: object | None = None   # bootlint.language.Shebang
 
     @cached_property
     def flow(self):
@@ -69,7 +70,8 @@ def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, with the rule modules loaded."""
-    from bootlint.rules import errors, loop, meta, observability, protocol, resources  # noqa: F401
+    from bootlint.rules import (errors, loop, meta, observability, packaging,  # noqa: F401
+                                protocol, resources)
 
     return dict(sorted(RULES.items()))
 

@@ -1,0 +1,87 @@
+"""Linting a deployment zip (function or layer): its root `bootstrap`, read in memory.
+
+Lambda runs `/var/task/bootstrap` (the function package's root) or `/opt/bootstrap` (a layer's
+root, since layers unpack into /opt): either way `bootstrap` must sit at the archive's root.
+Nothing is extracted; a member too large, compressed suspiciously well, encrypted, a link, or an
+archive that does not read gives one BL904 finding instead.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+import zlib
+
+from bootlint.engine import START, FileResult, Selection, finding, lint_source
+from bootlint.rules import all_rules
+from bootlint.source import SourceFile
+
+DEFAULT_MAX_MEMBER = 5 * 1024 * 1024
+BOMB_RATIO = 100          # uncompressed / compressed, for members over BOMB_MIN bytes
+BOMB_MIN = 1024 * 1024
+UNIX = 3                  # ZipInfo.create_system for archives made on Unix
+
+
+def _skip(display: str, selection: Selection, message: str) -> FileResult:
+    result = FileResult(display)
+    if selection.enabled("BL904"):
+        result.findings.append(finding(all_rules()["BL904"], display, START, message))
+    return result
+
+
+def lint_archive(path: str, display: str, selection: Selection,
+                 max_member: int = DEFAULT_MAX_MEMBER) -> FileResult:
+    """Findings for one zip, its root bootstrap's findings included, under `zip!member` paths."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        return _skip(display, selection, f"not a readable zip archive ({exc}): not linted")
+    with archive:
+        infos = archive.infolist()
+        names = {info.filename.removeprefix("./").lstrip("/"): info for info in infos}
+        root = names.get("bootstrap")
+        if root is None:
+            nested = sorted(n for n in names if n.rsplit("/", 1)[-1] == "bootstrap")
+            result = FileResult(display)
+            if nested and selection.enabled("BL404"):
+                member = f"{display}!{nested[0]}"
+                result.findings.append(finding(
+                    all_rules()["BL404"], member, START,
+                    f"the archive has no `bootstrap` at its root, only `{nested[0]}`: Lambda looks for "
+                    f"/var/task/bootstrap (or /opt/bootstrap in a layer) and fails with "
+                    f"Runtime.InvalidEntrypoint; zip from inside the folder (`cd build && zip -r "
+                    f"../function.zip .`)"))
+            return result
+        return _lint_member(archive, root, f"{display}!bootstrap", selection, max_member)
+
+
+def _lint_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str,
+                 selection: Selection, max_member: int) -> FileResult:
+    unix_mode = info.external_attr >> 16
+    if info.flag_bits & 0x1:
+        return _skip(display, selection, "the member is encrypted: not read")
+    if stat.S_ISLNK(unix_mode):
+        return _skip(display, selection, "the member is a symbolic link: not followed; Lambda needs "
+                                         "the bootstrap itself at the root")
+    if info.file_size > max_member:
+        return _skip(display, selection, f"the member is {info.file_size:,} bytes, over the "
+                                         f"{max_member:,}-byte limit for a bootstrap: not read")
+    if info.file_size > BOMB_MIN and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+        return _skip(display, selection, "the member's compression ratio looks like a zip bomb: not read")
+    try:
+        with archive.open(info) as handle:
+            raw = handle.read(max_member + 1)  # bounded even if the header lies about the size
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        return _skip(display, selection, f"the member cannot be read ({exc}): the archive is "
+                                         f"truncated or corrupt")
+    if len(raw) > max_member:
+        return _skip(display, selection, f"the member is over the {max_member:,}-byte limit: not read")
+    src = SourceFile.from_bytes(display, raw)
+    src.mode_origin = "zip"
+    if info.create_system == UNIX or unix_mode:
+        src.executable = bool(unix_mode & 0o111)
+    else:
+        src.executable = False
+        src.mode_note = ("the entry has no Unix permissions at all, as zip tools on Windows write "
+                         "it, so nothing marks it executable")
+    return lint_source(src, selection)

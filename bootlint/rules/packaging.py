@@ -1,0 +1,94 @@
+"""BL4xx: the file as Lambda will execute it, before a line of it runs."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bootlint.model import Span
+from bootlint.rules import Report, Subject, meta_rule, rule
+
+LINE_1 = Span(1, 1, 1, 1)
+PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False)
+
+
+def _line_end(subject: Subject, line: int) -> Span:
+    text = subject.source.text.split("\n", line)[line - 1] if subject.source.text else ""
+    return Span(line, 1, line, len(text) + 1)
+
+
+@rule("BL401", "missing-shebang", "error", "The bootstrap does not start with `#!`.", **PACKAGING)
+def missing_shebang(subject: Subject) -> Iterator[Report]:
+    src = subject.source
+    if not src.is_entrypoint or src.shebang is not None:
+        return
+    yield LINE_1, ("the bootstrap does not start with `#!`: Lambda executes it directly and fails "
+                   "with Runtime.InvalidEntrypoint (exec format error); add `#!/bin/sh` or "
+                   "`#!/usr/bin/env python3` as the first line")
+
+
+@rule("BL402", "crlf-line-endings", "error", "CR LF line endings.", **PACKAGING)
+def crlf_line_endings(subject: Subject) -> Iterator[Report]:
+    src = subject.source
+    if not src.has_crlf:
+        return
+    interpreter = (src.shebang or "#!/bin/sh")[2:].strip().split(" ")[0] or "/bin/sh"
+    first = f" (first on line {src.crlf_line})" if src.crlf_line != 1 else ""
+    yield _line_end(subject, 1), (
+        f"the file has CR LF line endings{first}: the kernel looks for the interpreter "
+        f"`{interpreter}\\r` (\"bad interpreter\") and the shell reads `\\r` into every command; "
+        f"convert to LF (`dos2unix`, or `git config core.autocrlf false` and a .gitattributes "
+        f"`bootstrap text eol=lf`)")
+
+
+@rule("BL403", "not-executable", "error", "The bootstrap lacks the execute bit.", **PACKAGING)
+def not_executable(subject: Subject) -> Iterator[Report]:
+    src = subject.source
+    if not src.is_entrypoint or src.executable is not False:
+        return
+    where = {"disk": "on disk", "git index": "in the git index (what a clone or CI checkout gets)",
+             "zip": "in the archive"}.get(src.mode_origin, src.mode_origin)
+    note = f" ({src.mode_note})" if src.mode_note else ""
+    fix = {"git index": "`git update-index --chmod=+x bootstrap`",
+           "zip": "`chmod 755 bootstrap` before zipping (zip keeps Unix modes)"}.get(
+        src.mode_origin, "`chmod 755 bootstrap`")
+    yield LINE_1, (f"the bootstrap is not executable {where}{note}: Lambda cannot start it "
+                   f"(Runtime.InvalidEntrypoint, permission denied); {fix}")
+
+
+@rule("BL405", "byte-order-mark", "error", "A UTF-8 byte-order mark before `#!`.", **PACKAGING)
+def byte_order_mark(subject: Subject) -> Iterator[Report]:
+    if subject.source.has_bom:
+        yield LINE_1, ("the file starts with a UTF-8 byte-order mark: the kernel sees `\\xef\\xbb\\xbf#!`, "
+                       "not `#!`, and cannot execute it (exec format error); save it as UTF-8 "
+                       "without BOM")
+
+
+@rule("BL406", "invalid-shebang", "error", "A shebang that cannot work.", **PACKAGING)
+def invalid_shebang(subject: Subject) -> Iterator[Report]:
+    shebang = subject.shebang
+    line = subject.source.shebang
+    if line is None:
+        return
+    span = _line_end(subject, 1)
+    body = line[2:].strip()
+    if not body:
+        yield span, "the shebang names no interpreter: write `#!/bin/sh` or `#!/usr/bin/env python3`"
+        return
+    if shebang is None:
+        return
+    if not shebang.path.startswith("/"):
+        yield span, (f"the interpreter `{shebang.path}` is a relative path: the kernel resolves it "
+                     f"from the working directory, not the file's folder; use an absolute path")
+        return
+    if shebang.via_env and not shebang.env_split and shebang.args:
+        yield span, (f"`#!{body}` gives env one argument, `{' '.join([shebang.interpreter, *shebang.args])}`, "
+                     f"which names no program (Linux passes everything after the interpreter as one "
+                     f"argument); write `#!/usr/bin/env -S {' '.join([shebang.interpreter, *shebang.args])}` "
+                     f"or set the options in the script")
+        return
+    if shebang.via_env and not shebang.interpreter:
+        yield span, "`#!/usr/bin/env` names no program: write `#!/usr/bin/env bash`"
+
+
+meta_rule("BL404", "bootstrap-not-at-archive-root", "error",
+          "A deployment zip has no `bootstrap` at its root, but has one deeper.")
