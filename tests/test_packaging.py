@@ -159,3 +159,14 @@ def test_folder_walk_opens_zips_only_with_archives(tmp_path):
     assert findings(proc) == []
     proc = run_cli("check", "--format", "json", "--archives", ".", cwd=tmp_path)
     assert findings(proc) == [("function.zip!bootstrap", "BL403", 1, 1)]
+
+
+def test_crlf_and_bom_files_are_still_linted_in_full():
+    from conftest import lint_text
+
+    golden = [("BL103", 6, 1), ("BL301", 11, 14), ("BL201", 13, 47), ("BL101", 17, 14),
+              ("BL102", 20, 16), ("BL302", 20, 103)]
+    crlf = lint_text(TUTORIAL.replace(b"\n", b"\r\n"))
+    assert crlf == sorted([("BL402", 1, 1), *golden], key=lambda f: (f[1], f[2], f[0]))
+    bom = lint_text(b"\xef\xbb\xbf" + TUTORIAL)
+    assert bom == sorted([("BL405", 1, 1), *golden], key=lambda f: (f[1], f[2], f[0]))
