@@ -1,3 +1,5 @@
 """bootlint: a static analyser for AWS Lambda custom-runtime bootstrap files."""
 
 __version__ = "0.1.0"
+
+REPOSITORY = "https://github.com/bootlint/bootlint"

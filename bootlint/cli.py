@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from bootlint import __version__
+from bootlint.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def _codes(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
+def _codes(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
     return tuple(part.strip().upper() for part in value.replace(" ", ",").split(",") if part.strip())
 
 
-def _check_codes(option: str, codes: tuple[str, ...]) -> None:
-    """Unknown codes or prefixes are a usage error (exit 2), naming the option and the code."""
+def _known_codes() -> set[str]:
     from bootlint.rules import all_rules
 
-    known = all_rules()
-    for code in codes:
-        if not any(c.startswith(code) for c in known):
-            raise click.UsageError(f"{option}: unknown rule code '{code}' (see `bootlint rule --all`)")
+    return set(all_rules())
+
+
+def _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size):
+    """Defaults, then the configuration file, then the flags given on the command line."""
+    from bootlint.config import ConfigError, check_codes, resolve
+
+    known = _known_codes()
+    try:
+        settings = resolve(config, isolated, known)
+        for option, attribute, value in (("--select", "select", select), ("--ignore", "ignore", ignore),
+                                         ("--extend-select", "extend_select", extend_select)):
+            codes = _codes(value)
+            if codes is not None:
+                setattr(settings, attribute, tuple(check_codes(option, list(codes), known)))
+                settings.origins[attribute] = "command line"
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fail_on is not None:
+        settings.fail_on, settings.origins["fail_on"] = fail_on, "command line"
+    if max_file_size is not None:
+        settings.max_file_size, settings.origins["max_file_size"] = max_file_size, "command line"
+    return settings
+
+
+def _use_color(choice: str, stream) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,55 +63,163 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "output_format", type=click.Choice(["concise", "json", "json-lines"]),
-              default="concise", show_default=True, help="How findings are printed.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="How findings are printed [default: full on a terminal, else concise].")
+@click.option("--output-file", "output_files", multiple=True, metavar="[FORMAT:]FILE",
+              help="Also write a report to FILE (format from FORMAT: or the suffix: .sarif, .json, "
+                   ".jsonl, .xml). Repeatable.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour in the full format (auto: on a terminal, unless NO_COLOR).")
 @click.option("--select", metavar="CODES", help="Only these rules (codes or prefixes, comma-separated).")
 @click.option("--ignore", metavar="CODES", help="Skip these rules (codes or prefixes).")
 @click.option("--extend-select", metavar="CODES", help="Add rules (e.g. opt-in ones) to the selection.")
-@click.option("--quiet", "-q", is_flag=True, help="Print findings only, without the summary line.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="The lowest severity that makes the exit code 1 [default: warning].")
+@click.option("--config", type=click.Path(dir_okay=False), help="Use this configuration file.")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("--show-settings", is_flag=True, help="Print the resolved settings and where each came from.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of them.")
+@click.option("--stdin-filename", metavar="NAME", help="The name of the file read from standard input (PATH `-`).")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, without the summary line.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--archives", is_flag=True,
               help="Also lint the .zip files a folder walk finds (a zip named as a PATH always is).")
-@click.option("--max-file-size", type=click.IntRange(min=1), default=2 * 1024 * 1024,
-              show_default=True, help="Files larger than this many bytes are skipped (BL904).")
-def check(paths, output_format, select, ignore, extend_select, quiet, isolated, exit_zero,
-          archives, max_file_size) -> None:
+@click.option("--max-file-size", type=click.IntRange(min=1), default=None,
+              help="Files larger than this many bytes are skipped (BL904) [default: 2097152].")
+def check(paths, output_format, output_files, color, select, ignore, extend_select, fail_on, config,
+          isolated, show_settings, statistics, stdin_filename, quiet, exit_zero, archives,
+          max_file_size) -> None:
     """Lint bootstrap files, or folders searched for files named bootstrap, bootstrap.sh and
     bootstrap.py (default: the current folder)."""
-    from bootlint.discover import discover
-    from bootlint.engine import Selection
-    from bootlint.report import concise, json_format
-    from bootlint.runner import run
-
-    selection = Selection(_codes(select), _codes(ignore), _codes(extend_select))
-    _check_codes("--select", selection.select)
-    _check_codes("--ignore", selection.ignore)
-    _check_codes("--extend-select", selection.extend_select)
-    targets = discover(list(paths) or ["."], archives=archives)
-    result = run(targets, selection, max_file_size)
+    settings = _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size)
+    if show_settings:
+        click.echo(_describe(settings), nl=False)
+        sys.exit(EXIT_CLEAN)
+    outputs = [_output_target(spec) for spec in output_files]
+    fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
+    result = _lint(list(paths), settings, stdin_filename, archives)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
     for path, reason in result.unreadable:
         click.echo(f"{path}: error: cannot read: {reason}", err=True)
-    if output_format == "json":
-        text = json_format.render(findings)
-    elif output_format == "json-lines":
-        text = json_format.render_lines(findings)
-    else:
-        text = concise.render(findings, len(result.files), quiet)
-    click.echo(text, nl=False)
-    sys.exit(exit_code(result, findings, exit_zero))
+    from bootlint.report import Run, render
+
+    report = Run(findings, [r.path for r in result.files], quiet, _use_color(color, sys.stdout),
+                 rules=_rules_that_ran(settings))
+    for out_fmt, out_path in outputs:
+        plain = Run(report.findings, report.files, report.quiet, False, report.rules)
+        try:
+            with open(out_path, "w", encoding="utf-8") as handle:
+                handle.write(render(out_fmt, plain))
+        except OSError as exc:
+            raise click.UsageError(f"--output-file {out_path}: {exc.strerror or exc}") from None
+    click.echo(_statistics(findings) if statistics else render(fmt, report), nl=False, color=report.color)
+    sys.exit(exit_code(result, findings, exit_zero, settings.fail_rank))
 
 
-def exit_code(result, findings, exit_zero: bool) -> int:
-    """3 internal error, 2 unreadable input, 1 findings at warning or above, else 0."""
+def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool):
+    from bootlint.discover import discover
+    from bootlint.engine import lint_source
+    from bootlint.runner import RunResult, run, selection_for
+    from bootlint.source import SourceFile
+
+    if paths == ["-"] or (stdin_filename and not paths):
+        name = stdin_filename or "-"
+        raw = sys.stdin.buffer.read(settings.max_file_size + 1)
+        out = RunResult()
+        out.files.append(lint_source(SourceFile.from_bytes(name, raw), selection_for(settings, name)))
+        return out
+    targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
+                       respect_gitignore=settings.respect_gitignore)
+    return run(targets, settings)
+
+
+def _output_target(spec: str) -> tuple[str, str]:
+    from bootlint.report import SUFFIX_FORMATS
+
+    fmt, sep, path = spec.partition(":")
+    if sep and fmt in FORMATS:
+        return fmt, path
+    suffix = os.path.splitext(spec)[1].lower()
+    if suffix in SUFFIX_FORMATS:
+        return SUFFIX_FORMATS[suffix], spec
+    raise click.UsageError(f"--output-file {spec}: name the format, e.g. sarif:{spec} "
+                           f"(known: {', '.join(FORMATS)})")
+
+
+def _rules_that_ran(settings) -> list:
+    from bootlint.rules import all_rules
+    from bootlint.runner import selection_for
+
+    selection = selection_for(settings, "")
+    return [rule for code, rule in all_rules().items() if selection.enabled(code)]
+
+
+def _statistics(findings) -> str:
+    counts: dict[str, list] = {}
+    for f in findings:
+        counts.setdefault(f.code, [0, f.name])[0] += 1
+    rows = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return "".join(f"{n:>5}  {code}  {name}\n" for code, (n, name) in rows)
+
+
+def _describe(settings) -> str:
+    from dataclasses import fields
+
+    lines = [f"config file: {settings.config_file or '(none)'}"]
+    for item in fields(settings):
+        if item.name in ("config_file", "origins"):
+            continue
+        value = getattr(settings, item.name)
+        shown = list(value) if isinstance(value, tuple) else value
+        lines.append(f"{item.name.replace('_', '-')} = {shown!r}  ({settings.origin(item.name)})")
+    return "\n".join(lines) + "\n"
+
+
+def exit_code(result, findings, exit_zero: bool, fail_rank: int = 2) -> int:
+    """3 internal error, 2 unreadable input, 1 findings at the fail-on level or above, else 0."""
     if result.internal_error:
         return EXIT_INTERNAL
     if result.unreadable:
         return EXIT_USAGE
-    if not exit_zero and any(f.severity.rank >= 2 for f in findings):
+    if not exit_zero and any(f.severity.rank >= fail_rank for f in findings):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+@main.command("rule")
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every rule.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def rule_command(code, show_all, output_format) -> None:
+    """Print a rule's page (`bootlint rule BL101`), or list every rule (`--all`)."""
+    import json
+
+    from bootlint.docs import help_uri, page
+    from bootlint.rules import all_rules
+
+    rules = all_rules()
+    if show_all or not code:
+        rows = [{"code": r.code, "name": r.name, "severity": r.severity.value,
+                 "default": "off (opt-in)" if r.opt_in else "on", "summary": r.summary,
+                 "url": help_uri(r.code)} for r in rules.values()]
+        if output_format == "json":
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                click.echo(f"{row['code']}  {row['name']:<34} {row['severity']:<8} {row['default']:<13} "
+                           f"{row['summary']}")
+        return
+    code = code.upper()
+    if code not in rules:
+        raise click.UsageError(f"unknown rule code '{code}' (see `bootlint rule --all`)")
+    if output_format == "json":
+        r = rules[code]
+        click.echo(json.dumps({"code": r.code, "name": r.name, "severity": r.severity.value,
+                               "opt_in": r.opt_in, "summary": r.summary, "url": help_uri(code),
+                               "page": page(code)}, indent=2))
+    else:
+        click.echo(page(code) or f"{code} {rules[code].name}: {rules[code].summary}\n", nl=False)
 
 
 def run_main() -> None:

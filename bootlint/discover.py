@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from dataclasses import dataclass
+from fnmatch import fnmatch
+
+from bootlint.config import DEFAULT_EXCLUDE
+from bootlint.gitmodes import GIT, TIMEOUT
 
 BOOTSTRAP_NAMES = {"bootstrap", "bootstrap.sh", "bootstrap.py"}
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
-             ".mypy_cache", ".pytest_cache", ".ruff_cache", ".bootlint_cache", "site-packages",
-             ".eggs", ".terraform", ".aws-sam", "cdk.out"}
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,16 @@ def display_path(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
-def discover(paths: list[str], archives: bool = False) -> list[Target]:
-    """Expand folders into their bootstrap files (and zips, with ``archives``); keep named files
-    whatever their name."""
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """A pattern matches the path, or any of its parts (`node_modules`, `*.egg-info`)."""
+    norm = display_path(path).replace(os.sep, "/")
+    return any(fnmatch(norm, p) or any(fnmatch(part, p) for part in norm.split("/")) for p in patterns)
+
+
+def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
+             respect_gitignore: bool = True) -> list[Target]:
+    """Expand folders into their bootstrap files (and zips, with ``archives``), leaving out
+    excluded and git-ignored ones; a file named on the command line is always linted."""
     targets: list[Target] = []
     for path in paths:
         try:
@@ -40,24 +49,46 @@ def discover(paths: list[str], archives: bool = False) -> list[Target]:
             targets.append(Target(path, display_path(path), True, exc.strerror or str(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            targets.extend(_walk(path, archives))
+            found = _walk(path, archives, exclude)
+            if respect_gitignore:
+                found = _drop_ignored(path, found)
+            targets.extend(found)
         else:
             targets.append(Target(path, display_path(path), True))
     return targets
 
 
-def _walk(root: str, archives: bool) -> list[Target]:
+def _walk(root: str, archives: bool, exclude: tuple[str, ...]) -> list[Target]:
     found: list[Target] = []
     errors: list[OSError] = []
     # Symbolic links to folders are not followed, so a link loop cannot trap the walk.
     for folder, dirs, files in os.walk(root, onerror=errors.append):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+        dirs[:] = sorted(d for d in dirs if not excluded(os.path.join(folder, d), exclude)
                          and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg")))
         for name in sorted(files):
             if name in BOOTSTRAP_NAMES or (archives and name.lower().endswith(".zip")):
                 full = os.path.join(folder, name)
-                found.append(Target(full, display_path(full), False))
+                if not excluded(full, exclude):
+                    found.append(Target(full, display_path(full), False))
     for err in errors:
         found.append(Target(err.filename or root, display_path(err.filename or root), True,
                             err.strerror or str(err)))
     return found
+
+
+def _drop_ignored(root: str, found: list[Target]) -> list[Target]:
+    """Leave out what git ignores (one `git check-ignore` for the whole walk; without git, or
+    outside a repository, nothing is left out)."""
+    candidates = [t for t in found if not t.problem]
+    if not candidates:
+        return found
+    try:
+        proc = subprocess.run([*GIT, "check-ignore", "-z", "--stdin"], cwd=root, timeout=TIMEOUT,
+                              input=b"\0".join(os.path.relpath(t.path, root).encode() for t in candidates),
+                              capture_output=True)
+    except (OSError, subprocess.SubprocessError):
+        return found
+    if proc.returncode not in (0, 1):  # 128: not a repository
+        return found
+    ignored = {os.path.normpath(os.path.join(root, p.decode())) for p in proc.stdout.split(b"\0") if p}
+    return [t for t in found if os.path.normpath(t.path) not in ignored]

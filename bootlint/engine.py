@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bootlint.language import detect
 from bootlint.model import Finding, RuntimeModel, Severity, Span
@@ -19,6 +19,7 @@ class Selection:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)   # code -> level override
 
     def enabled(self, code: str) -> bool:
         rule = all_rules()[code]
@@ -73,6 +74,7 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
                                    f"internal error in rule {code} ({rule.name}): "
                                    f"{type(exc).__name__}: {exc}; please report this"))
 
+    model = None
     try:
         detected = detect(src)
         if detected.language == "binary":
@@ -93,8 +95,39 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
         result.internal_error = True
         out.append(finding(rules["BL999"], src.path, START,
                            f"internal error: {type(exc).__name__}: {exc}; please report this"))
-    out.sort(key=Finding.sort_key)
+    if model is not None and not result.internal_error:
+        out = _suppress(out, model, src.path, selection)
+    lines = src.text.split("\n")
+    result.findings = sorted((_finish(f, lines, selection) for f in out), key=Finding.sort_key)
     return result
+
+
+def _finish(f: Finding, lines: list[str], selection: Selection) -> Finding:
+    """The finding with its source line, at the severity the configuration gives its rule."""
+    level = selection.severity.get(f.code)
+    line = lines[f.span.line - 1] if 0 < f.span.line <= len(lines) else ""
+    return replace(f, source_line=line, severity=Severity(level) if level else f.severity)
+
+
+def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection: Selection) -> list[Finding]:
+    """Apply the file's suppression comments; report unused (BL901) and invalid (BL903) ones."""
+    from bootlint import suppress
+
+    if not model.comments:
+        return findings
+    rules = all_rules()
+    directives, problems = suppress.parse(model.comments, model.statements, model.language, set(rules))
+    kept = suppress.apply(findings, directives)
+    if selection.enabled("BL903"):
+        kept += [finding(rules["BL903"], path, span, message) for span, message in problems]
+    if selection.enabled("BL901"):
+        for d in directives:
+            unused = [c for c in d.codes if c not in d.used and selection.enabled(c)]
+            if unused:
+                kept.append(finding(rules["BL901"], path, d.span,
+                                    f"this suppression of {', '.join(unused)} matched no finding: "
+                                    f"remove it (or the code from it)"))
+    return kept
 
 
 def _build_model(src: SourceFile, detected, meta) -> RuntimeModel | None:

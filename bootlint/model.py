@@ -49,6 +49,7 @@ class Finding:
     message: str
     path: str
     span: Span
+    source_line: str = ""   # the text of the finding's line, for context and fingerprints
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.code, self.message)
@@ -307,6 +308,8 @@ class RuntimeModel:
     syntax_errors: list[tuple[Span, str]] = field(default_factory=list)
     # Lines where a statement starts, with the line it ends on (for "next statement" suppressions).
     statements: list[tuple[int, int]] = field(default_factory=list)
+    # Comments as (line, column, text, alone on its line), for suppression directives.
+    comments: list[tuple[int, int, str, bool]] = field(default_factory=list)
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
 
     def all_nodes(self) -> list[Node]:

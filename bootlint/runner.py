@@ -6,15 +6,15 @@ import os
 import stat
 from dataclasses import dataclass, field
 
+from fnmatch import fnmatch
+
+from bootlint.config import Settings
 from bootlint.discover import Target
 from bootlint.engine import FileResult, Selection, finding, lint_source
 from bootlint.engine import START
 from bootlint.rules import all_rules
 from bootlint.gitmodes import GitModes
 from bootlint.source import SourceFile
-
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-
 
 @dataclass
 class RunResult:
@@ -83,10 +83,21 @@ def lint_target(target: Target, selection: Selection, max_bytes: int) -> tuple[F
     return lint_source(src, selection), ""
 
 
-def run(targets: list[Target], selection: Selection, max_bytes: int = DEFAULT_MAX_BYTES) -> RunResult:
+def selection_for(settings: Settings, display: str) -> Selection:
+    """The rules for one file: the settings' selection plus its per-file ignores."""
+    ignore = settings.ignore
+    name = display.rsplit("/", 1)[-1]
+    for glob, codes in settings.per_file_ignores.items():
+        if fnmatch(display, glob) or fnmatch(name, glob):
+            ignore += codes
+    return Selection(settings.select, ignore, settings.extend_select, settings.severity)
+
+
+def run(targets: list[Target], settings: Settings) -> RunResult:
     result = RunResult()
     for target in targets:
-        file_result, problem = lint_target(target, selection, max_bytes)
+        selection = selection_for(settings, target.display)
+        file_result, problem = lint_target(target, selection, settings.max_file_size)
         if file_result is None:
             result.unreadable.append((target.display, problem))
         else:

@@ -78,6 +78,11 @@ class SourceFile:
             self._line_starts = starts
         return self._line_starts
 
+    def line_start(self, row: int) -> int:
+        """Byte offset in :attr:`encoded` where a 0-based row starts."""
+        starts = self._starts()
+        return starts[row] if row < len(starts) else len(self.encoded)
+
     def column(self, row: int, byte_col: int) -> int:
         """1-based character column of a 0-based (row, byte column) position."""
         starts = self._starts()

@@ -42,7 +42,25 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     lowering = _Lowering(module, positions, model)
     model.main = lowering.block(module.body)
     lowering.mark_last_statement(module)
+    model.comments = _comments(src.text)
     return model
+
+
+def _comments(text: str) -> list[tuple[int, int, str, bool]]:
+    """(line, column, text, alone on its line) of every comment, from the tokenizer (so a `#`
+    inside a string is not one)."""
+    import io
+    import tokenize
+
+    found = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                row, col = tok.start
+                found.append((row, col + 1, tok.string, not tok.line[:col].strip()))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        pass
+    return found
 
 
 def _catches_all(handler: cst.ExceptHandler) -> bool:

@@ -1,1 +1,61 @@
 """Reporters: each turns a run's findings into text in one format."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from bootlint.model import Finding
+
+FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit")
+# The format a file's suffix implies, for --output-file without a FORMAT: prefix.
+SUFFIX_FORMATS = {".sarif": "sarif", ".json": "json", ".jsonl": "json-lines", ".xml": "junit",
+                  ".txt": "concise"}
+
+
+@dataclass
+class Run:
+    """What every reporter may need besides the findings."""
+
+    findings: list[Finding]
+    files: list[str]          # every file linted, in order (JUnit lists clean ones too)
+    quiet: bool = False
+    color: bool = False
+    rules: list = field(default_factory=list)   # the rules that ran (SARIF describes them)
+
+
+def fingerprints(findings: list[Finding]) -> list[str]:
+    """A stable identity per finding: its code, path and the text of its line (not the line
+    number, so unrelated edits above it do not change it), numbered among equal ones."""
+    seen: dict[tuple[str, str, str], int] = {}
+    out = []
+    for f in findings:
+        key = (f.code, f.path, f.source_line.strip())
+        seen[key] = seen.get(key, 0) + 1
+        digest = hashlib.sha256("\0".join([*key, str(seen[key])]).encode("utf-8", "replace"))
+        out.append(digest.hexdigest()[:32])
+    return out
+
+
+def render(fmt: str, run: Run) -> str:
+    """The text of one format."""
+    if fmt == "concise":
+        from bootlint.report import concise
+        return concise.render(run.findings, len(run.files), run.quiet)
+    if fmt == "full":
+        from bootlint.report import full
+        return full.render(run)
+    if fmt in ("json", "json-lines"):
+        from bootlint.report import json_format
+        return (json_format.render if fmt == "json" else json_format.render_lines)(run.findings)
+    if fmt == "sarif":
+        from bootlint.report import sarif
+        return sarif.render(run)
+    if fmt == "github":
+        from bootlint.report import github
+        return github.render(run)
+    if fmt == "gitlab":
+        from bootlint.report import gitlab
+        return gitlab.render(run)
+    from bootlint.report import junit
+    return junit.render(run)

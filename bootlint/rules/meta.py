@@ -7,3 +7,5 @@ meta_rule("BL902", "unsupported-language", "info",
           "A bootstrap in a language bootlint does not analyse, or a binary.")
 meta_rule("BL904", "skipped-file", "warning", "A file bootlint chose not to read.")
 meta_rule("BL999", "internal-error", "error", "bootlint itself failed on this file (a bug).")
+meta_rule("BL901", "unused-suppression", "warning", "A `bootlint: disable=` comment that suppressed nothing.")
+meta_rule("BL903", "invalid-suppression", "warning", "A malformed suppression comment or an unknown code in it.")

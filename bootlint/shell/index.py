@@ -17,6 +17,7 @@ class ShellIndex:
     allexport: bool = False
     sources: bool = False        # the file sources other files (user code may define functions)
     max_depth: int = 0
+    comments: list = field(default_factory=list)                     # every comment node
 
 
 def command_name(node) -> object | None:
@@ -65,6 +66,8 @@ def build_index(root) -> ShellIndex:
             _note_command(index, node)
         elif kind == "declaration_command":
             _note_declaration(index, node)
+        elif kind == "comment":
+            index.comments.append(node)
         stack.extend((child, depth + 1) for child in node.children)
     return index
 

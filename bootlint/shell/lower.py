@@ -38,6 +38,10 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
     index = build_index(tree.root_node)
     if index.max_depth > MAX_NESTING:
         raise NestingTooDeep(index.max_depth)
+    for node in index.comments:
+        row, col = node.start_point
+        before = src.encoded[src.line_start(row):src.line_start(row) + col]
+        model.comments.append((row + 1, src.column(row, col), node_text(node), not before.strip()))
     lowering = _Lowering(src, index, model)
     model.main = lowering.block(tree.root_node.children)
     lowering.mark_last_statement(tree.root_node)

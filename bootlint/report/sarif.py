@@ -1,0 +1,59 @@
+"""SARIF 2.1.0: one run, the rules that ran, results with regions and stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from bootlint import REPOSITORY, __version__
+from bootlint.report import Run, fingerprints
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _rule(rule) -> dict:
+    from bootlint.docs import help_uri, what_it_reports
+
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": what_it_reports(rule.code) or rule.summary},
+        "helpUri": help_uri(rule.code),
+        "defaultConfiguration": {"level": LEVELS[rule.severity.value], "enabled": not rule.opt_in},
+        "properties": {"tags": ["lambda", "custom-runtime"]},
+    }
+
+
+def render(run: Run) -> str:
+    rules = run.rules
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    results = []
+    for f, fp in zip(run.findings, fingerprints(run.findings)):
+        result = {
+            "ruleId": f.code,
+            "level": LEVELS[f.severity.value],
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": quote(f.path, safe="/!")},
+                "region": {"startLine": f.span.line, "startColumn": f.span.column,
+                           "endLine": f.span.end_line, "endColumn": f.span.end_column},
+            }}],
+            "partialFingerprints": {"bootlintFinding/v1": fp},
+        }
+        if f.code in index:
+            result["ruleIndex"] = index[f.code]
+        results.append(result)
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "bootlint", "version": __version__,
+                                "semanticVersion": __version__, "informationUri": REPOSITORY,
+                                "rules": [_rule(rule) for rule in rules]}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
