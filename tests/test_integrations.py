@@ -1,0 +1,109 @@
+"""The integrations, run for real: pre-commit, the GitHub Action's run step, `bootlint rule`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
+FIXED = (ROOT / "examples" / "fixed" / "bootstrap").read_bytes()
+
+
+def test_rule_prints_the_page():
+    proc = run_cli("rule", "BL101")
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == (ROOT / "rules" / "BL101.md").read_text(encoding="utf-8")
+    assert run_cli("rule", "bl101").stdout == proc.stdout
+    bad = run_cli("rule", "BL777")
+    assert bad.returncode == 2 and b"unknown rule code 'BL777'" in bad.stderr
+
+
+def test_rule_all_lists_every_rule():
+    from bootlint.rules import all_rules
+
+    lines = run_cli("rule", "--all").stdout.decode().splitlines()
+    assert [line.split()[0] for line in lines] == sorted(all_rules())
+    bl007 = next(line for line in lines if line.startswith("BL007"))
+    assert "next-failure-unchecked" in bl007 and "warning" in bl007 and "off (opt-in)" in bl007
+    data = json.loads(run_cli("rule", "--all", "--format", "json").stdout)
+    assert data[0] == {"code": "BL001", "name": "missing-event-loop", "severity": "error", "default": "on",
+                       "summary": all_rules()["BL001"].summary,
+                       "url": "https://github.com/bootlint/bootlint/blob/main/rules/BL001.md"}
+
+
+def test_pre_commit_hooks_file():
+    yaml = pytest.importorskip("yaml")
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hooks == [{
+        "id": "bootlint", "name": "bootlint",
+        "description": "Lint AWS Lambda custom-runtime bootstrap files",
+        "entry": "bootlint check", "language": "python",
+        "files": r"(^|/)bootstrap(\.sh|\.py)?$", "types": ["file"], "require_serial": False}]
+    import re
+    pattern = re.compile(hooks[0]["files"])
+    assert [p for p in ("bootstrap", "a/b/bootstrap.sh", "x/bootstrap.py", "bootstrap.js", "mybootstrap")
+            if pattern.search(p)] == ["bootstrap", "a/b/bootstrap.sh", "x/bootstrap.py"]
+
+
+def _head() -> str | None:
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_runs_the_hook_for_real(tmp_path):
+    pytest.importorskip("pre_commit")
+    head = _head()
+    if head is None:
+        pytest.skip("this checkout has no commit for pre-commit to install")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+
+    def run(*args):
+        return subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+    run("git", "init", "-q")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {ROOT}\n  rev: {head}\n  hooks:\n  - id: bootlint\n")
+    (repo / "runtime").mkdir()
+    (repo / "runtime" / "bootstrap").write_bytes(TUTORIAL)
+    (repo / "runtime" / "bootstrap").chmod(0o755)
+    run("git", "add", ".")
+    failed = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "runtime/bootstrap:17:14: error: the handler call runs under `set -e`" in failed.stdout
+    (repo / "runtime" / "bootstrap").write_bytes(FIXED)
+    run("git", "add", ".")
+    passed = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_github_action_run_step(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert set(action["inputs"]) == {"paths", "version", "args"}
+    assert action["runs"]["using"] == "composite"
+    step = next(s for s in action["runs"]["steps"] if s["name"] == "Run bootlint")
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "bootstrap").write_bytes(TUTORIAL)
+    (tmp_path / "fn" / "bootstrap").chmod(0o755)
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "BOOTLINT_PATHS": "fn", "BOOTLINT_ARGS": "--select BL1 --output-file bootlint.sarif"}
+    if shutil.which("bootlint", path=env["PATH"]) is None:
+        pytest.skip("the bootlint command is not installed in this environment")
+    proc = subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[1].startswith("::error file=fn/bootstrap,line=17,col=14,")
+    assert json.loads((tmp_path / "bootlint.sarif").read_text())["version"] == "2.1.0"
