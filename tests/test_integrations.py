@@ -107,3 +107,18 @@ def test_github_action_run_step(tmp_path):
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[1].startswith("::error file=fn/bootstrap,line=17,col=14,")
     assert json.loads((tmp_path / "bootlint.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_readme_vscode_problem_matcher_parses_concise_output(tmp_path):
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split('"problemMatcher": ', 1)[1]
+    matcher = json.loads(block[:block.index("\n  }\n") + 4])
+    pattern = re.compile(matcher["pattern"]["regexp"])
+    (tmp_path / "bootstrap").write_bytes(TUTORIAL)
+    (tmp_path / "bootstrap").chmod(0o755)
+    lines = run_cli("check", "--format", "concise", "--quiet", "bootstrap", cwd=tmp_path).stdout.decode().splitlines()
+    parsed = [pattern.match(line).groups() for line in lines]
+    assert [(g[0], g[1], g[2], g[3], g[5]) for g in parsed][3] == ("bootstrap", "17", "14", "error", "BL101")
+    assert len(parsed) == 6
