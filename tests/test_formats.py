@@ -166,3 +166,18 @@ def test_zip_member_paths_in_every_format(tmp_path):
                         ("junit", b'name="function.zip!bootstrap"'),
                         ("gitlab", b'"path": "function.zip!bootstrap"')):
         assert needle in run_cli("check", "--format", fmt, "function.zip", cwd=tmp_path).stdout, fmt
+
+
+def test_full_and_colour_are_the_default_on_a_terminal(tutorial):
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("script") is None:
+        pytest.skip("util-linux `script` is not installed")
+    cmd = f"{sys.executable} -m bootlint check bootstrap"
+    proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=tutorial, capture_output=True,
+                          timeout=60, env={k: v for k, v in __import__("os").environ.items() if k != "NO_COLOR"})
+    out = proc.stdout.replace(b"\r\n", b"\n")
+    assert b"\033[1;31merror[BL101]\033[0m" in out
+    assert b"17 | " in out

@@ -122,3 +122,27 @@ def test_readme_vscode_problem_matcher_parses_concise_output(tmp_path):
     parsed = [pattern.match(line).groups() for line in lines]
     assert [(g[0], g[1], g[2], g[3], g[5]) for g in parsed][3] == ("bootstrap", "17", "14", "error", "BL101")
     assert len(parsed) == 6
+
+
+@pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
+def test_readme_vim_errorformat_reads_concise_output(tmp_path):
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    efm = re.search(r"`:set errorformat=(.*?)`", readme).group(1).replace("\\ ", " ")
+    (tmp_path / "bootstrap").write_bytes(TUTORIAL)
+    (tmp_path / "bootstrap").chmod(0o755)
+    report = run_cli("check", "--format", "concise", "bootstrap", cwd=tmp_path).stdout
+    (tmp_path / "report.txt").write_bytes(report)
+    script = tmp_path / "read.vim"
+    script.write_text(
+        f"let &errorformat = {json.dumps(efm)}\n"
+        "cgetfile report.txt\n"
+        "call writefile(map(filter(getqflist(), 'v:val.valid'), "
+        "'bufname(v:val.bufnr) . \":\" . v:val.lnum . \":\" . v:val.col . \":\" . v:val.type'), 'qf.txt')\n"
+        "qa!\n")
+    subprocess.run(["vim", "-u", "NONE", "-N", "-es", "-S", str(script)], cwd=tmp_path, timeout=60,
+                   capture_output=True)
+    assert (tmp_path / "qf.txt").read_text().splitlines() == [
+        "bootstrap:6:1:w", "bootstrap:11:14:w", "bootstrap:13:47:w", "bootstrap:17:14:e",
+        "bootstrap:20:16:w", "bootstrap:20:103:w"]
