@@ -90,6 +90,8 @@ class SourceFile:
             return 1
         start = starts[row]
         prefix = self.encoded[start:start + byte_col]
+        if prefix.isascii():
+            return byte_col + 1
         return len(prefix.decode("utf-8", errors="replace")) + 1
 
     def span(self, start: tuple[int, int], end: tuple[int, int]) -> Span:

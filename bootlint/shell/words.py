@@ -61,6 +61,11 @@ class Words:
 
     def literal(self, node) -> str | None:
         """The word's text when it has one static value (quotes removed), else None."""
+        kind = node.type
+        if kind in ("word", "number"):  # the common case, without computing positions
+            return _unescape(node_text(node))
+        if kind == "raw_string":
+            return node_text(node)[1:-1]
         alts = self.evaluate(node)
         if len(alts) == 1 and all(p.is_literal for p in alts[0]):
             return "".join(p.text for p in alts[0])
@@ -155,6 +160,8 @@ class Words:
 
 
 def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
     out = []
     i = 0
     while i < len(text):
