@@ -68,6 +68,8 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
             try:
                 for span, message in rule.check(subject):
                     out.append(finding(rule, src.path, span, message))
+            except RecursionError:
+                raise  # the file is nested too deeply: said once, below
             except Exception as exc:  # a bug in one rule must not hide the others
                 result.internal_error = True
                 out.append(finding(rules["BL999"], src.path, START,
@@ -91,6 +93,10 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
                 for span, message in model.syntax_errors:
                     meta("BL900", span, message)
                 run_rules(Subject(src, model, detected.language, detected.shebang), with_model=True)
+    except RecursionError:
+        model = None  # what was found so far stays; suppressions need a whole model
+        meta("BL900", START, "the file is nested too deeply for bootlint to analyse it "
+                             "(Python's recursion limit); it is not analysed further")
     except Exception as exc:
         result.internal_error = True
         out.append(finding(rules["BL999"], src.path, START,
@@ -143,9 +149,6 @@ def _build_model(src: SourceFile, detected, meta) -> RuntimeModel | None:
         except NestingTooDeep as exc:
             meta("BL900", START, f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
                                  f"analyses; the file is not analysed")
-            return None
-        except RecursionError:
-            meta("BL900", START, "syntax nested too deeply to analyse; the file is not analysed")
             return None
     from bootlint.python.lower import lower_python
 

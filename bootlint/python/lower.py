@@ -14,7 +14,7 @@ from bootlint.model import (
     TempCreate, TempRemove, flatten,
 )
 from bootlint.python.request_facts import PythonRequestFacts
-from bootlint.python.syntax import syntax_error
+from bootlint.python.syntax import compile_error, libcst_error
 from bootlint.python.values import Values, dotted, names_in
 from bootlint.source import SourceFile
 from bootlint.urls import classify
@@ -29,13 +29,14 @@ HANDOVER_MODULES = {"awslambdaric"}
 def lower_python(src: SourceFile) -> RuntimeModel:
     """Parse a Python bootstrap and build its model; a file that does not parse gets BL900 only."""
     model = RuntimeModel(path=src.path, language="python", errexit_always=True)
+    error = compile_error(src)
+    if error is not None:
+        model.syntax_errors = [error]
+        return model
     try:
         module = cst.parse_module(src.text)
     except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
-        model.syntax_errors = [syntax_error(src, exc)]
-        return model
-    except RecursionError:
-        model.syntax_errors = [(Span(1, 1, 1, 1), "syntax error: nested too deeply to parse")]
+        model.syntax_errors = [libcst_error(exc)]
         return model
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
