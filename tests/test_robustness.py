@@ -130,7 +130,7 @@ def test_5000_nested_substitutions_get_a_clear_diagnostic(tmp_path):
 ])
 def test_deep_nesting_is_bl900_not_a_crash(tmp_path, data):
     findings = lint_bytes(tmp_path, data)
-    assert [(f["code"], f["line"]) for f in findings] == [("BL900", 1)]
+    assert [f["code"] for f in findings] == ["BL900"]
 
 
 def test_nul_bytes_are_a_binary(tmp_path):
