@@ -84,11 +84,16 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--archives", is_flag=True,
               help="Also lint the .zip files a folder walk finds (a zip named as a PATH always is).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for many files [default: the number of CPUs].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the findings cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=".bootlint_cache",
+              show_default=True, help="Where the findings cache lives.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=None,
               help="Files larger than this many bytes are skipped (BL904) [default: 2097152].")
 def check(paths, output_format, output_files, color, select, ignore, extend_select, fail_on, config,
           isolated, show_settings, statistics, stdin_filename, quiet, exit_zero, archives,
-          max_file_size) -> None:
+          jobs, no_cache, cache_dir, max_file_size) -> None:
     """Lint bootstrap files, or folders searched for files named bootstrap, bootstrap.sh and
     bootstrap.py (default: the current folder)."""
     settings = _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size)
@@ -97,7 +102,10 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
         sys.exit(EXIT_CLEAN)
     outputs = [_output_target(spec) for spec in output_files]
     fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
-    result = _lint(list(paths), settings, stdin_filename, archives)
+    from bootlint.cache import Cache
+
+    cache = Cache(cache_dir, enabled=not no_cache)
+    result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
     for path, reason in result.unreadable:
         click.echo(f"{path}: error: cannot read: {reason}", err=True)
@@ -116,7 +124,7 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
     sys.exit(exit_code(result, findings, exit_zero, settings.fail_rank))
 
 
-def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool):
+def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool, jobs: int, cache):
     from bootlint.discover import discover
     from bootlint.engine import lint_source
     from bootlint.runner import RunResult, run, selection_for
@@ -130,7 +138,7 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
         return out
     targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
                        respect_gitignore=settings.respect_gitignore)
-    return run(targets, settings)
+    return run(targets, settings, jobs=jobs, cache=cache)
 
 
 def _output_target(spec: str) -> tuple[str, str]:

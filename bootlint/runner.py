@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fnmatch import fnmatch
 
@@ -15,6 +16,9 @@ from bootlint.engine import START
 from bootlint.rules import all_rules
 from bootlint.gitmodes import GitModes
 from bootlint.source import SourceFile
+
+if TYPE_CHECKING:
+    from bootlint.cache import Cache
 
 @dataclass
 class RunResult:
@@ -64,7 +68,8 @@ def note_executable(src: SourceFile, path: str, disk_mode: int) -> None:
         src.executable, src.mode_origin = bool(disk_mode & 0o111), "disk"
 
 
-def lint_target(target: Target, selection: Selection, max_bytes: int) -> tuple[FileResult | None, str]:
+def lint_target(target: Target, selection: Selection, max_bytes: int,
+                cache: "Cache | None" = None) -> tuple[FileResult | None, str]:
     """Lint one target; returns (result, "") or (None, reason it could not be read)."""
     if target.problem:
         return None, target.problem
@@ -80,7 +85,14 @@ def lint_target(target: Target, selection: Selection, max_bytes: int) -> tuple[F
                 result.findings.append(finding(all_rules()["BL904"], target.display, START, problem[5:]))
             return result, ""
         return None, problem
-    return lint_source(src, selection), ""
+    if cache is None:
+        return lint_source(src, selection), ""
+    key = cache.key(src, selection)
+    result = cache.get(key)
+    if result is None:
+        result = lint_source(src, selection)
+        cache.put(key, result)
+    return result, ""
 
 
 def selection_for(settings: Settings, display: str) -> Selection:
@@ -93,11 +105,31 @@ def selection_for(settings: Settings, display: str) -> Selection:
     return Selection(settings.select, ignore, settings.extend_select, settings.severity)
 
 
-def run(targets: list[Target], settings: Settings) -> RunResult:
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 24
+
+
+def _lint_one(job: tuple[Target, Settings, "Cache | None"]):
+    target, settings, cache = job
+    return lint_target(target, selection_for(settings, target.display), settings.max_file_size, cache)
+
+
+def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache | None" = None) -> RunResult:
+    """Lint every target, in parallel processes when there are enough of them; the results
+    come back in the targets' order either way."""
+    work = [(target, settings, cache) for target in targets]
+    if jobs > 1 and len(targets) >= PARALLEL_MIN_FILES:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            outcomes = list(pool.map(_lint_one, work, chunksize=max(1, len(work) // (jobs * 8))))
+    else:
+        outcomes = [_lint_one(job) for job in work]
     result = RunResult()
-    for target in targets:
-        selection = selection_for(settings, target.display)
-        file_result, problem = lint_target(target, selection, settings.max_file_size)
+    for target, (file_result, problem) in zip(targets, outcomes):
         if file_result is None:
             result.unreadable.append((target.display, problem))
         else:

@@ -1,0 +1,85 @@
+"""A content-hash cache of findings, so a repeat run over an unchanged tree parses nothing.
+
+An entry's key covers everything the findings depend on: the file's bytes, the name it is shown
+under, whether it is executable and how that was learnt, the rules selected for it, and the
+bootlint version. Entries are written atomically; an unreadable or corrupt one is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+
+from bootlint import __version__
+from bootlint.engine import FileResult, Selection
+from bootlint.model import Finding, Severity, Span
+from bootlint.source import SourceFile
+
+DEFAULT_DIR = ".bootlint_cache"
+
+
+class Cache:
+    def __init__(self, directory: str = DEFAULT_DIR, enabled: bool = True) -> None:
+        self.root = os.path.join(directory, __version__)
+        self.enabled = enabled
+        self._prepared = False
+
+    def key(self, src: SourceFile, selection: Selection) -> str:
+        digest = hashlib.sha256()
+        for part in (__version__, src.path, repr(src.executable), src.mode_origin, src.mode_note,
+                     repr((selection.select, selection.ignore, selection.extend_select,
+                           sorted(selection.severity.items())))):
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(src.raw)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.root, key[:2], key + ".json")
+
+    def get(self, key: str) -> FileResult | None:
+        if not self.enabled:
+            return None
+        try:
+            with open(self._path(key), encoding="utf-8") as handle:
+                data = json.load(handle)
+            result = FileResult(data["path"])
+            result.findings = [Finding(f["code"], f["name"], Severity(f["severity"]), f["message"],
+                                       f["path"], Span(*f["span"]), f["source_line"]) for f in data["findings"]]
+            return result
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, result: FileResult) -> None:
+        if not self.enabled or result.internal_error:
+            return
+        data = {"path": result.path, "findings": [
+            {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
+             "path": f.path, "span": [f.span.line, f.span.column, f.span.end_line, f.span.end_column],
+             "source_line": f.source_line} for f in result.findings]}
+        path = self._path(key)
+        try:
+            self._prepare()
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, path)
+        except OSError:
+            self.enabled = False  # a read-only tree: lint on without a cache
+
+    def _prepare(self) -> None:
+        """Mark the folder as a cache (backup tools skip it, git ignores it)."""
+        if self._prepared:
+            return
+        self._prepared = True
+        base = os.path.dirname(self.root)
+        os.makedirs(base, exist_ok=True)
+        for name, text in (("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                            "# This folder is a cache made by bootlint.\n"),
+                           (".gitignore", "*\n")):
+            target = os.path.join(base, name)
+            if not os.path.exists(target):
+                with open(target, "w", encoding="utf-8") as handle:
+                    handle.write(text)

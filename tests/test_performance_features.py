@@ -1,0 +1,102 @@
+"""Parallel runs give the serial run's output; the cache makes a repeat run parse nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bootlint.cli import main
+from conftest import ROOT, run_cli
+
+TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
+FIXED = (ROOT / "examples" / "fixed" / "bootstrap").read_bytes()
+
+
+def make_tree(root, count: int) -> None:
+    for i in range(count):
+        folder = root / f"fn{i:03d}"
+        folder.mkdir()
+        data = TUTORIAL if i % 3 else FIXED
+        (folder / "bootstrap").write_bytes(data.replace(b"HEADERS", b"HEADERS_%d" % i))
+        (folder / "bootstrap").chmod(0o755)
+    if count > 7:
+        (root / "fn007" / "bootstrap").write_bytes(b"#!/bin/sh\nwhile true; do\n")  # a syntax error too
+
+
+def test_parallel_output_is_identical_to_serial(tmp_path):
+    make_tree(tmp_path, 60)
+    serial = run_cli("check", "--no-cache", "--jobs", "1", ".", cwd=tmp_path)
+    parallel = run_cli("check", "--no-cache", "--jobs", "2", ".", cwd=tmp_path)
+    assert serial.returncode == parallel.returncode == 1
+    assert serial.stdout == parallel.stdout
+    assert serial.stdout.count(b"\n") > 200
+    as_json = run_cli("check", "--no-cache", "--jobs", "2", "--format", "json", ".", cwd=tmp_path)
+    assert [d["path"] for d in json.loads(as_json.stdout)][:2] == ["fn001/bootstrap", "fn001/bootstrap"]
+
+
+def test_no_workers_for_a_handful_of_files(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a process pool was started for a handful of files")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
+    make_tree(tmp_path, 8)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--jobs", "4", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+
+
+@pytest.fixture
+def parse_counter(monkeypatch):
+    import bootlint.shell.lower as lower
+
+    calls = []
+    real = lower.lower_shell
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].path)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lower, "lower_shell", counting)
+    return calls
+
+
+def test_a_repeat_run_parses_nothing(tmp_path, monkeypatch, parse_counter):
+    make_tree(tmp_path, 5)
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(main, ["check", "--jobs", "1", "."])
+    assert len(parse_counter) == 5
+    second = CliRunner().invoke(main, ["check", "--jobs", "1", "."])
+    assert len(parse_counter) == 5          # nothing parsed again
+    assert second.output == first.output and second.exit_code == first.exit_code == 1
+    assert (tmp_path / ".bootlint_cache" / "CACHEDIR.TAG").is_file()
+    assert (tmp_path / ".bootlint_cache" / ".gitignore").read_text() == "*\n"
+    # A changed file, changed settings, or --no-cache: parsed again.
+    (tmp_path / "fn001" / "bootstrap").write_bytes(TUTORIAL + b"\n")
+    CliRunner().invoke(main, ["check", "--jobs", "1", "."])
+    assert parse_counter[5:] == ["fn001/bootstrap"]
+    CliRunner().invoke(main, ["check", "--jobs", "1", "--ignore", "BL201", "."])
+    assert len(parse_counter) == 11
+    CliRunner().invoke(main, ["check", "--jobs", "1", "--no-cache", "."])
+    assert len(parse_counter) == 16
+
+
+def test_a_corrupt_cache_entry_is_a_miss(tmp_path, monkeypatch, parse_counter):
+    make_tree(tmp_path, 1)
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(main, ["check", "--format", "json", "."])
+    for entry in (tmp_path / ".bootlint_cache").rglob("*.json"):
+        entry.write_text("{not json")
+    second = CliRunner().invoke(main, ["check", "--format", "json", "."])
+    assert second.output == first.output
+    assert len(parse_counter) == 2
+
+
+def test_cache_mode_is_part_of_the_key(tmp_path, monkeypatch):
+    make_tree(tmp_path, 1)
+    monkeypatch.chdir(tmp_path)
+    assert "BL403" not in CliRunner().invoke(main, ["check", "."]).output
+    (tmp_path / "fn000" / "bootstrap").chmod(0o644)
+    assert "BL403" in CliRunner().invoke(main, ["check", "."]).output
