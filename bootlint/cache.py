@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 
 from bootlint import __version__
 from bootlint.engine import FileResult, Selection
@@ -58,6 +57,8 @@ class Cache:
             {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
              "path": f.path, "span": [f.span.line, f.span.column, f.span.end_line, f.span.end_column],
              "source_line": f.source_line} for f in result.findings]}
+        import tempfile
+
         path = self._path(key)
         try:
             self._prepare()

@@ -7,22 +7,14 @@ Files, first found walking up from the current folder (stopping at a repository'
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bootlint.discover import DEFAULT_EXCLUDE
 from bootlint.model import Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 CONFIG_NAMES = ("bootlint.toml", ".bootlint.toml", "pyproject.toml")
-DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
-                   ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".bootlint_cache",
-                   "site-packages", ".eggs", "*.egg-info", ".terraform", ".aws-sam", "cdk.out")
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 LEVELS = ("error", "warning", "info")
 
@@ -87,6 +79,15 @@ EXPECTED = {
 }
 
 
+def _toml():
+    """tomllib (tomli before Python 3.11), imported only when there is a file to read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
 def find_config(start: Path | None = None) -> Path | None:
     """The nearest configuration file from ``start`` up to the repository's root."""
     folder = (start or Path.cwd()).resolve()
@@ -102,13 +103,17 @@ def find_config(start: Path | None = None) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        return "bootlint" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+        text = path.read_text(encoding="utf-8")
+        if "bootlint" not in text:
+            return False  # most pyproject.toml files: no need to parse them
+        return "bootlint" in _toml().loads(text).get("tool", {})
     except (OSError, ValueError, UnicodeDecodeError):
         return True  # let loading report the problem
 
 
 def load(path: Path, known_codes: set[str]) -> Settings:
     """Settings from one file; raises ConfigError naming the file, the key and what it expects."""
+    tomllib = _toml()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -8,10 +8,12 @@ import subprocess
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
-from bootlint.config import DEFAULT_EXCLUDE
 from bootlint.gitmodes import GIT, TIMEOUT
 
 BOOTSTRAP_NAMES = {"bootstrap", "bootstrap.sh", "bootstrap.py"}
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
+                   ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".bootlint_cache",
+                   "site-packages", ".eggs", "*.egg-info", ".terraform", ".aws-sam", "cdk.out")
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,10 @@ def test_full_and_colour_are_the_default_on_a_terminal(tutorial):
     out = proc.stdout.replace(b"\r\n", b"\n")
     assert b"\033[1;31merror[BL101]\033[0m" in out
     assert b"17 | " in out
+
+
+def test_cli_format_list_matches_the_reporters():
+    from bootlint.cli import FORMATS as CLI_FORMATS
+    from bootlint.report import FORMATS
+
+    assert CLI_FORMATS == FORMATS
