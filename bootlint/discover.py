@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from fnmatch import translate
+from functools import lru_cache
 
 from bootlint.gitmodes import GIT, TIMEOUT
 
@@ -30,10 +32,16 @@ def display_path(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
+@lru_cache(maxsize=32)
+def _matcher(patterns: tuple[str, ...]):
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns) or "(?!)")
+
+
 def excluded(path: str, patterns: tuple[str, ...]) -> bool:
     """A pattern matches the path, or any of its parts (`node_modules`, `*.egg-info`)."""
     norm = display_path(path).replace(os.sep, "/")
-    return any(fnmatch(norm, p) or any(fnmatch(part, p) for part in norm.split("/")) for p in patterns)
+    match = _matcher(patterns).match
+    return bool(match(norm)) or any(match(part) for part in norm.split("/"))
 
 
 def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] = DEFAULT_EXCLUDE,

@@ -35,10 +35,28 @@ class GitModes:
         return proc.stdout if proc.returncode == 0 else None
 
     def _toplevel(self, folder: str) -> str | None:
-        if folder not in self._toplevels:
-            out = self._git("rev-parse", "--show-toplevel", cwd=folder)
-            self._toplevels[folder] = os.path.realpath(out.decode().strip()) if out else None
-        return self._toplevels[folder]
+        """The repository a folder is in: found by looking for `.git` upwards (no process per
+        folder; a run over a thousand folders asks git once per repository)."""
+        if folder in self._toplevels:
+            return self._toplevels[folder]
+        seen = []
+        current = folder
+        top = None
+        while True:
+            if current in self._toplevels:
+                top = self._toplevels[current]
+                break
+            seen.append(current)
+            if os.path.exists(os.path.join(current, ".git")):
+                top = current
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for path in seen:
+            self._toplevels[path] = top
+        return top
 
     def _index(self, top: str) -> dict[str, int]:
         if top not in self._indexes:

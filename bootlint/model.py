@@ -311,6 +311,7 @@ class RuntimeModel:
     # Comments as (line, column, text, alone on its line), for suppression directives.
     comments: list[tuple[int, int, str, bool]] = field(default_factory=list)
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
+    _by_kind: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
 
     def all_nodes(self) -> list[Node]:
         """Every node of the model, reachable or not, in source order of discovery."""
@@ -328,7 +329,10 @@ class RuntimeModel:
         the nodes are sorted once, after lowering is done)."""
         if self._sorted is None:
             self._sorted = sorted(self.all_nodes(), key=lambda n: (n.span.line, n.span.column))
-        return [n for n in self._sorted if isinstance(n, kind)]
+            self._by_kind = {}
+        if kind not in self._by_kind:
+            self._by_kind[kind] = [n for n in self._sorted if isinstance(n, kind)]
+        return self._by_kind[kind]
 
     def api_calls(self, *endpoints: Endpoint) -> list[ApiCall]:
         return [c for c in self.events(ApiCall) if not endpoints or c.endpoint in endpoints]
