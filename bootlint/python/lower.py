@@ -15,7 +15,7 @@ from bootlint.model import (
 )
 from bootlint.python.request_facts import PythonRequestFacts
 from bootlint.python.syntax import compile_error, libcst_error
-from bootlint.python.values import Values, dotted, names_in
+from bootlint.python.values import Values, dotted, kids, names_in
 from bootlint.source import SourceFile
 from bootlint.urls import classify
 
@@ -249,7 +249,7 @@ class _Lowering:
                 stack.append((cur, True))
             elif isinstance(cur, cst.Subscript):
                 out.extend(self._header_match(cur))
-            stack.extend((child, False) for child in reversed(cur.children))
+            stack.extend((child, False) for child in reversed(kids(cur)))
         return out
 
     def call(self, call: cst.Call, targets) -> list[Node]:

@@ -26,12 +26,9 @@ class PythonRequestFacts:
             if dotted(call.func) in ("socket.setdefaulttimeout", "setdefaulttimeout") and call.args \
                     and not _is_none(call.args[0].value):
                 self.default_timeout = Fact(span(call), "socket.setdefaulttimeout()")
-        stack: list = [module]
-        while stack:
-            cur = stack.pop()
-            if isinstance(cur, cst.Attribute) and cur.attr.value in STATUS_ATTRIBUTES:
-                self.status_roots |= names_in(cur.value)
-            stack.extend(cur.children)
+        for attribute in values.attributes:
+            if attribute.attr.value in STATUS_ATTRIBUTES:
+                self.status_roots |= values.names(attribute.value)
         # resp = conn.getresponse(); resp.status: the check covers the connection too.
         for _ in range(3):
             for name, assigned in values.assignments.items():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import libcst as cst
@@ -18,6 +19,41 @@ PASS_THROUGH = {"dumps", "loads", "encode", "decode", "str", "bytes", "dict", "l
                 "info", "getcode", "geturl", "getresponse", "lower", "split"}
 KNOWN_LIBRARIES = set(getattr(sys, "stdlib_module_names", ())) | {
     "requests", "urllib3", "boto3", "botocore", "httpx", "aiohttp", "simplejson", "orjson", "ujson"}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def kids(node) -> list:
+    """A node's child nodes, read from its dataclass fields.
+
+    libcst's own ``node.children`` re-runs its visitor machinery on every call (about 20 µs a
+    node); the fields give the same nodes, in source order for the parts bootlint reads.
+    """
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node))
+        _FIELDS[type(node)] = names
+    out = []
+    for name in names:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind in (list, tuple):
+            out.extend(v for v in value if _is_node(type(v)))
+        elif _is_node(kind):
+            out.append(value)
+    return out
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    """issubclass(kind, CSTNode), remembered per type (CSTNode is an ABC: checks are slow)."""
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def dotted(node) -> str:
@@ -47,7 +83,7 @@ def names_in(node) -> set[str]:
             stack.append(cur.value)
             continue
         if cur is not None:
-            stack.extend(cur.children)
+            stack.extend(kids(cur))
     return found
 
 
@@ -60,6 +96,10 @@ class Values:
         self.function_names: set[str] = set()
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
         self.calls: list[cst.Call] = []
+        self.attributes: list[cst.Attribute] = []
+        self._endpoint_cache: dict[int, set[Endpoint]] = {}
+        self._names_cache: dict[int, set[str]] = {}
+        self._calls_cache: dict[int, list] = {}
         self._index(module)
 
     def _index(self, module: cst.Module) -> None:
@@ -80,10 +120,12 @@ class Values:
                         self.imported_from[local.value] = dotted(cur.module)
             elif isinstance(cur, cst.Call):
                 self.calls.append(cur)
+            elif isinstance(cur, cst.Attribute):
+                self.attributes.append(cur)
             elif isinstance(cur, cst.WithItem) and cur.asname is not None:
                 for name in names_in(cur.asname.name):
                     self.assignments.setdefault(name, []).append(cur.item)
-            stack.extend(reversed(cur.children))
+            stack.extend(reversed(kids(cur)))
 
     def _assign(self, target, value) -> None:
         if isinstance(target, cst.Name):
@@ -173,7 +215,7 @@ class Values:
         if isinstance(node, cst.Subscript) and dotted(node.value) in ("os.environ", "environ") and node.slice:
             key = self.literal(node.slice[0].slice.value)
             return [(Piece(var=key or "os.environ[...]", span=self.span(node)),)]
-        return [(Piece(var=_code(node)[:40], span=self.span(node)),)]
+        return [(Piece(var=_describe(node), span=self.span(node)),)]
 
     def _inner(self, node, skip: int):
         span = self.span(node)
@@ -190,7 +232,7 @@ class Values:
     def _percent(self, node: cst.BinaryOperation, depth: int) -> list[tuple[Piece, ...]]:
         fmt = self.literal(node.left)
         if fmt is None:
-            return [(Piece(var=_code(node)[:40], span=self.span(node)),)]
+            return [(Piece(var=_describe(node), span=self.span(node)),)]
         args = [e.value for e in node.right.elements] if isinstance(node.right, cst.Tuple) else [node.right]
         chunks = fmt.replace("%d", "%s").split("%s")
         return self._interleave(chunks, args, depth)
@@ -198,7 +240,7 @@ class Values:
     def _format(self, node: cst.Call, depth: int) -> list[tuple[Piece, ...]]:
         fmt = self.literal(node.func.value)
         if fmt is None:
-            return [(Piece(var=_code(node)[:40], span=self.span(node)),)]
+            return [(Piece(var=_describe(node), span=self.span(node)),)]
         import re
 
         positional = [a.value for a in node.args if a.keyword is None]
@@ -285,7 +327,37 @@ class Values:
                     return found
         return None
 
+    def _mentions_headers(self, node) -> bool:
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, (cst.Name, cst.Attribute)) and "header" in dotted(cur).lower():
+                return True
+            if isinstance(cur, cst.SimpleString) and "header" in cur.value.lower():
+                return True
+            stack.extend(kids(cur))
+        return False
+
     def _endpoints(self, call: cst.Call) -> set[Endpoint]:
+        cached = self._endpoint_cache.get(id(call))
+        if cached is None:
+            cached = self._endpoint_cache[id(call)] = self._find_endpoints(call)
+        return cached
+
+    def names(self, node) -> set[str]:
+        """names_in(node), computed once per node."""
+        cached = self._names_cache.get(id(node))
+        if cached is None:
+            cached = self._names_cache[id(node)] = names_in(node)
+        return cached
+
+    def calls_in(self, node) -> list:
+        cached = self._calls_cache.get(id(node))
+        if cached is None:
+            cached = self._calls_cache[id(node)] = _calls(node)
+        return cached
+
+    def _find_endpoints(self, call: cst.Call) -> set[Endpoint]:
         last = dotted(call.func).rsplit(".", 1)[-1]
         if last not in ("get", "post", "put", "request", "urlopen", "open", "fetch"):
             return set()
@@ -348,7 +420,7 @@ class Values:
                 continue
             if isinstance(cur, (cst.Lambda,)):
                 continue
-            stack.extend(cur.children)
+            stack.extend(kids(cur))
 
     def event_names(self, next_names: set[str]) -> set[str]:
         """Of the names holding what `next` returned, those that hold its body (the event), not
@@ -356,7 +428,7 @@ class Values:
         events = set()
         for name in next_names:
             values = self.assignments.get(name, [])
-            if values and not any("header" in _code(v).lower() for v in values):
+            if values and not any(self._mentions_headers(v) for v in values):
                 events.add(name)
         return events
 
@@ -366,19 +438,19 @@ class Values:
         names: set[str] = set()
         # http.client: conn.request("GET", ".../next") then resp = conn.getresponse().
         connections = {name for call in self.calls if Endpoint.NEXT in self._endpoints(call)
-                       and isinstance(call.func, cst.Attribute) for name in names_in(call.func.value)}
+                       and isinstance(call.func, cst.Attribute) for name in self.names(call.func.value)}
         for name, values in self.assignments.items():
             for value in values:
-                calls = _calls(value)
+                calls = self.calls_in(value)
                 if any(Endpoint.NEXT in self._endpoints(c) for c in calls) or any(
                         isinstance(c.func, cst.Attribute) and c.func.attr.value == "getresponse"
-                        and names_in(c.func.value) & connections for c in calls):
+                        and self.names(c.func.value) & connections for c in calls):
                     names.add(name)
         for _ in range(MAX_DEPTH):
             grown = {n for n, values in self.assignments.items()
-                     if any(names_in(v) & names and all(
+                     if any(self.names(v) & names and all(
                          id(c) not in handlers and dotted(c.func).rsplit(".", 1)[-1] in PASS_THROUGH
-                         for c in _calls(v)) for v in values)}
+                         for c in self.calls_in(v)) for v in values)}
             if grown <= names:
                 break
             names |= grown
@@ -392,8 +464,13 @@ def _calls(node) -> list:
         cur = stack.pop()
         if isinstance(cur, cst.Call):
             out.append(cur)
-        stack.extend(cur.children)
+        stack.extend(kids(cur))
     return out
+
+
+def _describe(node) -> str:
+    """A short name for a value known only at run time (no code generation: it is slow)."""
+    return dotted(node) or type(node).__name__
 
 
 def _code(node) -> str:
