@@ -150,9 +150,44 @@ class _Lowering:
             out: list[Node] = []
             for item in stmt.items:
                 out.extend(self.expr(item.item, targets=names_in(item.asname.name) if item.asname else set()))
-            return out + self.statement(stmt.body)
+            body = self.statement(stmt.body)
+            if any(self._reports_failures(item.item) for item in stmt.items):
+                return out + [Guarded(self.span(stmt), body=body)]
+            return out + body
         body = getattr(stmt, "body", None)
         return self.statement(body) if body is not None else []
+
+    def _reports_failures(self, manager) -> bool:
+        """`with reporting(rid):` where `reporting` is a @contextmanager of this file whose
+        `yield` sits in a try that catches every exception, does not re-raise, and posts
+        /invocation/{id}/error: the block's failures are reported, not fatal."""
+        if not isinstance(manager, cst.Call) or not isinstance(manager.func, cst.Name):
+            return False
+        function = self.values.function_defs.get(manager.func.value)
+        if function is None or not any(
+                dotted(d.decorator).rsplit(".", 1)[-1] == "contextmanager" for d in function.decorators):
+            return False
+        for node in self.values.walk(function):
+            if not isinstance(node, cst.Try) or not any(
+                    isinstance(n, cst.Yield) for n in self.values.walk(node.body)):
+                continue
+            for handler in node.handlers:
+                if _catches_all(handler) and not _reraises(handler) and self._posts_error(handler.body):
+                    return True
+        return False
+
+    def _posts_error(self, body) -> bool:
+        for node in self.values.walk(body):
+            if isinstance(node, cst.Call):
+                if Endpoint.ERROR in self.values._endpoints(node):
+                    return True
+                name = dotted(node.func)
+                helper = self.values.function_defs.get(name)
+                if helper is not None and helper is not body and any(
+                        isinstance(c, cst.Call) and Endpoint.ERROR in self.values._endpoints(c)
+                        for c in self.values.walk(helper)):
+                    return True
+        return False
 
     def _if(self, stmt: cst.If) -> Branch:
         cond = self.expr(stmt.test)

@@ -94,6 +94,7 @@ class Values:
         self.span = span
         self.assignments: dict[str, list] = {}
         self.function_names: set[str] = set()
+        self.function_defs: dict[str, cst.FunctionDef] = {}
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
         self.calls: list[cst.Call] = []
         self.attributes: list[cst.Attribute] = []
@@ -113,6 +114,7 @@ class Values:
                 self._assign(cur.target, cur.value)
             elif isinstance(cur, cst.FunctionDef):
                 self.function_names.add(cur.name.value)
+                self.function_defs.setdefault(cur.name.value, cur)
             elif isinstance(cur, cst.ImportFrom) and cur.module is not None and not isinstance(cur.names, cst.ImportStar):
                 for alias in cur.names:
                     local = alias.asname.name if alias.asname else alias.name
@@ -326,6 +328,16 @@ class Values:
                 if found is not None:
                     return found
         return None
+
+    @staticmethod
+    def walk(node) -> list:
+        """Every node in a subtree."""
+        out, stack = [], [node]
+        while stack:
+            cur = stack.pop()
+            out.append(cur)
+            stack.extend(kids(cur))
+        return out
 
     def _mentions_headers(self, node) -> bool:
         stack = [node]
