@@ -66,8 +66,12 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
             if with_model and rule.runtime_only and not subject.model.is_runtime:
                 continue
             try:
+                reported: set[Span] = set()
                 for span, message in rule.check(subject):
-                    out.append(finding(rule, src.path, span, message))
+                    # The same place reached along two call paths is one finding (the first).
+                    if span not in reported:
+                        reported.add(span)
+                        out.append(finding(rule, src.path, span, message))
             except RecursionError:
                 raise  # the file is nested too deeply: said once, below
             except Exception as exc:  # a bug in one rule must not hide the others

@@ -25,14 +25,12 @@ def _unresolved_calls(subject: Subject) -> bool:
 @rule("BL101", "invocation-failure-kills-runtime", "error",
       "One failing handler call ends the whole runtime (errexit in shell, an uncaught exception in Python).")
 def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
-    seen = set()
     for occ in subject.flow.of(HandlerCall):
         node, ctx = occ.node, occ.ctx
-        if node.span in seen or not ctx.errexit or ctx.guarded or not node.status_kept:
+        if not ctx.errexit or ctx.guarded or not node.status_kept:
             continue
         if node.in_pipe and not ctx.pipefail:
             continue
-        seen.add(node.span)
         if subject.language == "python":
             yield node.span, (
                 "the handler call is not inside `try: ... except Exception:`: one exception ends the "
@@ -87,12 +85,10 @@ def init_error_without_exit(subject: Subject) -> Iterator[Report]:
 def malformed_error_report(subject: Subject) -> Iterator[Report]:
     fix = ("build it with json.dumps({...})" if subject.language == "python"
            else "build it with `jq -n --arg m \"$MSG\" '{errorMessage: $m, errorType: \"E\", stackTrace: []}'`")
-    seen = set()
     for call in subject.model.api_calls(Endpoint.ERROR, Endpoint.INIT_ERROR):
         fact = call.facts.get(Facts.BODY_MALFORMED)
-        if fact is None or fact.span in seen:
+        if fact is None:
             continue
-        seen.add(fact.span)
         yield fact.span, (f"the error body {fact.detail}: Lambda expects "
                           f'{{"errorMessage": "...", "errorType": "...", "stackTrace": ["..."]}}; {fix}')
 
@@ -100,11 +96,9 @@ def malformed_error_report(subject: Subject) -> Iterator[Report]:
 @rule("BL106", "masked-handler-status", "warning",
       "`local`/`export`/`declare` assign the handler's output and hide its exit status.")
 def masked_handler_status(subject: Subject) -> Iterator[Report]:
-    seen = set()
     for call in subject.model.events(HandlerCall):
-        if not call.masked_by or call.masked_at is None or call.masked_at in seen:
+        if not call.masked_by or call.masked_at is None:
             continue
-        seen.add(call.masked_at)
         name = call.masked_by
         yield call.masked_at, (
             f"`{name}` in the same command as the handler's `$(...)` returns {name}'s own status, so a "

@@ -17,11 +17,7 @@ def _loop_hint(subject: Subject) -> str:
 def missing_event_loop(subject: Subject) -> Iterator[Report]:
     if subject.flow.event_loops:
         return  # a priming read before the loop is fine once some loop requests `next`
-    seen = set()
     for occ in subject.flow.next_calls():
-        if occ.node.span in seen:
-            continue
-        seen.add(occ.node.span)
         where = "only inside a counted loop" if occ.ctx.loops else "outside any loop"
         yield occ.node.span, (
             f"`invocation/next` is requested {where}: the runtime serves one invocation and exits "
@@ -33,10 +29,9 @@ def missing_event_loop(subject: Subject) -> Iterator[Report]:
       "The event loop can exit, break or return outside the path that handles a failed `next`.")
 def event_loop_exits(subject: Subject) -> Iterator[Report]:
     flow = subject.flow
-    seen = set()
     for occ in flow.of(Exit):
         ctx, node = occ.ctx, occ.node
-        if ctx.subshell or ctx.next_failure or node.span in seen or flow.in_event_loop(ctx) is None:
+        if ctx.subshell or ctx.next_failure or flow.in_event_loop(ctx) is None:
             continue
         if node.kind is ExitKind.RAISE:
             continue  # an exception is BL101's business: it may well be caught
@@ -50,7 +45,6 @@ def event_loop_exits(subject: Subject) -> Iterator[Report]:
         elif node.kind is ExitKind.RETURN:
             if not any(ref.frame == ctx.frame and ref.loop in flow.event_loops for ref in ctx.loops):
                 continue
-        seen.add(node.span)
         via = f" (reached through {' -> '.join(ctx.chain)})" if ctx.chain else ""
         what = node.text.split("\n", 1)[0][:40]
         yield node.span, (

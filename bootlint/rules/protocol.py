@@ -10,11 +10,9 @@ from bootlint.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
 
 def _calls_with(subject: Subject, fact: str, *endpoints: Endpoint) -> Iterator[tuple[ApiCall, object]]:
-    seen = set()
     for call in subject.model.api_calls(*endpoints):
         found = call.facts.get(fact)
-        if found is not None and found.span not in seen:
-            seen.add(found.span)
+        if found is not None:
             yield call, found
 
 
@@ -43,14 +41,12 @@ def _suggest(words: list[str | None]) -> tuple[str, int]:
 @rule("BL003", "unknown-runtime-endpoint", "error",
       "A Runtime API URL whose path or version is not a known endpoint.")
 def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
-    seen = set()
     for call in subject.model.api_calls():
         url = call.url
         if url is None or url.unresolved or call.endpoint is Endpoint.EXTENSION:
             continue
         version = url.version.literal if url.version else None
-        if version is not None and version != API_VERSION and url.version.span not in seen:
-            seen.add(url.version.span)
+        if version is not None and version != API_VERSION:
             yield url.version.span or call.span, (
                 f"`{version}` is not a Runtime API version: the only one is `{API_VERSION}`; "
                 f"Lambda answers 404 and the runtime never gets an event")
@@ -60,9 +56,6 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
         suggestion, at = _suggest(words)
         segment = url.path[min(at, len(url.path) - 1)]
         span = segment.span or call.span
-        if span in seen:
-            continue
-        seen.add(span)
         path = "/".join(w if w is not None else "{…}" for w in words)
         yield span, (f"`runtime/{path}` is not a Runtime API endpoint: did you mean "
                      f"`runtime/{suggestion}`? (Lambda answers 404)")
@@ -73,7 +66,6 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
 def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
     python = subject.language == "python"
     fix = ('os.environ["AWS_LAMBDA_RUNTIME_API"]' if python else '"http://${AWS_LAMBDA_RUNTIME_API}/..."')
-    seen = set()
     for call in subject.model.api_calls():
         url = call.url
         host_fact = call.facts.get(Facts.LITERAL_HOST)
@@ -85,9 +77,6 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
             span, host = host_fact.span, host_fact.detail
         else:
             continue
-        if span in seen:
-            continue
-        seen.add(span)
         yield span, (f"the Runtime API host `{host}` is written out: Lambda gives the address in "
                      f"AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}")
 
@@ -95,21 +84,18 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
 @rule("BL005", "request-id-missing", "error",
       "A /response or /error URL without the request id taken from the `next` response.")
 def request_id_missing(subject: Subject) -> Iterator[Report]:
-    seen = set()
     for call in subject.model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
         url = call.url
-        if url is None or call.span in seen:
+        if url is None:
             continue
         kind = call.endpoint.value.rsplit("/", 1)[-1]
         if len(url.path) == 2:
-            seen.add(call.span)
             yield call.span, (f"`/invocation/{kind}` has no request id: the path is "
                               f"`/invocation/$REQUEST_ID/{kind}`, with the Lambda-Runtime-Aws-Request-Id "
                               f"header of the `next` response (Lambda answers 404 otherwise)")
             continue
         rid = url.request_id
         if rid is not None and rid.literal is not None:
-            seen.add(call.span)
             yield rid.span or call.span, (
                 f"the request id `{rid.literal}` is written out: each invocation has its own; take it "
                 f"from the Lambda-Runtime-Aws-Request-Id header of the `next` response")
@@ -130,11 +116,9 @@ def next_failure_unchecked(subject: Subject) -> Iterator[Report]:
     python = subject.language == "python"
     fix = "check `status_code` or call `raise_for_status()`" if python else \
         "add `-f` (`--fail`) or check `-w '%{http_code}'`"
-    seen = set()
     for call in subject.model.api_calls(Endpoint.NEXT):
-        if Facts.FAILURE_CHECKED in call.facts or call.span in seen:
+        if Facts.FAILURE_CHECKED in call.facts:
             continue
-        seen.add(call.span)
         yield call.span, (f"a failed `next` request (500: the runtime should exit) is not detected: "
                           f"an empty event and request id reach the handler; {fix}")
 

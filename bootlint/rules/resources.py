@@ -13,11 +13,8 @@ from bootlint.rules import Report, Subject, rule
 def temp_file_leak(subject: Subject) -> Iterator[Report]:
     flow = subject.flow
     removals = flow.of(TempRemove)
-    seen = set()
     for occ in flow.of(TempCreate):
         node, ctx = occ.node, occ.ctx
-        if node.span in seen:
-            continue
         loop = flow.in_event_loop(ctx)
         if loop is None and (flow.event_loops or ctx.loops):
             continue  # made once, before the loop: not per invocation
@@ -26,7 +23,6 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
             for r in removals)
         if removed:
             continue
-        seen.add(node.span)
         python = subject.language == "python"
         held = ""
         if node.names:
@@ -41,19 +37,14 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
 @rule("BL302", "payload-on-command-line", "warning",
       "The event or the response is passed as a command-line argument to an external program.")
 def payload_on_command_line(subject: Subject) -> Iterator[Report]:
-    seen = set()
     for call in subject.model.api_calls(Endpoint.RESPONSE):
         fact = call.facts.get(Facts.PAYLOAD_ARGV)
-        if fact is not None and fact.span not in seen:
-            seen.add(fact.span)
+        if fact is not None:
             yield fact.span, (
                 f"`{fact.detail}` passes the response on curl's command line: Linux caps one argument "
                 f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
                 f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`")
     for arg in subject.model.events(ArgvPayload):
-        if arg.span in seen:
-            continue
-        seen.add(arg.span)
         yield arg.span, (
             f"the event is passed to `{arg.program}` as a command-line argument: Linux caps one "
             f"argument at 128 KiB (\"Argument list too long\"), far below Lambda's 6 MB; pass it on "
@@ -63,11 +54,9 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
 @rule("BL303", "newline-stripping-post", "warning",
       "curl -d/--data @file or @- on a runtime POST strips CR and LF from the payload.")
 def newline_stripping_post(subject: Subject) -> Iterator[Report]:
-    seen = set()
     for call in subject.model.api_calls():
         fact = call.facts.get(Facts.NEWLINE_STRIP)
-        if fact is not None and fact.span not in seen:
-            seen.add(fact.span)
+        if fact is not None:
             yield fact.span, (
                 f"`{fact.detail}` makes curl drop every CR and LF of the payload, corrupting it; use "
                 f"`--data-binary {fact.detail.split()[-1]}`")
