@@ -21,6 +21,7 @@ def render(run: Run) -> str:
         head = (f"{_paint(f'{f.path}:{f.span.line}:{f.span.column}:', 'bold', color)} "
                 f"{_paint(f'{sev}[{f.code}]', sev, color)} {f.message}")
         lines = [head]
+        gutter = "  "
         if f.source_line:
             gutter = str(f.span.line)
             text = f.source_line.expandtabs(1)
@@ -30,7 +31,7 @@ def render(run: Run) -> str:
             lines.append(f"{' ' * len(gutter)} |")
             lines.append(f"{gutter} | {text}")
             lines.append(f"{' ' * len(gutter)} | {' ' * start}{_paint('^' * width, 'caret', color)}")
-        lines.append(_paint(f"  = {f.name}: see `bootlint rule {f.code}`", "dim", color))
+        lines.append(_paint(f"{' ' * len(gutter)} = {f.name}: see `bootlint rule {f.code}`", "dim", color))
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)
     if not run.quiet:
