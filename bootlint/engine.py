@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from bootlint.language import detect
 from bootlint.model import Finding, RuntimeModel, Severity, Span
-from bootlint.rules import RULES, Rule, Subject, all_rules
+from bootlint.rules import Rule, Subject, all_rules
 from bootlint.source import SourceFile
 
 START = Span(1, 1, 1, 1)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import sys
 
 import pytest
 from click.testing import CliRunner
