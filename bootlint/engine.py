@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bootlint.language import detect
-from bootlint.model import Finding, RuntimeModel, Severity, Span
+from bootlint.model import Finding, RuntimeModel, Severity, Span, Violation
 from bootlint.rules import Rule, Subject, all_rules
 from bootlint.source import SourceFile
 
@@ -43,8 +43,9 @@ class FileResult:
     internal_error: bool = False
 
 
-def finding(rule: Rule, path: str, span: Span, message: str) -> Finding:
-    return Finding(rule.code, rule.name, rule.severity, message, path, span)
+def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=()) -> Finding:
+    return Finding(rule.code, rule.name, rule.severity, message, path, span, fix=fix,
+                   related=tuple(related))
 
 
 def lint_source(src: SourceFile, selection: Selection) -> FileResult:
@@ -67,11 +68,12 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
                 continue
             try:
                 reported: set[Span] = set()
-                for span, message in rule.check(subject):
+                for item in rule.check(subject):
+                    v = item if isinstance(item, Violation) else Violation(*item)
                     # The same place reached along two call paths is one finding (the first).
-                    if span not in reported:
-                        reported.add(span)
-                        out.append(finding(rule, src.path, span, message))
+                    if v.span not in reported:
+                        reported.add(v.span)
+                        out.append(finding(rule, src.path, v.span, v.message, v.fix, v.related))
             except RecursionError:
                 raise  # the file is nested too deeply: said once, below
             except Exception as exc:  # a bug in one rule must not hide the others

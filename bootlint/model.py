@@ -39,6 +39,55 @@ class Severity(str, enum.Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
+class Applicability(str, enum.Enum):
+    """Whether a fix keeps the program's meaning (``--fix``) or changes it on purpose
+    (``--unsafe-fixes``)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text in ``span`` (1-based character columns, end exclusive) by ``text``.
+    An empty span inserts; an empty ``text`` deletes."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What a rule proposes: a title and edits that never overlap one another.
+
+    ``mode`` is for fixes that are not text edits (BL403's ``chmod +x``): the file mode to set.
+    """
+
+    title: str
+    edits: tuple[Edit, ...] = ()
+    applicability: Applicability = Applicability.SAFE
+    mode: int | None = None
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding is about (the `set -e` line for BL101, the helper for a
+    call-site finding), for SARIF ``relatedLocations`` and LSP ``relatedInformation``."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: where, what, and optionally how to fix it and what else is involved."""
+
+    span: Span
+    message: str
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
+
+
 @dataclass(frozen=True)
 class Finding:
     """One diagnostic, ready for suppression and reporting."""
@@ -50,6 +99,8 @@ class Finding:
     path: str
     span: Span
     source_line: str = ""   # the text of the finding's line, for context and fingerprints
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.code, self.message)

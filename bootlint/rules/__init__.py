@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable
 
-from bootlint.model import RuntimeModel, Severity, Span
+from bootlint.model import RuntimeModel, Severity, Span, Violation
 from bootlint.source import SourceFile
 
 
@@ -27,7 +27,8 @@ class Subject:
         return Flow(self.model)
 
 
-Report = tuple[Span, str]
+# A rule yields Violations; a bare (span, message) pair is still accepted while rules move over.
+Report = Violation | tuple[Span, str]
 Check = Callable[[Subject], Iterable[Report]]
 
 
