@@ -62,7 +62,7 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
         for code, rule in rules.items():
             if rule.check is None or rule.needs_model != with_model or not selection.enabled(code):
                 continue
-            if with_model and rule.whole_file and subject.model.syntax_errors:
+            if with_model and rule.whole_file and (subject.model.syntax_errors or subject.model.partial):
                 continue
             if with_model and rule.runtime_only and not subject.model.is_runtime:
                 continue
@@ -98,6 +98,8 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
             if model is not None:
                 for span, message in model.syntax_errors:
                     meta("BL900", span, message)
+                for span, message in model.unparsed:
+                    meta("BL905", span, message)
                 run_rules(Subject(src, model, detected.language, detected.shebang), with_model=True)
     except RecursionError:
         model = None  # what was found so far stays; suppressions need a whole model

@@ -357,6 +357,11 @@ class RuntimeModel:
     # Python: an uncaught exception always ends the process, so errexit is "always on".
     errexit_always: bool = False
     syntax_errors: list[tuple[Span, str]] = field(default_factory=list)
+    # Regions a parser could not read in text its language accepts (a tree-sitter-bash gap that
+    # `bash -n` accepts): reported (BL905), linted around. ``partial`` when the damage may hide
+    # structure (a loop's end), so rules that need the whole program do not run.
+    unparsed: list[tuple[Span, str]] = field(default_factory=list)
+    partial: bool = False
     # Lines where a statement starts, with the line it ends on (for "next statement" suppressions).
     statements: list[tuple[int, int]] = field(default_factory=list)
     # Comments as (line, column, text, alone on its line), for suppression directives.

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from conftest import FIXTURES, expectations, lint_text
@@ -19,6 +21,8 @@ def _id(path):
 @pytest.mark.parametrize("path", CASES, ids=_id)
 def test_fixture(path):
     code = path.parent.name
+    if code == "BL905" and shutil.which("bash") is None:
+        pytest.skip("bash is not installed: BL905 needs `bash -n` to tell a parser gap from an error")
     # Linted under the name Lambda runs (`bootstrap`), or as a Python source file.
     name = "bootstrap.py" if path.suffix == ".py" else "bootstrap"
     everything = lint_text(path.read_bytes(), path=name, extend=(code,))

@@ -34,7 +34,8 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
     tree = parse(src)
     model = RuntimeModel(path=src.path, language="shell", errexit_at_start=errexit_at_start,
                          pipefail_at_start=pipefail_at_start)
-    model.syntax_errors = syntax_errors(src, tree.root_node)
+    if tree.root_node.has_error:
+        tree = _read_past_errors(src, tree, model)
     index = build_index(tree.root_node)
     if index.max_depth > MAX_NESTING:
         raise NestingTooDeep(index.max_depth)
@@ -46,6 +47,61 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
     model.main = lowering.block(tree.root_node.children)
     lowering.mark_last_statement(tree.root_node)
     return model
+
+
+def _read_past_errors(src: SourceFile, tree, model: RuntimeModel):
+    """The tree has errors: let bash decide whether the text is valid. Rejected, BL900 carries
+    bash's message; accepted, tree-sitter's gaps are patched and what stays unread is a region
+    (BL905); without bash, tree-sitter's errors are the syntax errors. Returns the tree to lower."""
+    from bootlint.shell import bash_syntax, gaps
+
+    verdict = bash_syntax.check(src.encoded)
+    if verdict is None:
+        model.syntax_errors = syntax_errors(src, tree.root_node)
+        return tree
+    if not verdict.accepted:
+        model.syntax_errors = [(_bash_error_span(src, tree, verdict.line),
+                                f"bash: {verdict.message}")]
+        return tree
+    _, tree, patched, remaining = gaps.repair(src.encoded, tree)
+    spans = [src.span(_point(src, r.start), _point(src, r.end)) for r in patched]
+    spans += [src.span(tuple(n.start_point), tuple(n.end_point)) for n in remaining]
+    for span in _merge_lines(spans):
+        lines = (f"line {span.line}" if span.line == span.end_line
+                 else f"lines {span.line}\u2013{span.end_line}")
+        model.unparsed.append((span, f"bootlint could not read {lines} (a gap in its shell "
+                                     f"parser; `bash -n` accepts the file): findings there may "
+                                     f"be missing"))
+    # Damage that tree-sitter could not be helped past may hide a loop's end or a function's.
+    model.partial = bool(remaining)
+    return tree
+
+
+def _point(src: SourceFile, offset: int) -> tuple[int, int]:
+    """tree-sitter's (row, byte column) of a byte offset."""
+    data = src.encoded
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _bash_error_span(src: SourceFile, tree, line: int) -> Span:
+    """Where bash's error is: tree-sitter's first error on that line, else the line's start."""
+    for span, _ in syntax_errors(src, tree.root_node):
+        if span.line == line:
+            return span
+    return Span(line, 1, line, 1)
+
+
+def _merge_lines(spans: list[Span]) -> list[Span]:
+    """One region per run of overlapping lines, in order."""
+    out: list[Span] = []
+    for span in sorted(spans):
+        if out and span.line <= out[-1].end_line:
+            last = out[-1]
+            end = max((last.end_line, last.end_column), (span.end_line, span.end_column))
+            out[-1] = Span(last.line, last.column, *end)
+        else:
+            out.append(span)
+    return out
 
 
 def _prev_named(node):
