@@ -1,7 +1,7 @@
 """A content-hash cache of findings, so a repeat run over an unchanged tree parses nothing.
 
 An entry's key covers everything the findings depend on: the file's bytes, the name it is shown
-under, whether it is executable and how that was learnt, the rules selected for it, and the
+under, the bash that `bash -n` would run, whether it is executable and how that was learnt, the rules selected for it, and the
 bootlint version. Entries are written atomically; an unreadable or corrupt one is a miss.
 """
 
@@ -24,10 +24,14 @@ class Cache:
         self.root = os.path.join(directory, __version__)
         self.enabled = enabled
         self._prepared = False
+        # Shell findings depend on whether `bash -n` can be asked (BL905 or BL900).
+        import shutil
+
+        self._bash = shutil.which("bash") or ""
 
     def key(self, src: SourceFile, selection: Selection) -> str:
         digest = hashlib.sha256()
-        for part in (__version__, src.path, repr(src.executable), src.mode_origin, src.mode_note,
+        for part in (__version__, self._bash, src.path, repr(src.executable), src.mode_origin, src.mode_note,
                      repr((selection.select, selection.ignore, selection.extend_select,
                            sorted(selection.severity.items())))):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
