@@ -9,6 +9,7 @@ archive that does not read gives one BL904 finding instead.
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 import zipfile
 import zlib
 
@@ -84,4 +85,14 @@ def _lint_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str,
         src.executable = False
         src.mode_note = ("the entry has no Unix permissions at all, as zip tools on Windows write "
                          "it, so nothing marks it executable")
-    return lint_source(src, selection)
+    return without_fixes(lint_source(src, selection))
+
+
+def without_fixes(result: FileResult) -> FileResult:
+    """An archive is built from sources and is never rewritten: a finding that has a fix says to
+    make it in the source instead, and offers none."""
+    result.findings = [
+        replace(f, fix=None, message=f"{f.message} (fixable: make the fix in the source file and "
+                                     f"rebuild the archive; bootlint does not rewrite archives)")
+        if f.fix is not None else f for f in result.findings]
+    return result

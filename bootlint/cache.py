@@ -13,10 +13,33 @@ import os
 
 from bootlint import __version__
 from bootlint.engine import FileResult, Selection
-from bootlint.model import Finding, Severity, Span
+from bootlint.model import Applicability, ByteEdit, Edit, Finding, Fix, Related, Severity, Span
 from bootlint.source import SourceFile
 
 DEFAULT_DIR = ".bootlint_cache"
+# Bumped when an entry's layout changes, so that older entries are misses, not wrong answers.
+ENTRY_FORMAT = "2"
+
+
+def _span(data: list[int]) -> Span:
+    return Span(*data)
+
+
+def _fix_to_json(fix: Fix | None):
+    if fix is None:
+        return None
+    return {"title": fix.title, "applicability": fix.applicability.value, "mode": fix.mode,
+            "edits": [[[e.span.line, e.span.column, e.span.end_line, e.span.end_column], e.text]
+                      for e in fix.edits],
+            "byte_edits": [[b.start, b.end, b.data.hex()] for b in fix.byte_edits]}
+
+
+def _fix_from_json(data) -> Fix | None:
+    if data is None:
+        return None
+    return Fix(data["title"], tuple(Edit(_span(s), t) for s, t in data["edits"]),
+               Applicability(data["applicability"]), data["mode"],
+               tuple(ByteEdit(a, b, bytes.fromhex(h)) for a, b, h in data["byte_edits"]))
 
 
 class Cache:
@@ -31,7 +54,7 @@ class Cache:
 
     def key(self, src: SourceFile, selection: Selection) -> str:
         digest = hashlib.sha256()
-        for part in (__version__, self._bash, src.path, repr(src.executable), src.mode_origin, src.mode_note,
+        for part in (__version__, ENTRY_FORMAT, self._bash, src.path, repr(src.executable), src.mode_origin, src.mode_note,
                      repr((selection.select, selection.ignore, selection.extend_select,
                            sorted(selection.severity.items())))):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -49,7 +72,10 @@ class Cache:
                 data = json.load(handle)
             result = FileResult(data["path"])
             result.findings = [Finding(f["code"], f["name"], Severity(f["severity"]), f["message"],
-                                       f["path"], Span(*f["span"]), f["source_line"]) for f in data["findings"]]
+                                       f["path"], Span(*f["span"]), f["source_line"],
+                                       _fix_from_json(f.get("fix")),
+                                       tuple(Related(_span(s), m) for s, m in f.get("related", ())))
+                               for f in data["findings"]]
             return result
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -60,7 +86,9 @@ class Cache:
         data = {"path": result.path, "findings": [
             {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
              "path": f.path, "span": [f.span.line, f.span.column, f.span.end_line, f.span.end_column],
-             "source_line": f.source_line} for f in result.findings]}
+             "source_line": f.source_line, "fix": _fix_to_json(f.fix),
+             "related": [[[r.span.line, r.span.column, r.span.end_line, r.span.end_column], r.message]
+                         for r in f.related]} for f in result.findings]}
         import tempfile
 
         path = self._path(key)

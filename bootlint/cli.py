@@ -94,9 +94,17 @@ def main() -> None:
               show_default=True, help="Where the findings cache lives.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=None,
               help="Files larger than this many bytes are skipped (BL904) [default: 2097152].")
+@click.option("--fix", is_flag=True,
+              help="Apply safe fixes to the files (standard input: print the fixed text), then "
+                   "report what is left.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix or --diff, also apply fixes that change behaviour on purpose.")
+@click.option("--diff", is_flag=True,
+              help="Print a unified diff of what --fix would change and write nothing (exit 1 "
+                   "when there is a diff).")
 def check(paths, output_format, output_files, color, select, ignore, extend_select, fail_on, config,
           isolated, show_settings, statistics, stdin_filename, quiet, exit_zero, archives,
-          jobs, no_cache, cache_dir, max_file_size) -> None:
+          jobs, no_cache, cache_dir, max_file_size, fix, unsafe_fixes, diff) -> None:
     """Lint bootstrap files, or folders searched for files named bootstrap, bootstrap.sh and
     bootstrap.py (default: the current folder)."""
     settings = _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size)
@@ -108,14 +116,30 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
     from bootlint.cache import Cache
 
     cache = Cache(cache_dir, enabled=not no_cache)
-    result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache)
+    fixing = None
+    if fix or diff:
+        from bootlint.autofix import FixRequest
+
+        fixing = FixRequest(write=not diff, unsafe=unsafe_fixes, stdin=_reads_stdin(list(paths), stdin_filename))
+    result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache,
+                   fixing)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
     for path, reason in result.unreadable:
         click.echo(f"{path}: error: cannot read: {reason}", err=True)
+    for path, reason in result.fix_problems:
+        click.echo(f"{path}: error: cannot fix: {reason}", err=True)
+    if diff:
+        _show_diff(result, quiet)
+        return
     from bootlint.report import Run, render
 
-    report = Run(findings, [r.path for r in result.files], quiet, _use_color(color, sys.stdout),
-                 rules=_rules_that_ran(settings))
+    fixed = sum(r.fixed for r in result.files)
+    # Standard input fixed: the text goes to standard output, the report to standard error.
+    to_stderr = fixing is not None and fixing.stdin
+    report = Run(findings, [r.path for r in result.files], quiet,
+                 _use_color(color, sys.stderr if to_stderr else sys.stdout),
+                 rules=_rules_that_ran(settings), fixed=fixed, unsafe=unsafe_fixes,
+                 fix_applied=fixing is not None)
     for out_fmt, out_path in outputs:
         plain = Run(report.findings, report.files, report.quiet, False, report.rules)
         try:
@@ -123,11 +147,41 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
                 handle.write(render(out_fmt, plain))
         except OSError as exc:
             raise click.UsageError(f"--output-file {out_path}: {exc.strerror or exc}") from None
-    click.echo(_statistics(findings) if statistics else render(fmt, report), nl=False, color=report.color)
+    if to_stderr:
+        for r in result.files:
+            if r.fixed_raw is not None:
+                sys.stdout.buffer.write(r.fixed_raw)
+                sys.stdout.buffer.flush()
+    click.echo(_statistics(findings) if statistics else render(fmt, report), nl=False, color=report.color,
+               err=to_stderr)
     sys.exit(exit_code(result, findings, exit_zero, settings.fail_rank))
 
 
-def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool, jobs: int, cache):
+def _reads_stdin(paths: list[str], stdin_filename: str | None) -> bool:
+    return paths == ["-"] or bool(stdin_filename and not paths)
+
+
+def _show_diff(result, quiet: bool) -> None:
+    """--diff: the diffs on standard output, a count on standard error; exit 1 when there is a
+    diff (as ruff does), 3 on an internal error, 2 when a file could not be read."""
+    diffs = [r.diff for r in result.files if r.diff]
+    for text in diffs:
+        click.echo(text, nl=False)
+    fixed = sum(r.fixed for r in result.files)
+    if not quiet:
+        noun = "problem" if fixed == 1 else "problems"
+        files = len(diffs)
+        click.echo(f"Would fix {fixed} {noun} in {files} file{'s' if files != 1 else ''}." if fixed
+                   else "No fixes to apply.", err=True)
+    if result.internal_error:
+        sys.exit(EXIT_INTERNAL)
+    if result.unreadable or result.fix_problems:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_FINDINGS if diffs else EXIT_CLEAN)
+
+
+def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool, jobs: int, cache,
+          fixing=None):
     from bootlint.discover import discover
     from bootlint.engine import lint_source
     from bootlint.runner import RunResult, run, selection_for
@@ -137,11 +191,17 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
         name = stdin_filename or "-"
         raw = sys.stdin.buffer.read(settings.max_file_size + 1)
         out = RunResult()
-        out.files.append(lint_source(SourceFile.from_bytes(name, raw), selection_for(settings, name)))
+        src = SourceFile.from_bytes(name, raw)
+        if fixing is not None:
+            from bootlint.autofix import fix_file
+
+            out.files.append(fix_file(src, name, selection_for(settings, name), fixing))
+        else:
+            out.files.append(lint_source(src, selection_for(settings, name)))
         return out
     targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
                        respect_gitignore=settings.respect_gitignore)
-    return run(targets, settings, jobs=jobs, cache=cache)
+    return run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)
 
 
 def _output_target(spec: str) -> tuple[str, str]:
@@ -190,7 +250,7 @@ def exit_code(result, findings, exit_zero: bool, fail_rank: int = 2) -> int:
     """3 internal error, 2 unreadable input, 1 findings at the fail-on level or above, else 0."""
     if result.internal_error:
         return EXIT_INTERNAL
-    if result.unreadable:
+    if result.unreadable or getattr(result, "fix_problems", None):
         return EXIT_USAGE
     if not exit_zero and any(f.severity.rank >= fail_rank for f in findings):
         return EXIT_FINDINGS

@@ -41,6 +41,12 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     internal_error: bool = False
+    # With --fix / --diff (bootlint.autofix): fixes applied (or that would be), the diff, the
+    # fixed bytes of standard input, and why the fixed file could not be written.
+    fixed: int = 0
+    diff: str = ""
+    fixed_raw: bytes | None = None
+    fix_problem: str = ""
 
 
 def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=()) -> Finding:

@@ -57,16 +57,33 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class ByteEdit:
+    """Replace bytes ``start``..``end`` (offsets in the file as read, end exclusive) by ``data``:
+    for what the text cannot address, since a :class:`Span` counts in the text after the
+    byte-order mark is dropped and CR LF folded (BL405, BL402)."""
+
+    start: int
+    end: int
+    data: bytes = b""
+
+
+@dataclass(frozen=True)
 class Fix:
     """What a rule proposes: a title and edits that never overlap one another.
 
     ``mode`` is for fixes that are not text edits (BL403's ``chmod +x``): the file mode to set.
+    ``byte_edits`` change the file's bytes where no text position reaches (a BOM, a CR).
     """
 
     title: str
     edits: tuple[Edit, ...] = ()
     applicability: Applicability = Applicability.SAFE
     mode: int | None = None
+    byte_edits: tuple[ByteEdit, ...] = ()
+
+    @property
+    def is_safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
 
 
 @dataclass(frozen=True)

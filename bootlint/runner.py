@@ -18,6 +18,7 @@ from bootlint.gitmodes import GitModes
 from bootlint.source import SourceFile
 
 if TYPE_CHECKING:
+    from bootlint.autofix import FixRequest
     from bootlint.cache import Cache
 
 @dataclass
@@ -32,6 +33,11 @@ class RunResult:
     @property
     def internal_error(self) -> bool:
         return any(r.internal_error for r in self.files)
+
+    @property
+    def fix_problems(self) -> list[tuple[str, str]]:
+        """(path, why) for every file whose fixes could not be written."""
+        return [(r.path, r.fix_problem) for r in self.files if r.fix_problem]
 
 
 def read_target(target: Target, max_bytes: int) -> tuple[SourceFile | None, str]:
@@ -69,8 +75,10 @@ def note_executable(src: SourceFile, path: str, disk_mode: int) -> None:
 
 
 def lint_target(target: Target, selection: Selection, max_bytes: int,
-                cache: "Cache | None" = None) -> tuple[FileResult | None, str]:
-    """Lint one target; returns (result, "") or (None, reason it could not be read)."""
+                cache: "Cache | None" = None,
+                fixing: "FixRequest | None" = None) -> tuple[FileResult | None, str]:
+    """Lint one target (and fix it, when ``fixing`` asks); returns (result, "") or (None,
+    reason it could not be read). Archives are never rewritten."""
     if target.problem:
         return None, target.problem
     if target.path.lower().endswith(".zip") and os.path.isfile(target.path):
@@ -85,6 +93,10 @@ def lint_target(target: Target, selection: Selection, max_bytes: int,
                 result.findings.append(finding(all_rules()["BL904"], target.display, START, problem[5:]))
             return result, ""
         return None, problem
+    if fixing is not None:
+        from bootlint.autofix import fix_file
+
+        return fix_file(src, target.path, selection, fixing), ""
     if cache is None:
         return lint_source(src, selection), ""
     key = cache.key(src, selection)
@@ -109,15 +121,17 @@ def selection_for(settings: Settings, display: str) -> Selection:
 PARALLEL_MIN_FILES = 24
 
 
-def _lint_one(job: tuple[Target, Settings, "Cache | None"]):
-    target, settings, cache = job
-    return lint_target(target, selection_for(settings, target.display), settings.max_file_size, cache)
+def _lint_one(job: tuple[Target, Settings, "Cache | None", "FixRequest | None"]):
+    target, settings, cache, fixing = job
+    return lint_target(target, selection_for(settings, target.display), settings.max_file_size, cache,
+                       fixing)
 
 
-def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache | None" = None) -> RunResult:
-    """Lint every target, in parallel processes when there are enough of them; the results
-    come back in the targets' order either way."""
-    work = [(target, settings, cache) for target in targets]
+def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache | None" = None,
+        fixing: "FixRequest | None" = None) -> RunResult:
+    """Lint every target (fixing it when ``fixing`` asks), in parallel processes when there are
+    enough of them; the results come back in the targets' order either way."""
+    work = [(target, settings, cache, fixing) for target in targets]
     if jobs > 1 and len(targets) >= PARALLEL_MIN_FILES:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

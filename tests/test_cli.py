@@ -48,7 +48,8 @@ def test_json_format(tmp_path):
         ("BL302", 20, 103)]
     first = data[0]
     assert set(first) == {"code", "name", "severity", "message", "path", "line", "column",
-                          "end_line", "end_column"}
+                          "end_line", "end_column", "fix"}
+    assert first["fix"] is None   # BL103 has no fix
     assert first["name"] == "init-error-unreported" and first["severity"] == "warning"
     assert first["path"] == "bootstrap"
     assert (first["end_line"], first["end_column"]) == (6, 62)

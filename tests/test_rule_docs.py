@@ -8,6 +8,8 @@ import shutil
 import pytest
 
 from bootlint.rules import all_rules
+from bootlint.engine import lint_source
+from bootlint.source import SourceFile
 from conftest import ROOT, lint_text
 
 PAGES = sorted((ROOT / "rules").glob("BL*.md"))
@@ -59,3 +61,51 @@ def test_every_checked_rule_has_a_failing_and_a_passing_example():
     for code, rule in all_rules().items():
         if (rule.check is not None or code in ("BL900", "BL902", "BL905")) and code not in NO_TEXT_EXAMPLE:
             assert (code, "fail") in examples and (code, "pass") in examples, code
+
+
+FIX_RE = re.compile(r"^## Fix\n(.*?)(?=^## |\Z)", re.S | re.M)
+FIX_BLOCK_RE = re.compile(r"^```(sh|python) (before|after)\n(.*?)^```", re.S | re.M)
+
+
+def _fix_section(code: str) -> str:
+    found = FIX_RE.search((ROOT / "rules" / f"{code}.md").read_text(encoding="utf-8"))
+    assert found, f"{code}: the page has no '## Fix' section"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("code", sorted(all_rules()))
+def test_every_page_says_whether_there_is_a_fix_and_shows_it(code):
+    """A page either shows its fix as a before/after pair that this test applies (the fixed text
+    must equal `after`, which no longer gets the finding), or says it has none, and then its
+    failing example's finding carries no fix."""
+    from bootlint.autofix import fix_source
+    from bootlint.engine import Selection
+
+    section = _fix_section(code)
+    if code in NO_TEXT_EXAMPLE:
+        return  # a mode, not text: tests/test_autofix.py applies it
+    blocks = FIX_BLOCK_RE.findall(section)
+    if not blocks:
+        assert section.startswith("None"), f"{code}: say 'None...' or show a before/after pair"
+        for lang, kind, body in BLOCK_RE.findall((ROOT / "rules" / f"{code}.md").read_text(encoding="utf-8")):
+            if kind == "fail":
+                name = "bootstrap.py" if lang == "python" else "bootstrap"
+                raw = (BYTES[code](body) if code in BYTES else body).encode("utf-8")
+                result = lint_source(SourceFile.from_bytes(name, raw), Selection((), (), (code,)))
+                assert [f.fix for f in result.findings if f.code == code] == [None] * len(
+                    [f for f in result.findings if f.code == code])
+        return
+    unsafe = section.startswith("Unsafe")
+    assert unsafe or section.startswith("Safe"), f"{code}: say 'Safe' or 'Unsafe' first"
+    pairs = {}
+    for lang, kind, body in blocks:
+        pairs.setdefault(lang, {})[kind] = body
+    for lang, pair in pairs.items():
+        name = "bootstrap.py" if lang == "python" else "bootstrap"
+        before = (BYTES[code](pair["before"]) if code in BYTES else pair["before"]).encode("utf-8")
+        selection = Selection((), (), (code,))
+        src = SourceFile.from_bytes(name, before)
+        assert code in [f.code for f in lint_source(src, selection).findings], f"{code} {lang}: before"
+        out = fix_source(src, lambda s: lint_source(s, selection), unsafe)
+        assert out.raw.decode("utf-8") == pair["after"], f"{code} {lang}"
+        assert code not in [f.code for f in out.findings]

@@ -22,6 +22,29 @@ class Run:
     quiet: bool = False
     color: bool = False
     rules: list = field(default_factory=list)   # the rules that ran (SARIF describes them)
+    fixed: int = 0              # fixes --fix applied in this run
+    unsafe: bool = False        # --unsafe-fixes: unsafe fixes count as applicable
+    fix_applied: bool = False   # this run was --fix (the findings are what is left)
+
+
+def applicable(f: Finding, unsafe: bool) -> bool:
+    """Would `--fix` (with ``--unsafe-fixes`` when ``unsafe``) fix this finding?"""
+    return f.fix is not None and (f.fix.is_safe or unsafe)
+
+
+def fix_dict(fix) -> dict | None:
+    """A fix as JSON (json, json-lines): its title, applicability, text edits (1-based
+    character columns, end exclusive), byte edits (offsets in the file's bytes) and mode."""
+    if fix is None:
+        return None
+    return {
+        "title": fix.title,
+        "applicability": fix.applicability.value,
+        "edits": [{"line": e.span.line, "column": e.span.column, "end_line": e.span.end_line,
+                   "end_column": e.span.end_column, "text": e.text} for e in fix.edits],
+        "byte_edits": [{"start": b.start, "end": b.end, "data_hex": b.data.hex()} for b in fix.byte_edits],
+        "mode": f"{fix.mode & 0o7777:04o}" if fix.mode is not None else None,
+    }
 
 
 def fingerprints(findings: list[Finding]) -> list[str]:
@@ -41,7 +64,7 @@ def render(fmt: str, run: Run) -> str:
     """The text of one format."""
     if fmt == "concise":
         from bootlint.report import concise
-        return concise.render(run.findings, len(run.files), run.quiet)
+        return concise.render(run.findings, len(run.files), run.quiet, run)
     if fmt == "full":
         from bootlint.report import full
         return full.render(run)

@@ -5,12 +5,33 @@ from __future__ import annotations
 from bootlint.model import Finding
 
 
-def format_finding(f: Finding) -> str:
-    return f"{f.path}:{f.span.line}:{f.span.column}: {f.severity.value}: {f.message} [{f.code}]"
+def format_finding(f: Finding, unsafe: bool = False) -> str:
+    """One line; ` [*]` at the end when `--fix` (with the run's flags) fixes it."""
+    mark = " [*]" if f.fix is not None and (f.fix.is_safe or unsafe) else ""
+    return f"{f.path}:{f.span.line}:{f.span.column}: {f.severity.value}: {f.message} [{f.code}]{mark}"
 
 
-def summary(findings: list[Finding], files: int) -> str:
-    """One closing line: counts by severity, or that nothing was found."""
+def fixable_line(findings: list[Finding]) -> str:
+    """How many findings a fix would remove, and with which flags ("" when none)."""
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.is_safe)
+    unsafe = sum(1 for f in findings if f.fix is not None and not f.fix.is_safe)
+    if not safe and not unsafe:
+        return ""
+    if not safe:
+        return f"[*] {unsafe} fixable with `--fix --unsafe-fixes`."
+    more = f", {unsafe} more with `--fix --unsafe-fixes`" if unsafe else ""
+    return f"[*] {safe} fixable with `--fix`{more}."
+
+
+def summary(findings: list[Finding], files: int, fixed: int = 0) -> str:
+    """The closing lines: fixes applied, counts by severity (or that nothing was found), and how
+    many of the findings `--fix` would fix."""
+    head = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}.\n" if fixed else ""
+    tail = fixable_line(findings)
+    return head + _counts(findings, files) + (f"\n{tail}" if tail else "")
+
+
+def _counts(findings: list[Finding], files: int) -> str:
     noun = "file" if files == 1 else "files"
     if not findings:
         return f"No problems found in {files} {noun}."
@@ -23,8 +44,9 @@ def summary(findings: list[Finding], files: int) -> str:
     return f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)}) in {files} {noun}."
 
 
-def render(findings: list[Finding], files: int, quiet: bool) -> str:
-    lines = [format_finding(f) for f in findings]
+def render(findings: list[Finding], files: int, quiet: bool, run=None) -> str:
+    unsafe = bool(run and run.unsafe)
+    lines = [format_finding(f, unsafe) for f in findings]
     if not quiet:
-        lines.append(summary(findings, files))
+        lines.append(summary(findings, files, run.fixed if run else 0))
     return "\n".join(lines) + ("\n" if lines else "")

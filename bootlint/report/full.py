@@ -18,8 +18,9 @@ def render(run: Run) -> str:
     blocks = []
     for f in run.findings:
         sev = f.severity.value
+        mark = " [*]" if f.fix is not None and (f.fix.is_safe or run.unsafe) else ""
         head = (f"{_paint(f'{f.path}:{f.span.line}:{f.span.column}:', 'bold', color)} "
-                f"{_paint(f'{sev}[{f.code}]', sev, color)} {f.message}")
+                f"{_paint(f'{sev}[{f.code}]', sev, color)}{mark} {f.message}")
         lines = [head]
         gutter = "  "
         if f.source_line:
@@ -32,8 +33,11 @@ def render(run: Run) -> str:
             lines.append(f"{gutter} | {text}")
             lines.append(f"{' ' * len(gutter)} | {' ' * start}{_paint('^' * width, 'caret', color)}")
         lines.append(_paint(f"{' ' * len(gutter)} = {f.name}: see `bootlint rule {f.code}`", "dim", color))
+        if f.fix is not None:
+            how = "safe fix: `--fix`" if f.fix.is_safe else "unsafe fix: `--fix --unsafe-fixes`"
+            lines.append(_paint(f"{' ' * len(gutter)} = fix ({how}): {f.fix.title}", "dim", color))
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)
     if not run.quiet:
-        text += ("\n\n" if blocks else "") + summary(run.findings, len(run.files))
+        text += ("\n\n" if blocks else "") + summary(run.findings, len(run.files), run.fixed)
     return text + "\n" if text else ""

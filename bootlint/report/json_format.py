@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bootlint.model import Finding
+from bootlint.report import fix_dict
 
 
 def as_dict(f: Finding) -> dict:
@@ -12,6 +13,7 @@ def as_dict(f: Finding) -> dict:
         "code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
         "path": f.path, "line": f.span.line, "column": f.span.column,
         "end_line": f.span.end_line, "end_column": f.span.end_column,
+        "fix": fix_dict(f.fix),
     }
 
 

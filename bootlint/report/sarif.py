@@ -26,6 +26,34 @@ def _rule(rule) -> dict:
     }
 
 
+def _region(span) -> dict:
+    return {"startLine": span.line, "startColumn": span.column,
+            "endLine": span.end_line, "endColumn": span.end_column}
+
+
+def _fix(f) -> dict | None:
+    """SARIF's fix object: text replacements by region, byte ones by offset. A fix that only
+    changes the file's mode (BL403) has no replacement to describe and is left out."""
+    fix = f.fix
+    if fix is None:
+        return None
+    replacements = [{"deletedRegion": _region(e.span), "insertedContent": {"text": e.text}}
+                    for e in fix.edits]
+    for b in fix.byte_edits:
+        replacement = {"deletedRegion": {"byteOffset": b.start, "byteLength": b.end - b.start}}
+        if b.data:
+            import base64
+
+            replacement["insertedContent"] = {"binary": base64.b64encode(b.data).decode("ascii")}
+        replacements.append(replacement)
+    if not replacements:
+        return None
+    return {"description": {"text": fix.title},
+            "artifactChanges": [{"artifactLocation": {"uri": quote(f.path, safe="/!")},
+                                 "replacements": replacements}],
+            "properties": {"applicability": fix.applicability.value}}
+
+
 def render(run: Run) -> str:
     rules = run.rules
     index = {rule.code: i for i, rule in enumerate(rules)}
@@ -44,6 +72,9 @@ def render(run: Run) -> str:
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]
+        fix = _fix(f)
+        if fix is not None:
+            result["fixes"] = [fix]
         results.append(result)
     log = {
         "$schema": SCHEMA,

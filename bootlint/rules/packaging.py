@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import Span
+from bootlint.model import ByteEdit, Edit, Fix, Span, Violation
 from bootlint.rules import Report, Subject, meta_rule, rule
+from bootlint.source import BOM
 
 LINE_1 = Span(1, 1, 1, 1)
 PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False)
@@ -33,11 +34,16 @@ def crlf_line_endings(subject: Subject) -> Iterator[Report]:
         return
     interpreter = (src.shebang or "#!/bin/sh")[2:].strip().split(" ")[0] or "/bin/sh"
     first = f" (first on line {src.crlf_line})" if src.crlf_line != 1 else ""
-    yield _line_end(subject, 1), (
+    raw = src.raw
+    edits, at = [], raw.find(b"\r\n")
+    while at >= 0:
+        edits.append(ByteEdit(at, at + 1))
+        at = raw.find(b"\r\n", at + 2)
+    yield Violation(_line_end(subject, 1), (
         f"the file has CR LF line endings{first}: the kernel looks for the interpreter "
         f"`{interpreter}\\r` (\"bad interpreter\") and the shell reads `\\r` into every command; "
         f"convert to LF (`dos2unix`, or `git config core.autocrlf false` and a .gitattributes "
-        f"`bootstrap text eol=lf`)")
+        f"`bootstrap text eol=lf`)"), Fix("convert CR LF line endings to LF", byte_edits=tuple(edits)))
 
 
 @rule("BL403", "not-executable", "error", "The bootstrap lacks the execute bit.", **PACKAGING)
@@ -48,19 +54,30 @@ def not_executable(subject: Subject) -> Iterator[Report]:
     where = {"disk": "on disk", "git index": "in the git index (what a clone or CI checkout gets)",
              "zip": "in the archive"}.get(src.mode_origin, src.mode_origin)
     note = f" ({src.mode_note})" if src.mode_note else ""
-    fix = {"git index": "`git update-index --chmod=+x bootstrap`",
-           "zip": "`chmod 755 bootstrap` before zipping (zip keeps Unix modes)"}.get(
-        src.mode_origin, "`chmod 755 bootstrap`")
-    yield LINE_1, (f"the bootstrap is not executable {where}{note}: Lambda cannot start it "
-                   f"(Runtime.InvalidEntrypoint, permission denied); {fix}")
+    import shlex
+
+    path = shlex.quote(src.path)
+    advice = {"git index": f"run `git update-index --chmod=+x {path}` (bootlint does not change "
+                           f"the index)",
+              "zip": "`chmod 755 bootstrap` before zipping (zip keeps Unix modes)"}.get(
+        src.mode_origin, f"`chmod +x {path}`")
+    fix = None
+    if src.mode_origin == "disk" and src.mode is not None:
+        from bootlint.autofix import executable_mode
+
+        mode = executable_mode(src.mode)
+        fix = Fix(f"make it executable (mode {mode & 0o7777:04o})", mode=mode)
+    yield Violation(LINE_1, f"the bootstrap is not executable {where}{note}: Lambda cannot start it "
+                            f"(Runtime.InvalidEntrypoint, permission denied); {advice}", fix)
 
 
 @rule("BL405", "byte-order-mark", "error", "A UTF-8 byte-order mark before `#!`.", **PACKAGING)
 def byte_order_mark(subject: Subject) -> Iterator[Report]:
     if subject.source.has_bom:
-        yield LINE_1, ("the file starts with a UTF-8 byte-order mark: the kernel sees `\\xef\\xbb\\xbf#!`, "
-                       "not `#!`, and cannot execute it (exec format error); save it as UTF-8 "
-                       "without BOM")
+        yield Violation(LINE_1, "the file starts with a UTF-8 byte-order mark: the kernel sees "
+                                "`\\xef\\xbb\\xbf#!`, not `#!`, and cannot execute it (exec format "
+                                "error); save it as UTF-8 without BOM",
+                        Fix("remove the byte-order mark", byte_edits=(ByteEdit(0, len(BOM)),)))
 
 
 @rule("BL406", "invalid-shebang", "error", "A shebang that cannot work.", **PACKAGING)
@@ -81,13 +98,27 @@ def invalid_shebang(subject: Subject) -> Iterator[Report]:
                      f"from the working directory, not the file's folder; use an absolute path")
         return
     if shebang.via_env and not shebang.env_split and shebang.args:
-        yield span, (f"`#!{body}` gives env one argument, `{' '.join([shebang.interpreter, *shebang.args])}`, "
-                     f"which names no program (Linux passes everything after the interpreter as one "
-                     f"argument); write `#!/usr/bin/env -S {' '.join([shebang.interpreter, *shebang.args])}` "
-                     f"or set the options in the script")
+        command = " ".join([shebang.interpreter, *shebang.args])
+        yield Violation(span, (
+            f"`#!{body}` gives env one argument, `{command}`, which names no program (Linux passes "
+            f"everything after the interpreter as one argument); write `#!/usr/bin/env -S {command}` "
+            f"or set the options in the script"), _env_split_fix(line, shebang.path))
         return
     if shebang.via_env and not shebang.interpreter:
         yield span, "`#!/usr/bin/env` names no program: write `#!/usr/bin/env bash`"
+
+
+def _env_split_fix(line: str, env_path: str) -> Fix | None:
+    """Insert `-S ` after env, so that it splits the rest into words (coreutils 8.30+: the
+    provided.al2023 image has it)."""
+    at = line.find(env_path)
+    if at < 0:
+        return None
+    column = at + len(env_path)
+    while column < len(line) and line[column] in " \t":
+        column += 1
+    where = Span(1, column + 1, 1, column + 1)
+    return Fix("add `-S` so that env splits the interpreter from its options", (Edit(where, "-S "),))
 
 
 meta_rule("BL404", "bootstrap-not-at-archive-root", "error",
