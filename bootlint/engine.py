@@ -1,9 +1,12 @@
-"""Linting one file: read, detect the language, build the model, run the rules."""
+"""Linting one file: read, find its front end in the registry, build the model, run the rules.
+
+The engine knows no language: :mod:`bootlint.frontends` says which exist and lowers files."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bootlint.frontends import NotAnalysed, analysed_languages, by_name
 from bootlint.language import detect
 from bootlint.model import Finding, RuntimeModel, Severity, Span, Violation
 from bootlint.rules import Rule, Subject, all_rules
@@ -92,21 +95,27 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
     try:
         detected = detect(src)
         if detected.language == "binary":
-            meta("BL902", START, "binary executable: bootlint analyses shell and Python bootstraps only")
+            meta("BL902", START, f"binary executable: bootlint analyses {analysed_languages()} "
+                                 f"bootstraps only")
             return result
+        frontend = detected.frontend
         # Packaging checks are about the file, whatever its language.
-        run_rules(Subject(src, None, detected.language, detected.shebang), with_model=False)
-        if detected.language not in ("shell", "python"):
-            meta("BL902", START, f"`{detected.language}` bootstrap: bootlint analyses shell and "
-                                 f"Python bootstraps; this file is not analysed")
+        run_rules(Subject(src, None, detected.language, detected.shebang, frontend), with_model=False)
+        if frontend is None:
+            meta("BL902", START, f"`{detected.language}` bootstrap: bootlint analyses "
+                                 f"{analysed_languages()} bootstraps; this file is not analysed")
         else:
-            model = _build_model(src, detected, meta)
+            try:
+                model = frontend.lower(src, detected.shebang)
+            except NotAnalysed as exc:
+                meta("BL900", START, str(exc))
             if model is not None:
                 for span, message in model.syntax_errors:
                     meta("BL900", span, message)
                 for span, message in model.unparsed:
                     meta("BL905", span, message)
-                run_rules(Subject(src, model, detected.language, detected.shebang), with_model=True)
+                run_rules(Subject(src, model, detected.language, detected.shebang, frontend),
+                          with_model=True)
     except RecursionError:
         model = None  # what was found so far stays; suppressions need a whole model
         meta("BL900", START, "the file is nested too deeply for bootlint to analyse it "
@@ -136,7 +145,9 @@ def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection
     if not model.comments:
         return findings
     rules = all_rules()
-    directives, problems = suppress.parse(model.comments, model.statements, model.language, set(rules))
+    frontend = by_name(model.language)
+    noqa = bool(frontend and frontend.idioms.noqa)
+    directives, problems = suppress.parse(model.comments, model.statements, set(rules), noqa=noqa)
     kept = suppress.apply(findings, directives)
     if selection.enabled("BL903"):
         kept += [finding(rules["BL903"], path, span, message) for span, message in problems]
@@ -148,22 +159,3 @@ def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection
                                     f"this suppression of {', '.join(unused)} matched no finding: "
                                     f"remove it (or the code from it)"))
     return kept
-
-
-def _build_model(src: SourceFile, detected, meta) -> RuntimeModel | None:
-    if detected.language == "shell":
-        from bootlint.shell.lower import NestingTooDeep, lower_shell
-
-        try:
-            shebang = detected.shebang
-            model = lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
-                                pipefail_at_start=bool(shebang and shebang.pipefail))
-            model.errtrace_at_start = bool(shebang and shebang.errtrace)
-            return model
-        except NestingTooDeep as exc:
-            meta("BL900", START, f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
-                                 f"analyses; the file is not analysed")
-            return None
-    from bootlint.python.lower import lower_python
-
-    return lower_python(src)

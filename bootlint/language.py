@@ -1,14 +1,15 @@
-"""Which language a bootstrap is written in, from its shebang (or its name, without one)."""
+"""Which language a bootstrap is written in: the registered front end that recognises its
+shebang, else its name, else its content (see :mod:`bootlint.frontends`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bootlint.source import SourceFile
 
-SHELLS = {"sh", "bash", "dash", "ash", "ksh", "mksh", "pdksh", "ksh93", "busybox"}
-_PYTHON_RE = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[a-z]?$")
+if TYPE_CHECKING:
+    from bootlint.frontends import FrontEnd
 
 
 @dataclass(frozen=True)
@@ -69,22 +70,26 @@ class Shebang:
 
 @dataclass(frozen=True)
 class Detected:
-    language: str               # "shell", "python", "binary", or the interpreter's name
+    language: str               # a front end's name, "binary", or the interpreter's name
     shebang: Shebang | None
+    frontend: "FrontEnd | None" = None   # None: not analysed (binary, another language)
 
 
 def detect(src: SourceFile) -> Detected:
-    """Decide how to analyse a file."""
+    """Decide how to analyse a file: by shebang, else by name, else by content, else the
+    default front end (the first registered)."""
+    from bootlint.frontends import default, front_ends
+
     if src.is_binary:
         return Detected("binary", None)
     line = src.shebang
     if line is None:
         name = src.path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
-        return Detected("python" if name.endswith(".py") else "shell", None)
+        chosen = next((fe for fe in front_ends() if fe.recognises_name(name)), None) or next(
+            (fe for fe in front_ends() if fe.recognises_content(src.text)), None) or default()
+        return Detected(chosen.name, None, chosen)
     shebang = Shebang.parse(line)
-    interp = shebang.interpreter
-    if interp in SHELLS:
-        return Detected("shell", shebang)
-    if _PYTHON_RE.match(interp):
-        return Detected("python", shebang)
-    return Detected(interp or "unknown", shebang)
+    for fe in front_ends():
+        if fe.recognises_shebang(shebang):
+            return Detected(fe.name, shebang, fe)
+    return Detected(shebang.interpreter or "unknown", shebang)

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bootlint.urls import UrlInfo
 
 
 @dataclass(frozen=True, order=True)
@@ -156,6 +152,54 @@ class Endpoint(str, enum.Enum):
     EXTENSION = "extension"
 
 
+# The endpoints that report a failure, and every endpoint a runtime POSTs to: one table for
+# every front end and rule.
+ERROR_ENDPOINTS = (Endpoint.ERROR, Endpoint.INIT_ERROR, Endpoint.RESTORE_ERROR)
+POST_ENDPOINTS = (Endpoint.RESPONSE, *ERROR_ENDPOINTS)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One '/'-separated part of a URL path; ``pieces`` are what it is made of."""
+
+    pieces: tuple[Piece, ...]
+
+    @property
+    def literal(self) -> str | None:
+        """The text when every piece is literal, else None."""
+        if all(p.is_literal for p in self.pieces):
+            return "".join(p.text for p in self.pieces)
+        return None
+
+    @property
+    def span(self) -> Span | None:
+        spans = [p.span for p in self.pieces if p.span]
+        if not spans:
+            return None
+        return Span(spans[0].line, spans[0].column, spans[-1].end_line, spans[-1].end_column)
+
+
+@dataclass(frozen=True)
+class UrlInfo:
+    """What a URL means to the Runtime API."""
+
+    endpoint: Endpoint
+    host: tuple[Piece, ...] = ()
+    version: Segment | None = None
+    path: tuple[Segment, ...] = ()        # the segments after /runtime/
+    unresolved: bool = False               # a variable stands where the endpoint is decided
+
+    @property
+    def host_is_literal(self) -> bool:
+        return bool(self.host) and all(p.is_literal for p in self.host)
+
+    @property
+    def request_id(self) -> Segment | None:
+        if self.endpoint in (Endpoint.RESPONSE, Endpoint.ERROR) and len(self.path) == 3:
+            return self.path[1]
+        return None
+
+
 # --- structure --------------------------------------------------------------------------------
 
 class LoopKind(str, enum.Enum):
@@ -189,6 +233,9 @@ class Branch(Node):
     cond: list[Node] = field(default_factory=list)
     arms: list[list[Node]] = field(default_factory=list)
     failure_arms: frozenset[int] = frozenset()
+    # Set by the front end: arms that run when the condition says `next` failed, unless they do
+    # the work of an invocation. The shared pass (bootlint.passes) turns them into failure_arms.
+    failure_candidates: frozenset[int] = frozenset()
 
 
 @dataclass(eq=False)
@@ -252,6 +299,10 @@ class ApiCall(Node):
     tool: str = ""
     method: str = "GET"
     facts: dict[str, Fact] = field(default_factory=dict)
+    # Made through the file's own helper functions: their names, outermost first, and where the
+    # request is written in the innermost one (the finding is at the call site, ``span``).
+    via: tuple[str, ...] = ()
+    helper_span: Span | None = None
 
 
 class ExitKind(str, enum.Enum):

@@ -3,7 +3,7 @@
 - `# bootlint: disable=BL101,BL301 -- reason` alone on its line: the next command (shell) or
   statement (Python), all of its lines; at the end of a line: that line.
 - `# bootlint: disable-file=BL201` anywhere: the whole file.
-- `# noqa: BL101` at the end of a line of a Python bootstrap (other linters' codes beside it are
+- `# noqa: BL101` at the end of a line, in languages whose idioms say noqa (Python) (other linters' codes beside it are
   left to them; a bare `# noqa` is not bootlint's).
 BL901 (unused-suppression) and BL903 (invalid-suppression) can be silenced only by configuration.
 """
@@ -30,8 +30,9 @@ class Directive:
     used: set[str] = field(default_factory=set)
 
 
-def parse(comments, statements, language: str, known: set[str]) -> tuple[list[Directive], list[tuple[Span, str]]]:
-    """Directives in the comments, and the problems (BL903) of the malformed ones."""
+def parse(comments, statements, known: set[str], noqa: bool = False) -> tuple[list[Directive], list[tuple[Span, str]]]:
+    """Directives in the comments, and the problems (BL903) of the malformed ones. ``noqa``:
+    the language's linters use `# noqa: CODE` (the front end's idioms say so)."""
     directives: list[Directive] = []
     problems: list[tuple[Span, str]] = []
     for line, column, text, alone in comments:
@@ -50,10 +51,10 @@ def parse(comments, statements, language: str, known: set[str]) -> tuple[list[Di
                 problems.append((span, "the suppression names no rule code"))
                 continue
         else:
-            noqa = _NOQA.search(text) if language == "python" else None
-            if not noqa:
+            found = _NOQA.search(text) if noqa else None
+            if not found:
                 continue
-            codes = tuple(c.strip().upper() for c in noqa.group("codes").split(",")
+            codes = tuple(c.strip().upper() for c in found.group("codes").split(",")
                           if c.strip().upper().startswith("BL"))
             if not codes:
                 continue

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-from bootlint.model import Endpoint, Piece, Span
+from bootlint.model import Endpoint, Piece, Segment, Span, UrlInfo
 
 API_VERSION = "2018-06-01"
 API_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
@@ -20,48 +18,6 @@ KNOWN_PATHS: dict[tuple[str, ...], Endpoint] = {
     ("restore", "next"): Endpoint.RESTORE_NEXT,
     ("restore", "error"): Endpoint.RESTORE_ERROR,
 }
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One '/'-separated part of a URL path; ``pieces`` are what it is made of."""
-
-    pieces: tuple[Piece, ...]
-
-    @property
-    def literal(self) -> str | None:
-        """The text when every piece is literal, else None."""
-        if all(p.is_literal for p in self.pieces):
-            return "".join(p.text for p in self.pieces)
-        return None
-
-    @property
-    def span(self) -> Span | None:
-        spans = [p.span for p in self.pieces if p.span]
-        if not spans:
-            return None
-        return Span(spans[0].line, spans[0].column, spans[-1].end_line, spans[-1].end_column)
-
-
-@dataclass(frozen=True)
-class UrlInfo:
-    """What a URL means to the Runtime API."""
-
-    endpoint: Endpoint
-    host: tuple[Piece, ...] = ()
-    version: Segment | None = None
-    path: tuple[Segment, ...] = ()        # the segments after /runtime/
-    unresolved: bool = False               # a variable stands where the endpoint is decided
-
-    @property
-    def host_is_literal(self) -> bool:
-        return bool(self.host) and all(p.is_literal for p in self.host)
-
-    @property
-    def request_id(self) -> Segment | None:
-        if self.endpoint in (Endpoint.RESPONSE, Endpoint.ERROR) and len(self.path) == 3:
-            return self.path[1]
-        return None
 
 
 def _split(pieces: tuple[Piece, ...], sep: str) -> list[tuple[Piece, ...]]:

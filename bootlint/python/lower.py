@@ -26,6 +26,11 @@ CATCH_ALL = {"Exception", "BaseException"}
 HANDOVER_MODULES = {"awslambdaric"}
 
 
+def lower(src: SourceFile, shebang=None) -> RuntimeModel:
+    """The front end's entry point (a Python shebang switches nothing on)."""
+    return lower_python(src)
+
+
 def lower_python(src: SourceFile) -> RuntimeModel:
     """Parse a Python bootstrap and build its model; a file that does not parse gets BL900 only."""
     model = RuntimeModel(path=src.path, language="python", errexit_always=True)
@@ -200,8 +205,8 @@ class _Lowering:
             arms.append([])
         failure = frozenset()
         if names_in(stmt.test) & self.next_names and not any(isinstance(n, HandlerCall) for n in flatten(cond)):
-            failure = frozenset(i for i, arm in enumerate(arms) if not self._does_work(arm))
-        return Branch(self.span(stmt), cond=cond, arms=arms, failure_arms=failure)
+            failure = frozenset(range(len(arms)))
+        return Branch(self.span(stmt), cond=cond, arms=arms, failure_candidates=failure)
 
     def _try(self, stmt: cst.Try) -> list[Node]:
         body = self.statement(stmt.body)
@@ -212,16 +217,11 @@ class _Lowering:
             arms.append(self.statement(stmt.orelse.body))
         failure = frozenset()
         if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in flatten(body)):
-            failure = frozenset(i for i, arm in enumerate(arms[:len(stmt.handlers)])
-                                if not self._does_work(arm))
-        out: list[Node] = [Branch(self.span(stmt), cond=cond, arms=arms, failure_arms=failure)]
+            failure = frozenset(range(len(stmt.handlers)))
+        out: list[Node] = [Branch(self.span(stmt), cond=cond, arms=arms, failure_candidates=failure)]
         if stmt.finalbody is not None:
             out.extend(self.statement(stmt.finalbody.body))
         return out
-
-    def _does_work(self, nodes: list[Node]) -> bool:
-        return any(isinstance(n, HandlerCall) or (isinstance(n, ApiCall) and n.endpoint is Endpoint.RESPONSE)
-                   for n in flatten(nodes))
 
     def small(self, node) -> list[Node]:
         if isinstance(node, cst.Expr):

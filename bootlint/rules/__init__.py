@@ -17,7 +17,16 @@ class Subject:
     source: SourceFile
     model: RuntimeModel | None
     language: str
-    shebang: object | None = None   # bootlint.language.Shebang
+    shebang: object | None = None   # the parsed #! line (a Shebang), if any
+    frontend: object | None = None  # bootlint.frontends.FrontEnd; None for a file not analysed
+
+    @property
+    def idioms(self):
+        """How the file's language writes what a rule advises (bootlint.frontends.Idioms); for a
+        file no front end reads, the default front end's."""
+        from bootlint.frontends import default
+
+        return (self.frontend or default()).idioms
 
     @cached_property
     def flow(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.flow import Structure
-from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
+from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet, Violation
 from bootlint.rules import Report, Subject, rule
 
 
@@ -23,7 +23,7 @@ def _unresolved_calls(subject: Subject) -> bool:
 
 
 @rule("BL101", "invocation-failure-kills-runtime", "error",
-      "One failing handler call ends the whole runtime (errexit in shell, an uncaught exception in Python).")
+      "One failing handler call ends the whole runtime (errexit, an uncaught exception).")
 def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
     for occ in subject.flow.of(HandlerCall):
         node, ctx = occ.node, occ.ctx
@@ -31,16 +31,10 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
             continue
         if node.in_pipe and not ctx.pipefail:
             continue
-        if subject.language == "python":
-            yield node.span, (
-                "the handler call is not inside `try: ... except Exception:`: one exception ends the "
-                "runtime (Runtime.ExitError, a cold start for the next call); catch it and post it "
-                "to /invocation/{id}/error")
-        else:
-            yield node.span, (
-                f"the handler call runs under {_errexit_origin(subject)} without a guard: one failed "
-                f"invocation kills the runtime (Runtime.ExitError, a cold start for the next call); "
-                f"write `if ! RESPONSE=$(handler ...); then <post to /error>; continue; fi`")
+        idioms = subject.idioms
+        why = idioms.unguarded.format(errexit=_errexit_origin(subject))
+        yield Violation(node.span, f"the handler call {why} (Runtime.ExitError, a cold start for "
+                                   f"the next call); {idioms.guard}")
 
 
 @rule("BL102", "invocation-error-unreported", "warning",
@@ -50,10 +44,10 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Report]:
     responses = model.api_calls(Endpoint.RESPONSE)
     if not responses or model.api_calls(Endpoint.ERROR) or _unresolved_calls(subject):
         return
-    yield responses[0].span, (
+    yield Violation(responses[0].span, (
         "the runtime posts /response but no path posts /invocation/{id}/error: a failed invocation "
         "is reported as a success or hangs until the function times out; post failures to "
-        "/invocation/$REQUEST_ID/error")
+        "/invocation/$REQUEST_ID/error"))
 
 
 @rule("BL103", "init-error-unreported", "warning",
@@ -63,34 +57,33 @@ def init_error_unreported(subject: Subject) -> Iterator[Report]:
     steps = model.events(InitStep)
     if not steps or model.api_calls(Endpoint.INIT_ERROR) or _unresolved_calls(subject):
         return
-    yield steps[0].span, (
+    yield Violation(steps[0].span, (
         "loading the handler can fail here and nothing posts /runtime/init/error: the failure "
-        "reaches Lambda only as an exit; on failure post the error to /runtime/init/error and exit")
+        "reaches Lambda only as an exit; on failure post the error to /runtime/init/error and exit"))
 
 
 @rule("BL104", "init-error-without-exit", "warning",
       "After posting /runtime/init/error the runtime goes on instead of exiting.")
 def init_error_without_exit(subject: Subject) -> Iterator[Report]:
     structure = Structure(subject.model)
-    exit_now = "`sys.exit(1)`" if subject.language == "python" else "`exit 1`"
+    exit_now = f"`{subject.idioms.exit_now}`"
     for call in subject.model.api_calls(Endpoint.INIT_ERROR):
         if not structure.ends_after(call, (Exit,)):
-            yield call.span, (
+            yield Violation(call.span, (
                 f"after posting /runtime/init/error the runtime goes on: the API requires it to exit, "
-                f"and a later `next` is answered with an error; add {exit_now} on this path")
+                f"and a later `next` is answered with an error; add {exit_now} on this path"))
 
 
 @rule("BL105", "malformed-error-report", "warning",
       "An /error or /init/error body that is not the documented error JSON.")
 def malformed_error_report(subject: Subject) -> Iterator[Report]:
-    fix = ("build it with json.dumps({...})" if subject.language == "python"
-           else "build it with `jq -n --arg m \"$MSG\" '{errorMessage: $m, errorType: \"E\", stackTrace: []}'`")
+    fix = subject.idioms.error_json
     for call in subject.model.api_calls(Endpoint.ERROR, Endpoint.INIT_ERROR):
         fact = call.facts.get(Facts.BODY_MALFORMED)
         if fact is None:
             continue
-        yield fact.span, (f"the error body {fact.detail}: Lambda expects "
-                          f'{{"errorMessage": "...", "errorType": "...", "stackTrace": ["..."]}}; {fix}')
+        yield Violation(fact.span, (f"the error body {fact.detail}: Lambda expects "
+                          f'{{"errorMessage": "...", "errorType": "...", "stackTrace": ["..."]}}; {fix}'))
 
 
 @rule("BL106", "masked-handler-status", "warning",
@@ -100,10 +93,10 @@ def masked_handler_status(subject: Subject) -> Iterator[Report]:
         if not call.masked_by or call.masked_at is None:
             continue
         name = call.masked_by
-        yield call.masked_at, (
+        yield Violation(call.masked_at, (
             f"`{name}` in the same command as the handler's `$(...)` returns {name}'s own status, so a "
             f"failed invocation is posted as a success; declare first (`{name} out`), then "
-            f"`out=$(handler ...) || <post to /error>`")
+            f"`out=$(handler ...) || <post to /error>`"))
 
 
 @rule("BL107", "err-trap-not-inherited", "warning",
@@ -124,8 +117,8 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Report]:
         if occ.ctx.guarded or not (occ.ctx.subshell or occ.ctx.chain):
             continue
         where = "a `$(...)`" if occ.ctx.subshell else f"the function `{occ.ctx.chain[-1]}`"
-        yield traps[0].span, (
+        yield Violation(traps[0].span, (
             f"this ERR trap is the only error handling, but the handler (line {occ.node.span.line}) "
             f"runs in {where}, where the trap is not inherited without `set -E` (errtrace): its "
-            f"failures are never reported; add `set -E` or report the error where the handler is called")
+            f"failures are never reported; add `set -E` or report the error where the handler is called"))
         return

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import Exit, ExitKind
+from bootlint.model import Exit, ExitKind, Violation
 from bootlint.rules import Report, Subject, rule
-
-
-def _loop_hint(subject: Subject) -> str:
-    return "while True:" if subject.language == "python" else "while true; do ... done"
 
 
 @rule("BL001", "missing-event-loop", "error",
@@ -19,10 +15,10 @@ def missing_event_loop(subject: Subject) -> Iterator[Report]:
         return  # a priming read before the loop is fine once some loop requests `next`
     for occ in subject.flow.next_calls():
         where = "only inside a counted loop" if occ.ctx.loops else "outside any loop"
-        yield occ.node.span, (
+        yield Violation(occ.node.span, (
             f"`invocation/next` is requested {where}: the runtime serves one invocation and exits "
             f"(Lambda logs \"Process exited before completing request\", counts an error and "
-            f"cold-starts the next call); wrap next, handler and response in `{_loop_hint(subject)}`")
+            f"cold-starts the next call); wrap next, handler and response in `{subject.idioms.loop}`"))
 
 
 @rule("BL002", "event-loop-exits", "error",
@@ -47,7 +43,7 @@ def event_loop_exits(subject: Subject) -> Iterator[Report]:
                 continue
         via = f" (reached through {' -> '.join(ctx.chain)})" if ctx.chain else ""
         what = node.text.split("\n", 1)[0][:40]
-        yield node.span, (
+        yield Violation(node.span, (
             f"`{what}` leaves the event loop{via}: the runtime stops serving invocations and the "
             f"next one pays a cold start; report the failure to /invocation/{{id}}/error and go on "
-            f"to the next event")
+            f"to the next event"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import EnvSet, HeaderMatch
+from bootlint.model import EnvSet, HeaderMatch, Violation
 from bootlint.rules import Report, Subject, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
@@ -30,23 +30,22 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
         if s.name.upper() in LOOK_ALIKES:
             hint = f" (line {s.span.line} sets `{s.name}`, which X-Ray does not read)"
             break
-    setter = ('os.environ["_X_AMZN_TRACE_ID"] = ...' if subject.language == "python"
-              else 'export _X_AMZN_TRACE_ID="$TRACE_ID"')
-    yield nexts[0].span, (
+    idioms = subject.idioms
+    setter = idioms.export.format(name=TRACE_VARIABLE, value=idioms.variable.format(name="TRACE_ID"))
+    yield Violation(nexts[0].span, (
         f"the runtime never sets _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header{hint}: "
         f"X-Ray cannot connect the handler's segments to the invocation; after each `next`, "
-        f"`{setter}`")
+        f"`{setter}`"))
 
 
 @rule("BL202", "case-sensitive-header-match", "warning",
       "A `next` response header is matched with its exact case.")
 def case_sensitive_header_match(subject: Subject) -> Iterator[Report]:
-    python = subject.language == "python"
+    case_fold = subject.idioms.case_fold
     for match in subject.model.events(HeaderMatch):
         if not match.case_sensitive:
             continue
-        fix = ("use `resp.headers[...]`, which folds case" if python else
-               {"awk": "compare `tolower($1)`", "sed": "add the `I` flag"}.get(match.how, "add `-i`"))
-        yield match.span, (
+        fix = case_fold.get(match.how) or case_fold[""]
+        yield Violation(match.span, (
             f"`{match.header}` is matched with its exact case, but HTTP header names are "
-            f"case-insensitive and may arrive as `{match.header.lower()}`: the value is then empty; {fix}")
+            f"case-insensitive and may arrive as `{match.header.lower()}`: the value is then empty; {fix}"))

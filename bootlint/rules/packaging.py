@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from bootlint.frontends import suggested_shebangs
 from bootlint.model import ByteEdit, Edit, Fix, Span, Violation
 from bootlint.rules import Report, Subject, meta_rule, rule
 from bootlint.source import BOM
@@ -22,9 +23,9 @@ def missing_shebang(subject: Subject) -> Iterator[Report]:
     src = subject.source
     if not src.is_entrypoint or src.shebang is not None:
         return
-    yield LINE_1, ("the bootstrap does not start with `#!`: Lambda executes it directly and fails "
-                   "with Runtime.InvalidEntrypoint (exec format error); add `#!/bin/sh` or "
-                   "`#!/usr/bin/env python3` as the first line")
+    yield Violation(LINE_1, ("the bootstrap does not start with `#!`: Lambda executes it directly and fails "
+                   f"with Runtime.InvalidEntrypoint (exec format error); add {suggested_shebangs()} "
+                   f"as the first line"))
 
 
 @rule("BL402", "crlf-line-endings", "error", "CR LF line endings.", **PACKAGING)
@@ -32,7 +33,8 @@ def crlf_line_endings(subject: Subject) -> Iterator[Report]:
     src = subject.source
     if not src.has_crlf:
         return
-    interpreter = (src.shebang or "#!/bin/sh")[2:].strip().split(" ")[0] or "/bin/sh"
+    default = subject.idioms.shebang[2:]
+    interpreter = (src.shebang or "#!" + default)[2:].strip().split(" ")[0] or default
     first = f" (first on line {src.crlf_line})" if src.crlf_line != 1 else ""
     raw = src.raw
     edits, at = [], raw.find(b"\r\n")
@@ -41,7 +43,7 @@ def crlf_line_endings(subject: Subject) -> Iterator[Report]:
         at = raw.find(b"\r\n", at + 2)
     yield Violation(_line_end(subject, 1), (
         f"the file has CR LF line endings{first}: the kernel looks for the interpreter "
-        f"`{interpreter}\\r` (\"bad interpreter\") and the shell reads `\\r` into every command; "
+        f"`{interpreter}\\r` (\"bad interpreter\") and the interpreter reads `\\r` into every line; "
         f"convert to LF (`dos2unix`, or `git config core.autocrlf false` and a .gitattributes "
         f"`bootstrap text eol=lf`)"), Fix("convert CR LF line endings to LF", byte_edits=tuple(edits)))
 
@@ -89,13 +91,13 @@ def invalid_shebang(subject: Subject) -> Iterator[Report]:
     span = _line_end(subject, 1)
     body = line[2:].strip()
     if not body:
-        yield span, "the shebang names no interpreter: write `#!/bin/sh` or `#!/usr/bin/env python3`"
+        yield Violation(span, f"the shebang names no interpreter: write {suggested_shebangs()}")
         return
     if shebang is None:
         return
     if not shebang.path.startswith("/"):
-        yield span, (f"the interpreter `{shebang.path}` is a relative path: the kernel resolves it "
-                     f"from the working directory, not the file's folder; use an absolute path")
+        yield Violation(span, (f"the interpreter `{shebang.path}` is a relative path: the kernel resolves it "
+                     f"from the working directory, not the file's folder; use an absolute path"))
         return
     if shebang.via_env and not shebang.env_split and shebang.args:
         command = " ".join([shebang.interpreter, *shebang.args])
@@ -105,7 +107,7 @@ def invalid_shebang(subject: Subject) -> Iterator[Report]:
             f"or set the options in the script"), _env_split_fix(line, shebang.path))
         return
     if shebang.via_env and not shebang.interpreter:
-        yield span, "`#!/usr/bin/env` names no program: write `#!/usr/bin/env bash`"
+        yield Violation(span, f"`#!/usr/bin/env` names no program: write `{subject.idioms.env_shebang}`")
 
 
 def _env_split_fix(line: str, env_path: str) -> Fix | None:

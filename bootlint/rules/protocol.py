@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ApiCall, Endpoint, Facts, Handover
+from bootlint.model import ApiCall, Endpoint, Facts, Handover, Violation
 from bootlint.rules import Report, Subject, rule
 from bootlint.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
@@ -47,9 +47,9 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
             continue
         version = url.version.literal if url.version else None
         if version is not None and version != API_VERSION:
-            yield url.version.span or call.span, (
+            yield Violation(url.version.span or call.span, (
                 f"`{version}` is not a Runtime API version: the only one is `{API_VERSION}`; "
-                f"Lambda answers 404 and the runtime never gets an event")
+                f"Lambda answers 404 and the runtime never gets an event"))
         if call.endpoint is not Endpoint.UNKNOWN or not url.path:
             continue
         words = [s.literal for s in url.path]
@@ -57,15 +57,14 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
         segment = url.path[min(at, len(url.path) - 1)]
         span = segment.span or call.span
         path = "/".join(w if w is not None else "{…}" for w in words)
-        yield span, (f"`runtime/{path}` is not a Runtime API endpoint: did you mean "
-                     f"`runtime/{suggestion}`? (Lambda answers 404)")
+        yield Violation(span, (f"`runtime/{path}` is not a Runtime API endpoint: did you mean "
+                     f"`runtime/{suggestion}`? (Lambda answers 404)"))
 
 
 @rule("BL004", "hardcoded-runtime-api", "error",
       "A Runtime API URL whose host is written out instead of taken from AWS_LAMBDA_RUNTIME_API.")
 def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
-    python = subject.language == "python"
-    fix = ('os.environ["AWS_LAMBDA_RUNTIME_API"]' if python else '"http://${AWS_LAMBDA_RUNTIME_API}/..."')
+    fix = subject.idioms.read_api_variable
     for call in subject.model.api_calls():
         url = call.url
         host_fact = call.facts.get(Facts.LITERAL_HOST)
@@ -77,8 +76,8 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
             span, host = host_fact.span, host_fact.detail
         else:
             continue
-        yield span, (f"the Runtime API host `{host}` is written out: Lambda gives the address in "
-                     f"AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}")
+        yield Violation(span, (f"the Runtime API host `{host}` is written out: Lambda gives the address in "
+                     f"AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}"))
 
 
 @rule("BL005", "request-id-missing", "error",
@@ -90,37 +89,35 @@ def request_id_missing(subject: Subject) -> Iterator[Report]:
             continue
         kind = call.endpoint.value.rsplit("/", 1)[-1]
         if len(url.path) == 2:
-            yield call.span, (f"`/invocation/{kind}` has no request id: the path is "
+            yield Violation(call.span, (f"`/invocation/{kind}` has no request id: the path is "
                               f"`/invocation/$REQUEST_ID/{kind}`, with the Lambda-Runtime-Aws-Request-Id "
-                              f"header of the `next` response (Lambda answers 404 otherwise)")
+                              f"header of the `next` response (Lambda answers 404 otherwise)"))
             continue
         rid = url.request_id
         if rid is not None and rid.literal is not None:
-            yield rid.span or call.span, (
+            yield Violation(rid.span or call.span, (
                 f"the request id `{rid.literal}` is written out: each invocation has its own; take it "
-                f"from the Lambda-Runtime-Aws-Request-Id header of the `next` response")
+                f"from the Lambda-Runtime-Aws-Request-Id header of the `next` response"))
 
 
 @rule("BL006", "timeout-on-next", "error", "A timeout on the long-poll `next` request.")
 def timeout_on_next(subject: Subject) -> Iterator[Report]:
     for _, fact in _calls_with(subject, Facts.TIMEOUT, Endpoint.NEXT):
-        yield fact.span, (
+        yield Violation(fact.span, (
             f"{fact.detail} puts a timeout on `invocation/next`, a long poll that may wait for an "
             f"event indefinitely (the process is frozen between events); remove it (a connect "
-            f"timeout is fine)")
+            f"timeout is fine)"))
 
 
 @rule("BL007", "next-failure-unchecked", "warning",
       "The `next` request's failure is not detected.", opt_in=True)
 def next_failure_unchecked(subject: Subject) -> Iterator[Report]:
-    python = subject.language == "python"
-    fix = "check `status_code` or call `raise_for_status()`" if python else \
-        "add `-f` (`--fail`) or check `-w '%{http_code}'`"
+    fix = subject.idioms.status_check
     for call in subject.model.api_calls(Endpoint.NEXT):
         if Facts.FAILURE_CHECKED in call.facts:
             continue
-        yield call.span, (f"a failed `next` request (500: the runtime should exit) is not detected: "
-                          f"an empty event and request id reach the handler; {fix}")
+        yield Violation(call.span, (f"a failed `next` request (500: the runtime should exit) is not detected: "
+                          f"an empty event and request id reach the handler; {fix}"))
 
 
 @rule("BL008", "handover-without-exec", "info",
@@ -131,8 +128,8 @@ def handover_without_exec(subject: Subject) -> Iterator[Report]:
     for handover in subject.model.events(Handover):
         if handover.is_last and not handover.uses_exec:
             text = handover.text.split("\n")[0]
-            fix = "os.execvp(...)" if subject.language == "python" else f"exec {text[:30]}"
-            parent = "Python" if subject.language == "python" else "this shell"
-            yield handover.span, (
+            fix = subject.idioms.exec_form.format(command=text[:30])
+            parent = subject.idioms.parent
+            yield Violation(handover.span, (
                 f"`{text[:40]}` starts the runtime as a child of {parent}, which does not pass "
-                f"SIGTERM on; replace the process instead: `{fix}`")
+                f"SIGTERM on; replace the process instead: `{fix}`"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ArgvPayload, Endpoint, Facts, TempCreate, TempRemove
+from bootlint.model import ArgvPayload, Endpoint, Facts, TempCreate, TempRemove, Violation
 from bootlint.rules import Report, Subject, rule
 
 
@@ -23,15 +23,15 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
             for r in removals)
         if removed:
             continue
-        python = subject.language == "python"
+        idioms = subject.idioms
         held = ""
         if node.names:
-            held = " in " + ", ".join(("" if python else "$") + n for n in sorted(node.names))
-        late = "an atexit handler" if python else "a `trap ... EXIT`"
-        yield node.span, (
+            held = " in " + ", ".join(idioms.variable.format(name=n) for n in sorted(node.names))
+        late = idioms.cleanup_at_exit
+        yield Violation(node.span, (
             f"`{node.text[:40]}` makes a temp file{held} for every invocation and nothing removes it "
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
-            f"the next event ({late} runs only when the runtime exits)")
+            f"the next event ({late} runs only when the runtime exits)"))
 
 
 @rule("BL302", "payload-on-command-line", "warning",
@@ -40,15 +40,15 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
     for call in subject.model.api_calls(Endpoint.RESPONSE):
         fact = call.facts.get(Facts.PAYLOAD_ARGV)
         if fact is not None:
-            yield fact.span, (
+            yield Violation(fact.span, (
                 f"`{fact.detail}` passes the response on curl's command line: Linux caps one argument "
                 f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
-                f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`")
+                f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"))
     for arg in subject.model.events(ArgvPayload):
-        yield arg.span, (
+        yield Violation(arg.span, (
             f"the event is passed to `{arg.program}` as a command-line argument: Linux caps one "
             f"argument at 128 KiB (\"Argument list too long\"), far below Lambda's 6 MB; pass it on "
-            f"standard input instead")
+            f"standard input instead"))
 
 
 @rule("BL303", "newline-stripping-post", "warning",
@@ -57,6 +57,6 @@ def newline_stripping_post(subject: Subject) -> Iterator[Report]:
     for call in subject.model.api_calls():
         fact = call.facts.get(Facts.NEWLINE_STRIP)
         if fact is not None:
-            yield fact.span, (
+            yield Violation(fact.span, (
                 f"`{fact.detail}` makes curl drop every CR and LF of the payload, corrupting it; use "
-                f"`--data-binary {fact.detail.split()[-1]}`")
+                f"`--data-binary {fact.detail.split()[-1]}`"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bootlint.frontends import NotAnalysed
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
     Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, SetOption, Span, Subshell,
@@ -26,6 +27,18 @@ RUNTIME_LAUNCHERS = {"node", "nodejs", "python", "python3", "java", "dotnet", "R
 
 class NestingTooDeep(Exception):
     """The tree is nested deeper than bootlint analyses."""
+
+
+def lower(src: SourceFile, shebang=None) -> RuntimeModel:
+    """The front end's entry point: options the shebang switches on, then :func:`lower_shell`."""
+    try:
+        model = lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
+                            pipefail_at_start=bool(shebang and shebang.pipefail))
+    except NestingTooDeep as exc:
+        raise NotAnalysed(f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
+                          f"analyses; the file is not analysed") from None
+    model.errtrace_at_start = bool(shebang and shebang.errtrace)
+    return model
 
 
 def lower_shell(src: SourceFile, errexit_at_start: bool = False,
@@ -119,7 +132,6 @@ class _Lowering:
         self.words = Words(src, index.assignments)
         self.flow = DataFlow(index, self.words)
         self.request_facts = RequestFacts(self.words)
-        self.does_work = self._functions_doing_work()
         self.status_after_next = False
 
     def span(self, node) -> Span:
@@ -194,9 +206,9 @@ class _Lowering:
         cond = [Guarded(self.span(left), body=self.statement(left))]
         arm = self.statement(right)
         failure = frozenset()
-        if "||" in ops and self._about_next(left, cond, after_next) and not self._does_work(arm):
+        if "||" in ops and self._about_next(left, cond, after_next):
             failure = frozenset({0})
-        return [Branch(self.span(node), cond=cond, arms=[arm], failure_arms=failure)]
+        return [Branch(self.span(node), cond=cond, arms=[arm], failure_candidates=failure)]
 
     def s_if_statement(self, node) -> list[Node]:
         after_next = self.status_after_next
@@ -229,8 +241,8 @@ class _Lowering:
     def _branch(self, node, cond_nodes, cond, arms, after_next: bool = False) -> Branch:
         failure = frozenset()
         if any(self._about_next(c, cond, after_next) for c in cond_nodes):
-            failure = frozenset(i for i, arm in enumerate(arms) if not self._does_work(arm))
-        return Branch(self.span(node), cond=cond, arms=arms, failure_arms=failure)
+            failure = frozenset(range(len(arms)))
+        return Branch(self.span(node), cond=cond, arms=arms, failure_candidates=failure)
 
     def s_case_statement(self, node) -> list[Node]:
         value = node.child_by_field_name("value")
@@ -572,38 +584,6 @@ class _Lowering:
             return True
         return bool(names & self.flow.next_vars)
 
-    def _does_work(self, nodes: list[Node]) -> bool:
-        """Does this code run the handler or post a response (the path of a successful next)?"""
-        for n in flatten(nodes):
-            if isinstance(n, HandlerCall):
-                return True
-            if isinstance(n, ApiCall) and n.endpoint is Endpoint.RESPONSE:
-                return True
-            if isinstance(n, CallFunction) and n.name in self.does_work:
-                return True
-        return False
-
-    def _functions_doing_work(self) -> set[str]:
-        """Functions that run the handler or post a response, directly or through calls."""
-        callers: dict[str, set[str]] = {}
-        working: set[str] = set()
-        for cmd in self.index.commands:
-            owner = _enclosing_function(cmd)
-            if owner is None or owner not in self.index.functions:
-                continue
-            if key(cmd) in self.flow.handlers or Endpoint.RESPONSE in self.flow.endpoints_of(cmd):
-                working.add(owner)
-            cname = command_name(cmd)
-            if cname is not None:
-                callers.setdefault(node_text(cname), set()).add(owner)
-        todo = list(working)
-        while todo:
-            for caller in callers.get(todo.pop(), ()):
-                if caller not in working:
-                    working.add(caller)
-                    todo.append(caller)
-        return working
-
 
 TEST_COMMANDS = {"[", "test", "grep", "egrep", "fgrep"}
 
@@ -633,14 +613,5 @@ def _sed_folds_case(script: str) -> bool:
 
     return bool(re.search(r"(^|[;\n])\s*(s(.).*?\3.*?\3[gpmeIi0-9]*[Ii]|/[^/]*/[Ii])", script))
 
-
-def _enclosing_function(node) -> str | None:
-    cur = node.parent
-    while cur is not None:
-        if cur.type == "function_definition":
-            name = cur.child_by_field_name("name")
-            return node_text(name) if name is not None else None
-        cur = cur.parent
-    return None
 
 
