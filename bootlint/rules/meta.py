@@ -6,7 +6,7 @@ meta_rule("BL900", "syntax-error", "error", "The file does not parse.")
 meta_rule("BL902", "unsupported-language", "info",
           "A bootstrap in a language bootlint does not analyse, or a binary.")
 meta_rule("BL905", "unparsed-region", "info",
-          "The shell parser could not read a region that `bash -n` accepts; the rest is linted.")
+          "The parser could not read a region that the interpreter's own syntax check accepts; the rest is linted.")
 meta_rule("BL904", "skipped-file", "warning", "A file bootlint chose not to read.")
 meta_rule("BL999", "internal-error", "error", "bootlint itself failed on this file (a bug).")
 meta_rule("BL901", "unused-suppression", "warning", "A `bootlint: disable=` comment that suppressed nothing.")
