@@ -122,7 +122,7 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
 
         fixing = FixRequest(write=not diff, unsafe=unsafe_fixes, stdin=_reads_stdin(list(paths), stdin_filename))
     result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache,
-                   fixing)
+                   fixing, quiet)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
     for path, reason in result.unreadable:
         click.echo(f"{path}: error: cannot read: {reason}", err=True)
@@ -181,7 +181,7 @@ def _show_diff(result, quiet: bool) -> None:
 
 
 def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool, jobs: int, cache,
-          fixing=None):
+          fixing=None, quiet: bool = False):
     from bootlint.discover import discover
     from bootlint.engine import lint_source
     from bootlint.runner import RunResult, run, selection_for
@@ -201,7 +201,20 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
         return out
     targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
                        respect_gitignore=settings.respect_gitignore)
+    if not targets and not quiet:
+        _say_nothing_found(paths or ["."], archives)
     return run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)
+
+
+def _say_nothing_found(paths: list[str], archives: bool) -> None:
+    """A folder walk that finds nothing says so on stderr (the exit code stays 0, as ruff's)."""
+    from bootlint.discover import BOOTSTRAP_NAMES
+
+    names = ", ".join(sorted(BOOTSTRAP_NAMES)) + (" and *.zip archives" if archives else "")
+    where = ", ".join(paths)
+    click.echo(f"bootlint: no bootstrap files found under {where} (looked for files named {names}; "
+               f"excluded and git-ignored paths are skipped); name a file to lint it under any "
+               f"name", err=True)
 
 
 def _output_target(spec: str) -> tuple[str, str]:

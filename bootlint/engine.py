@@ -52,8 +52,9 @@ class FileResult:
     fix_problem: str = ""
 
 
-def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=()) -> Finding:
-    return Finding(rule.code, rule.name, rule.severity, message, path, span, fix=fix,
+def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=(),
+            severity: Severity | None = None) -> Finding:
+    return Finding(rule.code, rule.name, severity or rule.severity, message, path, span, fix=fix,
                    related=tuple(related))
 
 
@@ -82,7 +83,8 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
                     # The same place reached along two call paths is one finding (the first).
                     if v.span not in reported:
                         reported.add(v.span)
-                        out.append(finding(rule, src.path, v.span, v.message, v.fix, v.related))
+                        out.append(finding(rule, src.path, v.span, v.message, v.fix, v.related,
+                                           v.severity))
             except RecursionError:
                 raise  # the file is nested too deeply: said once, below
             except Exception as exc:  # a bug in one rule must not hide the others

@@ -99,6 +99,9 @@ class Violation:
     message: str
     fix: Fix | None = None
     related: tuple[Related, ...] = ()
+    # A rule whose cases differ in gravity (BL406: a relative interpreter works from the task
+    # root, so it is a warning) sets it; None is the rule's own severity.
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)

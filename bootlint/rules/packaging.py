@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.frontends import suggested_shebangs
-from bootlint.model import ByteEdit, Edit, Fix, Span, Violation
+from bootlint.model import ByteEdit, Edit, Fix, Severity, Span, Violation
 from bootlint.rules import Report, Subject, meta_rule, rule
 from bootlint.source import BOM
 
@@ -96,8 +96,15 @@ def invalid_shebang(subject: Subject) -> Iterator[Report]:
     if shebang is None:
         return
     if not shebang.path.startswith("/"):
-        yield Violation(span, (f"the interpreter `{shebang.path}` is a relative path: the kernel resolves it "
-                     f"from the working directory, not the file's folder; use an absolute path"))
+        # Lambda starts the bootstrap in the task root, so `#!./bin/picolisp` works when the
+        # interpreter ships there: a warning, not an error.
+        absolute = "/var/task/" + shebang.path.removeprefix("./")
+        yield Violation(span, (
+            f"the interpreter `{shebang.path}` is a relative path: the kernel resolves it from the "
+            f"working directory, not the bootstrap's folder, so it works only when the bootstrap is "
+            f"started from the folder that holds it (Lambda starts it in the task root, /var/task; "
+            f"not from a layer in /opt, nor from another folder locally); an absolute path "
+            f"(`#!{absolute}`) does not depend on the working directory"), severity=Severity.WARNING)
         return
     if shebang.via_env and not shebang.env_split and shebang.args:
         command = " ".join([shebang.interpreter, *shebang.args])
