@@ -312,6 +312,7 @@ class ExitKind(str, enum.Enum):
     EXIT = "exit"          # exit, sys.exit, os._exit, raise SystemExit, exit()
     EXEC = "exec"          # exec of a program, os.exec*
     BREAK = "break"
+    CONTINUE = "continue"  # to the loop's next iteration: ends the path, not the loop
     RETURN = "return"
     RAISE = "raise"        # Python: any other exception; ends the process only when uncaught
 

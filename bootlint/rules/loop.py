@@ -29,8 +29,8 @@ def event_loop_exits(subject: Subject) -> Iterator[Report]:
         ctx, node = occ.ctx, occ.node
         if ctx.subshell or ctx.next_failure or flow.in_event_loop(ctx) is None:
             continue
-        if node.kind is ExitKind.RAISE:
-            continue  # an exception is BL101's business: it may well be caught
+        if node.kind in (ExitKind.RAISE, ExitKind.CONTINUE):
+            continue  # an exception is BL101's business (it may be caught); continue stays in
         if node.kind is ExitKind.BREAK:
             frame_loops = [ref for ref in ctx.loops if ref.frame == ctx.frame]
             if not frame_loops:

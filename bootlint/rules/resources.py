@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ArgvPayload, Endpoint, Facts, TempCreate, TempRemove, Violation
+from bootlint.model import (
+    ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind, TempCreate, TempRemove, Violation,
+)
+from bootlint.paths import IterationPaths
 from bootlint.rules import Report, Subject, rule
 
 
@@ -13,25 +16,45 @@ from bootlint.rules import Report, Subject, rule
 def temp_file_leak(subject: Subject) -> Iterator[Report]:
     flow = subject.flow
     removals = flow.of(TempRemove)
+    paths = IterationPaths(subject.model)
+    idioms = subject.idioms
+    forever = any(loop.kind is not LoopKind.BOUNDED for loop in subject.model.events(Loop))
     for occ in flow.of(TempCreate):
         node, ctx = occ.node, occ.ctx
         loop = flow.in_event_loop(ctx)
-        if loop is None and (flow.event_loops or ctx.loops):
-            continue  # made once, before the loop: not per invocation
-        removed = any(
-            node.names & r.node.names and (loop is None or any(ref.loop is loop.loop for ref in r.ctx.loops))
-            for r in removals)
-        if removed:
-            continue
-        idioms = subject.idioms
+        if loop is None and (flow.event_loops or ctx.loops or forever):
+            continue  # made once, before or beside the loop: not per invocation
+        # (Without any loop, the whole script is one invocation: its temp files leak per call.)
         held = ""
         if node.names:
             held = " in " + ", ".join(idioms.variable.format(name=n) for n in sorted(node.names))
-        late = idioms.cleanup_at_exit
+        what = f"`{node.text[:40]}` (line {node.span.line})"
+        leaks = loop and paths.leaks_after(node, loop.loop, lambda n: isinstance(n, TempRemove)
+                                           and bool(node.names & n.names))
+        if leaks:
+            for jump in leaks.jumps:
+                yield Violation(jump.span, (
+                    f"`{jump.text[:20]}` skips the removal of the temp file{held} made by {what}: "
+                    f"every invocation that takes this path leaves a file in /tmp, which persists "
+                    f"between invocations and fills up; remove it before `{jump.text[:20]}`"))
+            for end in leaks.open_paths:
+                path = (f"a path through this branch (lines {end.span.line}\u2013{end.span.end_line})"
+                        if isinstance(end, Branch) else f"this path (to line {end.span.end_line})")
+                yield Violation(end.span, (
+                    f"{path} never removes the temp file{held} made by {what}, while another path "
+                    f"does: every invocation that takes it leaves a file in /tmp, which persists "
+                    f"between invocations and fills up; remove it on this path too, or once after "
+                    f"the branches"))
+            continue
+        removed = any(node.names & r.node.names
+                      and (loop is None or any(ref.loop is loop.loop for ref in r.ctx.loops))
+                      for r in removals)
+        if removed:
+            continue
         yield Violation(node.span, (
             f"`{node.text[:40]}` makes a temp file{held} for every invocation and nothing removes it "
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
-            f"the next event ({late} runs only when the runtime exits)"))
+            f"the next event ({idioms.cleanup_at_exit} runs only when the runtime exits)"))
 
 
 @rule("BL302", "payload-on-command-line", "warning",

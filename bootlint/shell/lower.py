@@ -437,6 +437,11 @@ class _Lowering:
         return [Exit(self.span(node), kind=ExitKind.BREAK, text=node_text(node),
                      levels=int(levels) if levels and levels.isdigit() else 1)]
 
+    def c_continue(self, node, args) -> list[Node]:
+        levels = self.words.literal(args[0]) if args else "1"
+        return [Exit(self.span(node), kind=ExitKind.CONTINUE, text=node_text(node),
+                     levels=int(levels) if levels and levels.isdigit() else 1)]
+
     def c_exec(self, node, args) -> list[Node]:
         if not args:  # exec 1>&2, exec > >(tee log): only redirections
             return []
