@@ -74,7 +74,12 @@ class RequestFacts:
             if any(not p.is_literal for a in alts for p in a) and endpoint is Endpoint.RESPONSE:
                 out[Facts.PAYLOAD_ARGV] = Fact(whole, node_text(opt.flag))
             if endpoint in ERROR_ENDPOINTS:
-                self._check_error_body(alts[0] if len(alts) == 1 else None, whole, out)
+                # Every way the body can read must be the error JSON (a helper called with
+                # several constant messages reads several ways).
+                for alt in alts:
+                    self._check_error_body(alt, whole, out)
+                    if Facts.BODY_MALFORMED in out:
+                        break
 
     def _stdin_body(self, node) -> tuple[Piece, ...] | None:
         """The body piped into curl when it is printed by printf or echo with a static text."""

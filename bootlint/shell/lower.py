@@ -117,6 +117,16 @@ def _merge_lines(spans: list[Span]) -> list[Span]:
     return out
 
 
+def _call_arguments(index: ShellIndex) -> dict[str, list]:
+    """For each of the file's functions, the argument lists its call sites pass."""
+    calls: dict[str, list] = {}
+    for cmd in index.commands:
+        name = command_name(cmd)
+        if name is not None and name.type == "word" and node_text(name) in index.functions:
+            calls.setdefault(node_text(name), []).append(command_args(cmd))
+    return calls
+
+
 def _prev_named(node):
     sib = node.prev_named_sibling
     while sib is not None and sib.type == "comment":
@@ -129,7 +139,7 @@ class _Lowering:
         self.src = src
         self.index = index
         self.model = model
-        self.words = Words(src, index.assignments)
+        self.words = Words(src, index.assignments, _call_arguments(index))
         self.flow = DataFlow(index, self.words)
         self.request_facts = RequestFacts(self.words)
         self.status_after_next = False

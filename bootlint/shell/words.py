@@ -8,6 +8,8 @@ from bootlint.source import SourceFile
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6
 SUBSTITUTIONS = ("command_substitution", "process_substitution")
+# Arguments that are one word whatever they hold (quoted, or with no expansion to split).
+_PLAIN_ARGUMENTS = ("word", "number", "raw_string", "string", "ansi_c_string")
 
 
 def node_text(node) -> str:
@@ -49,9 +51,12 @@ def substitutions(node) -> list:
 class Words:
     """Static evaluation of words against the assignments found anywhere in the file."""
 
-    def __init__(self, src: SourceFile, assignments: dict[str, list]) -> None:
+    def __init__(self, src: SourceFile, assignments: dict[str, list],
+                 calls: dict[str, list] | None = None) -> None:
         self.src = src
         self.assignments = assignments
+        # function name -> the argument lists of its call sites, for `$1` inside the function.
+        self.calls = calls or {}
         # name -> its values' alternatives (None when unknown); each variable is resolved once.
         self._resolved: dict[str, list[tuple[Piece, ...]] | None] = {}
         self._resolving: set[str] = set()
@@ -133,6 +138,8 @@ class Words:
 
     def _resolve(self, name: str, node, default: str | None, depth: int) -> list[tuple[Piece, ...]]:
         unknown = [(Piece(var=name, span=self.span(node), default=default),)]
+        if name.isdigit() and name != "0" and default is None and depth < MAX_DEPTH:
+            return self._parameter(int(name), node, depth) or unknown
         if default is not None or name not in self.assignments or depth >= MAX_DEPTH:
             return unknown
         if name not in self._resolved:
@@ -144,6 +151,24 @@ class Words:
             finally:
                 self._resolving.discard(name)
         return self._resolved[name] or unknown
+
+    def _parameter(self, position: int, node, depth: int) -> list[tuple[Piece, ...]] | None:
+        """``$1`` inside a function: what every call site in the file passes there, when each
+        passes a word (None when one passes nothing, ``"$@"``, or the function is not called)."""
+        function = node.parent
+        while function is not None and function.type != "function_definition":
+            function = function.parent
+        name = function.child_by_field_name("name") if function is not None else None
+        sites = self.calls.get(node_text(name), []) if name is not None else []
+        if not sites:
+            return None
+        alts: dict[tuple[Piece, ...], None] = {}
+        for args in sites:
+            if len(args) < position or any(a.type not in _PLAIN_ARGUMENTS for a in args[:position]):
+                return None  # missing, or a word that may expand to several ("$@", $x unquoted)
+            for alt in self.evaluate(args[position - 1], depth + 1):
+                alts.setdefault(alt, None)
+        return list(alts)[:MAX_ALTERNATIVES]
 
     def _values(self, name: str, depth: int) -> list[tuple[Piece, ...]] | None:
         alts: dict[tuple[Piece, ...], None] = {}
