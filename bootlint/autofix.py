@@ -120,28 +120,35 @@ def apply_changes(raw: bytes, changes: list[Change]) -> bytes:
     return b"".join(parts)
 
 
-def wanted(finding: Finding, unsafe: bool) -> bool:
-    """Does this run apply the finding's fix?"""
+def wanted(finding: Finding, unsafe: bool, codes: frozenset[str] | None = None) -> bool:
+    """Does this run apply the finding's fix (``codes``: only these rules' fixes)?"""
     fix = finding.fix
-    return fix is not None and (fix.applicability is Applicability.SAFE or unsafe)
+    return fix is not None and (fix.applicability is Applicability.SAFE or unsafe) and (
+        codes is None or finding.code in codes)
 
 
-def apply_round(raw: bytes, findings: list[Finding], unsafe: bool) -> tuple[bytes, int | None, int]:
+def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
+                codes: frozenset[str] | None = None) -> tuple[bytes, int | None, int]:
     """One round: every wanted fix that does not overlap one taken before it (in file order).
     Returns the new bytes, the mode a fix asks for (or None) and how many fixes were applied."""
     bytemap = ByteMap(raw)
     taken: list[Change] = []
     mode = None
     applied = 0
+    done: list[list[Change]] = []
     for f in findings:
-        if not wanted(f, unsafe):
+        if not wanted(f, unsafe, codes):
             continue
         fix = f.fix
         changes = changes_of(fix, bytemap)
         if changes is None:
             continue
+        if changes and changes in done:
+            applied += 1   # two findings, one fix (BL101 and BL102 both guard the handler)
+            continue
         if any(_overlap(c, t) for c in changes for t in taken):
             continue  # the next round, after a fresh lint
+        done.append(changes)
         if not changes and fix.mode is None:
             continue
         taken.extend(changes)
@@ -177,7 +184,7 @@ def rebuild(src: SourceFile, raw: bytes, mode: int | None) -> SourceFile:
 
 
 def fix_source(src: SourceFile, lint: Callable[[SourceFile], object], unsafe: bool,
-               first=None) -> Fixed:
+               first=None, codes: frozenset[str] | None = None) -> Fixed:
     """Apply fixes in rounds until nothing changes (at most :data:`MAX_ROUNDS`), linting again
     between rounds: fixes that overlapped one already taken get their turn then, with positions
     of the new text. ``lint`` returns a FileResult; ``first`` is the result for ``src`` if known."""
@@ -186,7 +193,7 @@ def fix_source(src: SourceFile, lint: Callable[[SourceFile], object], unsafe: bo
     current = src
     seen = {raw}
     while rounds < MAX_ROUNDS and not result.internal_error:
-        new_raw, new_mode, applied = apply_round(raw, result.findings, unsafe)
+        new_raw, new_mode, applied = apply_round(raw, result.findings, unsafe, codes)
         if not applied or (new_raw == raw and (new_mode is None or new_mode == mode)):
             break
         rounds += 1

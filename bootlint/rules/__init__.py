@@ -35,6 +35,15 @@ class Subject:
 
         return Flow(self.model)
 
+    @cached_property
+    def fixes(self):
+        """The fix builders of the file's front end (``<package>/fixes.py``, its ``builders``);
+        every builder answers None where it has no fix, and so does a front end without one."""
+        from bootlint.fixkit import FixBuilders
+
+        module = self.frontend.fixes if self.frontend is not None else None
+        return module.builders(self.source) if module is not None else FixBuilders()
+
 
 # A rule yields Violations; a bare (span, message) pair is still accepted while rules move over.
 Report = Violation | tuple[Span, str]

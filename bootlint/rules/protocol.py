@@ -76,8 +76,9 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
             span, host = host_fact.span, host_fact.detail
         else:
             continue
-        yield Violation(span, (f"the Runtime API host `{host}` is written out: Lambda gives the address in "
-                     f"AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}"))
+        yield Violation(span, f"the Runtime API host `{host}` is written out: Lambda gives the address "
+                              f"in AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}",
+                        subject.fixes.runtime_api_host(span))
 
 
 @rule("BL005", "request-id-missing", "error",
@@ -106,7 +107,7 @@ def timeout_on_next(subject: Subject) -> Iterator[Report]:
         yield Violation(fact.span, (
             f"{fact.detail} puts a timeout on `invocation/next`, a long poll that may wait for an "
             f"event indefinitely (the process is frozen between events); remove it (a connect "
-            f"timeout is fine)"))
+            f"timeout is fine)"), subject.fixes.drop_timeout(fact.span))
 
 
 @rule("BL007", "next-failure-unchecked", "warning",

@@ -82,4 +82,4 @@ def newline_stripping_post(subject: Subject) -> Iterator[Report]:
         if fact is not None:
             yield Violation(fact.span, (
                 f"`{fact.detail}` makes curl drop every CR and LF of the payload, corrupting it; use "
-                f"`--data-binary {fact.detail.split()[-1]}`"))
+                f"`--data-binary {fact.detail.split()[-1]}`"), subject.fixes.data_binary(fact.span))

@@ -1,0 +1,85 @@
+"""What the front ends' fix builders share: the file's indentation style, and the error report
+a fix posts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from math import gcd
+
+ERROR_MESSAGE = "the handler failed"
+ERROR_TYPE = "Runtime.HandlerError"
+
+
+def post_error_body() -> str:
+    """The documented error JSON, fixed text (nothing to escape)."""
+    return f'{{"errorMessage":"{ERROR_MESSAGE}","errorType":"{ERROR_TYPE}","stackTrace":[]}}'
+
+
+@dataclass(frozen=True)
+class Indent:
+    """One level of the file's indentation: a tab, or some number of spaces."""
+
+    unit: str
+
+    @classmethod
+    def of(cls, text: str, default: str) -> "Indent":
+        """Tabs if most indented lines start with one; else the common step of the space
+        indentation (2 or 4 in practice); ``default`` when nothing is indented."""
+        tabs, widths = 0, Counter()
+        for line in text.split("\n"):
+            stripped = line.lstrip(" \t")
+            if not stripped or stripped == line:
+                continue
+            lead = line[:len(line) - len(stripped)]
+            if lead.startswith("\t"):
+                tabs += 1
+            elif lead.strip(" ") == "":
+                widths[len(lead)] += 1
+        spaced = sum(widths.values())
+        if tabs and tabs >= spaced:
+            return cls("\t")
+        if not spaced:
+            return cls(default)
+        step = 0
+        for width, n in widths.items():
+            if n * 10 >= spaced or len(widths) < 4:   # ignore rare odd alignments
+                step = gcd(step, width)
+        return cls(" " * max(1, min(step or 2, 8)))
+
+    def more(self, lines: list[str], skip: set[int] = frozenset()) -> list[str]:
+        """Lines one level deeper (empty lines stay empty; ``skip`` holds indexes of lines whose
+        leading space is content, such as the body of a here-document)."""
+        return [line if (i in skip or not line.strip()) else self.unit + line for i, line in enumerate(lines)]
+
+
+class FixBuilders:
+    """The fixes a front end can build; each returns a Fix or None. A front end overrides the
+    ones that make sense for its language (None means: this finding has no fix here)."""
+
+    def data_binary(self, span):                  # BL303
+        return None
+
+    def runtime_api_host(self, span):             # BL004
+        return None
+
+    def drop_timeout(self, span):                 # BL006
+        return None
+
+    def event_loop(self, first, last):            # BL001: spans of the first and last node
+        return None
+
+    def guard_handler(self, handler, response):   # BL101, BL102
+        return None
+
+    def export_trace_id(self, request_id_var, response):   # BL201
+        return None
+
+    def remove_temp(self, create, loop):          # BL301
+        return None
+
+    def pipe_payload(self, span):                 # BL302
+        return None
+
+    def exit_after(self, span):                   # BL104
+        return None

