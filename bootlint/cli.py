@@ -270,6 +270,36 @@ def exit_code(result, findings, exit_zero: bool, fail_rank: int = 2) -> int:
     return EXIT_CLEAN
 
 
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--handler", metavar="NAME", help="The _HANDLER value [default: function.handler].")
+@click.option("--task-root", type=click.Path(file_okay=False), metavar="DIR",
+              help="The folder copied as LAMBDA_TASK_ROOT [default: the bootstrap's folder].")
+@click.option("--event", "events", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Send this event (repeatable) to your own handler instead of the probe scenario.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=900), default=3.0, show_default=True,
+              help="Seconds each invocation (and each start) may take.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="How findings are printed [default: full on a terminal, else concise].")
+@click.option("--output-file", "output_files", multiple=True, metavar="[FORMAT:]FILE",
+              help="Also write a report to FILE. Repeatable.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="warning",
+              show_default=True, help="The lowest severity that makes the exit code 1.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only: no run log, no summary line.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+def verify(path, handler, task_root, events, timeout, output_format, output_files, color, fail_on,
+           quiet, exit_zero) -> None:
+    """EXECUTE a bootstrap against a local Runtime API and report what it did (unlike `check`,
+    which never runs anything). PATH is a bootstrap, a folder holding one, or a deployment zip."""
+    from bootlint.verify.command import run
+
+    outputs = [_output_target(spec) for spec in output_files]
+    fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
+    sys.exit(run(path, handler, task_root, list(events), timeout, fmt, outputs,
+                 _use_color(color, sys.stdout), fail_on, quiet, exit_zero))
+
+
 @main.command("rule")
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="List every rule.")

@@ -89,8 +89,8 @@ def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, with the rule modules loaded."""
-    from bootlint.rules import (errors, loop, meta, observability, packaging,  # noqa: F401
-                                protocol, resources)
+    from bootlint.rules import (errors, loop, meta, observability, observed,  # noqa: F401
+                                packaging, protocol, resources)
 
     return dict(sorted(RULES.items()))
 

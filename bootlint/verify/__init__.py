@@ -1,0 +1,171 @@
+"""``bootlint verify``: run a bootstrap against a local Runtime API and report what it did.
+
+This is the one part of bootlint that executes the code it is given. ``check`` predicts; this
+shows: the same codes, each finding saying it was observed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+from dataclasses import dataclass, field
+
+from bootlint.model import Finding, RuntimeModel, Span
+
+DEFAULT_TIMEOUT = 3.0    # seconds per invocation: Lambda's default function timeout
+
+
+@dataclass
+class VerifyResult:
+    """The findings of one run and the lines that describe it (for stderr)."""
+
+    display: str
+    findings: list[Finding] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    probe_used: bool = False
+    observed: list = field(default_factory=list)    # bootlint.verify.observe.Observation
+    timeline: object | None = None
+    internal_error: bool = False
+
+
+def static_model(path: str, display: str) -> tuple[RuntimeModel | None, str, str]:
+    """``check``'s model of the bootstrap (None if it has none), its language and its text."""
+    from bootlint.engine import _build_model
+    from bootlint.language import detect
+    from bootlint.source import SourceFile
+
+    with open(path, "rb") as handle:
+        raw = handle.read(2 * 1024 * 1024)
+    src = SourceFile.from_bytes(display, raw)
+    detected = detect(src)
+    if detected.language not in ("shell", "python"):
+        return None, detected.language, src.text
+    try:
+        model = _build_model(src, detected, lambda *args: None)
+    except Exception:  # the static side failing must not stop the run  # noqa: BLE001
+        model = None
+    return model, detected.language, src.text
+
+
+def verify(path: str, handler: str | None = None, task_root: str | None = None,
+           events: list[bytes] | None = None, timeout: float = DEFAULT_TIMEOUT) -> VerifyResult:
+    """Run the bootstrap at ``path`` (a file, a folder or a zip) and report what was observed.
+
+    Raises :class:`bootlint.verify.package.PackageError` for input that cannot be run at all.
+    """
+    from bootlint.verify.package import prepare
+
+    work = tempfile.mkdtemp(prefix="bootlint-verify-")
+    try:
+        package = prepare(path, task_root, work)
+        return _run(package, handler, events, timeout, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(package, handler, events, timeout, work) -> VerifyResult:
+    from bootlint.emulator import RuntimeApi
+    from bootlint.rules import all_rules
+    from bootlint.verify.observe import observations
+    from bootlint.verify.probe import plan
+    from bootlint.verify.process import command_for, lambda_environment
+    from bootlint.verify.scenario import Driver, probe_event
+
+    result = VerifyResult(package.display)
+    rules = all_rules()
+    if not package.executable:
+        rule = rules["BL403"]
+        result.findings.append(Finding(
+            rule.code, rule.name, rule.severity,
+            f"the bootstrap is not executable ({'in the zip' if package.mode_origin == 'zip' else 'on disk'}): "
+            f"Lambda cannot start it (Runtime.InvalidEntrypoint); the run was not attempted "
+            f"(`chmod +x`)", package.display, Span(1, 1, 1, 1)))
+        result.log.append("verify: not run: the bootstrap is not executable")
+        return result
+    model, language, text = static_model(package.bootstrap, package.display)
+    probe = None if events else plan(model, text, handler)
+    tmpdir = os.path.join(work, "tmp")
+    runtime_dir = os.path.join(work, "runtime")
+    os.makedirs(tmpdir)
+    os.makedirs(runtime_dir)
+    with open(package.bootstrap, "rb") as handle:
+        first_line = handle.read(512)
+    argv, executable, note = command_for(package.bootstrap, first_line)
+    with RuntimeApi() as api:
+        env = lambda_environment(api.address, probe.handler if probe else (handler or "function.handler"),
+                                 package.task_root, runtime_dir, tmpdir)
+        launch = {"argv": argv, "executable": executable, "cwd": package.task_root, "env": env}
+        driver = Driver(api, launch, timeout, marker=f"TMPDIR={tmpdir}", tmpdir=tmpdir)
+        result.log.append(f"verify: running {package.display} against a local Runtime API at "
+                          f"{api.address} (it executes the bootstrap)")
+        if note:
+            result.log.append(f"  note: {note}")
+        try:
+            if probe is not None:
+                result.probe_used = True
+                probe.write(package.task_root)
+                result.log.append(f"  probe handler: {probe.how}")
+                for n, action in enumerate(("succeed", "fail", "succeed"), start=1):
+                    driver.invoke("success" if action == "succeed" else "failure", probe_event(n, action))
+                driver.stop()
+                driver.timeline.main_starts = len(driver.timeline.starts)
+                probe.write(package.task_root, broken=True)
+                driver.init_run()
+            else:
+                if not events:
+                    result.log.append("  no probe handler: the model shows no handler file bootlint can "
+                                      "supply, so the package's own handler runs with two `{}` events "
+                                      "(give --event FILE for real ones); protocol checks only")
+                for event in events or [b"{}", b"{}"]:
+                    driver.invoke("event", event)
+                driver.stop()
+                driver.timeline.main_starts = len(driver.timeline.starts)
+        finally:
+            driver.stop()
+        driver.collect_probes()
+    timeline = driver.timeline
+    result.timeline = timeline
+    result.observed = observations(timeline, probe is not None, model, timeout)
+    lines = text.split("\n")
+    for item in result.observed:
+        rule = rules[item.code]
+        line = lines[item.span.line - 1] if item.span.line > 1 or item.span.column > 1 else ""
+        result.findings.append(Finding(rule.code, rule.name, rule.severity, item.message,
+                                       package.display, item.span, source_line=line))
+    result.log.extend(_describe(timeline))
+    return result
+
+
+def _describe(timeline) -> list[str]:
+    lines = []
+    for i, o in enumerate(timeline.outcomes, start=1):
+        inv = o.invocation
+        what = {"answered": f"/{inv.outcome} 202", "exited": f"not answered: the process exited ({o.exit})",
+                "timeout": "not answered before the deadline", "init-exited":
+                f"never delivered: the process exited during init ({o.exit})",
+                "init-timeout": "never delivered: the process did not ask for it"}.get(o.ended, o.ended)
+        after = {"next": f", next request {o.overhead * 1000:.0f} ms later" if o.overhead is not None else "",
+                 "exited": f", then the process exited ({o.exit})", "idle": ", then no next request"}.get(o.after, "")
+        cold = " (cold start)" if o.new_starts else ""
+        lines.append(f"  invocation {i} ({o.label}){cold}: {what}{after}")
+    if timeline.init_run is not None:
+        run = timeline.init_run
+        lines.append("  init run (a handler that cannot load): " + (
+            f"/init/error {run.posted.status}, then {run.after_post}" if run.posted else
+            f"no /init/error ({run.before_post}; {run.exit})"))
+    overheads = [o.overhead for o in timeline.outcomes if o.overhead is not None]
+    init = (f"init {statistics.median(timeline.init_times) * 1000:.0f} ms (median of "
+            f"{len(timeline.init_times)} start{'s' if len(timeline.init_times) != 1 else ''})"
+            if timeline.init_times else "init: no start asked for an event")
+    over = (f"overhead {statistics.median(overheads) * 1000:.1f} ms per invocation (response to next "
+            f"request, median of {len(overheads)})" if overheads else "overhead: not measured")
+    lines.append(f"  {init}; {over}; {timeline.main_starts} start{'s' if timeline.main_starts != 1 else ''} "
+                 f"for {len(timeline.outcomes)} event{'s' if len(timeline.outcomes) != 1 else ''}")
+    flooded = [(s.number, name, getattr(s, name).truncated) for s in timeline.starts
+               for name in ("stdout", "stderr") if getattr(s, name).truncated]
+    for number, name, extra in flooded:
+        lines.append(f"  start {number} printed {extra:,} more bytes on {name} than the "
+                     f"{64 * 1024:,} kept (truncated)")
+    return lines

@@ -1,0 +1,184 @@
+"""Starting a bootstrap as Lambda does, watching it, and ending it with everything it started.
+
+The bootstrap runs in its own session (so its own process group) with the working directory
+and the environment Lambda gives it; only ``PATH`` comes from the user's environment. Its
+output is read by two threads and kept up to a cap, so a bootstrap that floods its output
+neither blocks nor fills the memory. At the end the whole group is killed, and so is any
+process that left the group (``setsid``) but still carries the run's private ``TMPDIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+OUTPUT_CAP = 64 * 1024        # bytes kept of each stream per start
+
+# Lambda's environment for a function, besides what the run fills in (see `lambda_environment`).
+FUNCTION_NAME = "bootlint-verify"
+
+
+def lambda_environment(api: str, handler: str, task_root: str, runtime_dir: str, tmpdir: str,
+                       memory_mb: int = 128) -> dict[str, str]:
+    """The variables Lambda sets for a custom runtime; PATH is the only one taken from the user."""
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "AWS_LAMBDA_RUNTIME_API": api,
+        "_HANDLER": handler,
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_REGION": "us-east-1",
+        "TZ": ":UTC",
+        "TMPDIR": tmpdir,
+    }
+
+
+def command_for(bootstrap: str, first_line: bytes) -> tuple[list[str], str | None, str]:
+    """(argv, executable, note): how to start the file as Lambda's kernel would.
+
+    On Amazon Linux ``/bin/sh`` is bash, which runs in POSIX mode when started as ``sh``;
+    where the local ``/bin/sh`` is another shell (dash on Debian and Ubuntu), a ``#!/bin/sh``
+    bootstrap is started with bash under the name ``sh`` instead, so it behaves as on Lambda.
+    """
+    line = first_line.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
+    if line.startswith("#!"):
+        words = line[2:].split()
+        if words and words[0] == "/bin/sh" and not _sh_is_bash():
+            bash = shutil.which("bash")
+            if bash:
+                return (["sh", *words[1:2], bootstrap], bash,
+                        "#!/bin/sh was run by bash in POSIX mode, as /bin/sh is on Amazon Linux "
+                        f"(here /bin/sh is {os.path.basename(os.path.realpath('/bin/sh'))})")
+    return [bootstrap], None, ""
+
+
+def _sh_is_bash() -> bool:
+    return os.path.basename(os.path.realpath("/bin/sh")) == "bash"
+
+
+@dataclass
+class Output:
+    """What one stream of one start printed, up to a cap."""
+
+    kept: bytearray = field(default_factory=bytearray)
+    total: int = 0
+
+    @property
+    def truncated(self) -> int:
+        return self.total - len(self.kept)
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", "replace")
+
+
+class Start:
+    """One process start of the bootstrap."""
+
+    def __init__(self, number: int, argv: list[str], executable: str | None, cwd: str,
+                 env: dict[str, str]) -> None:
+        self.number = number
+        self.stdout, self.stderr = Output(), Output()
+        self.started_at = time.monotonic()
+        self.exited_at: float | None = None
+        self.killed = False
+        self._proc = subprocess.Popen(argv, executable=executable, cwd=cwd, env=env,
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, start_new_session=True)
+        self.pid = self._proc.pid
+        self._readers = [threading.Thread(target=_drain, args=(stream, out), daemon=True)
+                         for stream, out in ((self._proc.stdout, self.stdout),
+                                             (self._proc.stderr, self.stderr))]
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def returncode(self) -> int | None:
+        code = self._proc.poll()
+        if code is not None and self.exited_at is None:
+            self.exited_at = time.monotonic()
+        return code
+
+    @property
+    def alive(self) -> bool:
+        return self.returncode is None
+
+    def kill(self, marker: str) -> None:
+        """End the process, its group and any process that carries ``marker`` in its
+        environment (one that left the group with setsid)."""
+        if self.alive:
+            self.killed = True
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid in _pids_with(marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.returncode  # noqa: B018 - records the exit time
+        for reader in self._readers:
+            reader.join(timeout=1)
+
+    def describe_exit(self) -> str:
+        code = self.returncode
+        if code is None:
+            return "still running"
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit status {code}"
+
+
+def _drain(stream, out: Output) -> None:
+    try:
+        while True:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not chunk:
+                break
+            out.total += len(chunk)
+            room = OUTPUT_CAP - len(out.kept)
+            if room > 0:
+                out.kept.extend(chunk[:room])
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def _pids_with(marker: str) -> list[int]:
+    """Processes of this user whose environment holds ``marker`` (Linux /proc; else none)."""
+    needle = marker.encode()
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    me = os.getpid()
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if needle in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
