@@ -277,7 +277,8 @@ class RuntimeApi:
         self._send(request, record, status, why)
 
     def _send(self, request: "_Handler", record: Record, status: int, why: str = "") -> None:
-        record.status, record.why = status, why
+        record.status = status
+        record.why = why or record.why
         if status == 202:
             payload = b'{"status":"OK"}'
         else:

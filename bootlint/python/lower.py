@@ -15,7 +15,7 @@ from bootlint.model import (
 )
 from bootlint.python.request_facts import PythonRequestFacts
 from bootlint.python.syntax import compile_error, libcst_error
-from bootlint.python.values import Values, dotted, kids, names_in
+from bootlint.python.values import KNOWN_LIBRARIES, Values, dotted, kids, names_in
 from bootlint.source import SourceFile
 from bootlint.urls import classify
 
@@ -91,6 +91,7 @@ class _Lowering:
         self.values = Values(module, self.span)
         self.function_names = self.values.function_names
         self.handlers = self.values.handler_calls()
+        self._handler_roots: set[str] | None = None
         self.next_names = self.values.next_names(self.handlers)
         self.event_names = self.values.event_names(self.next_names)
         self.request_facts = PythonRequestFacts(module, self.values, self.span)
@@ -253,7 +254,24 @@ class _Lowering:
             module = dotted(node.module) if isinstance(node, cst.ImportFrom) and node.module else ""
             if module.split(".")[0] in HANDOVER_MODULES:
                 return [Handover(self.span(node), text=f"from {module} import ...")]
+            return self._handler_import(node, module)
+        return []
+
+    def _handler_import(self, node, module: str) -> list[Node]:
+        """`from app import handle` / `import app` of the module whose function is the handler:
+        loading the handler's code, which can fail (an InitStep), as `importlib` can."""
+        if isinstance(node.names, cst.ImportStar):
             return []
+        if self._handler_roots is None:
+            self._handler_roots = {dotted(c.func).split(".")[0] for c in self.values.calls
+                                   if id(c) in self.handlers}
+        roots = self._handler_roots
+        for alias in node.names:
+            bound = dotted(alias.asname.name) if alias.asname else dotted(alias.name).split(".")[0]
+            source = module or dotted(alias.name)
+            if bound in roots and source.split(".")[0] not in KNOWN_LIBRARIES:
+                text = f"from {module} import {dotted(alias.name)}" if module else f"import {source}"
+                return [InitStep(self.span(node), text=text)]
         return []
 
     def _env_assignment(self, target) -> list[Node]:

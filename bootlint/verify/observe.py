@@ -103,11 +103,13 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
         elif o.ended == "init-timeout":
             add("BL501", f"the process did not ask for an event (GET /runtime/invocation/next) within "
                          f"{timeout:g} s of starting; invocation {n} never reached it")
-        if probe and o.label == "failure" and o.ended != "init-exited":
+        responds = any(x.invocation.outcome == "response" for x in outcomes if x.label == "success")
+        if probe and o.label == "failure":
             if inv.outcome == "response":
                 add("BL102", f"the failing invocation {n} was posted to /response, as a success")
-            elif inv.outcome is None:
-                add("BL102", f"the failing invocation {n} was never posted to /error")
+            elif inv.outcome is None and responds and o.ended in ("exited", "timeout"):
+                add("BL102", f"the failing invocation {n} was never posted to /error, though the "
+                             f"successful ones were posted to /response")
         if inv.error_body_problem:
             add("BL503", f"the /error body of invocation {n} {inv.error_body_problem}: "
                          f"{_snippet(inv.body)}")
@@ -119,7 +121,9 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
     if probe:
         _trace(timeline, add, number)
         _tmp(timeline, add)
-        _init(timeline, add)
+        # The init run means something only if the good handler got the runtime to its loop.
+        if any(o.invocation.delivered_at is not None for o in outcomes):
+            _init(timeline, add)
 
     for record in timeline.records:
         if record.endpoint == "unknown":

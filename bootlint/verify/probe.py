@@ -139,6 +139,20 @@ def _plan_shell(model: RuntimeModel, handler: str | None) -> ProbePlan | None:
     return None
 
 
+def _users_module(name: str) -> bool:
+    """A module of the package, not one of Python's or an installed one (never shadowed)."""
+    import importlib.util
+    import sys
+
+    top = name.split(".", 1)[0]
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return False
+    try:
+        return importlib.util.find_spec(top) is None
+    except (ImportError, ValueError):
+        return False
+
+
 def _plan_python(model: RuntimeModel, source: str, handler: str | None) -> ProbePlan | None:
     try:
         tree = ast.parse(source)
@@ -165,6 +179,7 @@ def _plan_python(model: RuntimeModel, source: str, handler: str | None) -> Probe
                 if (alias.asname or alias.name.split(".")[0]) in called_roots and \
                         not any(c == (alias.asname or alias.name) for c in called):
                     files.setdefault(alias.name.replace(".", "/") + ".py", [])
+    files = {name: f for name, f in files.items() if _users_module(name[:-3].replace("/", "."))}
     if not files:
         return None
     what = ", ".join(f"{name} ({', '.join(f) or 'any function'})" for name, f in files.items())

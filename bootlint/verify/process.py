@@ -9,6 +9,7 @@ process that left the group (``setsid``) but still carries the run's private ``T
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -89,9 +90,18 @@ class Start:
         self.started_at = time.monotonic()
         self.exited_at: float | None = None
         self.killed = False
-        self._proc = subprocess.Popen(argv, executable=executable, cwd=cwd, env=env,
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, start_new_session=True)
+        for attempt in range(50):
+            try:
+                self._proc = subprocess.Popen(argv, executable=executable, cwd=cwd, env=env,
+                                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, start_new_session=True)
+                break
+            except OSError as exc:
+                # ETXTBSY: another thread's child, between fork and exec, still holds the file
+                # open for writing (the probe or the copy was being written); it passes.
+                if exc.errno != errno.ETXTBSY or attempt == 49:
+                    raise
+                time.sleep(0.01)
         self.pid = self._proc.pid
         self._readers = [threading.Thread(target=_drain, args=(stream, out), daemon=True)
                          for stream, out in ((self._proc.stdout, self.stdout),
@@ -132,16 +142,26 @@ class Start:
         for reader in self._readers:
             reader.join(timeout=1)
 
+    def last_error_line(self) -> str:
+        """The last non-empty line the process wrote to stderr (not the probe's own lines)."""
+        for line in reversed(self.stderr.text().splitlines()):
+            if line.strip() and not line.startswith("BOOTLINT-PROBE"):
+                return line.strip()[:200]
+        return ""
+
     def describe_exit(self) -> str:
         code = self.returncode
         if code is None:
             return "still running"
         if code < 0:
             try:
-                return f"killed by {signal.Signals(-code).name}"
+                said = f"killed by {signal.Signals(-code).name}"
             except ValueError:
-                return f"killed by signal {-code}"
-        return f"exit status {code}"
+                said = f"killed by signal {-code}"
+        else:
+            said = f"exit status {code}"
+        last = self.last_error_line() if not self.killed else ""
+        return f"{said}; its last error line: {last}" if last else said
 
 
 def _drain(stream, out: Output) -> None:
