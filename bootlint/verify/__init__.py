@@ -32,7 +32,6 @@ class VerifyResult:
 
 def static_model(path: str, display: str) -> tuple[RuntimeModel | None, str, str]:
     """``check``'s model of the bootstrap (None if it has none), its language and its text."""
-    from bootlint.engine import _build_model
     from bootlint.language import detect
     from bootlint.source import SourceFile
 
@@ -40,11 +39,11 @@ def static_model(path: str, display: str) -> tuple[RuntimeModel | None, str, str
         raw = handle.read(2 * 1024 * 1024)
     src = SourceFile.from_bytes(display, raw)
     detected = detect(src)
-    if detected.language not in ("shell", "python"):
+    if detected.frontend is None:
         return None, detected.language, src.text
     try:
-        model = _build_model(src, detected, lambda *args: None)
-    except Exception:  # the static side failing must not stop the run  # noqa: BLE001
+        model = detected.frontend.lower(src, detected.shebang)
+    except Exception:  # noqa: BLE001 - the static side failing must not stop the run
         model = None
     return model, detected.language, src.text
 
