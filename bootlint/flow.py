@@ -186,6 +186,16 @@ class Structure:
                     self._calls.setdefault(node.name, []).append(node)
                 stack.extend((child, node) for child in children(node))
 
+    def _stops_inside(self, name: str, stop: tuple[type, ...], depth: int = 0) -> bool:
+        """Does the function (or one it calls) contain one of the ``stop`` events? A request a
+        helper makes for its call site is followed by the helper's own body."""
+        body = self.model.functions.get(name)
+        if body is None or depth > 8:
+            return False
+        return any(isinstance(n, stop) or (isinstance(n, CallFunction) and n.name != name
+                                           and self._stops_inside(n.name, stop, depth + 1))
+                   for n in flatten(body))
+
     def ends_after(self, node: Node, stop: tuple[type, ...], depth: int = 0) -> bool:
         """Does the path from ``node`` reach one of the ``stop`` events before leaving its
         function, climbing out of branches but not out of loops? For a function's body, every
@@ -195,7 +205,8 @@ class Structure:
             return True
         seq, i, parent, owner = where
         for later in seq[i + 1:]:
-            if any(isinstance(n, stop) for n in flatten([later])):
+            if any(isinstance(n, stop) or (isinstance(n, CallFunction) and self._stops_inside(n.name, stop))
+                   for n in flatten([later])):
                 return True
         if parent is not None and not isinstance(parent, Loop):
             return self.ends_after(parent, stop, depth)

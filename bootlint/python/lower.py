@@ -13,13 +13,14 @@ from bootlint.model import (
     ArgvPayload, Handover, HeaderMatch, InitStep, Loop, LoopKind, Node, RuntimeModel, Span,
     TempCreate, TempRemove, flatten,
 )
+from bootlint.python.bind import Binder
+from bootlint.python.http_clients import REQUEST_CALLS
 from bootlint.python.request_facts import PythonRequestFacts
 from bootlint.python.syntax import compile_error, libcst_error
 from bootlint.python.values import KNOWN_LIBRARIES, Values, dotted, kids, names_in
 from bootlint.source import SourceFile
 from bootlint.urls import classify
 
-HTTP_METHODS = {"get", "post", "put", "request", "urlopen", "open", "fetch"}
 EXIT_CALLS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
 REMOVE_CALLS = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir", "os.removedirs"}
 CATCH_ALL = {"Exception", "BaseException"}
@@ -95,6 +96,7 @@ class _Lowering:
         self.next_names = self.values.next_names(self.handlers)
         self.event_names = self.values.event_names(self.next_names)
         self.request_facts = PythonRequestFacts(module, self.values, self.span)
+        self.binder = Binder(self.values)
 
     def span(self, node: cst.CSTNode) -> Span:
         rng = self.positions[node]
@@ -313,6 +315,8 @@ class _Lowering:
         if id(call) in self.handlers:
             out.append(HandlerCall(span, text=name[:80]))
         if name in self.function_names or (name.startswith("self.") and last in self.function_names):
+            if not self.binder.is_bound_later(call):
+                out.extend(self._bound_events(last, call))
             out.append(CallFunction(span, name=last))
         if name in EXIT_CALLS:
             out.append(Exit(span, kind=ExitKind.EXIT, text=f"{name}()"))
@@ -340,7 +344,7 @@ class _Lowering:
             out.append(Handover(span, text=f"{name}()"))
         if name.split(".")[0] == "subprocess" or name in ("os.system", "os.spawnv", "os.spawnvp"):
             out.extend(self._argv_payload(call, name))
-        if last in HTTP_METHODS:
+        if last in REQUEST_CALLS:
             out.extend(self.api_calls(call, last, targets))
         return out
 
@@ -371,13 +375,30 @@ class _Lowering:
             sensitive = False  # {k.lower(): v ...}["lambda-runtime-..."]: folded by hand
         return [HeaderMatch(self.span(node.slice[0]), header=key, case_sensitive=sensitive, how="subscript")]
 
+    def _bound_events(self, function: str, site: cst.Call) -> list[Node]:
+        """What calling one of the file's functions here requests and sets, its parameters bound
+        to this call's arguments: reported at this call, naming the helper."""
+        requests, env = self.binder.bind(function, site)
+        span = self.span(site)
+        out: list[Node] = []
+        for req in requests:
+            for info in req.infos:
+                facts = self.request_facts.facts(req.call, req.method_name, info.endpoint, set())
+                out.append(ApiCall(span, endpoint=info.endpoint, url=info, tool=req.method_name,
+                                   method=req.method, facts=facts, via=req.chain,
+                                   helper_span=self.span(req.url)))
+        out.extend(EnvSet(span, name=e.name, exported=True) for e in env)
+        return out
+
     def api_calls(self, call: cst.Call, method_name: str, targets) -> list[Node]:
-        url_node, method = self.values.request_target(call, method_name)
+        if id(call) in self.binder.parametric:
+            return []  # depends on the function's parameters: read at each call site
+        url_node, method, frame = self.values.request_target(call, method_name)
         if url_node is None:
             return []
         calls: list[Node] = []
         seen = set()
-        for alt in self.values.evaluate(url_node):
+        for alt in self.values.evaluate(url_node, 0, frame):
             info = classify(alt)
             if info is None or (info.endpoint, info.unresolved) in seen:
                 continue

@@ -1,5 +1,7 @@
-"""Static values in a Python bootstrap: URLs built from constants, f-strings, `+`, `%` and
-`.format`; which call is the handler; which names hold what `next` returned."""
+"""Static values in a Python bootstrap: URLs built from constants, f-strings, `+`, `%`,
+`.format` and `urljoin`, each name read in its scope (a function's locals are its own) and a
+function's parameters bound to a call's arguments (a :class:`PyFrame`); which call is the
+handler; which names hold what `next` returned."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import sys
 import libcst as cst
 
 from bootlint.model import Endpoint, Piece
+from bootlint.python.http_clients import BODY_KEYWORDS, CALLS, HTTP_VERBS, REQUEST_CALLS
 from bootlint.urls import classify
 
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6
+MAX_CALL_DEPTH = 8
 PASS_THROUGH = {"dumps", "loads", "encode", "decode", "str", "bytes", "dict", "list", "bytearray",
                 "format", "join", "strip", "get", "items", "len", "int", "float", "repr", "read",
                 "Request", "urlopen", "post", "put", "request", "json", "getheader", "getheaders",
@@ -87,12 +91,31 @@ def names_in(node) -> set[str]:
     return found
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class PyFrame:
+    """One call of a file's function: each parameter bound to (expression, the scope and frame
+    the expression is read in); the outermost call site; the functions called, outermost first."""
+
+    function: str
+    bindings: dict
+    site: object
+    chain: tuple[str, ...]
+
+
 class Values:
-    """Assignments of the whole file, and evaluation against them."""
+    """Assignments of the whole file, and evaluation against them.
+
+    ``assignments`` merges every scope (for name-based heuristics); evaluation reads a name in
+    its own scope: the function's parameters (bound by a frame), its locals, then the module.
+    """
 
     def __init__(self, module: cst.Module, span) -> None:
         self.span = span
         self.assignments: dict[str, list] = {}
+        self.scoped: dict[tuple[str | None, str], list] = {}     # (function, name) -> values
+        self.params: dict[str, list[cst.Param]] = {}             # function -> its parameters
+        self.scope: dict[int, str | None] = {}                   # id(Name or Call) -> function
+        self.call_sites: dict[str, list[cst.Call]] = {}          # function -> calls of it
         self.function_names: set[str] = set()
         self.function_defs: dict[str, cst.FunctionDef] = {}
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
@@ -104,17 +127,28 @@ class Values:
         self._index(module)
 
     def _index(self, module: cst.Module) -> None:
-        stack: list = [module]
+        stack: list = [(module, None)]
+        globals_of: dict[str, set[str]] = {}
+        pending: list[tuple[str | None, str, object]] = []
         while stack:
-            cur = stack.pop()
+            cur, function = stack.pop()
+            if isinstance(cur, cst.Name):
+                self.scope[id(cur)] = function
+                continue
             if isinstance(cur, cst.Assign):
                 for target in cur.targets:
-                    self._assign(target.target, cur.value)
+                    self._assign(target.target, cur.value, function, pending)
             elif isinstance(cur, (cst.AnnAssign,)) and cur.value is not None:
-                self._assign(cur.target, cur.value)
+                self._assign(cur.target, cur.value, function, pending)
+            elif isinstance(cur, cst.Global) and function is not None:
+                globals_of.setdefault(function, set()).update(n.name.value for n in cur.names)
             elif isinstance(cur, cst.FunctionDef):
                 self.function_names.add(cur.name.value)
                 self.function_defs.setdefault(cur.name.value, cur)
+                function = cur.name.value
+                params = cur.params
+                self.params.setdefault(function, [*params.posonly_params, *params.params,
+                                                  *params.kwonly_params])
             elif isinstance(cur, cst.ImportFrom) and cur.module is not None and not isinstance(cur.names, cst.ImportStar):
                 for alias in cur.names:
                     local = alias.asname.name if alias.asname else alias.name
@@ -122,20 +156,63 @@ class Values:
                         self.imported_from[local.value] = dotted(cur.module)
             elif isinstance(cur, cst.Call):
                 self.calls.append(cur)
+                self.scope[id(cur)] = function
+                callee = dotted(cur.func)
+                self.call_sites.setdefault(callee.removeprefix("self."), []).append(cur)
             elif isinstance(cur, cst.Attribute):
                 self.attributes.append(cur)
             elif isinstance(cur, cst.WithItem) and cur.asname is not None:
                 for name in names_in(cur.asname.name):
                     self.assignments.setdefault(name, []).append(cur.item)
-            stack.extend(reversed(kids(cur)))
+                    pending.append((function, name, cur.item))
+            stack.extend((child, function) for child in reversed(kids(cur)))
+        for function, name, value in pending:
+            if function is not None and name in globals_of.get(function, ()):
+                function = None
+            self.scoped.setdefault((function, name), []).append(value)
+        self.call_sites = {f: sites for f, sites in self.call_sites.items() if f in self.function_names}
 
-    def _assign(self, target, value) -> None:
+    def _assign(self, target, value, function=None, pending=None) -> None:
         if isinstance(target, cst.Name):
             self.assignments.setdefault(target.value, []).append(value)
+            if pending is not None:
+                pending.append((function, target.value, value))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 if isinstance(element.value, cst.Name):
                     self.assignments.setdefault(element.value.value, []).append(value)
+                    if pending is not None:
+                        pending.append((function, element.value.value, value))
+
+    # -- scopes and parameters ---------------------------------------------------------------
+    def param_names(self, function: str | None) -> set[str]:
+        return {p.name.value for p in self.params.get(function, ())} if function else set()
+
+    def bind(self, function: str, call: cst.Call, caller: "PyFrame | None", site,
+             chain: tuple[str, ...]) -> PyFrame:
+        """The frame of one call: positional arguments in order (a method's `self` skipped),
+        keywords by name, the defaults for the rest."""
+        scope = self.scope.get(id(call))
+        params = self.params.get(function, [])
+        positional = [p for p in params if p in self.function_defs[function].params.posonly_params
+                      or p in self.function_defs[function].params.params]
+        if positional and positional[0].name.value in ("self", "cls") and isinstance(call.func, cst.Attribute):
+            positional = positional[1:]
+        bindings: dict[str, tuple] = {}
+        i = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            if arg.keyword is None:
+                if i < len(positional):
+                    bindings[positional[i].name.value] = (arg.value, scope, caller)
+                i += 1
+            else:
+                bindings[arg.keyword.value] = (arg.value, scope, caller)
+        for p in params:
+            if p.name.value not in bindings and p.default is not None:
+                bindings[p.name.value] = (p.default, None, None)
+        return PyFrame(function, bindings, site, chain)
 
     @staticmethod
     def code(node) -> str:
@@ -143,8 +220,8 @@ class Values:
         return _code(node)
 
     # -- literals ----------------------------------------------------------------------------
-    def literal(self, node) -> str | None:
-        alts = self.evaluate(node)
+    def literal(self, node, frame: PyFrame | None = None) -> str | None:
+        alts = self.evaluate(node, 0, frame)
         if len(alts) == 1 and all(p.is_literal for p in alts[0]):
             return "".join(p.text for p in alts[0])
         return None
@@ -176,9 +253,10 @@ class Values:
         return keys
 
     # -- evaluation --------------------------------------------------------------------------
-    def evaluate(self, node, depth: int = 0) -> list[tuple[Piece, ...]]:
-        """Every way the expression can read, as pieces of literal text and run-time values."""
-        if depth > MAX_DEPTH:
+    def evaluate(self, node, depth: int = 0, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
+        """Every way the expression can read, as pieces of literal text and run-time values;
+        in ``frame``, the function's parameters are the call's arguments."""
+        if depth > MAX_DEPTH + MAX_CALL_DEPTH:
             return [(Piece(var="...", span=self.span(node)),)]
         if isinstance(node, cst.SimpleString):
             try:
@@ -195,25 +273,27 @@ class Values:
                 if isinstance(part, cst.FormattedStringText):
                     piece = [(Piece(text=part.value, span=self.span(part)),)]
                 else:
-                    piece = self.evaluate(part.expression, depth + 1)
+                    piece = self.evaluate(part.expression, depth + 1, frame)
                 alts = [a + p for a in alts for p in piece][:MAX_ALTERNATIVES]
             return alts
         if isinstance(node, cst.ConcatenatedString):
-            return self._concat([node.left, node.right], depth)
+            return self._concat([node.left, node.right], depth, frame)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
-            return self._concat([node.left, node.right], depth)
+            return self._concat([node.left, node.right], depth, frame)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
-            return self._percent(node, depth)
+            return self._percent(node, depth, frame)
         if isinstance(node, cst.IfExp):
-            return (self.evaluate(node.body, depth + 1) + self.evaluate(node.orelse, depth + 1))[:MAX_ALTERNATIVES]
+            return (self.evaluate(node.body, depth + 1, frame) + self.evaluate(node.orelse, depth + 1, frame))[:MAX_ALTERNATIVES]
         if isinstance(node, cst.Name):
-            return self._resolve(node, depth)
+            return self._resolve(node, depth, frame)
         if isinstance(node, cst.Call):
             env = self._environ_get(node)
             if env is not None:
                 return env
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
-                return self._format(node, depth)
+                return self._format(node, depth, frame)
+            if dotted(node.func).rsplit(".", 1)[-1] == "urljoin" and len(node.args) == 2:
+                return self._urljoin(node, depth, frame)
         if isinstance(node, cst.Subscript) and dotted(node.value) in ("os.environ", "environ") and node.slice:
             key = self.literal(node.slice[0].slice.value)
             return [(Piece(var=key or "os.environ[...]", span=self.span(node)),)]
@@ -225,22 +305,22 @@ class Values:
             return type(span)(span.line, span.column + skip, span.end_line, span.end_column - len(node.quote))
         return span
 
-    def _concat(self, parts, depth: int) -> list[tuple[Piece, ...]]:
+    def _concat(self, parts, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
         alts: list[tuple[Piece, ...]] = [()]
         for part in parts:
-            alts = [a + p for a in alts for p in self.evaluate(part, depth + 1)][:MAX_ALTERNATIVES]
+            alts = [a + p for a in alts for p in self.evaluate(part, depth + 1, frame)][:MAX_ALTERNATIVES]
         return alts
 
-    def _percent(self, node: cst.BinaryOperation, depth: int) -> list[tuple[Piece, ...]]:
-        fmt = self.literal(node.left)
+    def _percent(self, node: cst.BinaryOperation, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
+        fmt = self.literal(node.left, frame)
         if fmt is None:
             return [(Piece(var=_describe(node), span=self.span(node)),)]
         args = [e.value for e in node.right.elements] if isinstance(node.right, cst.Tuple) else [node.right]
         chunks = fmt.replace("%d", "%s").split("%s")
-        return self._interleave(chunks, args, depth)
+        return self._interleave(chunks, args, depth, frame)
 
-    def _format(self, node: cst.Call, depth: int) -> list[tuple[Piece, ...]]:
-        fmt = self.literal(node.func.value)
+    def _format(self, node: cst.Call, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
+        fmt = self.literal(node.func.value, frame)
         if fmt is None:
             return [(Piece(var=_describe(node), span=self.span(node)),)]
         import re
@@ -261,16 +341,46 @@ class Values:
                 args.append(positional[int(key)] if int(key) < len(positional) else None)
             else:
                 args.append(named.get(key))
-        return self._interleave(chunks, args, depth)
+        return self._interleave(chunks, args, depth, frame)
 
-    def _interleave(self, chunks: list[str], args: list, depth: int) -> list[tuple[Piece, ...]]:
+    def _urljoin(self, node: cst.Call, depth: int, frame: PyFrame | None) -> list[tuple[Piece, ...]]:
+        """urljoin(base, path): an absolute path replaces the base's path, a relative one
+        replaces its last segment (a base ending in / keeps it all)."""
+        bases = self.evaluate(node.args[0].value, depth + 1, frame)
+        paths = self.evaluate(node.args[1].value, depth + 1, frame)
+        out: list[tuple[Piece, ...]] = []
+        for base in bases:
+            text = "".join(p.text if p.is_literal else "\x00" for p in base)
+            for path in paths:
+                first = path[0].text if path and path[0].is_literal else ""
+                if first.startswith("/") and "://" in text:
+                    # Keep scheme and host: the pieces up to the first / after ://.
+                    kept, seen = [], text.index("://") + 3
+                    cut = text.find("/", seen)
+                    count = 0
+                    for piece in base:
+                        size = len(piece.text) if piece.is_literal else 1
+                        if cut >= 0 and count + size > cut:
+                            if piece.is_literal:
+                                kept.append(Piece(text=piece.text[:cut - count], span=piece.span))
+                            break
+                        kept.append(piece)
+                        count += size
+                    out.append(tuple(kept) + path)
+                elif text.endswith("/"):
+                    out.append(base + path)
+                else:
+                    out.append(base + path)
+        return out[:MAX_ALTERNATIVES]
+
+    def _interleave(self, chunks: list[str], args: list, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
         alts: list[tuple[Piece, ...]] = [()]
         for i, chunk in enumerate(chunks):
             if chunk:
                 alts = [a + (Piece(text=chunk),) for a in alts]
             if i < len(chunks) - 1:
                 arg = args[i] if i < len(args) else None
-                part = self.evaluate(arg, depth + 1) if arg is not None else [(Piece(var="?"),)]
+                part = self.evaluate(arg, depth + 1, frame) if arg is not None else [(Piece(var="?"),)]
                 alts = [a + p for a in alts for p in part][:MAX_ALTERNATIVES]
         return alts
 
@@ -282,52 +392,84 @@ class Values:
         default = self.literal(node.args[1].value) if len(node.args) > 1 else None
         return [(Piece(var=key, default=default, span=self.span(node)),)]
 
-    def _resolve(self, node: cst.Name, depth: int) -> list[tuple[Piece, ...]]:
+    def _resolve(self, node: cst.Name, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
         unknown = [(Piece(var=node.value, span=self.span(node)),)]
-        values = self.assignments.get(node.value)
+        values, frame = self.values_of(node, frame)
         if not values:
             return unknown
         alts: dict[tuple[Piece, ...], None] = {}
-        for value in values:
-            for alt in self.evaluate(value, depth + 1):
+        for value, value_frame in values:
+            for alt in self.evaluate(value, depth + 1, value_frame):
                 alts.setdefault(alt, None)
         if not any(p.is_literal and p.text for a in alts for p in a):
             return unknown
         return list(alts)[:MAX_ALTERNATIVES]
 
-    # -- requests ----------------------------------------------------------------------------
-    def request_target(self, call: cst.Call, method_name: str):
-        """(URL expression, HTTP method) of an HTTP call, following urlopen(Request(...))."""
-        positional = [a.value for a in call.args if a.keyword is None]
-        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-        if method_name == "urlopen":
-            target = positional[0] if positional else keywords.get("url")
-            request = self._request_call(target)
-            if request is not None:
-                return self.request_target(request, "Request")
-            has_data = len(positional) > 1 or "data" in keywords
-            return target, "POST" if has_data else "GET"
-        if method_name == "Request":
-            method = self.literal(keywords["method"]) if "method" in keywords else None
-            has_data = len(positional) > 1 or "data" in keywords
-            url = positional[0] if positional else keywords.get("url")
-            return url, (method or ("POST" if has_data else "GET")).upper()
-        if method_name in ("request", "open", "fetch") and len(positional) >= 2:
-            method = self.literal(positional[0])
-            if method and method.upper() in ("GET", "POST", "PUT"):
-                return positional[1], method.upper()
-        url = positional[0] if positional else keywords.get("url")
-        return url, "POST" if method_name in ("post", "put") else "GET"
+    def values_of(self, node: cst.Name, frame: PyFrame | None = None) -> tuple[list, PyFrame | None]:
+        """What a name may hold where it is read: [(expression, frame to read it in)]."""
+        name = node.value
+        scope = self.scope.get(id(node))
+        if scope is not None:
+            if frame is not None and frame.function == scope and name in frame.bindings:
+                value, _, caller = frame.bindings[name]
+                return [(value, caller)], frame
+            if name in self.param_names(scope):
+                return [], frame
+            local = self.scoped.get((scope, name))
+            if local:
+                return [(v, frame if frame is not None and frame.function == scope else None)
+                        for v in local], frame
+        return [(v, None) for v in self.scoped.get((None, name), ())], frame
 
-    def _request_call(self, target):
+    # -- requests ----------------------------------------------------------------------------
+    def request_target(self, call: cst.Call, method_name: str, frame: PyFrame | None = None):
+        """(URL expression, HTTP method, frame to read the URL in) of an HTTP call, following
+        urlopen(Request(...)); the shapes come from the clients' table."""
+        shape = CALLS.get(method_name)
+        if shape is None:
+            return None, "GET", frame
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        if shape.method_first_if_verb and len(positional) >= 2:
+            verb = self.literal(positional[0], frame)
+            if verb and verb.upper() in HTTP_VERBS:
+                return positional[1], verb.upper(), frame
+        if shape.wraps_request:
+            target = positional[0] if positional else keywords.get("url")
+            request, request_frame = self._request_call(target, frame)
+            if request is not None:
+                return self.request_target(request, "Request", request_frame)
+        method = shape.method
+        if shape.method_arg is not None:
+            if len(positional) <= shape.url_arg:
+                # request(url) alone is not this shape (a library call of the same name).
+                url = positional[0] if positional else keywords.get("url")
+                return url, "GET", frame
+            verb = self.literal(positional[shape.method_arg], frame)
+            if not verb or verb.upper() not in HTTP_VERBS:
+                return None, "GET", frame
+            method = verb.upper()
+        elif shape.method_keyword and shape.method_keyword in keywords:
+            verb = self.literal(keywords[shape.method_keyword], frame)
+            method = verb.upper() if verb else None
+        if method is None:
+            has_body = (shape.body_arg is not None and len(positional) > shape.body_arg) or any(
+                k in keywords for k in BODY_KEYWORDS)
+            method = "POST" if has_body else "GET"
+        url = positional[shape.url_arg] if len(positional) > shape.url_arg else keywords.get("url")
+        return url, method, frame
+
+    def _request_call(self, target, frame: PyFrame | None = None, depth: int = 0):
+        """The urllib.request.Request(...) a name holds where it is read, with its frame."""
         if isinstance(target, cst.Call) and dotted(target.func).rsplit(".", 1)[-1] == "Request":
-            return target
-        if isinstance(target, cst.Name):
-            for value in self.assignments.get(target.value, []):
-                found = self._request_call(value)
-                if found is not None:
+            return target, frame
+        if isinstance(target, cst.Name) and depth < MAX_DEPTH:
+            values, _ = self.values_of(target, frame)
+            for value, value_frame in values:
+                found = self._request_call(value, value_frame, depth + 1)
+                if found[0] is not None:
                     return found
-        return None
+        return None, frame
 
     @staticmethod
     def walk(node) -> list:
@@ -371,27 +513,27 @@ class Values:
 
     def _find_endpoints(self, call: cst.Call) -> set[Endpoint]:
         last = dotted(call.func).rsplit(".", 1)[-1]
-        if last not in ("get", "post", "put", "request", "urlopen", "open", "fetch"):
+        if last not in REQUEST_CALLS:
             return set()
-        url, _ = self.request_target(call, last)
+        url, _, frame = self.request_target(call, last)
         if url is None:
             return set()
-        return {info.endpoint for alt in self.evaluate(url) if (info := classify(alt)) is not None}
+        return {info.endpoint for alt in self.evaluate(url, 0, frame) if (info := classify(alt)) is not None}
 
     def payload(self, call: cst.Call) -> list:
-        """The body expression of a POST (data=, json=, body=, or urlopen's second argument)."""
+        """The body expression of a POST (data=, json=, body=, content=, or the body's
+        positional place in the clients' table)."""
         last = dotted(call.func).rsplit(".", 1)[-1]
-        if last == "urlopen":
+        shape = CALLS.get(last)
+        if shape is not None and shape.wraps_request:
             positional = [a.value for a in call.args if a.keyword is None]
-            request = self._request_call(positional[0] if positional else None)
+            request, _ = self._request_call(positional[0] if positional else None)
             if request is not None:
-                call = request
-        found = [a.value for a in call.args if a.keyword is not None and a.keyword.value in ("data", "json", "body")]
+                call, shape = request, CALLS["Request"]
+        found = [a.value for a in call.args if a.keyword is not None and a.keyword.value in BODY_KEYWORDS]
         positional = [a.value for a in call.args if a.keyword is None]
-        if not found and last == "request" and len(positional) >= 3:
-            found = [positional[2]]
-        elif not found and len(positional) >= 2 and last != "request":
-            found = [positional[1]]
+        if not found and shape is not None and shape.body_arg is not None and len(positional) > shape.body_arg:
+            found = [positional[shape.body_arg]]
         return found
 
     def handler_calls(self) -> set[int]:

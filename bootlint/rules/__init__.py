@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable
 
-from bootlint.model import RuntimeModel, Severity, Span, Violation
+from bootlint.model import Related, RuntimeModel, Severity, Span, Violation
 from bootlint.source import SourceFile
 
 
@@ -43,6 +43,18 @@ class Subject:
 
         module = self.frontend.fixes if self.frontend is not None else None
         return module.builders(self.source) if module is not None else FixBuilders()
+
+
+def about_request(call, span: Span, message: str, fix=None) -> Violation:
+    """A violation about a Runtime API request; when a helper of the file makes the request for
+    this call site, the message names the helper and the related location is the request."""
+    via = getattr(call, "via", ())
+    if not via:
+        return Violation(span, message, fix)
+    chain = " -> ".join(f"`{name}`" for name in via)
+    related = (Related(call.helper_span, f"the request, in `{via[-1]}`"),) if call.helper_span else ()
+    return Violation(span, f"{message} (the request is made by {chain}, called here)", fix,
+                     related=related)
 
 
 # A rule yields Violations; a bare (span, message) pair is still accepted while rules move over.

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from bootlint.flow import Structure
 from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet, Violation
-from bootlint.rules import Report, Subject, rule
+from bootlint.rules import Report, Subject, about_request, rule
 
 
 def _errexit_origin(subject: Subject) -> str:
@@ -44,7 +44,7 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Report]:
     responses = model.api_calls(Endpoint.RESPONSE)
     if not responses or model.api_calls(Endpoint.ERROR) or _unresolved_calls(subject):
         return
-    yield Violation(responses[0].span, (
+    yield about_request(responses[0], responses[0].span, (
         "the runtime posts /response but no path posts /invocation/{id}/error: a failed invocation "
         "is reported as a success or hangs until the function times out; post failures to "
         "/invocation/$REQUEST_ID/error"))
@@ -69,7 +69,7 @@ def init_error_without_exit(subject: Subject) -> Iterator[Report]:
     exit_now = f"`{subject.idioms.exit_now}`"
     for call in subject.model.api_calls(Endpoint.INIT_ERROR):
         if not structure.ends_after(call, (Exit,)):
-            yield Violation(call.span, (
+            yield about_request(call, call.span, (
                 f"after posting /runtime/init/error the runtime goes on: the API requires it to exit, "
                 f"and a later `next` is answered with an error; add {exit_now} on this path"))
 
@@ -82,7 +82,7 @@ def malformed_error_report(subject: Subject) -> Iterator[Report]:
         fact = call.facts.get(Facts.BODY_MALFORMED)
         if fact is None:
             continue
-        yield Violation(fact.span, (f"the error body {fact.detail}: Lambda expects "
+        yield about_request(call, fact.span, (f"the error body {fact.detail}: Lambda expects "
                           f'{{"errorMessage": "...", "errorType": "...", "stackTrace": ["..."]}}; {fix}'))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.model import Exit, ExitKind, Violation
-from bootlint.rules import Report, Subject, rule
+from bootlint.rules import Report, Subject, about_request, rule
 
 
 @rule("BL001", "missing-event-loop", "error",
@@ -15,7 +15,7 @@ def missing_event_loop(subject: Subject) -> Iterator[Report]:
         return  # a priming read before the loop is fine once some loop requests `next`
     for occ in subject.flow.next_calls():
         where = "only inside a counted loop" if occ.ctx.loops else "outside any loop"
-        yield Violation(occ.node.span, (
+        yield about_request(occ.node, occ.node.span, (
             f"`invocation/next` is requested {where}: the runtime serves one invocation and exits "
             f"(Lambda logs \"Process exited before completing request\", counts an error and "
             f"cold-starts the next call); wrap next, handler and response in `{subject.idioms.loop}`"))

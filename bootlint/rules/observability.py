@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.model import EnvSet, HeaderMatch, Violation
-from bootlint.rules import Report, Subject, rule
+from bootlint.rules import Report, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TRACE", "X_AMZ_TRACE_ID",
@@ -32,7 +32,7 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
             break
     idioms = subject.idioms
     setter = idioms.export.format(name=TRACE_VARIABLE, value=idioms.variable.format(name="TRACE_ID"))
-    yield Violation(nexts[0].span, (
+    yield about_request(nexts[0], nexts[0].span, (
         f"the runtime never sets _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header{hint}: "
         f"X-Ray cannot connect the handler's segments to the invocation; after each `next`, "
         f"`{setter}`"))

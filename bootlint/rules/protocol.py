@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.model import ApiCall, Endpoint, Facts, Handover, Violation
-from bootlint.rules import Report, Subject, rule
+from bootlint.rules import Report, Subject, about_request, rule
 from bootlint.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
 
@@ -47,7 +47,7 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
             continue
         version = url.version.literal if url.version else None
         if version is not None and version != API_VERSION:
-            yield Violation(url.version.span or call.span, (
+            yield about_request(call, url.version.span or call.span, (
                 f"`{version}` is not a Runtime API version: the only one is `{API_VERSION}`; "
                 f"Lambda answers 404 and the runtime never gets an event"))
         if call.endpoint is not Endpoint.UNKNOWN or not url.path:
@@ -57,7 +57,7 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
         segment = url.path[min(at, len(url.path) - 1)]
         span = segment.span or call.span
         path = "/".join(w if w is not None else "{…}" for w in words)
-        yield Violation(span, (f"`runtime/{path}` is not a Runtime API endpoint: did you mean "
+        yield about_request(call, span, (f"`runtime/{path}` is not a Runtime API endpoint: did you mean "
                      f"`runtime/{suggestion}`? (Lambda answers 404)"))
 
 
@@ -76,9 +76,9 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
             span, host = host_fact.span, host_fact.detail
         else:
             continue
-        yield Violation(span, f"the Runtime API host `{host}` is written out: Lambda gives the address "
-                              f"in AWS_LAMBDA_RUNTIME_API and it is not always {host}; use {fix}",
-                        subject.fixes.runtime_api_host(span))
+        yield about_request(call, span, f"the Runtime API host `{host}` is written out: Lambda gives the "
+                                        f"address in AWS_LAMBDA_RUNTIME_API and it is not always {host}; "
+                                        f"use {fix}", subject.fixes.runtime_api_host(span))
 
 
 @rule("BL005", "request-id-missing", "error",
@@ -90,21 +90,21 @@ def request_id_missing(subject: Subject) -> Iterator[Report]:
             continue
         kind = call.endpoint.value.rsplit("/", 1)[-1]
         if len(url.path) == 2:
-            yield Violation(call.span, (f"`/invocation/{kind}` has no request id: the path is "
+            yield about_request(call, call.span, (f"`/invocation/{kind}` has no request id: the path is "
                               f"`/invocation/$REQUEST_ID/{kind}`, with the Lambda-Runtime-Aws-Request-Id "
                               f"header of the `next` response (Lambda answers 404 otherwise)"))
             continue
         rid = url.request_id
         if rid is not None and rid.literal is not None:
-            yield Violation(rid.span or call.span, (
+            yield about_request(call, rid.span or call.span, (
                 f"the request id `{rid.literal}` is written out: each invocation has its own; take it "
                 f"from the Lambda-Runtime-Aws-Request-Id header of the `next` response"))
 
 
 @rule("BL006", "timeout-on-next", "error", "A timeout on the long-poll `next` request.")
 def timeout_on_next(subject: Subject) -> Iterator[Report]:
-    for _, fact in _calls_with(subject, Facts.TIMEOUT, Endpoint.NEXT):
-        yield Violation(fact.span, (
+    for call, fact in _calls_with(subject, Facts.TIMEOUT, Endpoint.NEXT):
+        yield about_request(call, fact.span, (
             f"{fact.detail} puts a timeout on `invocation/next`, a long poll that may wait for an "
             f"event indefinitely (the process is frozen between events); remove it (a connect "
             f"timeout is fine)"), subject.fixes.drop_timeout(fact.span))
@@ -117,7 +117,7 @@ def next_failure_unchecked(subject: Subject) -> Iterator[Report]:
     for call in subject.model.api_calls(Endpoint.NEXT):
         if Facts.FAILURE_CHECKED in call.facts:
             continue
-        yield Violation(call.span, (f"a failed `next` request (500: the runtime should exit) is not detected: "
+        yield about_request(call, call.span, (f"a failed `next` request (500: the runtime should exit) is not detected: "
                           f"an empty event and request id reach the handler; {fix}"))
 
 

@@ -8,7 +8,7 @@ from bootlint.model import (
     ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind, TempCreate, TempRemove, Violation,
 )
 from bootlint.paths import IterationPaths
-from bootlint.rules import Report, Subject, rule
+from bootlint.rules import Report, Subject, about_request, rule
 
 
 @rule("BL301", "temp-file-leak", "warning",
@@ -63,7 +63,7 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
     for call in subject.model.api_calls(Endpoint.RESPONSE):
         fact = call.facts.get(Facts.PAYLOAD_ARGV)
         if fact is not None:
-            yield Violation(fact.span, (
+            yield about_request(call, fact.span, (
                 f"`{fact.detail}` passes the response on curl's command line: Linux caps one argument "
                 f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
                 f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"))
@@ -80,6 +80,6 @@ def newline_stripping_post(subject: Subject) -> Iterator[Report]:
     for call in subject.model.api_calls():
         fact = call.facts.get(Facts.NEWLINE_STRIP)
         if fact is not None:
-            yield Violation(fact.span, (
+            yield about_request(call, fact.span, (
                 f"`{fact.detail}` makes curl drop every CR and LF of the payload, corrupting it; use "
                 f"`--data-binary {fact.detail.split()[-1]}`"), subject.fixes.data_binary(fact.span))

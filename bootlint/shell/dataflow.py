@@ -1,13 +1,19 @@
-"""Following values through a shell file: which command is the handler (its output is posted to
-/response), and which variables hold what the `next` request returned."""
+"""Following values through a shell file: the requests each call of a helper makes (its
+parameters bound to the call's arguments), which command is the handler (its output is posted
+to /response), and which variables hold what the `next` request returned."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from bootlint.model import Endpoint
 from bootlint.shell.commands import HTTP_CLIENTS, PASS_THROUGH, SHELL_BUILTINS, COMMON_COMMANDS
 from bootlint.shell.commands import CURL_DATA_OPTIONS, HttpCommand, parse_curl, parse_wget, unwrap
 from bootlint.shell.index import ShellIndex, command_args, command_name
-from bootlint.shell.words import Words, expansion_names, node_text, substitutions
+from bootlint.shell.words import (
+    MAX_CALL_DEPTH, POSITIONAL, REST, Bound, Frame, Words, expansion_names, node_text, rest_start,
+    substitutions, unbind,
+)
 from bootlint.urls import UrlInfo, classify
 
 MAX_HOPS = 6
@@ -17,12 +23,15 @@ def key(node) -> tuple[int, int]:
     return (node.start_byte, node.end_byte)
 
 
-def http_command(node, words: Words) -> HttpCommand | None:
-    """The parsed curl/wget command line of a `command` node, or None for other commands."""
+def http_command(node, words: Words, args: list | None = None) -> HttpCommand | None:
+    """The parsed curl/wget command line of a `command` node, or None for other commands;
+    ``args`` replaces its arguments (a helper's, bound to one call site)."""
     name = command_name(node)
     if name is None:
         return None
-    tool, _, args, wrappers = unwrap(name, command_args(node), words.literal)
+    if args is None:
+        args = command_args(node)
+    tool, _, args, wrappers = unwrap(name, args, words.literal)
     if tool not in HTTP_CLIENTS:
         return None
     cmd = parse_wget(args, words.literal) if tool == "wget" else parse_curl(args, words.literal)
@@ -43,6 +52,27 @@ def api_urls(cmd: HttpCommand, words: Words) -> list[tuple[object, UrlInfo]]:
     return found
 
 
+@dataclass
+class Instance:
+    """A request a helper makes for one call site: the helper's command line with its
+    parameters bound to that call's arguments."""
+
+    site: object            # the outermost call site (the line the user wrote)
+    command: object         # the request's command in the innermost helper
+    cmd: HttpCommand
+    urls: list
+    chain: tuple[str, ...]  # the helpers called, outermost first
+
+
+@dataclass
+class EnvInstance:
+    """A variable a helper sets for one call site (`set_env() { export "$1=$2"; }`)."""
+
+    site: object
+    name: str
+    exported: bool
+
+
 class DataFlow:
     """Pre-computed facts about values that the lowering consults."""
 
@@ -54,21 +84,141 @@ class DataFlow:
             cmd = http_command(node, words)
             if cmd is not None:
                 self.http[key(node)] = (cmd, api_urls(cmd, words))
+        # Requests whose URL or options come from the helper's parameters are read once per
+        # call site (below), not once in the helper's body.
+        self.parametric: set[tuple[int, int]] = set()
+        self.instances: dict[tuple[int, int], list[Instance]] = {}
+        self.env_instances: dict[tuple[int, int], list[EnvInstance]] = {}
+        self._bind_call_sites()
         self.handlers = self._find_handlers()
         self.event_vars = self._event_vars()
         self.next_vars = self._next_tainted()
 
     def endpoints_of(self, node) -> set[Endpoint]:
+        return {info.endpoint for _, urls in self.requests_of(node) for _, info in urls}
+
+    def requests_of(self, node) -> list[tuple[HttpCommand, list]]:
+        """The requests a command makes: its own, or those of the helper it calls."""
+        found = []
         entry = self.http.get(key(node))
-        return {info.endpoint for _, info in entry[1]} if entry else set()
+        if entry and key(node) not in self.parametric:
+            found.append(entry)
+        for inst in self.instances.get(key(node), ()):
+            found.append((inst.cmd, inst.urls))
+        return found
+
+    # -- helpers' parameters bound at call sites --------------------------------------------
+    def _mentions_params(self, nodes, function: str | None, depth: int = 0) -> bool:
+        """Do these words read the positional parameters, directly or through the function's
+        locals assigned from them (`local path="$1"`)?"""
+        names: set[str] = set()
+        for node in nodes:
+            names |= expansion_names(node)
+        if names & (POSITIONAL | REST):
+            return True
+        if function is None or depth > 4:
+            return False
+        own = names & self.index.locals.get(function, set())
+        return any(self._mentions_params([v for v in self.index.local_values.get((function, n), ())
+                                          if v is not None], function, depth + 1) for n in own)
+
+    def _bind_call_sites(self) -> None:
+        index = self.index
+        if not index.call_sites:
+            return
+        for node in index.commands:
+            function = index.function_of(node) if key(node) in self.http else None
+            if function is None or function not in index.call_sites:
+                continue
+            cmd, _ = self.http[key(node)]
+            passes_rest = any(rest_start(a) is not None for a in command_args(node))
+            # Does the endpoint depend on the parameters (not only the request id in it)?
+            self.words.parameters_unknown = True
+            try:
+                urls = api_urls(cmd, self.words)
+            finally:
+                self.words.parameters_unknown = False
+            decided = urls and not any(info.unresolved for _, info in urls)
+            if passes_rest or (not decided and self._mentions_params(command_args(node), function)):
+                self.parametric.add(key(node))
+        for function, sites in index.call_sites.items():
+            for site in sites:
+                if self._site_is_bound_later(site):
+                    continue
+                frame = Frame(function, tuple(Bound(a, None) for a in command_args(site)), None,
+                              site, (function,))
+                self._instantiate(frame)
+
+    def _site_is_bound_later(self, site) -> bool:
+        """A call inside a helper that passes the helper's own parameters on: it is read when
+        the helper's call sites are (a helper nothing calls is read with unknown parameters)."""
+        owner = self.index.function_of(site)
+        return owner is not None and owner in self.index.call_sites and \
+            self._mentions_params(command_args(site), owner)
+
+    def _bind_args(self, node, frame: Frame) -> list:
+        out = []
+        for arg in command_args(node):
+            start = rest_start(arg)
+            if start is None:
+                out.append(Bound(arg, frame))
+                continue
+            first = start - 1 + self.index.shift_at(frame.function, arg.start_byte)
+            out.extend(frame.args[first:])
+        return out
+
+    def _instantiate(self, frame: Frame) -> None:
+        index = self.index
+        for node in index.commands_in.get(frame.function, ()):
+            if key(node) in self.parametric:
+                cmd = http_command(node, self.words, self._bind_args(node, frame))
+                if cmd is not None:
+                    self.instances.setdefault(key(frame.site), []).append(
+                        Instance(frame.site, node, cmd, api_urls(cmd, self.words), frame.chain))
+                continue
+            name = command_name(node)
+            callee = node_text(name) if name is not None and name.type == "word" else None
+            if (callee in index.call_sites and callee not in frame.chain
+                    and len(frame.chain) < MAX_CALL_DEPTH
+                    and self._mentions_params(command_args(node), frame.function)):
+                inner = Frame(callee, tuple(self._bind_args(node, frame)), frame, frame.site,
+                              frame.chain + (callee,))
+                self._instantiate(inner)
+        for node in index.declarations_in.get(frame.function, ()):
+            self._bind_declaration(node, frame)
+
+    def _bind_declaration(self, node, frame: Frame) -> None:
+        """`export "$1=$2"`, `declare -gx "$1=$2"`, `export "$1"` in a helper: the variable the
+        call site names is set (and exported) for it."""
+        keyword = node_text(node.children[0]) if node.children else ""
+        words = [c for c in node.children[1:] if c.is_named]
+        flags = [node_text(w) for w in words if w.type == "word" and node_text(w).startswith("-")]
+        exported = keyword == "export" or any("x" in f for f in flags)
+        if keyword == "local" or not self._mentions_params(words, frame.function):
+            return
+        for word in words:
+            if word.type == "word" and node_text(word).startswith("-"):
+                continue
+            target = word.child_by_field_name("name") if word.type == "variable_assignment" else word
+            alts = self.words.evaluate(Bound(target, frame)) if target is not None else []
+            prefix, whole = "", len(alts) == 1
+            for piece in alts[0] if len(alts) == 1 else ():
+                if not piece.is_literal:
+                    whole = False
+                    break
+                prefix += piece.text
+            name = prefix.split("=", 1)[0] if whole or "=" in prefix else ""
+            if name.isidentifier():
+                self.env_instances.setdefault(key(frame.site), []).append(
+                    EnvInstance(frame.site, name, exported or name in self.index.exported))
 
     # -- the handler ---------------------------------------------------------------------------
     def _find_handlers(self) -> set[tuple[int, int]]:
         found: set[tuple[int, int]] = set()
         for node in self.index.commands:
-            entry = self.http.get(key(node))
-            if entry and any(info.endpoint is Endpoint.RESPONSE for _, info in entry[1]):
-                self._payload_producers(node, entry[0], found)
+            for cmd, urls in self.requests_of(node):
+                if any(info.endpoint is Endpoint.RESPONSE for _, info in urls):
+                    self._payload_producers(node, cmd, found)
         if found:
             return found
         handler_vars = self._handler_name_vars()
@@ -128,6 +278,14 @@ class DataFlow:
     def _value_producers(self, value, found: set, hops: int) -> None:
         if hops > MAX_HOPS:
             return
+        raw, frame = unbind(value)
+        if frame is not None:
+            # A helper's parameter: what the call site passed.
+            for name in expansion_names(raw) & POSITIONAL:
+                at = int(name) - 1 + self.index.shift_at(frame.function, raw.start_byte)
+                if at < len(frame.args):
+                    self._value_producers(frame.args[at], found, hops + 1)
+            value = raw
         for sub in substitutions(value):
             for inner in _last_commands(sub):
                 self._producer(inner, found, hops + 1)
@@ -209,10 +367,11 @@ class DataFlow:
         (but not the handler's output, which is about the handler, not the request)."""
         names: set[str] = set()
         for node in self.index.commands:
-            if Endpoint.NEXT not in self.endpoints_of(node):
+            nexts = [cmd for cmd, urls in self.requests_of(node)
+                     if any(info.endpoint is Endpoint.NEXT for _, info in urls)]
+            if not nexts:
                 continue
-            cmd = self.http[key(node)][0]
-            for opt in cmd.get("dump-header", "output", "D", "o", "O", "output-document"):
+            for opt in (o for cmd in nexts for o in cmd.get("dump-header", "output", "D", "o", "O", "output-document")):
                 if opt.value is not None:
                     names |= self.references(opt.value) | {self.words.literal(opt.value) or ""}
             target = assigned_name(node)

@@ -1,8 +1,10 @@
-"""One pass over a shell tree that indexes what later passes look up: functions, assignments,
-commands, exported names and nesting depth."""
+"""One pass over a shell tree that indexes what later passes look up: functions, assignments
+(global, and each function's `local` ones), commands, call sites, `shift`s, exported names and
+nesting depth."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from bootlint.shell.words import node_text
@@ -18,6 +20,33 @@ class ShellIndex:
     sources: bool = False        # the file sources other files (user code may define functions)
     max_depth: int = 0
     comments: list = field(default_factory=list)                     # every comment node
+    # Scopes: names a function declares `local` (also `declare`/`typeset` without -g), their
+    # values there; every other assignment, inside a function or not, is global.
+    locals: dict[str, set[str]] = field(default_factory=dict)        # function -> local names
+    local_values: dict[tuple[str, str], list] = field(default_factory=dict)  # (function, name) -> values
+    global_values: dict[str, list] = field(default_factory=dict)     # name -> values
+    shifts: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # function -> (byte, n)
+    call_sites: dict[str, list] = field(default_factory=dict)        # function -> command nodes
+    commands_in: dict[str | None, list] = field(default_factory=dict)  # function (None: main) -> commands
+    declarations_in: dict[str | None, list] = field(default_factory=dict)  # function -> export/declare/...
+    _ranges: list[tuple[int, int, str]] = field(default_factory=list)  # function bodies, by start
+    _starts: list[int] = field(default_factory=list)
+
+    def function_of(self, node) -> str | None:
+        """The innermost function of the file whose definition contains the node."""
+        start = node.start_byte
+        i = bisect_right(self._starts, start)
+        best = None
+        for begin, end, name in reversed(self._ranges[:i]):
+            if begin <= start < end:
+                best = name
+                break
+        return best
+
+    def shift_at(self, function: str, byte: int) -> int:
+        """How many positional parameters `shift` has dropped before this byte of the function
+        (straight-line: a `shift` anywhere before counts)."""
+        return sum(n for at, n in self.shifts.get(function, ()) if at < byte)
 
 
 def command_name(node) -> object | None:
@@ -44,9 +73,10 @@ def command_args(node) -> list:
 def build_index(root) -> ShellIndex:
     """Walk the whole tree once, iteratively (inputs may nest thousands deep)."""
     index = ShellIndex()
-    stack = [(root, 0)]
+    assignments: list[tuple[str, object, str | None]] = []
+    stack = [(root, 0, None)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, function = stack.pop()
         if depth > index.max_depth:
             index.max_depth = depth
         kind = node.type
@@ -54,6 +84,8 @@ def build_index(root) -> ShellIndex:
             name = node.child_by_field_name("name")
             if name is not None:
                 index.functions.setdefault(node_text(name), node)
+                function = node_text(name)
+                index._ranges.append((node.start_byte, node.end_byte, function))
         elif kind == "variable_assignment":
             name = node.child_by_field_name("name")
             value = node.child_by_field_name("value")
@@ -61,24 +93,45 @@ def build_index(root) -> ShellIndex:
                 key = node_text(name).split("[", 1)[0]
                 index.assignments.setdefault(key, []).append(value)
                 index.assignment_nodes.setdefault(key, []).append(node)
+                assignments.append((key, value, function))
         elif kind == "command":
             index.commands.append(node)
-            _note_command(index, node)
+            index.commands_in.setdefault(function, []).append(node)
+            _note_command(index, node, function)
         elif kind == "declaration_command":
             _note_declaration(index, node)
+            index.declarations_in.setdefault(function, []).append(node)
+            if function is not None:
+                _note_locals(index, node, function)
         elif kind == "comment":
             index.comments.append(node)
-        stack.extend((child, depth + 1) for child in node.children)
+        stack.extend((child, depth + 1, function) for child in node.children)
+    index._ranges.sort()
+    index._starts = [r[0] for r in index._ranges]
+    for key, value, function in assignments:
+        if function is not None and key in index.locals.get(function, ()):
+            index.local_values.setdefault((function, key), []).append(value)
+        else:
+            index.global_values.setdefault(key, []).append(value)
+    # Call sites only of names that are functions (known once the walk is done).
+    for function in list(index.call_sites):
+        if function not in index.functions:
+            del index.call_sites[function]
     return index
 
 
-def _note_command(index: ShellIndex, node) -> None:
+def _note_command(index: ShellIndex, node, function: str | None) -> None:
     name = command_name(node)
     if name is None:
         return
     text = node_text(name)
+    if name.type == "word":
+        index.call_sites.setdefault(text, []).append(node)
     args = [node_text(a) for a in command_args(node)]
-    if text in ("source", "."):
+    if text == "shift" and function is not None:
+        count = int(args[0]) if args and args[0].isdigit() else 1
+        index.shifts.setdefault(function, []).append((node.start_byte, count))
+    elif text in ("source", "."):
         index.sources = True
     elif text == "set":
         for i, arg in enumerate(args):
@@ -86,6 +139,22 @@ def _note_command(index: ShellIndex, node) -> None:
                 index.allexport = True
             if arg == "-o" and i + 1 < len(args) and args[i + 1] == "allexport":
                 index.allexport = True
+
+
+def _note_locals(index: ShellIndex, node, function: str) -> None:
+    """`local x`, `local x=...`, `declare x` (not -g) in a function make x the function's own."""
+    keyword = node_text(node.children[0]) if node.children else ""
+    flags = [node_text(c) for c in node.children[1:] if c.type == "word" and node_text(c).startswith("-")]
+    if keyword not in ("local", "declare", "typeset") or any("g" in f for f in flags):
+        return
+    names = index.locals.setdefault(function, set())
+    for child in node.children[1:]:
+        if child.type == "variable_assignment":
+            name = child.child_by_field_name("name")
+            if name is not None:
+                names.add(node_text(name).split("[", 1)[0])
+        elif child.type in ("variable_name",) or (child.type == "word" and not node_text(child).startswith("-")):
+            names.add(node_text(child))
 
 
 def _note_declaration(index: ShellIndex, node) -> None:

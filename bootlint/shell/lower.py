@@ -13,7 +13,7 @@ from bootlint.shell.dataflow import DataFlow, assigned_name, key
 from bootlint.shell.http_facts import RequestFacts
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
 from bootlint.shell.parse import MAX_NESTING, parse, syntax_errors
-from bootlint.shell.words import Words, expansion_names, node_text, substitutions
+from bootlint.shell.words import Words, expansion_names, node_text, substitutions, unbind
 from bootlint.source import SourceFile
 
 TRUE_COMMANDS = {"true", ":", "/bin/true", "/usr/bin/true"}
@@ -117,16 +117,6 @@ def _merge_lines(spans: list[Span]) -> list[Span]:
     return out
 
 
-def _call_arguments(index: ShellIndex) -> dict[str, list]:
-    """For each of the file's functions, the argument lists its call sites pass."""
-    calls: dict[str, list] = {}
-    for cmd in index.commands:
-        name = command_name(cmd)
-        if name is not None and name.type == "word" and node_text(name) in index.functions:
-            calls.setdefault(node_text(name), []).append(command_args(cmd))
-    return calls
-
-
 def _prev_named(node):
     sib = node.prev_named_sibling
     while sib is not None and sib.type == "comment":
@@ -139,7 +129,7 @@ class _Lowering:
         self.src = src
         self.index = index
         self.model = model
-        self.words = Words(src, index.assignments, _call_arguments(index))
+        self.words = Words(src, index)
         self.flow = DataFlow(index, self.words)
         self.request_facts = RequestFacts(self.words)
         self.status_after_next = False
@@ -364,6 +354,7 @@ class _Lowering:
         base = name.rsplit("/", 1)[-1]
         handler = getattr(self, "c_" + base.replace("-", "_").replace(".", "dot"), None)
         if name in self.index.functions:
+            out.extend(self._bound_events(node))
             out.append(CallFunction(self.span(node), name=name))
         elif name == ".":
             out.extend(self.c_source(node, args))
@@ -509,8 +500,8 @@ class _Lowering:
 
     def c_curl(self, node, args) -> list[Node]:
         entry = self.flow.http.get(key(node))
-        if not entry:
-            return []
+        if not entry or key(node) in self.flow.parametric:
+            return []  # a helper's request that depends on its parameters: read per call site
         cmd, urls = entry
         calls: list[Node] = []
         for url_node, info in urls:
@@ -518,6 +509,22 @@ class _Lowering:
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
                                  tool=cmd.tool, method=cmd.method, facts=facts))
         return calls
+
+    def _bound_events(self, site) -> list[Node]:
+        """What a call of the file's own helper does with its arguments: the requests it makes
+        (reported here, at the line the user wrote, naming the helper) and the variables it sets."""
+        out: list[Node] = []
+        span = self.span(site)
+        for inst in self.flow.instances.get(key(site), ()):
+            for url_node, info in inst.urls:
+                raw, _ = unbind(url_node)
+                facts = self.request_facts.facts(site, inst.cmd, info.endpoint)
+                out.append(ApiCall(span, endpoint=info.endpoint, url=info, tool=inst.cmd.tool,
+                                   method=inst.cmd.method, facts=facts, via=inst.chain,
+                                   helper_span=self.span(raw)))
+        for env in self.flow.env_instances.get(key(site), ()):
+            out.append(EnvSet(span, name=env.name, exported=env.exported))
+        return out
 
     def _handler_call(self, node) -> HandlerCall:
         """The handler's command, with whether its exit status reaches the shell."""

@@ -1,15 +1,83 @@
-"""Shell words: their static value, resolved through the file's own variable assignments."""
+"""Shell words: their static value, resolved through the file's own variable assignments,
+in the scope they are read in (a function's `local`s are its own), and with the positional
+parameters bound to the arguments of a call site (a :class:`Frame`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from bootlint.model import Piece
 from bootlint.source import SourceFile
 
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6
+MAX_CALL_DEPTH = 8          # helpers calling helpers, each call site binding $1..$9
 SUBSTITUTIONS = ("command_substitution", "process_substitution")
 # Arguments that are one word whatever they hold (quoted, or with no expansion to split).
 _PLAIN_ARGUMENTS = ("word", "number", "raw_string", "string", "ansi_c_string")
+POSITIONAL = frozenset("123456789")
+REST = frozenset({"@", "*"})
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One call of a file's function: its arguments (each :class:`Bound` to where it was
+    written), the frame of the caller, and the outermost call site (where findings go)."""
+
+    function: str
+    args: tuple
+    caller: "Frame | None"
+    site: object            # the outermost call site's command node
+    chain: tuple[str, ...]  # the functions called, outermost first
+
+    @property
+    def depth(self) -> int:
+        return len(self.chain)
+
+
+class Bound:
+    """A syntax node read in a frame: an argument of a helper's call, or a word of a helper's
+    body read for one call site. Attribute access goes to the node itself."""
+
+    __slots__ = ("node", "frame")
+
+    def __init__(self, node, frame: Frame | None) -> None:
+        self.node = node
+        self.frame = frame
+
+    def __getattr__(self, name):
+        return getattr(self.node, name)
+
+
+def unbind(node) -> tuple[object, Frame | None]:
+    """The node and the frame it is read in."""
+    if type(node) is Bound:
+        return node.node, node.frame
+    return node, None
+
+
+def rest_start(node) -> int | None:
+    """For `"$@"`, `$@`, `"$*"` and `"${@:N}"` as a whole word: the first positional parameter
+    it stands for (1, or N); None for any other word."""
+    node, _ = unbind(node)
+    inner = node
+    if node.type == "string":
+        named = [c for c in node.children if c.is_named]
+        if len(named) != 1 or node.text.count(b'"') != 2:
+            return None
+        inner = named[0]
+    if inner.type == "simple_expansion":
+        text = inner.text.decode("utf-8", "replace")
+        return 1 if text in ("$@", "$*") else None
+    if inner.type == "expansion":
+        text = inner.text.decode("utf-8", "replace")
+        if text in ("${@}", "${*}"):
+            return 1
+        if text.startswith(("${@:", "${*:")) and text.endswith("}"):
+            number = text[4:-1].strip()
+            if number.isdigit():
+                return max(int(number), 1)
+    return None
 
 
 def node_text(node) -> str:
@@ -49,35 +117,50 @@ def substitutions(node) -> list:
 
 
 class Words:
-    """Static evaluation of words against the assignments found anywhere in the file."""
+    """Static evaluation of words against the file's assignments, in the scope they are read in.
 
-    def __init__(self, src: SourceFile, assignments: dict[str, list],
-                 calls: dict[str, list] | None = None) -> None:
+    A variable a function declares `local` takes that function's values; any other variable
+    its global values (assignments outside functions, and those inside that are not local).
+    ``$1``..``$9``, defaults included, take the arguments of the frame the word is read in.
+    """
+
+    def __init__(self, src: SourceFile, index) -> None:
         self.src = src
-        self.assignments = assignments
-        # function name -> the argument lists of its call sites, for `$1` inside the function.
-        self.calls = calls or {}
-        # name -> its values' alternatives (None when unknown); each variable is resolved once.
-        self._resolved: dict[str, list[tuple[Piece, ...]] | None] = {}
-        self._resolving: set[str] = set()
+        self.index = index
+        self.assignments = index.global_values
+        # (scope, name) -> its values' alternatives (None when unknown), resolved once each
+        # (outside any frame: values read for a call site depend on its arguments).
+        self._resolved: dict[tuple[str | None, str], list[tuple[Piece, ...]] | None] = {}
+        self._resolving: set[tuple[str | None, str]] = set()
+        # function name -> the argument lists of its call sites, for `$1` read outside any frame.
+        from bootlint.shell.index import command_args
+
+        self.calls = {name: [command_args(site) for site in sites]
+                      for name, sites in index.call_sites.items()}
+        # While deciding whether a helper's endpoint depends on its parameters, they are unknown.
+        self.parameters_unknown = False
 
     def span(self, node):
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
 
-    def literal(self, node) -> str | None:
+    def literal(self, node, frame: Frame | None = None) -> str | None:
         """The word's text when it has one static value (quotes removed), else None."""
+        node, bound = unbind(node)
+        frame = bound or frame
         kind = node.type
         if kind in ("word", "number"):  # the common case, without computing positions
             return _unescape(node_text(node))
         if kind == "raw_string":
             return node_text(node)[1:-1]
-        alts = self.evaluate(node)
+        alts = self.evaluate(node, 0, frame)
         if len(alts) == 1 and all(p.is_literal for p in alts[0]):
             return "".join(p.text for p in alts[0])
         return None
 
-    def evaluate(self, node, depth: int = 0) -> list[tuple[Piece, ...]]:
+    def evaluate(self, node, depth: int = 0, frame: Frame | None = None) -> list[tuple[Piece, ...]]:
         """Every way the word can read, as pieces; variables with several values branch."""
+        node, bound = unbind(node)
+        frame = bound or frame
         kind = node.type
         if kind in ("word", "number", "string_content", "heredoc_content"):
             return [(Piece(text=_unescape(node_text(node)), span=self.span(node)),)]
@@ -87,13 +170,13 @@ class Words:
         if kind == "ansi_c_string":
             return [(Piece(text=node_text(node)[2:-1], span=self.span(node)),)]
         if kind in ("string", "concatenation", "translated_string"):
-            return self._concat(node, depth)
+            return self._concat(node, depth, frame)
         if kind == "simple_expansion":
             name = next((node_text(c) for c in node.children
                          if c.type in ("variable_name", "special_variable_name")), "")
-            return self._resolve(name, node, None, depth)
+            return self._resolve(name, node, None, depth, frame)
         if kind == "expansion":
-            return self._expansion(node, depth)
+            return self._expansion(node, depth, frame)
         return [(Piece(var=node_text(node)[:40], span=self.span(node)),)]
 
     def _inner_span(self, node):
@@ -102,7 +185,7 @@ class Words:
             return type(sp)(sp.line, sp.column + 1, sp.end_line, sp.end_column - 1)
         return sp
 
-    def _concat(self, node, depth: int) -> list[tuple[Piece, ...]]:
+    def _concat(self, node, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
         alts: list[tuple[Piece, ...]] = [()]
         pos = node.start_byte + (1 if node.type == "string" else 0)
         end = node.end_byte - (1 if node.type == "string" else 0)
@@ -112,7 +195,7 @@ class Words:
                 # Text of a string that tree-sitter leaves between child nodes.
                 gap = self.src.encoded[pos:child.start_byte].decode("utf-8", "replace")
                 alts = [a + (Piece(text=gap),) for a in alts]
-            part = self.evaluate(child, depth)
+            part = self.evaluate(child, depth, frame)
             alts = [a + p for a in alts for p in part][:MAX_ALTERNATIVES]
             pos = max(pos, child.end_byte)
         if end > pos:
@@ -120,7 +203,7 @@ class Words:
             alts = [a + (Piece(text=gap),) for a in alts]
         return [_merge(a) for a in alts]
 
-    def _expansion(self, node, depth: int) -> list[tuple[Piece, ...]]:
+    def _expansion(self, node, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
         name = ""
         operator = None
         default = None
@@ -130,36 +213,47 @@ class Words:
             elif child.type in (":-", "-", ":=", "=") or (not child.is_named and node_text(child) in (":-", "-", ":=", "=")):
                 operator = node_text(child)
             elif operator and default is None and child.is_named:
-                default = self.literal(child) or ""
+                default = self.literal(child, frame) or ""
         if not name or (len(node.children) > 3 and operator is None):
             # ${#x}, ${x/a/b}, ${x%%.*}: a value computed at run time.
             return [(Piece(var=name or node_text(node), span=self.span(node)),)]
-        return self._resolve(name, node, default, depth)
+        return self._resolve(name, node, default, depth, frame)
 
-    def _resolve(self, name: str, node, default: str | None, depth: int) -> list[tuple[Piece, ...]]:
+    def _resolve(self, name: str, node, default: str | None, depth: int,
+                 frame: Frame | None = None) -> list[tuple[Piece, ...]]:
         unknown = [(Piece(var=name, span=self.span(node), default=default),)]
-        if name.isdigit() and name != "0" and default is None and depth < MAX_DEPTH:
-            return self._parameter(int(name), node, depth) or unknown
-        if default is not None or name not in self.assignments or depth >= MAX_DEPTH:
+        if name in POSITIONAL:
+            if frame is None and default is None and depth < MAX_DEPTH and not self.parameters_unknown:
+                return self._parameter(int(name), node, depth) or unknown
+            return self._positional(int(name), node, default, depth, frame) or unknown
+        if default is not None or depth >= MAX_DEPTH:
             return unknown
-        if name not in self._resolved:
-            if name in self._resolving:  # X=$X/more: a value that refers to itself
+        scope = self.index.function_of(node) if self.index._ranges else None
+        if scope is not None and name in self.index.locals.get(scope, ()):
+            values = self.index.local_values.get((scope, name))
+            if frame is not None:
+                # A local computed from the parameters: its value depends on this call.
+                return (self._values(values, depth, frame) if values else None) or unknown
+        else:
+            scope, values = None, self.assignments.get(name)
+        if not values:
+            return unknown
+        key = (scope, name)
+        if key not in self._resolved:
+            if key in self._resolving:  # X=$X/more: a value that refers to itself
                 return unknown
-            self._resolving.add(name)
+            self._resolving.add(key)
             try:
-                self._resolved[name] = self._values(name, depth)
+                self._resolved[key] = self._values(values, depth, None)
             finally:
-                self._resolving.discard(name)
-        return self._resolved[name] or unknown
+                self._resolving.discard(key)
+        return self._resolved[key] or unknown
 
     def _parameter(self, position: int, node, depth: int) -> list[tuple[Piece, ...]] | None:
         """``$1`` inside a function: what every call site in the file passes there, when each
         passes a word (None when one passes nothing, ``"$@"``, or the function is not called)."""
-        function = node.parent
-        while function is not None and function.type != "function_definition":
-            function = function.parent
-        name = function.child_by_field_name("name") if function is not None else None
-        sites = self.calls.get(node_text(name), []) if name is not None else []
+        function = self.index.function_of(node)
+        sites = self.calls.get(function, []) if function is not None else []
         if not sites:
             return None
         alts: dict[tuple[Piece, ...], None] = {}
@@ -170,12 +264,26 @@ class Words:
                 alts.setdefault(alt, None)
         return list(alts)[:MAX_ALTERNATIVES]
 
-    def _values(self, name: str, depth: int) -> list[tuple[Piece, ...]] | None:
+    def _positional(self, number: int, node, default: str | None, depth: int,
+                    frame: Frame | None) -> list[tuple[Piece, ...]] | None:
+        """$N in a frame: the caller's argument (after `shift`s), else the default."""
+        if frame is None:
+            return None
+        at = number - 1 + self.index.shift_at(frame.function, node.start_byte)
+        if at < len(frame.args):
+            if depth >= MAX_DEPTH + MAX_CALL_DEPTH:
+                return None
+            return self.evaluate(frame.args[at], depth + 1)
+        if default is not None:
+            return [(Piece(text=default, span=self.span(node)),)]
+        return None
+
+    def _values(self, values: list, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]] | None:
         alts: dict[tuple[Piece, ...], None] = {}
-        for value in self.assignments[name]:
+        for value in values:
             if value is None:
                 continue
-            for alt in self.evaluate(value, depth + 1):
+            for alt in self.evaluate(value, depth + 1, frame):
                 alts.setdefault(alt, None)
                 if len(alts) >= MAX_ALTERNATIVES:
                     break

@@ -1,0 +1,129 @@
+"""Requests and environment changes a Python function of the file makes for one call site,
+with its parameters bound to the call's arguments (positional, keyword, defaults).
+
+A request whose URL the function's body alone cannot decide because it comes from a parameter
+(``def call(method, path): urlopen(Request(BASE + path, method=method))``) is read once per call
+site instead, and reported there, naming the helper. Helpers that pass their parameters on to
+other helpers are followed to a bounded depth; recursion stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from bootlint.python.http_clients import REQUEST_CALLS
+from bootlint.python.values import MAX_CALL_DEPTH, PyFrame, Values, dotted, names_in
+from bootlint.urls import classify
+
+
+@dataclass
+class BoundRequest:
+    call: cst.Call          # the request in the innermost helper
+    method_name: str
+    url: object             # the URL expression
+    infos: list             # UrlInfo for each way the URL reads
+    method: str
+    chain: tuple[str, ...]
+
+
+@dataclass
+class BoundEnv:
+    name: str
+
+
+ENV_SETTERS = {"os.putenv", "os.environ.setdefault", "putenv", "environ.setdefault"}
+
+
+class Binder:
+    """Decides once which requests depend on parameters, then reads them per call site."""
+
+    def __init__(self, values: Values) -> None:
+        self.values = values
+        self.by_scope: dict[str | None, list[cst.Call]] = {}
+        for call in values.calls:
+            self.by_scope.setdefault(values.scope.get(id(call)), []).append(call)
+        self.parametric: set[int] = set()
+        for function in values.call_sites:
+            for call in self.by_scope.get(function, ()):
+                last = dotted(call.func).rsplit(".", 1)[-1]
+                if last in REQUEST_CALLS and self._undecided(call, last) and \
+                        self.mentions_params(call, function):
+                    self.parametric.add(id(call))
+
+    def _undecided(self, call: cst.Call, last: str) -> bool:
+        url, _, frame = self.values.request_target(call, last)
+        if url is None:
+            return True
+        infos = [classify(alt) for alt in self.values.evaluate(url, 0, frame)]
+        return not any(infos) or any(i is not None and i.unresolved for i in infos)
+
+    def mentions_params(self, node, function: str | None, depth: int = 0) -> bool:
+        """Does the expression read the function's parameters, directly or through its locals?"""
+        if function is None:
+            return False
+        params = self.values.param_names(function)
+        names = names_in(node)
+        if names & params:
+            return True
+        if depth > 4:
+            return False
+        return any(self.mentions_params(v, function, depth + 1)
+                   for n in names for v in self.values.scoped.get((function, n), ()))
+
+    def is_bound_later(self, site: cst.Call) -> bool:
+        """A call inside a helper that passes the helper's parameters on: read when the helper's
+        own call sites are."""
+        owner = self.values.scope.get(id(site))
+        return owner in self.values.call_sites and any(
+            self.mentions_params(a.value, owner) for a in site.args)
+
+    def bind(self, function: str, site: cst.Call) -> tuple[list[BoundRequest], list[BoundEnv]]:
+        """What calling ``function`` at ``site`` requests and sets."""
+        requests: list[BoundRequest] = []
+        env: list[BoundEnv] = []
+        if function not in self.values.function_defs:
+            return requests, env
+        frame = self.values.bind(function, site, None, site, (function,))
+        self._walk(frame, requests, env)
+        return requests, env
+
+    def _walk(self, frame: PyFrame, requests: list, env: list) -> None:
+        values = self.values
+        for call in self.by_scope.get(frame.function, ()):
+            name = dotted(call.func)
+            last = name.rsplit(".", 1)[-1]
+            if id(call) in self.parametric:
+                url, method, url_frame = values.request_target(call, last, frame)
+                if url is None:
+                    continue
+                infos = []
+                for alt in values.evaluate(url, 0, url_frame):
+                    info = classify(alt)
+                    if info is not None and all((i.endpoint, i.unresolved) != (info.endpoint, info.unresolved)
+                                                for i in infos):
+                        infos.append(info)
+                requests.append(BoundRequest(call, last, url, infos, method, frame.chain))
+                continue
+            if name in ENV_SETTERS and call.args and self.mentions_params(call.args[0].value, frame.function):
+                key = values.literal(call.args[0].value, frame)
+                if key:
+                    env.append(BoundEnv(key))
+                continue
+            callee = name.removeprefix("self.")
+            if (callee in values.call_sites and callee not in frame.chain
+                    and len(frame.chain) < MAX_CALL_DEPTH
+                    and any(self.mentions_params(a.value, frame.function) for a in call.args)):
+                inner = values.bind(callee, call, frame, frame.site, frame.chain + (callee,))
+                self._walk(inner, requests, env)
+        # os.environ[name] = value with the name a parameter.
+        for node in values.walk(values.function_defs[frame.function].body):
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    t = target.target
+                    if isinstance(t, cst.Subscript) and dotted(t.value) in ("os.environ", "environ") \
+                            and t.slice and self.mentions_params(t.slice[0].slice.value, frame.function):
+                        key = values.literal(t.slice[0].slice.value, frame)
+                        if key:
+                            env.append(BoundEnv(key))
