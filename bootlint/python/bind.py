@@ -26,6 +26,7 @@ class BoundRequest:
     infos: list             # UrlInfo for each way the URL reads
     method: str
     chain: tuple[str, ...]
+    frame: PyFrame | None = None
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Binder:
         for call in values.calls:
             self.by_scope.setdefault(values.scope.get(id(call)), []).append(call)
         self.parametric: set[int] = set()
+        self._bound: dict[int, tuple[list, list]] = {}
         for function in values.call_sites:
             for call in self.by_scope.get(function, ()):
                 last = dotted(call.func).rsplit(".", 1)[-1]
@@ -80,14 +82,31 @@ class Binder:
             self.mentions_params(a.value, owner) for a in site.args)
 
     def bind(self, function: str, site: cst.Call) -> tuple[list[BoundRequest], list[BoundEnv]]:
-        """What calling ``function`` at ``site`` requests and sets."""
+        """What calling ``function`` at ``site`` requests and sets (computed once a site)."""
+        cached = self._bound.get(id(site))
+        if cached is not None:
+            return cached
         requests: list[BoundRequest] = []
         env: list[BoundEnv] = []
-        if function not in self.values.function_defs:
-            return requests, env
-        frame = self.values.bind(function, site, None, site, (function,))
-        self._walk(frame, requests, env)
+        if function in self.values.function_defs:
+            frame = self.values.bind(function, site, None, site, (function,))
+            self._walk(frame, requests, env)
+        self._bound[id(site)] = (requests, env)
         return requests, env
+
+    def posted_arguments(self, request: BoundRequest) -> list:
+        """The expressions, as written at the call site, that become the request's body."""
+        out = []
+        stack = [(payload, request.frame) for payload in self.values.payload(request.call)]
+        while stack:
+            expr, frame = stack.pop()
+            if frame is None:
+                out.append(expr)
+                continue
+            for name in names_in(expr) & set(frame.bindings):
+                value, _, caller = frame.bindings[name]
+                stack.append((value, caller))
+        return out
 
     def _walk(self, frame: PyFrame, requests: list, env: list) -> None:
         values = self.values
@@ -104,7 +123,7 @@ class Binder:
                     if info is not None and all((i.endpoint, i.unresolved) != (info.endpoint, info.unresolved)
                                                 for i in infos):
                         infos.append(info)
-                requests.append(BoundRequest(call, last, url, infos, method, frame.chain))
+                requests.append(BoundRequest(call, last, url, infos, method, frame.chain, frame))
                 continue
             if name in ENV_SETTERS and call.args and self.mentions_params(call.args[0].value, frame.function):
                 key = values.literal(call.args[0].value, frame)

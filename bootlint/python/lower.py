@@ -91,12 +91,23 @@ class _Lowering:
         self.model = model
         self.values = Values(module, self.span)
         self.function_names = self.values.function_names
-        self.handlers = self.values.handler_calls()
+        self.binder = Binder(self.values)
+        self.handlers = self.values.handler_calls(self._posted_through_helpers())
         self._handler_roots: set[str] | None = None
         self.next_names = self.values.next_names(self.handlers)
         self.event_names = self.values.event_names(self.next_names)
         self.request_facts = PythonRequestFacts(module, self.values, self.span)
-        self.binder = Binder(self.values)
+
+    def _posted_through_helpers(self) -> list:
+        """The arguments of calls of the file's helpers that post /response for that call."""
+        posted = []
+        for function, sites in self.values.call_sites.items():
+            for site in sites:
+                requests, _ = self.binder.bind(function, site)
+                for request in requests:
+                    if any(i.endpoint is Endpoint.RESPONSE for i in request.infos):
+                        posted.extend(self.binder.posted_arguments(request))
+        return posted
 
     def span(self, node: cst.CSTNode) -> Span:
         rng = self.positions[node]

@@ -119,6 +119,7 @@ class Values:
         self.function_names: set[str] = set()
         self.function_defs: dict[str, cst.FunctionDef] = {}
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
+        self.imported_modules: set[str] = set()     # `import app`: local names of user modules
         self.calls: list[cst.Call] = []
         self.attributes: list[cst.Attribute] = []
         self._endpoint_cache: dict[int, set[Endpoint]] = {}
@@ -149,6 +150,12 @@ class Values:
                 params = cur.params
                 self.params.setdefault(function, [*params.posonly_params, *params.params,
                                                   *params.kwonly_params])
+            elif isinstance(cur, cst.Import):
+                for alias in cur.names:
+                    module = dotted(alias.name)
+                    local = alias.asname.name if alias.asname else None
+                    if module.split(".")[0] not in KNOWN_LIBRARIES:
+                        self.imported_modules.add(local.value if isinstance(local, cst.Name) else module.split(".")[0])
             elif isinstance(cur, cst.ImportFrom) and cur.module is not None and not isinstance(cur.names, cst.ImportStar):
                 for alias in cur.names:
                     local = alias.asname.name if alias.asname else alias.name
@@ -536,13 +543,17 @@ class Values:
             found = [positional[shape.body_arg]]
         return found
 
-    def handler_calls(self) -> set[int]:
-        """ids of the calls that run the user's handler."""
+    def handler_calls(self, posted: list | None = None) -> set[int]:
+        """ids of the calls that run the user's handler: what produces the /response body
+        (``posted``: bodies given to the file's helpers that post /response), else calls of
+        names imported from a module that is not a known library."""
         found: set[int] = set()
         for call in self.calls:
             if Endpoint.RESPONSE in self._endpoints(call):
                 for payload in self.payload(call):
                     self._producers(payload, found, 0)
+        for payload in posted or ():
+            self._producers(payload, found, 0)
         if found:
             return found
         for call in self.calls:
@@ -551,6 +562,8 @@ class Values:
             module = self.imported_from.get(root)
             if module and module.split(".")[0] not in KNOWN_LIBRARIES and name not in self.function_names:
                 found.add(id(call))
+            elif root in self.imported_modules and name not in self.function_names and "." in name:
+                found.add(id(call))  # import app ... app.handler(event)
         return found
 
     def _producers(self, node, found: set[int], hops: int) -> None:

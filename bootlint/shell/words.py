@@ -130,8 +130,8 @@ class Words:
         self.assignments = index.global_values
         # (scope, name) -> its values' alternatives (None when unknown), resolved once each
         # (outside any frame: values read for a call site depend on its arguments).
-        self._resolved: dict[tuple[str | None, str], list[tuple[Piece, ...]] | None] = {}
-        self._resolving: set[tuple[str | None, str]] = set()
+        self._resolved: dict[tuple, list[tuple[Piece, ...]] | None] = {}
+        self._resolving: set[tuple] = set()
         # function name -> the argument lists of its call sites, for `$1` read outside any frame.
         from bootlint.shell.index import command_args
 
@@ -238,7 +238,7 @@ class Words:
             scope, values = None, self.assignments.get(name)
         if not values:
             return unknown
-        key = (scope, name)
+        key = (scope, name, self.parameters_unknown)
         if key not in self._resolved:
             if key in self._resolving:  # X=$X/more: a value that refers to itself
                 return unknown
