@@ -6,10 +6,9 @@ from __future__ import annotations
 import libcst as cst
 
 from bootlint.error_body import error_body_problem
-from bootlint.model import Endpoint, Fact, Facts, Piece
+from bootlint.model import ERROR_ENDPOINTS, Endpoint, Fact, Facts, Piece
 from bootlint.python.values import Values, dotted, names_in
 
-ERROR_ENDPOINTS = (Endpoint.ERROR, Endpoint.INIT_ERROR, Endpoint.RESTORE_ERROR)
 STATUS_ATTRIBUTES = {"raise_for_status", "status_code", "ok", "status", "getcode", "code"}
 STRING_TRACES = {"format_exc", "str", "repr"}
 

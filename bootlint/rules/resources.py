@@ -64,7 +64,7 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
         fact = call.facts.get(Facts.PAYLOAD_ARGV)
         if fact is not None:
             yield about_request(call, fact.span, (
-                f"`{fact.detail}` passes the response on curl's command line: Linux caps one argument "
+                f"`{fact.detail}` passes the response on {call.tool}'s command line: Linux caps one argument "
                 f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
                 f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"))
     for arg in subject.model.events(ArgvPayload):

@@ -1,9 +1,10 @@
-"""What bootlint knows about the commands a bootstrap runs: curl's and wget's command lines,
-builtins, and the usual external tools."""
+"""What bootlint knows about the commands a bootstrap runs: the HTTP clients' command lines
+(curl, wget, httpie: one entry each in :data:`CLIENTS`), builtins, and the usual external tools."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 # curl options that take a value (short letters and long names); the rest are switches.
 CURL_SHORT_WITH_VALUE = set("AbcCdDeEFhHKmoPQrtTuUwxXyYz")
@@ -54,7 +55,6 @@ COMMON_COMMANDS = {
 # Commands that pass data through: a value piped or given through them is still the same data.
 PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
                 "tee", "cut", "gzip", "iconv", "yq", "xargs"}
-HTTP_CLIENTS = {"curl", "wget", "http", "https"}
 # Commands that run another command: `timeout 10 curl ...`, `env A=1 curl ...`.
 WRAPPERS = {"timeout", "gtimeout", "env", "command", "nice", "nohup", "stdbuf", "time", "sudo"}
 _WRAPPER_OPTIONS_WITH_VALUE = {"-s", "--signal", "-k", "--kill-after", "-n", "-u", "-C", "-i",
@@ -84,13 +84,17 @@ class HttpCommand:
         return [o for o in self.options if o.name in names]
 
     @property
+    def client(self) -> "Client":
+        return CLIENTS[self.tool]
+
+    @property
     def method(self) -> str:
         for opt in reversed(self.get("request", "method")):
             if opt.inline is not None:
                 return opt.inline.upper()
             if opt.value is not None:
                 return opt.value.text.decode("utf-8", "replace").strip("'\"").upper()
-        if self.get(*CURL_DATA_OPTIONS, "post-data", "post-file", "body-data", "body-file"):
+        if self.get(*self.client.body_options):
             return "POST"
         return "GET"
 
@@ -194,3 +198,140 @@ def unwrap(name_node, args: list, literal) -> tuple[str, object, list, list[tupl
         name_node, args = args[i], args[i + 1:]
         tool = (literal(name_node) or "").rsplit("/", 1)[-1]
     return tool, name_node, args, wrappers
+
+
+# httpie: `http [flags] [METHOD] URL [ITEM ...]`; flags that take a value.
+HTTPIE_WITH_VALUE = {"timeout", "output", "print", "auth", "auth-type", "session",
+                     "session-read-only", "raw", "verify", "cert", "cert-key", "style",
+                     "format-options", "max-redirects", "boundary", "proxy", "ssl", "ciphers",
+                     "default-scheme", "response-charset", "response-mime", "max-headers"}
+HTTPIE_SHORT_WITH_VALUE = {"o": "output", "p": "print", "a": "auth", "A": "auth-type", "s": "style"}
+HTTPIE_SHORT = {"j": "json", "f": "form", "v": "verbose", "h": "headers", "b": "body",
+                "d": "download", "c": "continue", "F": "follow", "I": "ignore-stdin",
+                "q": "quiet", "S": "stream", "x": "compress", "m": "multipart"}
+HTTP_VERBS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+def _httpie_item(text: str) -> str:
+    """What a request item is, by its first separator: data (`k=v`, `k:=json`, `k=@file`,
+    `k@file`), header (`Name:value`), query (`k==v`)."""
+    best, kind = len(text) + 1, ""
+    for sep, what in ((":=@", "data"), ("=@", "data"), (":=", "data"), ("==", "query"),
+                      ("=", "data"), ("@", "data"), (":", "header")):
+        at = text.find(sep)
+        if 0 <= at < best or (at == best and len(sep) > 1):
+            if 0 <= at < best:
+                best, kind = at, what
+    return kind
+
+
+def parse_httpie(args: list, literal, stdin: bool = False) -> HttpCommand:
+    """Parse httpie's arguments: flags anywhere before the URL, an optional METHOD, the URL, then
+    request items; data items (or a body on stdin, or --raw) make it a POST by default."""
+    cmd = HttpCommand("http")
+    positional: list = []
+    i = 0
+    while i < len(args):
+        node = args[i]
+        text = literal(node)
+        i += 1
+        if text is not None and text.startswith("--") and len(text) > 2:
+            name, eq, inline = text[2:].partition("=")
+            if name in HTTPIE_WITH_VALUE and not eq:
+                cmd.options.append(Option(name, node, args[i] if i < len(args) else None))
+                i += 1
+            else:
+                cmd.options.append(Option(name, node, node if eq else None, inline if eq else None))
+            continue
+        if text is not None and text.startswith("-") and len(text) > 1 and not positional:
+            letters = text[1:]
+            for j, letter in enumerate(letters):
+                if letter in HTTPIE_SHORT_WITH_VALUE:
+                    name = HTTPIE_SHORT_WITH_VALUE[letter]
+                    if j + 1 < len(letters):
+                        cmd.options.append(Option(name, node, node, letters[j + 1:]))
+                    else:
+                        cmd.options.append(Option(name, node, args[i] if i < len(args) else None))
+                        i += 1
+                    break
+                cmd.options.append(Option(HTTPIE_SHORT.get(letter, letter), node))
+            continue
+        positional.append(node)
+    if len(positional) >= 2:
+        verb = literal(positional[0])
+        if verb is not None and verb.upper() in HTTP_VERBS:
+            cmd.options.append(Option("method", positional[0], None, verb.upper()))
+            positional = positional[1:]
+    if positional:
+        cmd.urls.append(positional[0])
+    for node in positional[1:]:
+        text = literal(node) or node.text.decode("utf-8", "replace")
+        kind = _httpie_item(text)
+        if kind == "data":
+            cmd.options.append(Option("item", node, node))
+        elif kind == "header":
+            cmd.options.append(Option("header", node, node))
+    if stdin and not cmd.get("ignore-stdin"):
+        cmd.options.append(Option("stdin", cmd.urls[0] if cmd.urls else args[0] if args else None))
+    return cmd
+
+
+def _parse_wget(args: list, literal, stdin: bool = False) -> HttpCommand:
+    return parse_wget(args, literal)
+
+
+def _parse_curl(args: list, literal, stdin: bool = False) -> HttpCommand:
+    return parse_curl(args, literal)
+
+
+@dataclass(frozen=True)
+class Client:
+    """How one HTTP client takes a request on its command line. Adding a client is one entry
+    of :data:`CLIENTS`."""
+
+    parse: Callable[..., HttpCommand]      # (args, literal, stdin) -> HttpCommand
+    timeouts: frozenset[str]               # options that put a read timeout on the request
+    fail_options: frozenset[str]           # options that make an HTTP error status fail it
+    fails_on_status: bool                  # exits non-zero on an HTTP error by itself
+    body_options: frozenset[str]           # options whose value (or presence) is a body: POST
+    raw_body_options: frozenset[str]       # of those, the ones whose value is the body's bytes
+    stripping: frozenset[str]              # body options that read @file with CR and LF removed
+    output_options: frozenset[str]         # options that write the response (or its headers) to a file
+    status_writers: frozenset[str] = frozenset()  # options that can print the status code
+
+
+CLIENTS: dict[str, Client] = {
+    "curl": Client(
+        parse=_parse_curl,
+        timeouts=frozenset({"max-time", "m"}),
+        fail_options=frozenset({"fail", "f", "fail-with-body", "fail-early"}),
+        fails_on_status=False,
+        body_options=frozenset(CURL_DATA_OPTIONS),
+        raw_body_options=frozenset({"data", "data-ascii", "data-binary", "data-raw", "data-urlencode", "json"}),
+        stripping=frozenset({"data", "data-ascii"}),
+        output_options=frozenset({"dump-header", "output", "D", "o"}),
+        status_writers=frozenset({"write-out", "w"}),
+    ),
+    "wget": Client(
+        parse=_parse_wget,
+        timeouts=frozenset({"T", "timeout", "read-timeout"}),
+        fail_options=frozenset(),
+        fails_on_status=True,   # wget exits 8 on an HTTP error status
+        body_options=frozenset({"post-data", "post-file", "body-data", "body-file"}),
+        raw_body_options=frozenset({"post-data", "body-data"}),
+        stripping=frozenset(),
+        output_options=frozenset({"O", "output-document"}),
+    ),
+    "http": Client(
+        parse=parse_httpie,
+        timeouts=frozenset({"timeout"}),
+        fail_options=frozenset({"check-status"}),
+        fails_on_status=False,
+        body_options=frozenset({"item", "raw", "stdin"}),
+        raw_body_options=frozenset({"item", "raw"}),
+        stripping=frozenset(),
+        output_options=frozenset({"output"}),
+    ),
+}
+CLIENTS["https"] = CLIENTS["http"]
+HTTP_CLIENTS = frozenset(CLIENTS)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bootlint.model import Endpoint
 from bootlint.shell.commands import HTTP_CLIENTS, PASS_THROUGH, SHELL_BUILTINS, COMMON_COMMANDS
-from bootlint.shell.commands import CURL_DATA_OPTIONS, HttpCommand, parse_curl, parse_wget, unwrap
+from bootlint.shell.commands import CLIENTS, HttpCommand, unwrap
 from bootlint.shell.index import ShellIndex, command_args, command_name
 from bootlint.shell.words import (
     MAX_CALL_DEPTH, POSITIONAL, REST, Bound, Frame, Words, expansion_names, node_text, rest_start,
@@ -34,7 +34,7 @@ def http_command(node, words: Words, args: list | None = None) -> HttpCommand | 
     tool, _, args, wrappers = unwrap(name, args, words.literal)
     if tool not in HTTP_CLIENTS:
         return None
-    cmd = parse_wget(args, words.literal) if tool == "wget" else parse_curl(args, words.literal)
+    cmd = CLIENTS[tool].parse(args, words.literal, _reads_stdin(node))
     cmd.wrappers = wrappers
     return cmd
 
@@ -262,7 +262,7 @@ class DataFlow:
     def _payload_producers(self, node, cmd: HttpCommand, found: set) -> None:
         """Add the commands whose output becomes this POST's body."""
         for opt in cmd.options:
-            if opt.name not in CURL_DATA_OPTIONS | {"post-data", "post-file", "body-data", "body-file"}:
+            if opt.name not in cmd.client.body_options:
                 continue
             value = opt.value
             if value is None:
@@ -371,7 +371,7 @@ class DataFlow:
                      if any(info.endpoint is Endpoint.NEXT for _, info in urls)]
             if not nexts:
                 continue
-            for opt in (o for cmd in nexts for o in cmd.get("dump-header", "output", "D", "o", "O", "output-document")):
+            for opt in (o for cmd in nexts for o in cmd.get(*cmd.client.output_options)):
                 if opt.value is not None:
                     names |= self.references(opt.value) | {self.words.literal(opt.value) or ""}
             target = assigned_name(node)
@@ -437,4 +437,19 @@ def _inside_loop_or_function(node) -> bool:
                         "function_definition"):
             return True
         cur = cur.parent
+    return False
+
+
+def _reads_stdin(node) -> bool:
+    """Is something piped or redirected into the command (`printf ... | http POST url`)?"""
+    parent = node.parent
+    if parent is not None and parent.type == "redirected_statement":
+        if any(c.type in ("herestring_redirect", "heredoc_redirect") or (
+                c.type == "file_redirect" and c.text.lstrip(b"0123456789").startswith(b"<"))
+               for c in parent.children):
+            return True
+        node, parent = parent, parent.parent
+    if parent is not None and parent.type == "pipeline":
+        named = [c for c in parent.children if c.is_named]
+        return bool(named) and named[0].start_byte != node.start_byte
     return False

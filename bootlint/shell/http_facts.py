@@ -4,20 +4,17 @@ detection, how the body is passed, and whether an error body is the documented J
 from __future__ import annotations
 
 from bootlint.error_body import error_body_problem
-from bootlint.model import Endpoint, Fact, Facts, Piece, Span
+from bootlint.model import ERROR_ENDPOINTS, POST_ENDPOINTS, Endpoint, Fact, Facts, Piece, Span
 from bootlint.shell.commands import HttpCommand
 from bootlint.shell.index import command_args, command_name
 from bootlint.shell.words import Words, node_text
 
-ERROR_ENDPOINTS = (Endpoint.ERROR, Endpoint.INIT_ERROR, Endpoint.RESTORE_ERROR)
-POST_ENDPOINTS = (Endpoint.RESPONSE, *ERROR_ENDPOINTS)
 STDIN_VALUES = ("@-", "@/dev/stdin")
-# curl reads these data flags' @file with CR and LF removed; --data-binary and --data-raw do not.
-STRIPPING_DATA = {"data", "data-ascii"}
-BODY_OPTIONS = {"data", "data-ascii", "data-binary", "data-raw", "data-urlencode", "json"}
 
 
 def join_spans(first: Span, last: Span) -> Span:
+    if (last.end_line, last.end_column) < (first.line, first.column):
+        return first  # a flag written in a helper, its value at the call site
     return Span(first.line, first.column, last.end_line, last.end_column)
 
 
@@ -35,9 +32,9 @@ class RequestFacts:
         for name, wrapper in cmd.wrappers:
             if name in ("timeout", "gtimeout"):
                 out[Facts.TIMEOUT] = Fact(self.span(wrapper), f"`{name}` around the request")
+        client = cmd.client
         for opt in cmd.options:
-            if opt.name in ("max-time", "m") or (cmd.tool == "wget" and opt.name in (
-                    "T", "timeout", "read-timeout")):
+            if opt.name in client.timeouts:
                 out[Facts.TIMEOUT] = Fact(self.span(opt.flag), node_text(opt.flag))
         if self._failure_checked(cmd):
             first = cmd.options[0].flag if cmd.options else node
@@ -47,25 +44,27 @@ class RequestFacts:
         return out
 
     def _failure_checked(self, cmd: HttpCommand) -> bool:
-        if cmd.tool == "wget":
-            return True  # wget exits 8 on an HTTP error status
+        client = cmd.client
+        if client.fails_on_status:
+            return True
         for opt in cmd.options:
-            if opt.name in ("fail", "f", "fail-with-body", "fail-early"):
+            if opt.name in client.fail_options:
                 return True
-            if opt.name in ("write-out", "w") and opt.value is not None:
+            if opt.name in client.status_writers and opt.value is not None:
                 if "http_code" in node_text(opt.value) or "response_code" in node_text(opt.value):
                     return True
         return False
 
     def _body_facts(self, node, cmd: HttpCommand, endpoint: Endpoint, out: dict[str, Fact]) -> None:
+        client = cmd.client
         for opt in cmd.options:
-            if opt.name not in BODY_OPTIONS or opt.value is None:
+            if opt.name not in client.raw_body_options or opt.value is None:
                 continue
             text = opt.inline if opt.inline is not None else self.words.literal(opt.value)
             flag_span = self.span(opt.flag)
             whole = join_spans(flag_span, self.span(opt.value))
             if text is not None and text.startswith("@"):
-                if opt.name in STRIPPING_DATA:
+                if opt.name in client.stripping:
                     out[Facts.NEWLINE_STRIP] = Fact(flag_span, f"{node_text(opt.flag)} {text}")
                 if endpoint in ERROR_ENDPOINTS and text in STDIN_VALUES:
                     self._check_error_body(self._stdin_body(node), whole, out)
@@ -73,7 +72,7 @@ class RequestFacts:
             alts = [(Piece(text=text),)] if opt.inline is not None else self.words.evaluate(opt.value)
             if any(not p.is_literal for a in alts for p in a) and endpoint is Endpoint.RESPONSE:
                 out[Facts.PAYLOAD_ARGV] = Fact(whole, node_text(opt.flag))
-            if endpoint in ERROR_ENDPOINTS:
+            if endpoint in ERROR_ENDPOINTS and opt.name != "item":  # httpie builds JSON from items
                 # Every way the body can read must be the error JSON (a helper called with
                 # several constant messages reads several ways).
                 for alt in alts:
