@@ -52,6 +52,10 @@ COMMON_COMMANDS = {
     "readlink", "realpath", "logger", "iconv", "bc", "expr", "printenv", "nohup", "kill", "ps",
     "http", "busybox",
 }
+# Interpreters: `Rscript x.R "$EVENT"`, `bash ./handler.sh`, `python3 -m app` run a program.
+INTERPRETERS = {"bash", "sh", "dash", "zsh", "ksh", "python", "python3", "pypy3", "node", "nodejs",
+                "deno", "bun", "ruby", "perl", "php", "Rscript", "racket", "java", "dotnet", "lua",
+                "julia", "elixir", "erl", "escript", "pwsh", "tclsh", "guile", "sbcl", "ocaml", "swift"}
 # Commands that pass data through: a value piped or given through them is still the same data.
 PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
                 "tee", "cut", "gzip", "iconv", "yq", "xargs"}

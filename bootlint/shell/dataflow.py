@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bootlint.model import Endpoint
-from bootlint.shell.commands import HTTP_CLIENTS, PASS_THROUGH, SHELL_BUILTINS, COMMON_COMMANDS
+from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, INTERPRETERS, PASS_THROUGH, SHELL_BUILTINS
 from bootlint.shell.commands import CLIENTS, HttpCommand, unwrap
 from bootlint.shell.index import ShellIndex, command_args, command_name
 from bootlint.shell.words import (
@@ -90,8 +90,9 @@ class DataFlow:
         self.instances: dict[tuple[int, int], list[Instance]] = {}
         self.env_instances: dict[tuple[int, int], list[EnvInstance]] = {}
         self._bind_call_sites()
-        self.handlers = self._find_handlers()
         self.event_vars = self._event_vars()
+        self.event_files = self._event_files()
+        self.handlers = self._find_handlers()
         self.next_vars = self._next_tainted()
 
     def endpoints_of(self, node) -> set[Endpoint]:
@@ -221,6 +222,9 @@ class DataFlow:
                     self._payload_producers(node, cmd, found)
         if found:
             return found
+        found = self._event_consumers()
+        if found:
+            return found
         handler_vars = self._handler_name_vars()
         for node in self.index.commands:
             name = command_name(node)
@@ -326,16 +330,64 @@ class DataFlow:
                 for cmd in _last_commands(before[-1]):
                     self._producer(cmd, found, hops + 1)
 
-    def _file_producers(self, path_text: str, found: set) -> None:
-        """Commands whose output is redirected to the file that the POST reads."""
+    def _event_files(self) -> set[str]:
+        """Files the `next` request writes the event to (`curl -o /tmp/event.json`)."""
+        files: set[str] = set()
         for node in self.index.commands:
+            for cmd, urls in self.requests_of(node):
+                if any(info.endpoint is Endpoint.NEXT for _, info in urls):
+                    for opt in cmd.get("output", "o", "O", "output-document"):
+                        text = self.words.literal(opt.value) if opt.value is not None else None
+                        if text and text != "-":
+                            files.add(text)
+        return files
+
+    def _event_consumers(self) -> set[tuple[int, int]]:
+        """Programs run once per event with the event (its variable, or the file `next` wrote):
+        `"$LAMBDA_TASK_ROOT/handler" "$EVENT"`, `Rscript x.R "$EVENT"`, `bash ./h.sh /tmp/e`."""
+        found: set[tuple[int, int]] = set()
+        if not self.event_vars and not self.event_files:
+            return found
+        for node in self.index.commands:
+            if not self._is_program(node) or not _inside_loop_or_function(node):
+                continue
+            for arg in command_args(node):
+                if expansion_names(arg) & self.event_vars or self.words.literal(arg) in self.event_files:
+                    found.add(key(node))
+                    break
+        return found
+
+    def _is_program(self, node) -> bool:
+        """A command that runs a program of the user's (not a builtin, the file's function, an
+        HTTP client or a usual tool; an interpreter running a script is one)."""
+        name = command_name(node)
+        if name is None:
+            return False
+        text = self.words.literal(name)
+        if text is None:
+            return name.type != "command_substitution"
+        base = text.rsplit("/", 1)[-1]
+        if base in INTERPRETERS:
+            return True
+        return not (base in SHELL_BUILTINS or base in COMMON_COMMANDS or base in HTTP_CLIENTS
+                    or text in self.index.functions or base in PASS_THROUGH) and (
+            "/" in text or not self.index.sources)
+
+    def _file_producers(self, path_text: str, found: set) -> None:
+        """Commands whose output is redirected to the file that the POST reads, or programs
+        given that file to write (`./handler /tmp/event.json /tmp/out.json`)."""
+        path = path_text.strip("\"'")
+        for node in self.index.commands:
+            if self._is_program(node) and any(self.words.literal(a) == path for a in command_args(node)):
+                found.add(key(node))
+                continue
             parent = node.parent
             if parent is None or parent.type != "redirected_statement":
                 continue
             for child in parent.children:
                 dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
                 if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
-                        and node_text(dest).strip("\"'") == path_text.strip("\"'"):
+                        and (node_text(dest).strip("\"'") == path or self.words.literal(dest) == path):
                     self._producer(node, found, 1)
 
     # -- what `next` returned -------------------------------------------------------------------
