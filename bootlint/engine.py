@@ -104,8 +104,10 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
         # Packaging checks are about the file, whatever its language.
         run_rules(Subject(src, None, detected.language, detected.shebang, frontend), with_model=False)
         if frontend is None:
-            meta("BL902", START, f"`{detected.language}` bootstrap: bootlint analyses "
-                                 f"{analysed_languages()} bootstraps; this file is not analysed")
+            what = (f"`{detected.language}` bootstrap" if detected.shebang is not None else
+                    f"a bootstrap without shebang whose code reads as `{detected.language}`")
+            meta("BL902", START, f"{what}: bootlint analyses {analysed_languages()} bootstraps; "
+                                 f"this file is not analysed")
         else:
             try:
                 model = frontend.lower(src, detected.shebang)

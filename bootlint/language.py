@@ -3,6 +3,7 @@ shebang, else its name, else its content (see :mod:`bootlint.frontends`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,31 @@ from bootlint.source import SourceFile
 
 if TYPE_CHECKING:
     from bootlint.frontends import FrontEnd
+
+
+# Languages bootlint does not analyse, recognised without a shebang by their first line of code
+# (the interpreter's name, as a shebang would give it, and what only that language writes there).
+UNANALYSED_CONTENT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("php", re.compile(r"^<\?(php\b|=)")),
+    ("node", re.compile(r"""^(['"]use strict['"];?$|(const|var)\s+[\w${}\[\], ]+\s*=|let\s+\w+\s+=|"""
+                        r"""import\s.*\sfrom\s+['"]|import\s+['"]|(module\.)?exports[.\[ =]|"""
+                        r"""require\(['"]|async function\b|export\s+(default|async|function|const))""")),
+    ("ruby", re.compile(r"""^(require(_relative)?\s+['"]|puts\s|def\s+\w+[?!]?(\s*$|\s*\()(?!.*:\s*$)|"""
+                        r"""class\s+[A-Z]\w*\s*(<\s*\w+)?\s*$|module\s+[A-Z]\w*\s*$)""")),
+    ("perl", re.compile(r"^(use\s+(strict|warnings|[A-Z][\w:]*)\b.*;|my\s+[$@%]\w+|package\s+[\w:]+;)")),
+    ("lua", re.compile(r"^local\s+\w+\s+=")),
+)
+
+
+def unanalysed_language(text: str) -> str | None:
+    """The language of a file without shebang whose first line of code only that language writes
+    (PHP, JavaScript, Ruby, Perl, Lua), else None."""
+    for line in text.split("\n", 50)[:50]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "//", "/*", "*", "--")) and not stripped.startswith("#!"):
+            continue
+        return next((name for name, pattern in UNANALYSED_CONTENT if pattern.match(stripped)), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -86,7 +112,12 @@ def detect(src: SourceFile) -> Detected:
     if line is None:
         name = src.path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
         chosen = next((fe for fe in front_ends() if fe.recognises_name(name)), None) or next(
-            (fe for fe in front_ends() if fe.recognises_content(src.text)), None) or default()
+            (fe for fe in front_ends() if fe.recognises_content(src.text)), None)
+        if chosen is None:
+            other = unanalysed_language(src.text)
+            if other is not None:
+                return Detected(other, None)   # BL902, never the shell parser's BL900
+            chosen = default()
         return Detected(chosen.name, None, chosen)
     shebang = Shebang.parse(line)
     for fe in front_ends():

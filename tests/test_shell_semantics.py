@@ -54,3 +54,20 @@ def test_a_walk_that_finds_a_bootstrap_says_nothing_on_stderr(tmp_path, cli):
     empty.mkdir()
     proc = cli("check", "--no-cache", "--archives", str(empty))
     assert b"bootstrap.sh and *.zip archives;" in proc.stderr
+
+
+def test_other_languages_without_shebang_get_bl902_and_bl401_never_bl900():
+    from conftest import FIXTURES
+
+    for path in sorted((FIXTURES / "any" / "BL902").glob("fail-*")):
+        found = findings(path.read_text(), extend=("BL902",))
+        assert sorted(f.code for f in found) == ["BL401", "BL902"], (path.name, found)
+        [info] = [f for f in found if f.code == "BL902"]
+        assert "without shebang whose code reads as" in info.message
+
+
+def test_python_without_shebang_is_linted_as_python_plus_bl401():
+    text = ("import os, urllib.request\nAPI = os.environ['AWS_LAMBDA_RUNTIME_API']\n"
+            "urllib.request.urlopen(f'http://{API}/2018-06-01/runtime/invocation/next')\n")
+    codes = sorted(f.code for f in findings(text))
+    assert codes == ["BL001", "BL201", "BL401"]
