@@ -42,6 +42,19 @@ class Context:
     subshell: bool = False          # in a child process: exits do not end the runtime
     reachable: bool = True          # False for functions nothing in the file calls
     chain: tuple[str, ...] = ()     # the file's functions being called, outermost first
+    errexit_origin: str = ""        # what switched errexit on: "`set -o errexit` on line 3"
+    # Inside a `$(...)` (the innermost): whether errexit is kept there, and why (or why not),
+    # with the errexit of the command that holds it.
+    substitution: str = ""          # "" outside; "kept" or "cleared"
+    substitution_why: str = ""
+    outer_errexit: bool = False     # errexit applies (unguarded) to the command holding it
+    # Every call between the innermost `$(...)` (or function entered from the main shell) and
+    # here is its body's last command, so a status here becomes that body's status.
+    tail: bool = True
+    tail_out: bool = True           # the same since the code left the main shell (see trap_exit)
+    # How the code left the main shell, where an ERR trap runs without errtrace: "" (still
+    # there), "function" (a function called directly), "child" (a `$(...)`, `( )`, a pipeline).
+    trap_exit: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,14 +66,18 @@ class Occurrence:
 class _State:
     """Shell options that later statements see (a function's `set -e` persists after it)."""
 
-    __slots__ = ("errexit", "pipefail")
+    __slots__ = ("errexit", "pipefail", "origin", "keep", "keep_why")
 
-    def __init__(self, errexit: bool, pipefail: bool) -> None:
+    def __init__(self, errexit: bool, pipefail: bool, origin: str = "", keep: bool = True,
+                 keep_why: str = "") -> None:
         self.errexit = errexit
         self.pipefail = pipefail
+        self.origin = origin        # what switched errexit on, for messages
+        self.keep = keep            # `$(...)` keeps errexit (POSIX mode, dash, inherit_errexit)
+        self.keep_why = keep_why
 
     def copy(self) -> "_State":
-        return _State(self.errexit, self.pipefail)
+        return _State(self.errexit, self.pipefail, self.origin, self.keep, self.keep_why)
 
 
 class Flow:
@@ -73,8 +90,10 @@ class Flow:
         self._frames = count(1)
         self._visits = 0
         self._called: set[str] = set()
-        state = _State(model.errexit_at_start or model.errexit_always, model.pipefail_at_start)
-        self._walk(model.main, Context(errexit=state.errexit, pipefail=state.pipefail), state)
+        state = _State(model.errexit_at_start or model.errexit_always, model.pipefail_at_start,
+                       model.errexit_origin, model.substitutions_keep_errexit, model.substitution_mode)
+        self._walk(model.main, Context(errexit=state.errexit, pipefail=state.pipefail,
+                                       errexit_origin=state.origin), state)
         for name, body in model.functions.items():
             if name not in self._called:
                 ctx = Context(frame=next(self._frames), reachable=False, chain=(name,),
@@ -115,13 +134,21 @@ class Flow:
 
     def _visit(self, node: Node, ctx: Context, state: _State) -> None:
         self._visits += 1
-        ctx = replace(ctx, errexit=state.errexit, pipefail=state.pipefail) if (
-            ctx.errexit != state.errexit or ctx.pipefail != state.pipefail) else ctx
+        ctx = replace(ctx, errexit=state.errexit, pipefail=state.pipefail,
+                      errexit_origin=state.origin) if (
+            ctx.errexit != state.errexit or ctx.pipefail != state.pipefail
+            or ctx.errexit_origin != state.origin) else ctx
         if isinstance(node, SetOption):
             if node.errexit is not None:
                 state.errexit = node.errexit or self.model.errexit_always
+                if node.errexit:
+                    state.origin = f"`{node.text}` on line {node.span.line}" if node.text else ""
             if node.pipefail is not None:
                 state.pipefail = node.pipefail
+            if node.substitutions_keep_errexit is not None:
+                state.keep = node.substitutions_keep_errexit
+                state.keep_why = (f"`{node.text}` on line {node.span.line}: `$(...)` "
+                                  f"{'keeps' if state.keep else 'does not keep'} errexit")
             self.occurrences.append(Occurrence(node, ctx))
         elif isinstance(node, Loop):
             inner = replace(ctx, loops=ctx.loops + (LoopRef(node, ctx.frame),))
@@ -143,7 +170,20 @@ class Flow:
         elif isinstance(node, Guarded):
             self._walk(node.body, replace(ctx, guarded=True), state)
         elif isinstance(node, Subshell):
-            self._walk(node.body, replace(ctx, subshell=True), state.copy())
+            inner = state.copy()
+            left = ctx.trap_exit or "child"
+            if node.substitution:
+                if not inner.keep:
+                    inner.errexit = self.model.errexit_always
+                sub_ctx = replace(ctx, subshell=True, substitution="kept" if state.keep else "cleared",
+                                  substitution_why=state.keep_why,
+                                  outer_errexit=state.errexit and not ctx.guarded, tail=True,
+                                  tail_out=ctx.tail_out and node.tail if ctx.trap_exit else True,
+                                  trap_exit=left)
+            else:
+                sub_ctx = replace(ctx, subshell=True, trap_exit=left,
+                                  tail_out=ctx.tail_out and node.tail if ctx.trap_exit else True)
+            self._walk(node.body, sub_ctx, inner)
         elif isinstance(node, CallFunction):
             self.occurrences.append(Occurrence(node, ctx))
             self._call(node, ctx, state)
@@ -161,7 +201,11 @@ class Flow:
             return
         self._called.add(node.name)
         frame = next(self._frames)
-        self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,)), state)
+        # Leaving the main shell for a function resets the tail; deeper calls must all be tail.
+        tail = True if not ctx.trap_exit else ctx.tail and node.tail
+        tail_out = True if not ctx.trap_exit else ctx.tail_out and node.tail
+        self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,), tail=tail,
+                                 tail_out=tail_out, trap_exit=ctx.trap_exit or "function"), state)
 
 
 class Structure:

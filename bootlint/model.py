@@ -255,16 +255,21 @@ class Guarded(Node):
 @dataclass(eq=False)
 class Subshell(Node):
     """A child process: ( ... ), $( ... ), a pipeline's element. Exits and option changes inside
-    do not reach the runtime process."""
+    do not reach the runtime process. ``substitution`` for ``$(...)``, where bash in its default
+    mode turns errexit off (see :attr:`RuntimeModel.substitutions_keep_errexit`)."""
 
     body: list[Node] = field(default_factory=list)
+    substitution: bool = False
+    tail: bool = False      # the command holding it is the last of its body (see CallFunction)
 
 
 @dataclass(eq=False)
 class CallFunction(Node):
-    """A call into a function defined in the same file."""
+    """A call into a function defined in the same file. ``tail`` when the call's status is the
+    status of the body it stands in (its last command: the function's or the ``$(...)``'s)."""
 
     name: str = ""
+    tail: bool = False
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -331,6 +336,9 @@ class SetOption(Node):
     errexit: bool | None = None
     pipefail: bool | None = None
     errtrace: bool | None = None
+    # `shopt -s inherit_errexit`, `set -o posix`: `$(...)` keeps errexit from here on.
+    substitutions_keep_errexit: bool | None = None
+    text: str = ""          # as written (`set -o errexit`, `set -euo pipefail`), for messages
 
 
 @dataclass(eq=False)
@@ -348,6 +356,11 @@ class HandlerCall(Node):
     in_pipe: bool = False
     masked_by: str = ""
     masked_at: Span | None = None   # the `local out=$(h)` assignment that hides the status
+    tail: bool = False              # its status is the status of the body it stands in
+    # A call to the file's own function that ends with a command that succeeds (`echo`, `return
+    # 0`): without errexit inside it, its status is 0 whatever the handler in it did.
+    returns_ok: bool = False
+    calls_function: bool = False    # a call to a function of the same file (it may run on after a failure)
 
 
 @dataclass(eq=False)
@@ -424,8 +437,13 @@ class RuntimeModel:
     # Code that runs at a time the model cannot place (trap bodies): searched, never walked.
     detached: list[Node] = field(default_factory=list)
     errexit_at_start: bool = False
+    errexit_origin: str = ""        # what switched errexit on at start: "`#!/bin/bash -e` on line 1"
     pipefail_at_start: bool = False
     errtrace_at_start: bool = False
+    # Whether `$(...)` keeps errexit at start, and why ("`#!/bin/sh`: ..."); bash in its default
+    # mode turns it off there ("" then, with the reason it is off in ``substitution_mode``).
+    substitutions_keep_errexit: bool = True
+    substitution_mode: str = ""
     # Python: an uncaught exception always ends the process, so errexit is "always on".
     errexit_always: bool = False
     syntax_errors: list[tuple[Span, str]] = field(default_factory=list)

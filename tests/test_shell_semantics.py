@@ -71,3 +71,45 @@ def test_python_without_shebang_is_linted_as_python_plus_bl401():
             "urllib.request.urlopen(f'http://{API}/2018-06-01/runtime/invocation/next')\n")
     codes = sorted(f.code for f in findings(text))
     assert codes == ["BL001", "BL201", "BL401"]
+
+
+API = 'API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"\n'
+LOOP = ('while true; do\n  EVENT=$(curl -sS "$API/invocation/next")\n  OUT=$(./handler "$EVENT")\n'
+        '  printf "%s" "$OUT" | curl -sS --data-binary @- "$API/invocation/$ID/response"\ndone\n')
+
+
+def _bl101(text: str) -> str:
+    [f] = [f for f in findings(text) if f.code == "BL101"]
+    return f.message
+
+
+def test_bl101_names_the_switch_the_file_used():
+    assert "runs under `set -o errexit` on line 3 without a guard" in _bl101(
+        "#!/bin/bash\n" + API + "set -o errexit\n" + LOOP)
+    assert "runs under `set -Ceuo pipefail` on line 2 without" in _bl101(
+        "#!/bin/bash\nset -Ceuo pipefail\n" + API + LOOP)
+    assert "runs under `#!/bin/bash -e` on line 1 without" in _bl101("#!/bin/bash -e\n" + API + LOOP)
+    assert "runs under `#!/usr/bin/env -S bash -eu` on line 1" in _bl101(
+        "#!/usr/bin/env -S bash -eu\n" + API + LOOP)
+    # The switch in force where the handler runs: the later `set -e`, not the earlier one.
+    assert "`set -e` on line 4" in _bl101("#!/bin/sh\nset -eu\nset +e\nset -e\n" + API + LOOP)
+
+
+def test_bl101_says_the_err_trap_reports_then_errexit_ends_the_runtime():
+    message = _bl101("#!/bin/bash\n" + API + "trap on_error ERR\nset -e\n" + LOOP)
+    assert "runs under `set -e` on line 4: the ERR trap on line 3 reports the failure, then " \
+           "errexit ends the runtime" in message
+    assert "without a guard" not in message
+
+
+def test_bl101_says_which_shell_keeps_errexit_in_a_substitution():
+    body = ('run() { ./handler "$1"; echo "rc=$?"; }\nwhile true; do\n'
+            '  EVENT=$(curl -sS "$API/invocation/next")\n  OUT=$(run "$EVENT")\n'
+            '  printf "%s" "$OUT" | curl -sS --data-binary @- "$API/invocation/$ID/response"\ndone\n')
+    assert "`#!/bin/sh` runs bash in POSIX mode on Amazon Linux (dash elsewhere), where `$(...)` " \
+           "keeps errexit" in _bl101("#!/bin/sh\nset -e\n" + API + body)
+    assert "`#!/bin/dash`: dash keeps errexit inside `$(...)`" in _bl101("#!/bin/dash\nset -e\n" + API + body)
+    assert "`#!/bin/bash --posix`: bash in POSIX mode" in _bl101("#!/bin/bash --posix\nset -e\n" + API + body)
+    assert "`set -o posix` on line 2: `$(...)` keeps errexit" in _bl101(
+        "#!/bin/bash\nset -o posix\nset -e\n" + API + body)
+    assert not [f for f in findings("#!/bin/bash\nset -e\n" + API + body) if f.code == "BL101"]

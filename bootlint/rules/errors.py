@@ -25,16 +25,45 @@ def _unresolved_calls(subject: Subject) -> bool:
 @rule("BL101", "invocation-failure-kills-runtime", "error",
       "One failing handler call ends the whole runtime (errexit, an uncaught exception).")
 def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
+    idioms = subject.idioms
+    traps = subject.model.events(TrapSet)
+    errtrace = _errtrace(subject)
     for occ in subject.flow.of(HandlerCall):
         node, ctx = occ.node, occ.ctx
-        if not ctx.errexit or ctx.guarded or not node.status_kept:
+        if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
             continue
-        if node.in_pipe and not ctx.pipefail:
+        if node.returns_ok and not ctx.errexit:
+            continue  # a function that checks the handler's status itself and ends in `echo`
+        # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (bash's
+        # default) goes on, and the failure reaches the assignment only from its last command.
+        returned = node.tail and ctx.tail
+        # Whether `$(...)` keeps errexit matters when the handler is a function of the file that
+        # could go on after a failure; the message says which way the shell goes, and why.
+        mattered = ctx.substitution and ctx.substitution_why and (node.calls_function or not returned)
+        if ctx.errexit:
+            note = f" ({ctx.substitution_why})" if mattered and ctx.substitution == "kept" else ""
+        elif ctx.substitution == "cleared" and ctx.outer_errexit and returned and not node.returns_ok:
+            note = (f" ({ctx.substitution_why}, but the handler's status is the last one there, so "
+                    f"its failure fails the assignment)") if mattered else ""
+        else:
             continue
-        idioms = subject.idioms
-        why = idioms.unguarded.format(errexit=_errexit_origin(subject))
+        origin = ctx.errexit_origin or _errexit_origin(subject)
+        if traps and (errtrace or ctx.trap_exit != "function"):
+            why = (f"runs under {origin}{note}: the ERR trap on line {traps[0].span.line} reports "
+                   f"the failure, then errexit ends the runtime")
+        else:
+            why = idioms.unguarded.format(errexit=origin + note)
         yield Violation(node.span, f"the handler call {why} (Runtime.ExitError, a cold start for "
                                    f"the next call); {idioms.guard}")
+
+
+def _errtrace(subject: Subject) -> bool:
+    """Whether the ERR trap is inherited (`set -E`): the last word in the file wins."""
+    errtrace = subject.model.errtrace_at_start
+    for option in subject.model.events(SetOption):
+        if option.errtrace is not None:
+            errtrace = option.errtrace
+    return errtrace
 
 
 @rule("BL102", "invocation-error-unreported", "warning",
@@ -104,21 +133,44 @@ def masked_handler_status(subject: Subject) -> Iterator[Report]:
 def err_trap_not_inherited(subject: Subject) -> Iterator[Report]:
     model = subject.model
     traps = model.events(TrapSet)
-    errtrace = model.errtrace_at_start
-    for option in model.events(SetOption):  # the last word in the file wins (set -E; set +E)
-        if option.errtrace is not None:
-            errtrace = option.errtrace
-    if not traps or errtrace:
+    if not traps or _errtrace(subject):
         return
     flow = subject.flow
     if any(o.node.endpoint is Endpoint.ERROR for o in flow.of(ApiCall)):
         return  # errors are reported on a path the loop runs, not only from the trap
     for occ in flow.of(HandlerCall):
-        if occ.ctx.guarded or not (occ.ctx.subshell or occ.ctx.chain):
+        node, ctx = occ.node, occ.ctx
+        # In the main shell the trap runs for a failed command, `R=$(handler)` included.
+        if ctx.guarded or not ctx.trap_exit or (node.returns_ok and not ctx.errexit):
+            continue  # (a function that ends in `echo` checks the handler's status itself)
+        lost = _why_the_trap_misses(node, ctx)
+        if not lost:
             continue
-        where = "a `$(...)`" if occ.ctx.subshell else f"the function `{occ.ctx.chain[-1]}`"
         yield Violation(traps[0].span, (
-            f"this ERR trap is the only error handling, but the handler (line {occ.node.span.line}) "
-            f"runs in {where}, where the trap is not inherited without `set -E` (errtrace): its "
-            f"failures are never reported; add `set -E` or report the error where the handler is called"))
+            f"this ERR trap is the only error handling, but the handler (line {node.span.line}) {lost}: "
+            f"its failures are never reported; add `set -E` (errtrace) or report the error where "
+            f"the handler is called"))
         return
+
+
+def _why_the_trap_misses(node: HandlerCall, ctx) -> str:
+    """Why a failure of the handler never reaches a command of the main shell, where the ERR
+    trap runs without errtrace; '' when it does reach one (so the trap runs)."""
+    returned = node.status_kept and node.tail and ctx.tail_out
+    if ctx.trap_exit == "function":
+        where = f"runs in the function `{ctx.chain[0]}`, where the trap is not inherited"
+        # (In `out=$(handler)` inside the function, the function's errexit is the one that acts.)
+        if ctx.errexit or (ctx.substitution and ctx.outer_errexit):
+            return f"{where}, and errexit ends the runtime there before the trap can run"
+        return "" if returned else f"{where}, and its status is not the function's"
+    if node.in_pipe:
+        return "" if ctx.pipefail else (
+            "runs in a pipeline element that is not the last, whose status is dropped without "
+            "pipefail; the trap is not inherited there")
+    if ctx.substitution:
+        if returned or (ctx.errexit and ctx.substitution == "kept" and node.status_kept):
+            return ""
+        return ("runs in a `$(...)`, where the trap is not inherited, and its status does not "
+                "reach a command of the main shell")
+    return "" if returned else ("runs in a subshell, where the trap is not inherited, and its "
+                                "status is not the subshell's")

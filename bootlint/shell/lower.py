@@ -38,7 +38,29 @@ def lower(src: SourceFile, shebang=None) -> RuntimeModel:
         raise NotAnalysed(f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
                           f"analyses; the file is not analysed") from None
     model.errtrace_at_start = bool(shebang and shebang.errtrace)
+    if shebang is not None and shebang.errexit:
+        model.errexit_origin = f"`{shebang.line.strip()}` on line 1"
+    model.substitutions_keep_errexit, model.substitution_mode = substitution_errexit(shebang)
     return model
+
+
+def substitution_errexit(shebang) -> tuple[bool, str]:
+    """Whether `$(...)` keeps errexit in the shell the shebang names, and why (for messages).
+    bash in its default mode turns errexit off inside `$(...)` unless `shopt -s inherit_errexit`;
+    in POSIX mode (`#!/bin/sh`, which is bash in POSIX mode on Amazon Linux, `bash --posix`) and
+    in dash, ash and busybox sh it stays on."""
+    if shebang is None:
+        return True, "without a shebang the file is read as `/bin/sh`, where `$(...)` keeps errexit"
+    line = f"`{shebang.line.strip()}`"
+    if shebang.interpreter != "bash":
+        if shebang.interpreter == "sh":
+            return True, (f"{line} runs bash in POSIX mode on Amazon Linux (dash elsewhere), where "
+                          f"`$(...)` keeps errexit")
+        return True, f"{line}: {shebang.interpreter} keeps errexit inside `$(...)`"
+    args = list(shebang.args)
+    if "--posix" in args or any(a == "-o" and b == "posix" for a, b in zip(args, args[1:])):
+        return True, f"{line}: bash in POSIX mode keeps errexit inside `$(...)`"
+    return False, f"{line}: bash turns errexit off inside `$(...)` (no `shopt -s inherit_errexit`)"
 
 
 def lower_shell(src: SourceFile, errexit_at_start: bool = False,
@@ -172,7 +194,7 @@ class _Lowering:
         return []
 
     def s_subshell(self, node) -> list[Node]:
-        return [Subshell(self.span(node), body=self.block(node.children))]
+        return [Subshell(self.span(node), body=self.block(node.children), tail=_is_tail(node))]
 
     def s_redirected_statement(self, node) -> list[Node]:
         out: list[Node] = []
@@ -355,7 +377,7 @@ class _Lowering:
         handler = getattr(self, "c_" + base.replace("-", "_").replace(".", "dot"), None)
         if name in self.index.functions:
             out.extend(self._bound_events(node))
-            out.append(CallFunction(self.span(node), name=name))
+            out.append(CallFunction(self.span(node), name=name, tail=_is_tail(node)))
         elif name == ".":
             out.extend(self.c_source(node, args))
         elif base in HEADER_TOOLS:
@@ -398,7 +420,7 @@ class _Lowering:
         return []
 
     def c_set(self, node, args) -> list[Node]:
-        errexit = pipefail = errtrace = None
+        errexit = pipefail = errtrace = posix = None
         words = [self.words.literal(a) or "" for a in args]
         i = 0
         while i < len(words):
@@ -423,9 +445,25 @@ class _Lowering:
                     pipefail = on
                 elif option == "errtrace":
                     errtrace = on
-        if errexit is None and pipefail is None and errtrace is None:
+                elif option == "posix":
+                    posix = on
+        if errexit is None and pipefail is None and errtrace is None and posix is None:
             return []
-        return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail, errtrace=errtrace)]
+        return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail, errtrace=errtrace,
+                          substitutions_keep_errexit=posix, text=_one_line(node_text(node)))]
+
+    def c_shopt(self, node, args) -> list[Node]:
+        """`shopt -s inherit_errexit`: `$(...)` keeps errexit from here on (bash 4.4+)."""
+        words = [self.words.literal(a) or "" for a in args]
+        if "inherit_errexit" not in words:
+            return []
+        on = "-s" in words or not any(w == "-u" for w in words)
+        if "-u" in words:
+            on = False
+        if not ("-s" in words or "-u" in words):
+            return []  # `shopt inherit_errexit` only prints the setting
+        return [SetOption(self.span(node), substitutions_keep_errexit=on,
+                          text=_one_line(node_text(node)))]
 
     def c_exit(self, node, args) -> list[Node]:
         return [Exit(self.span(node), kind=ExitKind.EXIT, text=node_text(node))]
@@ -561,7 +599,28 @@ class _Lowering:
                 break
             child, cur = cur, cur.parent
         return HandlerCall(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
-                           in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at)
+                            in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
+                           tail=_is_tail(node), returns_ok=self._returns_ok(node),
+                           calls_function=node_text(command_name(node) or node) in self.index.functions)
+
+    def _returns_ok(self, node) -> bool:
+        """Is this a call to one of the file's functions whose last command always succeeds?"""
+        name = command_name(node)
+        function = self.index.functions.get(node_text(name)) if name is not None else None
+        body = function.child_by_field_name("body") if function is not None else None
+        if body is None:
+            return False
+        last = [c for c in body.children if c.is_named and c.type != "comment"]
+        while last and last[-1].type == "redirected_statement":
+            last = [c for c in last[-1].children if c.is_named][:1]
+        if not last or last[-1].type != "command":
+            return False
+        cname = command_name(last[-1])
+        text = self.words.literal(cname) if cname is not None else None
+        args = [self.words.literal(a) for a in command_args(last[-1])]
+        if text in ("echo", "printf", "true", ":"):
+            return True
+        return text in ("return", "exit") and args[:1] == ["0"]
 
     def mark_last_statement(self, root) -> None:
         """A script whose last statement starts another runtime hands over to it (BL008)."""
@@ -592,7 +651,9 @@ class _Lowering:
     # -- helpers ---------------------------------------------------------------------------
     def substitutions_in(self, node) -> list[Node]:
         """The $(...) inside a word or assignment, each a child process with its own events."""
-        return [Subshell(self.span(sub), body=self.block(sub.children)) for sub in substitutions(node)]
+        return [Subshell(self.span(sub), body=self.block(sub.children),
+                         substitution=sub.type == "command_substitution", tail=_is_tail(sub))
+                for sub in substitutions(node)]
 
     def _about_next(self, node, lowered: list[Node], after_next: bool) -> bool:
         """Does this condition test the `next` request or what it returned (not the handler)?"""
@@ -605,6 +666,67 @@ class _Lowering:
         if "?" in names and after_next:
             return True
         return bool(names & self.flow.next_vars)
+
+
+def _one_line(text: str) -> str:
+    return text.split("\n", 1)[0][:60]
+
+
+def _last_statement(parent, child) -> bool:
+    named = [c for c in parent.children if c.is_named and c.type not in ("comment", "heredoc_body")]
+    return bool(named) and named[-1].start_byte == child.start_byte
+
+
+# Where a command's status becomes its body's status: the last statement of a function's body or
+# of a `$(...)`, through the last statement of an if/else arm, the right of `&&`/`||`, the last
+# element of a pipeline, a redirection.
+_PASS_STATUS = ("compound_statement", "redirected_statement", "pipeline", "else_clause", "list",
+                "elif_clause", "if_statement", "subshell")
+
+
+def _is_tail(node) -> bool:
+    """Is this command's exit status the status of the function or `$(...)` it stands in?"""
+    child, cur = node, node.parent
+    while cur is not None:
+        kind = cur.type
+        if kind in ("function_definition", "command_substitution"):
+            return kind == "function_definition" or _last_statement(cur, child)
+        if kind in ("variable_assignment", "concatenation", "string"):
+            child, cur = cur, cur.parent  # X=$(cmd): the assignment's status is cmd's
+            continue
+        if kind == "command" and child.type in ("variable_assignment", "concatenation", "string"):
+            return False  # cmd "$(x)": the status is cmd's, not x's
+        if kind not in _PASS_STATUS:
+            return False
+        if kind == "if_statement":
+            condition = [c for i, c in enumerate(cur.children) if cur.field_name_for_child(i) == "condition"]
+            if any(c.start_byte == child.start_byte for c in condition):
+                return False
+            if child.type not in ("elif_clause", "else_clause") and not _arm_end(cur, child):
+                return False
+        elif kind in ("elif_clause", "else_clause"):
+            if child.type not in ("elif_clause", "else_clause") and not _arm_end(cur, child):
+                return False
+        elif not _last_statement(cur, child):
+            return False
+        child, cur = cur, cur.parent
+    return False
+
+
+def _arm_end(clause, child) -> bool:
+    """Is ``child`` the last statement of its arm of an if/elif/else clause?"""
+    statements = []
+    for c in clause.children:
+        if c.type in ("elif_clause", "else_clause", "fi", "then", "if", "elif", "else"):
+            # An arm runs from `then`/`else` to the next clause; before `then` is a condition.
+            if c.type in ("elif_clause", "else_clause", "fi") and statements and \
+                    statements[-1].start_byte == child.start_byte:
+                return True
+            statements = []
+            continue
+        if c.is_named and c.type != "comment":
+            statements.append(c)
+    return bool(statements) and statements[-1].start_byte == child.start_byte
 
 
 TEST_COMMANDS = {"[", "test", "grep", "egrep", "fgrep"}

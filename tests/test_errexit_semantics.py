@@ -1,0 +1,152 @@
+"""Errexit and ERR traps as bash runs them: each shape below is run by real bash (and dash for
+`#!/bin/sh` where it is installed) with a handler that fails, and bootlint's BL101 ("the runtime
+dies") and BL107 ("the ERR trap never reports it") must agree with what the shell did. The
+shapes come from idioms.md and runtime-api.md fact 6."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+
+from bootlint.engine import Selection, lint_source
+from bootlint.source import SourceFile
+
+BASH = shutil.which("bash")
+DASH = shutil.which("dash")
+
+TEMPLATE = """{shebang}
+{options}
+API="http://${{AWS_LAMBDA_RUNTIME_API}}/2018-06-01/runtime"
+trap 'echo TRAP >&2' ERR
+{functions}
+{loop}
+  EVENT=$(curl -sS "$API/invocation/next")
+  {body}
+  printf '%s' "$OUT" | curl -sS --data-binary @- "$API/invocation/$ID/response"
+done
+echo END >&2
+"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    body: str
+    options: str = ""
+    functions: str = ""
+    shebang: str = "#!/bin/bash"
+    trap_runs: bool = False      # what the shell does, written down (and checked below)
+    dies: bool = False
+
+    def text(self, loop: str) -> str:
+        return TEMPLATE.format(shebang=self.shebang, options=self.options, functions=self.functions,
+                               loop=loop, body=self.body)
+
+
+HANDLER = 'OUT=$(./handler <<< "$EVENT")'
+POST = 'curl -sS --data-binary @- "$API/invocation/$ID/response"'
+SHAPES = [
+    # The main shell: the trap runs for `OUT=$(handler)`, then errexit ends the shell.
+    Shape("assignment in the main shell, set -e", HANDLER, options="set -e", trap_runs=True, dies=True),
+    Shape("assignment in the main shell, set -o errexit", HANDLER, options="set -o errexit",
+          trap_runs=True, dies=True),
+    Shape("assignment in the main shell, no errexit", HANDLER, trap_runs=True),
+    # A function called directly: the trap is not inherited; errexit ends the shell inside it.
+    Shape("function called directly, set -e", "process", options="set -e",
+          functions=f"process() {{ {HANDLER}; }}", dies=True),
+    Shape("function called directly, errexit on the shebang", "process", shebang="#!/bin/bash -e",
+          functions=f"process() {{ {HANDLER}; }}", dies=True),
+    Shape("function whose last command is the handler, no errexit", "process",
+          functions=f"process() {{ {HANDLER}; }}", trap_runs=True),
+    Shape("function that goes on after the handler, no errexit", "process",
+          functions=f"process() {{ {HANDLER}; echo done >&2; }}"),
+    Shape("errtrace: the trap is inherited", "process", options="set -eE",
+          functions=f"process() {{ {HANDLER}; }}", trap_runs=True, dies=True),
+    # A function that only runs in `$(...)`: bash clears errexit there, POSIX mode keeps it.
+    Shape("bash: $(...) clears errexit, the function checks the status itself",
+          'OUT=$(run "$EVENT")', options="set -e",
+          functions='run() { ./handler <<< "$1"; echo "rc=$?"; }'),
+    Shape("bash: $(...) clears errexit, the handler is the function's last command",
+          'OUT=$(run "$EVENT")', options="set -e",
+          functions='run() { echo start >&2; ./handler <<< "$1"; }', trap_runs=True, dies=True),
+    Shape("bash with inherit_errexit: $(...) keeps errexit", 'OUT=$(run "$EVENT")',
+          options="set -e\nshopt -s inherit_errexit",
+          functions='run() { ./handler <<< "$1"; echo "rc=$?"; }', trap_runs=True, dies=True),
+    Shape("bash with set -o posix: $(...) keeps errexit", 'OUT=$(run "$EVENT")',
+          options="set -o posix\nset -e",
+          functions='run() { ./handler <<< "$1"; echo "rc=$?"; }', trap_runs=True, dies=True),
+    Shape("#!/bin/sh: POSIX mode keeps errexit in $(...)", 'OUT=$(run "$EVENT")',
+          shebang="#!/bin/sh", options="set -e",
+          functions='run() { ./handler "$1"; echo "rc=$?"; }', trap_runs=True, dies=True),
+    # A pipeline element that is not the last: its status is dropped without pipefail.
+    Shape("pipeline element, no pipefail", f"./handler <<< \"$EVENT\" | {POST}", options="set -e"),
+    Shape("pipeline element, pipefail", f"./handler <<< \"$EVENT\" | {POST}",
+          options="set -euo pipefail", trap_runs=True, dies=True),
+]
+SH_SHAPES = [s for s in SHAPES if s.shebang == "#!/bin/sh"]
+
+
+def _bin(tmp_path):
+    """A folder with a `curl` that succeeds and prints nothing, and a `./handler` that fails."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    curl = folder / "curl"
+    curl.write_text("#!/bin/sh\nexit 0\n")
+    curl.chmod(0o755)
+    handler = tmp_path / "handler"
+    handler.write_text("#!/bin/sh\necho partial\nexit 3\n")
+    handler.chmod(0o755)
+    return folder
+
+
+def _run(argv: list[str], text: str, tmp_path) -> tuple[bool, bool]:
+    """(the trap ran, the shell died) when the shell runs one iteration of ``text``."""
+    folder = _bin(tmp_path)
+    script = tmp_path / "bootstrap"
+    script.write_text(text)
+    env = {"PATH": f"{folder}:{os.environ.get('PATH', '')}", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}
+    proc = subprocess.run([*argv, str(script)], cwd=tmp_path, env=env, capture_output=True,
+                          timeout=10)
+    err = proc.stderr.decode()
+    return "TRAP" in err, "END" not in err
+
+
+def _codes(shape: Shape) -> set[str]:
+    text = shape.text("while true; do")
+    result = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection())
+    return {f.code for f in result.findings}
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed: its behaviour cannot be checked")
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_bash_does_what_the_shape_says(shape, tmp_path):
+    # `#!/bin/sh` is bash in POSIX mode on Amazon Linux: run it so.
+    argv = [BASH, "--posix"] if shape.shebang == "#!/bin/sh" else [BASH]
+    if shape.shebang.endswith(" -e"):
+        argv.append("-e")
+    assert _run(argv, shape.text("for _ in 1; do"), tmp_path) == (shape.trap_runs, shape.dies)
+
+
+@pytest.mark.skipif(DASH is None, reason="dash is not installed")
+@pytest.mark.parametrize("shape", SH_SHAPES, ids=lambda s: s.name)
+def test_dash_keeps_errexit_in_substitutions_too(shape, tmp_path):
+    # dash has no here-strings: the shape passes the event as an argument.
+    assert _run([DASH], shape.text("for _ in 1; do"), tmp_path)[1] == shape.dies
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_bootlint_agrees_with_the_shell(shape):
+    codes = _codes(shape)
+    assert ("BL101" in codes) == shape.dies, codes
+    # BL107: the trap is the only error handling and the failure never reaches it.
+    assert ("BL107" in codes) == (not shape.trap_runs and not _lost_without_failing(shape)), codes
+
+
+def _lost_without_failing(shape: Shape) -> bool:
+    """Shapes where the handler's failure is absorbed on purpose (the function checks `$?` and
+    ends in `echo`): nothing fails, so there is nothing for the trap to miss."""
+    return "rc=$?" in shape.functions and not shape.dies
