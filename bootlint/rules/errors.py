@@ -34,11 +34,11 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
             continue
         if node.returns_ok and not ctx.errexit:
             continue  # a function that checks the handler's status itself and ends in `echo`
-        # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (bash's
+        # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (the
         # default) goes on, and the failure reaches the assignment only from its last command.
         returned = node.tail and ctx.tail
         # Whether `$(...)` keeps errexit matters when the handler is a function of the file that
-        # could go on after a failure; the message says which way the shell goes, and why.
+        # could go on after a failure; the message says which way the interpreter goes, and why.
         mattered = ctx.substitution and ctx.substitution_why and (node.calls_function or not returned)
         if ctx.errexit:
             note = f" ({ctx.substitution_why})" if mattered and ctx.substitution == "kept" else ""
@@ -140,7 +140,7 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Report]:
         return  # errors are reported on a path the loop runs, not only from the trap
     for occ in flow.of(HandlerCall):
         node, ctx = occ.node, occ.ctx
-        # In the main shell the trap runs for a failed command, `R=$(handler)` included.
+        # At the script's top level the trap runs for a failed command, `R=$(handler)` included.
         if ctx.guarded or not ctx.trap_exit or (node.returns_ok and not ctx.errexit):
             continue  # (a function that ends in `echo` checks the handler's status itself)
         lost = _why_the_trap_misses(node, ctx)
@@ -154,7 +154,7 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Report]:
 
 
 def _why_the_trap_misses(node: HandlerCall, ctx) -> str:
-    """Why a failure of the handler never reaches a command of the main shell, where the ERR
+    """Why a failure of the handler never reaches a command at the top level, where the ERR
     trap runs without errtrace; '' when it does reach one (so the trap runs)."""
     returned = node.status_kept and node.tail and ctx.tail_out
     if ctx.trap_exit == "function":
@@ -171,6 +171,6 @@ def _why_the_trap_misses(node: HandlerCall, ctx) -> str:
         if returned or (ctx.errexit and ctx.substitution == "kept" and node.status_kept):
             return ""
         return ("runs in a `$(...)`, where the trap is not inherited, and its status does not "
-                "reach a command of the main shell")
+                "reach a command at the script's top level")
     return "" if returned else ("runs in a subshell, where the trap is not inherited, and its "
                                 "status is not the subshell's")
