@@ -99,7 +99,7 @@ def test_github_annotations_are_escaped(tmp_path):
     (odd / "bootstrap").chmod(0o755)
     out = run_cli("check", "--format", "github", ".", cwd=tmp_path).stdout.decode().splitlines()
     assert out[3] == ("::error file=a%2Cb%3Ac%25d/bootstrap,line=17,col=14,endLine=17,endColumn=61,"
-                      "title=bootlint (BL101)::the handler call runs under `set -e` on line 3 without a "
+                      "title=bootlint (BL101)::the handler call runs under `set -euo pipefail` on line 3 without a "
                       "guard: one failed invocation kills the runtime (Runtime.ExitError, a cold start "
                       "for the next call); write `if ! RESPONSE=$(handler ...); then <post to /error>; "
                       "continue; fi` [invocation-failure-kills-runtime]")

@@ -82,7 +82,7 @@ def test_pre_commit_runs_the_hook_for_real(tmp_path):
     run("git", "add", ".")
     failed = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "runtime/bootstrap:17:14: error: the handler call runs under `set -e`" in failed.stdout
+    assert "runtime/bootstrap:17:14: error: the handler call runs under `set -euo pipefail`" in failed.stdout
     (repo / "runtime" / "bootstrap").write_bytes(FIXED)
     run("git", "add", ".")
     passed = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
