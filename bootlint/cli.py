@@ -336,6 +336,17 @@ def rule_command(code, show_all, output_format) -> None:
         click.echo(page(code) or f"{code} {rules[code].name}: {rules[code].summary}\n", nl=False)
 
 
+@main.command("server")
+@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the default and only "
+                                            "transport; accepted because editors pass it).")
+def server_command(stdio) -> None:
+    """Run the language server for editors (Language Server Protocol over standard input and
+    output)."""
+    from bootlint.lsp.server import main as serve
+
+    sys.exit(serve())
+
+
 def run_main() -> None:
     """Console entry point: click's usage errors exit 2; anything unexpected exits 3 without a
     traceback."""

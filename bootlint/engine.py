@@ -50,6 +50,8 @@ class FileResult:
     diff: str = ""
     fixed_raw: bytes | None = None
     fix_problem: str = ""
+    # The file's model, only when asked for (the server places suppression comments with it).
+    model: RuntimeModel | None = field(default=None, repr=False, compare=False)
 
 
 def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=(),
@@ -58,8 +60,9 @@ def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=(
                    related=tuple(related))
 
 
-def lint_source(src: SourceFile, selection: Selection) -> FileResult:
-    """Every finding for one file's bytes; never raises (a crash becomes BL999)."""
+def lint_source(src: SourceFile, selection: Selection, keep_model: bool = False) -> FileResult:
+    """Every finding for one file's bytes; never raises (a crash becomes BL999). With
+    ``keep_model``, the result also carries the file's model."""
     rules = all_rules()
     result = FileResult(src.path)
     out = result.findings
@@ -130,6 +133,8 @@ def lint_source(src: SourceFile, selection: Selection) -> FileResult:
                            f"internal error: {type(exc).__name__}: {exc}; please report this"))
     if model is not None and not result.internal_error:
         out = _suppress(out, model, src.path, selection)
+    if keep_model:
+        result.model = model
     lines = src.text.split("\n")
     result.findings = sorted((_finish(f, lines, selection) for f in out), key=Finding.sort_key)
     return result

@@ -1,0 +1,174 @@
+"""Code actions as text changes on a buffer: a rule's fix, a suppression comment for a line or
+for the file, and every safe fix at once. Offsets are into the buffer's text
+(:class:`bootlint.lsp.positions.Buffer`); the server turns them into LSP edits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from bootlint.engine import Selection, lint_source
+from bootlint.model import Applicability, Finding, Fix
+from bootlint.lsp.positions import Buffer
+from bootlint.source import SourceFile
+
+# How a line comment starts, per language. (The front ends' idioms are the authority where a
+# registry provides them; see comment_prefix.)
+COMMENT_PREFIX = {"shell": "#", "python": "#"}
+FIX_ROUNDS = 10
+_LINE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))", re.I)
+_FILE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable-file\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))",
+                             re.I)
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Replace ``text[start:end]`` of the buffer by ``new``."""
+
+    start: int
+    end: int
+    new: str
+
+
+def comment_prefix(language: str) -> str | None:
+    """The line-comment marker of a front end's language (None: no suppression comment)."""
+    return COMMENT_PREFIX.get(language)
+
+
+def apply(text: str, changes: list[Change]) -> str:
+    """The text with non-overlapping changes made."""
+    for change in sorted(changes, key=lambda c: (c.start, c.end), reverse=True):
+        text = text[:change.start] + change.new + text[change.end:]
+    return text
+
+
+def fix_changes(fix: Fix, buffer: Buffer) -> list[Change]:
+    """A fix's edits on the buffer (none for a fix that only sets the file's mode)."""
+    out = [Change(*buffer.span_offsets(edit.span), edit.text) for edit in fix.edits]
+    for edit in getattr(fix, "byte_edits", ()):
+        out.append(Change(buffer.byte_offset(edit.start), buffer.byte_offset(edit.end),
+                          edit.data.decode("utf-8", errors="surrogatepass")))
+    return out
+
+
+def is_safe(fix: Fix) -> bool:
+    return fix.applicability is Applicability.SAFE
+
+
+def minimal_change(old: str, new: str) -> Change:
+    """One change that turns ``old`` into ``new``, as small as the common ends allow (an editor
+    keeps the cursor and folds outside it)."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    return Change(start, end_old, new[start:end_new])
+
+
+def fix_all(text: str, findings: list[Finding], relint: Callable[[str], list[Finding]]) -> str:
+    """The text with every safe fix applied, in rounds (fixes that overlap wait for the next
+    round, after a re-lint), at most :data:`FIX_ROUNDS` of them."""
+    for _ in range(FIX_ROUNDS):
+        buffer = Buffer(text)
+        taken: list[Change] = []
+        for f in findings:
+            if f.fix is None or not is_safe(f.fix):
+                continue
+            changes = fix_changes(f.fix, buffer)
+            if changes and not any(_overlap(c, t) for c in changes for t in taken):
+                taken.extend(changes)
+        if not taken:
+            break
+        new = apply(text, taken)
+        if new == text:
+            break
+        text = new
+        findings = relint(text)
+    return text
+
+
+def _overlap(a: Change, b: Change) -> bool:
+    return a.start < b.end and b.start < a.end or (a.start == b.start)
+
+
+# --- suppression comments ------------------------------------------------------------------
+
+def suppress_line(finding: Finding, findings: list[Finding], src: SourceFile, buffer: Buffer, model,
+                  selection: Selection) -> list[Change]:
+    """A `disable=` comment that silences the finding on its line: added to a directive already
+    at the end of that line, else at the end of the line, else (a line inside a multi-line
+    string, after a continuation) alone on the line before the statement. Each candidate is
+    linted before it is offered; none that works, none offered."""
+    prefix = comment_prefix(model.language) if model is not None else None
+    line = finding.span.line
+    if prefix is None or (line == 1 and src.shebang is not None):
+        return []   # a comment on the #! line would become an argument of the interpreter
+    code = finding.code
+    candidates: list[list[Change]] = []
+    for c_line, column, text, alone in model.comments:
+        match = _LINE_DIRECTIVE.search(text)
+        if c_line == line and not alone and match:
+            at = buffer.offset(line, column + match.end())
+            candidates.append([Change(at, at, f", {code}")])
+    end = buffer.offset(line, 1 << 30)
+    if buffer.text[max(end - 1, 0):end] == "\r":
+        end -= 1
+    candidates.append([Change(end, end, f"  {prefix} bootlint: disable={code}")])
+    around = [(s, e) for s, e in model.statements if s <= line <= e]
+    if around:
+        first = max(s for s, _ in around)
+        start = buffer.offset(first, 1)
+        indent = re.match(r"[ \t]*", buffer.text[start:]).group(0)
+        candidates.append([Change(start, start, f"{indent}{prefix} bootlint: disable={code}\n")])
+    for changes in candidates:
+        if _silences(apply(buffer.text, changes), src, finding, findings, selection):
+            return changes
+    return []
+
+
+def suppress_file(code: str, buffer: Buffer, model) -> list[Change]:
+    """A `disable-file=` comment: the code added to the file's directive, or a new line after the
+    shebang (and a Python coding line, which must stay on line 1 or 2)."""
+    prefix = comment_prefix(model.language) if model is not None else None
+    if prefix is None:
+        return []
+    for c_line, column, text, _alone in model.comments:
+        match = _FILE_DIRECTIVE.search(text)
+        if match:
+            at = buffer.offset(c_line, column + match.end())
+            return [Change(at, at, f", {code}")]
+    line = 1
+    lines = buffer.text.split("\n", 2)
+    if lines[0].lstrip("\ufeff").startswith("#!"):
+        line = 2
+    if model.language == "python":
+        while line <= min(2, len(lines)) and _CODING.match(lines[line - 1]):
+            line += 1
+    at = buffer.starts[line - 1] if line - 1 < len(buffer.starts) else len(buffer.text)
+    if line == 1:
+        at = buffer.bom
+    newline = "\r\n" if "\r\n" in buffer.text else "\n"
+    new = f"{prefix} bootlint: disable-file={code}{newline}"
+    if at == len(buffer.text) and buffer.text and not buffer.text.endswith("\n"):
+        new = newline + new
+    return [Change(at, at, new)]
+
+
+def _silences(text: str, src: SourceFile, finding: Finding, before: list[Finding],
+              selection: Selection) -> bool:
+    """With the comment added, the finding's rule fires less often and nothing more fails to
+    parse or is an invalid suppression."""
+    def count(findings: list[Finding]) -> tuple[int, int]:
+        codes = [f.code for f in findings]
+        return codes.count(finding.code), codes.count("BL900") + codes.count("BL903")
+
+    changed = SourceFile.from_bytes(src.path, text.encode("utf-8", errors="surrogatepass"))
+    changed.executable, changed.mode_origin = src.executable, src.mode_origin
+    (old_code, old_bad), (new_code, new_bad) = count(before), count(lint_source(changed, selection).findings)
+    return new_code < old_code and new_bad <= old_bad

@@ -1,0 +1,48 @@
+"""What hovering over a finding shows: the rule's summary from its page and how to fix it."""
+
+from __future__ import annotations
+
+from bootlint import docs
+from bootlint.model import Finding
+from bootlint.rules import all_rules
+
+# The page section that shows a fixed file, by the language of the document (shell is the
+# page's default language).
+PASSING_SECTION = {"python": "Python: passing example"}
+
+
+def section(page: str, title: str) -> str:
+    """The body of a `## title` section of a rule page ('' when there is none)."""
+    marker = f"## {title}\n"
+    if marker not in page:
+        return ""
+    return page.split(marker, 1)[1].split("\n## ", 1)[0].strip()
+
+
+def hover_markdown(finding: Finding, language: str) -> str:
+    """Markdown for one finding: code, name and severity; the message; the rule's summary; how
+    to fix it (the rule's own fix, the page's "How to fix", or its passing example in the
+    document's language); a link to the page."""
+    rule = all_rules().get(finding.code)
+    page = docs.page(finding.code) or ""
+    name = rule.name if rule else finding.name
+    out = [f"**{finding.code}** `{name}` ({finding.severity.value})", "", finding.message, ""]
+    summary = docs.what_it_reports(finding.code) or (rule.summary if rule else "")
+    if summary:
+        out += [f"**What it reports:** {summary}", ""]
+    how = section(page, "How to fix")
+    if finding.fix is not None:
+        kind = "safe fix" if finding.fix.applicability.value == "safe" else "unsafe fix: review it"
+        out += [f"**How to fix:** {finding.fix.title} ({kind}; a quick fix is offered)", ""]
+    elif how:
+        out += ["**How to fix:**", "", how, ""]
+    example = section(page, PASSING_SECTION.get(language, "Passing example")) or section(page, "Passing example")
+    if example and not how:
+        fence = example.split("\n", 1)
+        if fence[0].startswith("```"):
+            # The page's fences carry a test marker (```sh pass): an editor wants the language only.
+            example = fence[0].split()[0] + ("\n" + fence[1] if len(fence) > 1 else "")
+        out += ["**How to fix:** as in this passing example:" if finding.fix is None else "Passing example:",
+                "", example, ""]
+    out.append(f"[{finding.code} rule page]({docs.help_uri(finding.code)})")
+    return "\n".join(out).strip() + "\n"

@@ -1,0 +1,117 @@
+"""Where things are in an editor's buffer.
+
+bootlint's spans count 1-based code points over the text a front end parsed (the byte-order mark
+dropped, CR LF folded to LF: :class:`bootlint.source.SourceFile`); a byte edit counts bytes of the
+file as read. The Language Server Protocol counts 0-based lines and, within a line, code units of
+the encoding the client and server agreed on: UTF-16 unless the client offered another. One
+:class:`Buffer` maps all three onto offsets into the buffer's own text and back.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from bootlint.model import Span
+
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+
+def units(text: str, encoding: str = UTF16) -> int:
+    """How many code units of ``encoding`` the text takes."""
+    if text.isascii():
+        return len(text)
+    if encoding == UTF32:
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", errors="surrogatepass"))
+    # A code point above the Basic Multilingual Plane is a surrogate pair: two units.
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+class Buffer:
+    """A document's text as the editor holds it, with the offsets of its lines."""
+
+    def __init__(self, text: str, encoding: str = UTF16) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.starts = [0]
+        find = text.find
+        at = find("\n")
+        while at >= 0:
+            self.starts.append(at + 1)
+            at = find("\n", at + 1)
+        # The front ends never see a byte-order mark: their columns on line 1 start after it.
+        self.bom = 1 if text.startswith("\ufeff") else 0
+        self._raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The buffer as the bytes a file with this text would hold."""
+        if self._raw is None:
+            self._raw = self.text.encode("utf-8", errors="surrogatepass")
+        return self._raw
+
+    def _line_end(self, row: int) -> int:
+        """Offset of the end of a 0-based row, before its line feed."""
+        return self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.text)
+
+    # --- into offsets --------------------------------------------------------------------
+
+    def offset(self, line: int, column: int) -> int:
+        """Offset of a 1-based (line, code-point column) of bootlint's, clamped to the buffer."""
+        if line < 1:
+            return 0
+        if line > len(self.starts):
+            return len(self.text)
+        row = line - 1
+        extra = self.bom if row == 0 else 0
+        return min(self.starts[row] + max(column - 1, 0) + extra, self._line_end(row))
+
+    def span_offsets(self, span: Span) -> tuple[int, int]:
+        start = self.offset(span.line, span.column)
+        # A span that ends at column 1 of the next line takes the whole line break (CR LF too).
+        if span.end_column <= 1 and span.end_line > span.line:
+            end = self.starts[span.end_line - 1] if span.end_line <= len(self.starts) else len(self.text)
+        else:
+            end = self.offset(span.end_line, span.end_column)
+        return start, max(start, end)
+
+    def byte_offset(self, byte: int) -> int:
+        """Offset of a byte position of the file's bytes (a byte edit's)."""
+        return len(self.raw[:max(byte, 0)].decode("utf-8", errors="ignore"))
+
+    def from_position(self, line: int, character: int) -> int:
+        """Offset of an LSP position (0-based line, code units), clamped to the buffer."""
+        if line < 0:
+            return 0
+        if line >= len(self.starts):
+            return len(self.text)
+        start, end = self.starts[line], self._line_end(line)
+        text = self.text[start:end]
+        if text.isascii() or self.encoding == UTF32:
+            return start + min(max(character, 0), len(text))
+        count = 0
+        for i, ch in enumerate(text):
+            if count >= character:
+                return start + i
+            count += units(ch, self.encoding)
+        return end
+
+    # --- out of offsets ------------------------------------------------------------------
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The LSP (0-based line, code units) of an offset."""
+        offset = min(max(offset, 0), len(self.text))
+        row = bisect_right(self.starts, offset) - 1
+        return row, units(self.text[self.starts[row]:offset], self.encoding)
+
+    def range(self, span: Span) -> tuple[tuple[int, int], tuple[int, int]]:
+        start, end = self.span_offsets(span)
+        return self.position(start), self.position(end)
+
+    def column_of(self, offset: int) -> tuple[int, int]:
+        """bootlint's 1-based (line, code-point column) of an offset."""
+        offset = min(max(offset, 0), len(self.text))
+        row = bisect_right(self.starts, offset) - 1
+        column = offset - self.starts[row] + 1
+        return row + 1, column - (self.bom if row == 0 and column > 1 else 0)

@@ -1,0 +1,563 @@
+"""`bootlint server`: the language server, on pygls and lsprotocol, over standard input and output.
+
+Only this module imports pygls: `bootlint check` never pays for it. Every lint runs on one worker
+thread (the tree-sitter parsers are not shared between threads), so the event loop keeps reading
+the client's messages while a file is linted; a result whose document changed meanwhile is
+dropped, never published, and the newest text is linted instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from bootlint import __version__
+from bootlint.config import CONFIG_NAMES
+from bootlint.docs import help_uri
+from bootlint.lsp import actions
+from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
+from bootlint.lsp.hover import hover_markdown
+from bootlint.lsp.positions import UTF16, Buffer
+from bootlint.model import Finding, Severity
+from bootlint.runner import selection_for
+
+log = logging.getLogger("bootlint.server")
+
+FIX_ALL_KIND = "source.fixAll.bootlint"
+# At most one lint of a document starts per this many seconds while it is being typed in: the
+# first change after a pause is linted at once, the changes that follow within the window wait
+# for its end and are linted together, as the newest text.
+DEBOUNCE = 0.05
+SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error,
+              Severity.WARNING: types.DiagnosticSeverity.Warning,
+              Severity.INFO: types.DiagnosticSeverity.Information}
+PARSE_ERROR, INVALID_REQUEST, SERVER_NOT_INITIALIZED = -32700, -32600, -32002
+MAX_MESSAGE = 256 * 1024 * 1024
+
+
+@dataclass
+class Document:
+    """What the server keeps about one open document."""
+
+    uri: str
+    path: str
+    executable: Executable | None = None   # read on the lint thread; None: read it (again)
+    linted: Linted | None = None
+    generation: int = -1            # of the settings the linted result was made with
+    task: asyncio.Task | None = None
+    last_start: float = -1e9
+
+
+class Protocol(LanguageServerProtocol):
+    """pygls' protocol, answering what it would otherwise drop: a request after `shutdown`, a
+    request before `initialize`, a message that is not a JSON-RPC object, params of the wrong
+    shape."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.failed_request: object = None
+        self.initialize_seen = False
+
+    def send_error(self, msg_id, code: int, message: str) -> None:
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if isinstance(data, dict) and "method" in data and "id" in data:
+                self.failed_request = data["id"]   # answered in report_server_error
+            raise
+
+    def handle_message(self, message) -> None:
+        if not hasattr(message, "jsonrpc"):
+            msg_id = message.get("id") if isinstance(message, dict) else None
+            self.send_error(msg_id if isinstance(msg_id, (int, str)) else None, INVALID_REQUEST,
+                            "not a JSON-RPC 2.0 message (an object with \"jsonrpc\": \"2.0\")")
+            return
+        method = getattr(message, "method", None)
+        is_request = method is not None and getattr(message, "id", None) is not None
+        if is_request and method == types.INITIALIZE:
+            self.initialize_seen = True
+        elif is_request and not self.initialize_seen:
+            self.send_error(message.id, SERVER_NOT_INITIALIZED, "the server is not initialized yet")
+            return
+        if is_request and self._shutdown and method != types.EXIT:
+            self.send_error(message.id, INVALID_REQUEST, "the server is shutting down")
+            return
+        super().handle_message(message)
+
+
+class ChunkedReader:
+    """Standard input for pygls' reader: a body is read in chunks, so a Content-Length far
+    larger than what arrives costs only what arrives."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        return self.stream.readline()
+
+    def read(self, n: int) -> bytes:
+        chunks, left = [], min(n, MAX_MESSAGE)
+        while left > 0:
+            chunk = self.stream.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks) or b" "   # never b"": pygls stops reading on an empty body
+
+
+class BootlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("bootlint", __version__, protocol_cls=Protocol,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.documents: dict[str, Document] = {}
+        self.project = Workspace()
+        self.generation = 0
+        self.pull = False
+        self.shutdown_requested = False
+        self.exit_code: int | None = None
+        self.debounce = DEBOUNCE
+        self.shown: set[str] = set()
+        self.linter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bootlint-lint")
+
+    # --- errors --------------------------------------------------------------------------
+
+    def report_server_error(self, error: Exception, source) -> None:
+        protocol: Protocol = self.protocol  # type: ignore[assignment]
+        if isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
+            protocol.send_error(None, PARSE_ERROR, f"parse error: not JSON ({error})")
+        elif protocol.failed_request is not None:
+            code = error.code if isinstance(error, JsonRpcException) else -32603
+            protocol.send_error(protocol.failed_request, code, f"invalid request: {error}")
+            protocol.failed_request = None
+        else:
+            self.log(types.MessageType.Error, f"internal error: {type(error).__name__}: {error}")
+
+    def log(self, kind: types.MessageType, message: str) -> None:
+        try:
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        except Exception:  # the client is gone: nothing to tell
+            pass
+
+    def tell(self, problems: list[str]) -> None:
+        """Show each configuration problem once."""
+        for problem in problems:
+            if problem not in self.shown:
+                self.shown.add(problem)
+                self.log(types.MessageType.Warning, problem)
+                self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                                 message=f"bootlint: {problem}"))
+
+    # --- linting -------------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        chosen = self.workspace.position_encoding if self.protocol._workspace is not None else None
+        return str(getattr(chosen, "value", chosen) or UTF16)
+
+    def text_of(self, uri: str) -> tuple[str, int | None] | None:
+        doc = self.workspace.text_documents.get(unquote(uri)) if self.protocol._workspace else None
+        return (doc.source, doc.version) if doc is not None else None
+
+    async def run(self, fn, *args):
+        """Run on the lint thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.linter, fn, *args)
+
+    def _lint(self, doc: Document, text: str, version: int | None) -> Linted | None:
+        """Lint on the lint thread; an error in one document is logged, not raised."""
+        try:
+            if doc.executable is None:
+                doc.executable = read_executable(doc.path)
+            return lint_text(self.project, doc.path, text, version, doc.executable, self.encoding)
+        except Exception as exc:
+            self.log(types.MessageType.Error, f"bootlint: internal error linting {doc.uri}: "
+                                              f"{type(exc).__name__}: {exc}")
+            return None
+
+    async def current(self, doc: Document) -> Linted | None:
+        """The lint of the document's text as it is now (made now if it is not at hand)."""
+        now = self.text_of(doc.uri)
+        if now is None:
+            return None
+        text, version = now
+        linted = doc.linted
+        if linted is not None and doc.generation == self.generation and linted.version == version \
+                and linted.buffer.text == text:
+            return linted
+        generation = self.generation
+        linted = await self.run(self._lint, doc, text, version)
+        if linted is not None and self.text_of(doc.uri) == now and generation == self.generation:
+            doc.linted, doc.generation = linted, generation
+        self.tell(self.project.problems)
+        return linted
+
+    def schedule(self, doc: Document) -> None:
+        """Lint and publish soon; a lint already under way picks the newest text when it ends."""
+        if doc.task is None or doc.task.done():
+            doc.task = asyncio.get_running_loop().create_task(self._publish_loop(doc))
+
+    async def _publish_loop(self, doc: Document) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.documents.get(doc.uri) is doc:
+                wait = doc.last_start + self.debounce - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                now = self.text_of(doc.uri)
+                if now is None or self.documents.get(doc.uri) is not doc:
+                    return
+                doc.last_start = loop.time()
+                generation = self.generation
+                linted = await self.current(doc)
+                if self.documents.get(doc.uri) is not doc:
+                    return
+                if linted is None:
+                    return
+                if self.text_of(doc.uri) != now or generation != self.generation:
+                    continue   # the document changed while it was linted: that result is stale
+                if not self.pull:
+                    self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                        uri=doc.uri, version=linted.version, diagnostics=self.diagnostics(doc, linted)))
+                return
+        except Exception as exc:
+            self.log(types.MessageType.Error, f"bootlint: internal error publishing {doc.uri}: "
+                                              f"{type(exc).__name__}: {exc}")
+
+    def diagnostics(self, doc: Document, linted: Linted) -> list[types.Diagnostic]:
+        return [self.diagnostic(doc, linted, f) for f in linted.findings]
+
+    def diagnostic(self, doc: Document, linted: Linted, f: Finding) -> types.Diagnostic:
+        buffer = linted.buffer
+        related = [types.DiagnosticRelatedInformation(
+            location=types.Location(uri=doc.uri, range=lsp_range(buffer, r.span)), message=r.message)
+            for r in f.related]
+        fix = None
+        if f.fix is not None and actions.fix_changes(f.fix, buffer):
+            fix = f.fix.applicability.value
+        return types.Diagnostic(
+            range=lsp_range(buffer, f.span), message=f.message, severity=SEVERITIES[f.severity],
+            code=f.code, code_description=types.CodeDescription(href=help_uri(f.code)), source="bootlint",
+            related_information=related or None,
+            tags=[types.DiagnosticTag.Unnecessary] if f.code == "BL901" else None,
+            data={"version": linted.version, "fix": fix,
+                  "span": [f.span.line, f.span.column, f.span.end_line, f.span.end_column]})
+
+    # --- documents -----------------------------------------------------------------------
+
+    def open(self, uri: str) -> Document | None:
+        """Start tracking a document bootlint would lint (None for any other)."""
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        if not path:
+            return None
+        try:
+            if not self.project.lintable(path):
+                return None
+        finally:
+            self.tell(self.project.problems)
+        doc = Document(uri, path)
+        self.documents[uri] = doc
+        return doc
+
+    def relint_all(self) -> None:
+        """The configuration changed: every open document again (pull clients are asked to)."""
+        self.generation += 1
+        self.project.forget()
+        for uri in list(self.documents):
+            old = self.documents.pop(uri)
+            if old.task is not None:
+                old.task.cancel()
+            doc = self.open(uri)
+            if doc is None:
+                if not self.pull:
+                    self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+                continue
+            doc.executable = old.executable
+            if not self.pull:
+                self.schedule(doc)
+        if self.pull and _get(self.client_capabilities, "workspace", "diagnostics", "refresh_support"):
+            self.workspace_diagnostic_refresh(None)
+
+
+def lsp_range(buffer: Buffer, span) -> types.Range:
+    (sl, sc), (el, ec) = buffer.range(span)
+    return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))
+
+
+def lsp_edit(buffer: Buffer, change: actions.Change) -> types.TextEdit:
+    (sl, sc), (el, ec) = buffer.position(change.start), buffer.position(change.end)
+    return types.TextEdit(range=types.Range(start=types.Position(line=sl, character=sc),
+                                            end=types.Position(line=el, character=ec)), new_text=change.new)
+
+
+def _get(obj, *names):
+    for name in names:
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+server = BootlintServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: BootlintServer, params: types.InitializeParams) -> None:
+    folders = [to_fs_path(f.uri) for f in params.workspace_folders or [] if f.uri.startswith("file:")]
+    if not folders and params.root_uri and params.root_uri.startswith("file:"):
+        folders = [to_fs_path(params.root_uri)]
+    elif not folders and params.root_path:
+        folders = [params.root_path]
+    options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+    ls.project = Workspace([f for f in folders if f], options)
+    debounce = options.get("debounce")
+    if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and 0 <= debounce <= 10_000:
+        ls.debounce = debounce / 1000
+    ls.pull = _get(params.capabilities, "text_document", "diagnostic") is not None
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: BootlintServer, params: types.InitializedParams) -> None:
+    ls.tell(ls.project.problems)
+    if _get(ls.client_capabilities, "workspace", "did_change_watched_files", "dynamic_registration"):
+        watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(id="bootlint-configuration", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                   register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+        except Exception as exc:
+            ls.log(types.MessageType.Warning, f"bootlint: cannot watch configuration files: {exc}")
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: BootlintServer, params) -> None:
+    ls.shutdown_requested = True
+    for doc in ls.documents.values():
+        if doc.task is not None:
+            doc.task.cancel()
+
+
+@server.feature(types.EXIT)
+def exit_(ls: BootlintServer, params) -> None:
+    ls.exit_code = 0 if ls.shutdown_requested else 1
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: BootlintServer, params: types.DidOpenTextDocumentParams) -> None:
+    doc = ls.open(params.text_document.uri)
+    if doc is not None and not ls.pull:
+        ls.schedule(doc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: BootlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is not None and not ls.pull:
+        ls.schedule(doc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+def did_save(ls: BootlintServer, params: types.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if os.path.basename(to_fs_path(uri) or "") in CONFIG_NAMES:
+        ls.relint_all()
+    doc = ls.documents.get(uri)
+    if doc is not None:
+        doc.executable, doc.linted = None, None   # saving may have changed the mode: read it again
+        if not ls.pull:
+            ls.schedule(doc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: BootlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    doc = ls.documents.pop(params.text_document.uri, None)
+    if doc is not None:
+        if doc.task is not None:
+            doc.task.cancel()
+        if not ls.pull:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[]))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: BootlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(os.path.basename(to_fs_path(change.uri) or "") in CONFIG_NAMES for change in params.changes):
+        ls.relint_all()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def did_change_folders(ls: BootlintServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    for folder in params.event.removed:
+        if folder.uri.startswith("file:"):
+            ls.project.remove_folder(to_fs_path(folder.uri))
+    for folder in params.event.added:
+        if folder.uri.startswith("file:"):
+            ls.project.add_folder(to_fs_path(folder.uri))
+    ls.relint_all()
+
+
+@server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
+                types.DiagnosticOptions(identifier="bootlint", inter_file_dependencies=False,
+                                        workspace_diagnostics=False))
+async def pull_diagnostics(ls: BootlintServer, params: types.DocumentDiagnosticParams):
+    doc = ls.documents.get(params.text_document.uri)
+    linted = await ls.current(doc) if doc is not None else None
+    if doc is None or linted is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    result_id = f"{ls.generation}:{linted.version}:{hash(linted.buffer.text)}"
+    if params.previous_result_id == result_id:
+        return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(doc, linted), result_id=result_id)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: BootlintServer, params: types.HoverParams) -> types.Hover | None:
+    doc = ls.documents.get(params.text_document.uri)
+    linted = await ls.current(doc) if doc is not None else None
+    if linted is None:
+        return None
+    buffer = linted.buffer
+    at = buffer.from_position(params.position.line, params.position.character)
+    hits = []
+    for f in linted.findings:
+        start, end = buffer.span_offsets(f.span)
+        if start <= at < end or start == end == at:
+            hits.append((f, start, end))
+    if not hits:
+        return None
+    text = "\n---\n\n".join(hover_markdown(f, linted.language) for f, _, _ in hits)
+    start, end = min(h[1] for h in hits), max(h[2] for h in hits)
+    (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                       range=types.Range(start=types.Position(line=sl, character=sc),
+                                         end=types.Position(line=el, character=ec)))
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+                                        resolve_provider=False))
+async def code_action(ls: BootlintServer, params: types.CodeActionParams):
+    doc = ls.documents.get(params.text_document.uri)
+    linted = await ls.current(doc) if doc is not None else None
+    if doc is None or linted is None:
+        return None
+    try:
+        return await ls.run(_code_actions, ls, doc, linted, params)
+    except Exception as exc:
+        ls.log(types.MessageType.Error, f"bootlint: internal error in code actions for {doc.uri}: "
+                                        f"{type(exc).__name__}: {exc}")
+        return None
+
+
+def _wanted(only, kind: str) -> bool:
+    names = [str(getattr(k, "value", k)) for k in only or ()]
+    return not names or any(kind == k or kind.startswith(f"{k}.") for k in names)
+
+
+def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
+                  params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The actions for the findings in the request's range (on the lint thread: the suppression
+    comments are linted before they are offered)."""
+    buffer = linted.buffer
+    only = params.context.only
+    out: list[types.CodeAction] = []
+    versioned = bool(_get(ls.client_capabilities, "workspace", "workspace_edit", "document_changes"))
+
+    def edit(changes: list[actions.Change]) -> types.WorkspaceEdit:
+        edits = [lsp_edit(buffer, c) for c in sorted(changes, key=lambda c: (c.start, c.end))]
+        if versioned:
+            return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=linted.version),
+                edits=edits)])
+        return types.WorkspaceEdit(changes={doc.uri: edits})
+
+    if _wanted(only, types.CodeActionKind.QuickFix.value):
+        first = buffer.from_position(params.range.start.line, params.range.start.character)
+        last = buffer.from_position(params.range.end.line, params.range.end.character)
+        asked = {(d.code, d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
+                 for d in params.context.diagnostics if d.source == "bootlint"}
+        selection = selection_for(ls.project.settings_for(doc.path), linted.src.path)
+        titles: set[str] = set()
+        for f in linted.findings:
+            diagnostic = ls.diagnostic(doc, linted, f)
+            r = diagnostic.range
+            key = (f.code, r.start.line, r.start.character, r.end.line, r.end.character)
+            start, end = buffer.span_offsets(f.span)
+            if key not in asked and not (start <= last and first <= end):
+                continue
+            proposals: list[tuple[str, list[actions.Change], bool]] = []
+            if f.fix is not None:
+                changes = actions.fix_changes(f.fix, buffer)
+                safe = actions.is_safe(f.fix)
+                if changes:
+                    proposals.append((f"{f.code}: {f.fix.title}" + ("" if safe else " (unsafe fix)"), changes, safe))
+            if f.code not in ("BL901", "BL903"):
+                line = actions.suppress_line(f, linted.findings, linted.src, buffer, linted.result.model, selection)
+                if line:
+                    proposals.append((f"Disable {f.code} for this line", line, False))
+                whole = actions.suppress_file(f.code, buffer, linted.result.model)
+                if whole:
+                    proposals.append((f"Disable {f.code} for this file", whole, False))
+            for title, changes, preferred in proposals:
+                if title in titles:
+                    continue
+                titles.add(title)
+                out.append(types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix,
+                                            diagnostics=[diagnostic], is_preferred=preferred or None,
+                                            edit=edit(changes)))
+    if _wanted(only, FIX_ALL_KIND) and any(f.fix is not None and actions.is_safe(f.fix) for f in linted.findings):
+        def relint(text: str) -> list[Finding]:
+            return lint_text(ls.project, doc.path, text, None, doc.executable).findings
+
+        fixed = actions.fix_all(buffer.text, linted.findings, relint)
+        if fixed != buffer.text:
+            out.append(types.CodeAction(title="bootlint: fix all safely fixable problems", kind=FIX_ALL_KIND,
+                                        edit=edit([actions.minimal_change(buffer.text, fixed)])))
+    return out
+
+
+def _quiet_logging() -> None:
+    """pygls logs to the standard error, which editors keep as the server's log: one line per
+    problem there, no tracebacks."""
+    class OneLine(logging.Formatter):
+        def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+            return ""
+
+        def format(self, record: logging.LogRecord) -> str:
+            record.exc_info, record.exc_text = None, None
+            return super().format(record)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLine("bootlint server: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("pygls").setLevel(logging.CRITICAL)   # what matters reaches the client
+
+
+def main() -> int:
+    """Serve on standard input and output until `exit` (0 after `shutdown`, else 1)."""
+    _quiet_logging()
+    try:
+        server.start_io(stdin=ChunkedReader(sys.stdin.buffer), stdout=sys.stdout.buffer)
+    except Exception as exc:  # the connection broke in a way pygls does not handle
+        print(f"bootlint server: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        server.linter.shutdown(wait=False, cancel_futures=True)
+    if server.exit_code is not None:
+        return server.exit_code
+    return 0 if server.shutdown_requested else 1
+

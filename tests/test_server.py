@@ -1,0 +1,396 @@
+"""`bootlint server` end to end: a real LSP client (pytest-lsp) over stdio, one server process for
+the module, against what `bootlint check` reports for the same text."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from bootlint.engine import Selection, lint_source
+from bootlint.source import SourceFile
+from tests.conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_text(encoding="utf-8")
+WAIT = 20.0
+
+
+def recording_client() -> LanguageClient:
+    """pytest-lsp's client, also keeping every publishDiagnostics in order (it keeps the last)."""
+    client = LanguageClient(converter_factory=default_converter)
+    client.published = []
+
+    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        client.published.append(params)
+        client.diagnostics[params.uri] = params.diagnostics
+
+    def register(client: LanguageClient, params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
+
+    client.registrations = []
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
+                                   types.CLIENT_REGISTER_CAPABILITY: register})
+    return client
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ws")
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(
+    server_command=[sys.executable, "-m", "bootlint", "server"], client_factory=recording_client,
+    server_env={**os.environ, "PYTHONPATH": str(ROOT)}))
+async def client(lsp_client: LanguageClient, workspace: Path):
+    capabilities = types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(
+            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)),
+        text_document=types.TextDocumentClientCapabilities(
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True)))
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=capabilities, root_uri=workspace.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
+        initialization_options={"ignore": ["BL201"]}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def cli_findings(text: str, name: str = "bootstrap", *args: str) -> list[dict]:
+    """What `bootlint check` reports for the same text (through --stdin-filename)."""
+    proc = run_cli("check", "--format", "json", "--isolated", "--stdin-filename", name, *args, "-",
+                   stdin=text.encode("utf-8"))
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads(proc.stdout)
+    return data if isinstance(data, list) else data["findings"]
+
+
+def engine_findings(text: str, name: str = "bootstrap") -> list[dict]:
+    """The same, in this process (the CLI's JSON fields)."""
+    result = lint_source(SourceFile.from_bytes(name, text.encode("utf-8")), Selection())
+    return [{"code": f.code, "line": f.span.line, "column": f.span.column, "end_line": f.span.end_line,
+             "end_column": f.span.end_column, "message": f.message, "related": f.related,
+             "fix": f.fix} for f in result.findings]
+
+
+def key(finding: dict) -> tuple:
+    return finding["code"], finding["line"], finding["column"]
+
+
+async def published(client: LanguageClient, uri: str, version: int | None, after: int = 0):
+    """The first diagnostics published for ``uri`` at ``version`` (after the ``after``-th)."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while asyncio.get_running_loop().time() < deadline:
+        for params in client.published[after:]:
+            if params.uri == uri and (version is None or params.version == version):
+                return params
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no diagnostics for {uri} version {version}")
+
+
+async def settle(client: LanguageClient, uri: str) -> None:
+    """A request answered after every notification sent before it has been handled."""
+    await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=0)))
+
+
+def open_doc(client: LanguageClient, path: Path, text: str, version: int = 1, language: str = "shellscript") -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id=language, version=version, text=text)))
+    return uri
+
+
+def change(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP edits (UTF-16 positions) the way an editor does."""
+    lines = text.split("\n")
+
+    def offset(pos: types.Position) -> int:
+        line = lines[pos.line] if pos.line < len(lines) else ""
+        units, index = 0, 0
+        while index < len(line) and units < pos.character:
+            units += utf16(line[index])
+            index += 1
+        return sum(len(l) + 1 for l in lines[:pos.line]) + index
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+        lines = text.split("\n")
+    return text
+
+
+def action_edits(action: types.CodeAction, uri: str) -> list[types.TextEdit]:
+    assert action.edit is not None
+    if action.edit.document_changes:
+        return [e for dc in action.edit.document_changes if dc.text_document.uri == uri for e in dc.edits]
+    return list(action.edit.changes[uri])
+
+
+def codes(diagnostics) -> list[str]:
+    return sorted(d.code for d in diagnostics)
+
+
+# --- diagnostics -----------------------------------------------------------------------------
+
+async def test_open_publishes_what_check_reports_with_code_source_severity_and_range(client, workspace):
+    uri = open_doc(client, workspace / "open" / "bootstrap", TUTORIAL)
+    params = await published(client, uri, 1)
+    expected = [f for f in cli_findings(TUTORIAL) if f["code"] != "BL201"]   # ignored by the options
+    got = sorted(params.diagnostics, key=lambda d: (d.range.start.line, d.range.start.character, d.code))
+    assert sorted((d.code, d.range.start.line + 1, d.range.start.character + 1) for d in got) == \
+        sorted(key(f) for f in expected)
+    by_code = {f["code"]: f for f in expected}
+    for d in got:
+        f = by_code[d.code]
+        assert d.source == "bootlint"
+        assert d.message == f["message"]
+        assert d.severity == {"error": 1, "warning": 2, "info": 3}[f["severity"]]
+        assert (d.range.end.line + 1, d.range.end.character + 1) == (f["end_line"], f["end_column"])
+        assert d.code_description.href.endswith(f"/rules/{d.code}.md")
+        assert d.data["span"] == [f["line"], f["column"], f["end_line"], f["end_column"]]
+    assert "BL201" in {f["code"] for f in engine_findings(TUTORIAL)}   # the option did the ignoring
+
+
+async def test_only_bootstrap_names_are_linted_and_others_silently_ignored(client, workspace):
+    before = len(client.published)
+    for name in ("notes.sh", "run.py", "Makefile"):
+        uri = open_doc(client, workspace / "other" / name, TUTORIAL)
+        await settle(client, uri)
+    py = open_doc(client, workspace / "other" / "bootstrap.py", "import os\nos.environ['X']\n", language="python")
+    await published(client, py, 1, before)
+    assert {p.uri for p in client.published[before:]} == {py}
+    assert not [m for m in client.messages if "error" in m.message.lower()]
+
+
+async def test_diagnostics_come_from_the_buffer_not_the_file_on_disk(client, workspace):
+    path = workspace / "disk" / "bootstrap"
+    path.parent.mkdir()
+    path.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    uri = open_doc(client, path, TUTORIAL)
+    params = await published(client, uri, 1)
+    assert "BL101" in codes(params.diagnostics)
+
+
+async def test_utf16_ranges_after_japanese_text_and_emoji(client, workspace):
+    prefix = 'echo "日本語の応答 🚀🎉" >&2; '
+    text = TUTORIAL.replace('  curl -X POST', f"  {prefix}curl -X POST")
+    line_no, line = next((i, l) for i, l in enumerate(text.split("\n")) if prefix in l)
+    token = '-d "$RESPONSE"'
+    uri = open_doc(client, workspace / "utf16" / "bootstrap", text)
+    params = await published(client, uri, 1)
+    bl302 = next(d for d in params.diagnostics if d.code == "BL302")
+    start = line.index(token)
+    assert bl302.range.start == types.Position(line=line_no, character=utf16(line[:start]))
+    assert bl302.range.end == types.Position(line=line_no, character=utf16(line[:start + len(token)]))
+    assert utf16(line[:start]) == start + 2   # the emoji are surrogate pairs: the test means it
+    # The CLI reports code-point columns for the same finding.
+    assert ("BL302", line_no + 1, start + 1) in {key(f) for f in engine_findings(text)}
+
+
+async def test_change_incremental_and_whole_relints_the_new_text(client, workspace):
+    uri = open_doc(client, workspace / "change" / "bootstrap", TUTORIAL)
+    await published(client, uri, 1)
+    before = len(client.published)
+    # Insert two lines at the top of the loop's body: every finding below moves down two lines.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=0)),
+            text="# one\n# two\n")]))
+    params = await published(client, uri, 2, before)
+    text = TUTORIAL.replace("\n\n", "\n# one\n# two\n\n", 1)
+    assert sorted((d.code, d.range.start.line + 1, d.range.start.character + 1) for d in params.diagnostics) == \
+        sorted(key(f) for f in engine_findings(text) if f["code"] != "BL201")
+    fixed = TUTORIAL.replace('RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")',
+                             'RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA") || continue')
+    change(client, uri, 3, fixed)
+    params = await published(client, uri, 3, before)
+    assert "BL101" not in codes(params.diagnostics)
+
+
+async def test_only_the_newest_version_is_published(client, workspace):
+    uri = open_doc(client, workspace / "stale" / "bootstrap", TUTORIAL)
+    await published(client, uri, 1)
+    await asyncio.sleep(0.06)   # past the debounce window: version 2 is linted at once
+    before = len(client.published)
+    # Version 2 takes long to lint; versions 3 and 4 arrive while it is linted.
+    slow = TUTORIAL + "".join(f'echo "{i}" | tr a b | cut -c1 >/dev/null\n' for i in range(1000))
+    change(client, uri, 2, slow)
+    change(client, uri, 3, TUTORIAL.replace("set -euo pipefail", "set -uo pipefail"))
+    newest = TUTORIAL.replace("set -euo pipefail", "set -o pipefail")
+    change(client, uri, 4, newest)
+    params = await published(client, uri, 4, before)
+    await settle(client, uri)
+    versions = [p.version for p in client.published[before:] if p.uri == uri]
+    assert versions == [4]
+    assert "BL101" not in codes(params.diagnostics)   # version 4's text, without set -e
+
+
+async def test_save_reads_the_mode_again_and_close_clears(client, workspace):
+    path = workspace / "save" / "bootstrap"
+    path.parent.mkdir()
+    path.write_text(TUTORIAL, encoding="utf-8")
+    path.chmod(0o644)
+    uri = open_doc(client, path, TUTORIAL)
+    params = await published(client, uri, 1)
+    assert "BL403" in codes(params.diagnostics)
+    before = len(client.published)
+    path.chmod(0o755)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    params = await published(client, uri, 1, before)
+    assert "BL403" not in codes(params.diagnostics)
+    before = len(client.published)
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    params = await published(client, uri, None, before)
+    assert list(params.diagnostics) == []
+
+
+async def test_pull_diagnostics_match_the_pushed_ones_and_say_unchanged(client, workspace):
+    uri = open_doc(client, workspace / "pull" / "bootstrap", TUTORIAL)
+    pushed = await published(client, uri, 1)
+    report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert report.kind == "full"
+    assert report.items == pushed.diagnostics
+    again = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), previous_result_id=report.result_id))
+    assert again.kind == "unchanged"
+    other = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=(workspace / "README.md").as_uri())))
+    assert list(other.items) == []
+
+
+async def test_related_information_points_at_the_set_e_line(client, workspace):
+    uri = open_doc(client, workspace / "related" / "bootstrap", TUTORIAL)
+    params = await published(client, uri, 1)
+    expected = {f["code"]: f for f in engine_findings(TUTORIAL)}
+    for d in params.diagnostics:
+        related = expected[d.code].get("related") or []
+        assert [(r.location.range.start.line + 1, r.message) for r in d.related_information or []] == \
+            [(r["line"], r["message"]) for r in related]
+
+
+# --- code actions and hover ------------------------------------------------------------------
+
+async def code_actions(client, uri, diagnostic, only=None):
+    return await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
+        context=types.CodeActionContext(diagnostics=[diagnostic], only=only)))
+
+
+@pytest.mark.parametrize("name, text, code, title", [
+    ("bootstrap", TUTORIAL, "BL101", "Disable BL101 for this line"),
+    ("bootstrap", TUTORIAL, "BL302", "Disable BL302 for this file"),
+    ("bootstrap.py", (ROOT / "rules" / "BL101.md").read_text().split("```python fail\n")[1].split("```")[0],
+     "BL101", "Disable BL101 for this line"),
+])
+async def test_suppression_actions_applied_relint_clean_for_that_code(client, workspace, name, text, code, title):
+    uri = open_doc(client, workspace / f"sup-{code}-{title[-4:]}" / name, text)
+    params = await published(client, uri, 1)
+    diagnostic = next(d for d in params.diagnostics if d.code == code)
+    actions = await code_actions(client, uri, diagnostic)
+    action = next(a for a in actions if a.title == title)
+    assert action.kind == types.CodeActionKind.QuickFix
+    assert action.edit.document_changes[0].text_document.version == 1
+    fixed = apply_edits(text, action_edits(action, uri))
+    before = len(client.published)
+    change(client, uri, 2, fixed)
+    params = await published(client, uri, 2, before)
+    left = codes(params.diagnostics)
+    assert code not in left and not {"BL900", "BL901", "BL903"} & set(left)
+    assert code not in {f["code"] for f in engine_findings(fixed, name)}
+
+
+async def test_rule_fixes_are_offered_and_fix_all_applies_the_safe_ones(client, workspace):
+    text = "\ufeff" + TUTORIAL.replace("\n", "\r\n")
+    found = {f["code"]: f for f in engine_findings(text)}
+    fixable = [c for c, f in found.items() if f.get("fix")]
+    if not fixable:
+        pytest.skip("no rule has a fix on this branch yet")
+    uri = open_doc(client, workspace / "fixes" / "bootstrap", text)
+    params = await published(client, uri, 1)
+    version = 1
+    for d in params.diagnostics:
+        if not d.data.get("fix"):
+            continue
+        actions = await code_actions(client, uri, d)
+        fix = next(a for a in actions if not a.title.startswith("Disable"))
+        assert (fix.is_preferred is True) == (d.data["fix"] == "safe")
+        assert ("unsafe" in fix.title) == (d.data["fix"] == "unsafe")
+    everything = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+        context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.bootlint"])))
+    (fix_all,) = everything
+    fixed = apply_edits(text, action_edits(fix_all, uri))
+    safe = {d.code for d in params.diagnostics if d.data.get("fix") == "safe"}
+    before = len(client.published)
+    change(client, uri, version + 1, fixed)
+    params = await published(client, uri, version + 1, before)
+    assert not safe & set(codes(params.diagnostics))
+
+
+async def test_hover_shows_summary_and_how_to_fix(client, workspace):
+    uri = open_doc(client, workspace / "hover" / "bootstrap", TUTORIAL)
+    params = await published(client, uri, 1)
+    bl101 = next(d for d in params.diagnostics if d.code == "BL101")
+    inside = types.Position(line=bl101.range.start.line, character=bl101.range.start.character + 2)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=inside))
+    assert hover.contents.kind == types.MarkupKind.Markdown
+    text = hover.contents.value
+    page = (ROOT / "rules" / "BL101.md").read_text(encoding="utf-8")
+    summary = " ".join(page.split("## What it reports\n")[1].split("\n\n")[0].split())
+    assert text.startswith("**BL101** `invocation-failure-kills-runtime` (error)")
+    assert summary in text and "**How to fix:**" in text and "if RESPONSE=$(./handler" in text
+    assert hover.range == bl101.range
+    outside = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=0)))
+    assert outside is None
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+async def test_a_changed_configuration_file_relints_open_documents(client, workspace):
+    uri = open_doc(client, workspace / "config" / "bootstrap", TUTORIAL)
+    params = await published(client, uri, 1)
+    assert next(d for d in params.diagnostics if d.code == "BL302").severity == types.DiagnosticSeverity.Warning
+    config = workspace / "bootlint.toml"
+    config.write_text('[severity]\nBL302 = "error"\n', encoding="utf-8")
+    before = len(client.published)
+    try:
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Created)]))
+        params = await published(client, uri, 1, before)
+        assert next(d for d in params.diagnostics if d.code == "BL302").severity == types.DiagnosticSeverity.Error
+        assert "BL201" not in codes(params.diagnostics)   # the initialization options still apply
+    finally:
+        config.unlink()
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Deleted)]))
+        await settle(client, uri)
