@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
-
-from bootlint.engine import Selection, lint_source
+from bootlint import autofix
+from bootlint.engine import FileResult, Selection, lint_source
 from bootlint.model import Applicability, Finding, Fix
 from bootlint.lsp.positions import Buffer
 from bootlint.source import SourceFile
@@ -16,7 +15,6 @@ from bootlint.source import SourceFile
 # How a line comment starts, per language. (The front ends' idioms are the authority where a
 # registry provides them; see comment_prefix.)
 COMMENT_PREFIX = {"shell": "#", "python": "#"}
-FIX_ROUNDS = 10
 _LINE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))", re.I)
 _FILE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable-file\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))",
                              re.I)
@@ -45,12 +43,24 @@ def apply(text: str, changes: list[Change]) -> str:
 
 
 def fix_changes(fix: Fix, buffer: Buffer) -> list[Change]:
-    """A fix's edits on the buffer (none for a fix that only sets the file's mode)."""
-    out = [Change(*buffer.span_offsets(edit.span), edit.text) for edit in fix.edits]
-    for edit in getattr(fix, "byte_edits", ()):
-        out.append(Change(buffer.byte_offset(edit.start), buffer.byte_offset(edit.end),
-                          edit.data.decode("utf-8", errors="surrogatepass")))
-    return out
+    """A fix's edits on the buffer, mapped as `bootlint check --fix` maps them (none for a fix
+    that only sets the file's mode, or one that cannot be applied)."""
+    changes = autofix.changes_of(fix, autofix.ByteMap(buffer.raw)) or []
+    return [_whole_line_breaks(Change(buffer.byte_offset(start), buffer.byte_offset(end),
+                                      data.decode("utf-8", "surrogatepass")), buffer.text)
+            for start, end, data in changes]
+
+
+def _whole_line_breaks(change: Change, text: str) -> Change:
+    """The change widened so that neither end falls between the CR and the LF of a line break:
+    LSP has no position there (a CR LF is one line break), and editors clamp one to the line's
+    end, which would turn "delete this CR" into nothing."""
+    start, end, new = change.start, change.end, change.new
+    if 0 < start < len(text) and text[start - 1] == "\r" and text[start] == "\n":
+        start, new = start - 1, "\r" + new
+    if 0 < end < len(text) and text[end - 1] == "\r" and text[end] == "\n":
+        end, new = end + 1, new + "\n"
+    return Change(start, end, new)
 
 
 def is_safe(fix: Fix) -> bool:
@@ -71,30 +81,10 @@ def minimal_change(old: str, new: str) -> Change:
     return Change(start, end_old, new[start:end_new])
 
 
-def fix_all(text: str, findings: list[Finding], relint: Callable[[str], list[Finding]]) -> str:
-    """The text with every safe fix applied, in rounds (fixes that overlap wait for the next
-    round, after a re-lint), at most :data:`FIX_ROUNDS` of them."""
-    for _ in range(FIX_ROUNDS):
-        buffer = Buffer(text)
-        taken: list[Change] = []
-        for f in findings:
-            if f.fix is None or not is_safe(f.fix):
-                continue
-            changes = fix_changes(f.fix, buffer)
-            if changes and not any(_overlap(c, t) for c in changes for t in taken):
-                taken.extend(changes)
-        if not taken:
-            break
-        new = apply(text, taken)
-        if new == text:
-            break
-        text = new
-        findings = relint(text)
-    return text
-
-
-def _overlap(a: Change, b: Change) -> bool:
-    return a.start < b.end and b.start < a.end or (a.start == b.start)
+def fix_all(src: SourceFile, first: FileResult, selection: Selection) -> str:
+    """The buffer with every safe fix applied, in rounds as `bootlint check --fix` applies them."""
+    fixed = autofix.fix_source(src, lambda s: lint_source(s, selection), unsafe=False, first=first)
+    return fixed.raw.decode("utf-8", errors="surrogatepass")
 
 
 # --- suppression comments ------------------------------------------------------------------

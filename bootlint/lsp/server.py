@@ -474,6 +474,7 @@ def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
     only = params.context.only
     out: list[types.CodeAction] = []
     versioned = bool(_get(ls.client_capabilities, "workspace", "workspace_edit", "document_changes"))
+    selection = selection_for(ls.project.settings_for(doc.path), linted.src.path)
 
     def edit(changes: list[actions.Change]) -> types.WorkspaceEdit:
         edits = [lsp_edit(buffer, c) for c in sorted(changes, key=lambda c: (c.start, c.end))]
@@ -488,7 +489,6 @@ def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
         last = buffer.from_position(params.range.end.line, params.range.end.character)
         asked = {(d.code, d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
                  for d in params.context.diagnostics if d.source == "bootlint"}
-        selection = selection_for(ls.project.settings_for(doc.path), linted.src.path)
         titles: set[str] = set()
         for f in linted.findings:
             diagnostic = ls.diagnostic(doc, linted, f)
@@ -518,10 +518,7 @@ def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
                                             diagnostics=[diagnostic], is_preferred=preferred or None,
                                             edit=edit(changes)))
     if _wanted(only, FIX_ALL_KIND) and any(f.fix is not None and actions.is_safe(f.fix) for f in linted.findings):
-        def relint(text: str) -> list[Finding]:
-            return lint_text(ls.project, doc.path, text, None, doc.executable).findings
-
-        fixed = actions.fix_all(buffer.text, linted.findings, relint)
+        fixed = actions.fix_all(linted.src, linted.result, selection)
         if fixed != buffer.text:
             out.append(types.CodeAction(title="bootlint: fix all safely fixable problems", kind=FIX_ALL_KIND,
                                         edit=edit([actions.minimal_change(buffer.text, fixed)])))
