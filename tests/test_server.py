@@ -288,11 +288,19 @@ async def test_pull_diagnostics_match_the_pushed_ones_and_say_unchanged(client, 
 async def test_related_information_points_at_the_set_e_line(client, workspace):
     uri = open_doc(client, workspace / "related" / "bootstrap", TUTORIAL)
     params = await published(client, uri, 1)
-    expected = {f["code"]: f for f in engine_findings(TUTORIAL)}
-    for d in params.diagnostics:
-        related = expected[d.code].get("related") or []
-        assert [(r.location.range.start.line + 1, r.message) for r in d.related_information or []] == \
-            [(r["line"], r["message"]) for r in related]
+    bl101 = next(d for d in params.diagnostics if d.code == "BL101")
+    set_e = next(i for i, line in enumerate(TUTORIAL.split("\n")) if line.startswith("set -e"))
+    (related,) = bl101.related_information
+    assert related.location.uri == uri
+    assert related.location.range.start == types.Position(line=set_e, character=0)
+    assert related.message == "errexit is switched on here"
+    shebang = TUTORIAL.replace("#!/bin/sh\n\nset -euo pipefail\n", "#!/bin/bash -e\n\n\n")
+    uri = open_doc(client, workspace / "related-shebang" / "bootstrap", shebang)
+    params = await published(client, uri, 1)
+    (related,) = next(d for d in params.diagnostics if d.code == "BL101").related_information
+    assert (related.location.range, related.message) == (
+        types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=14)),
+        "errexit is switched on by the shebang")
 
 
 # --- code actions and hover ------------------------------------------------------------------

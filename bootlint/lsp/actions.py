@@ -8,13 +8,11 @@ import re
 from dataclasses import dataclass
 from bootlint import autofix
 from bootlint.engine import FileResult, Selection, lint_source
+from bootlint.frontends import by_name
 from bootlint.model import Applicability, Finding, Fix
 from bootlint.lsp.positions import Buffer
 from bootlint.source import SourceFile
 
-# How a line comment starts, per language. (The front ends' idioms are the authority where a
-# registry provides them; see comment_prefix.)
-COMMENT_PREFIX = {"shell": "#", "python": "#"}
 _LINE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))", re.I)
 _FILE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable-file\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))",
                              re.I)
@@ -31,8 +29,10 @@ class Change:
 
 
 def comment_prefix(language: str) -> str | None:
-    """The line-comment marker of a front end's language (None: no suppression comment)."""
-    return COMMENT_PREFIX.get(language)
+    """How a line comment starts in the language, from its front end's idioms (None: a language
+    no front end reads, which gets no suppression comment)."""
+    frontend = by_name(language)
+    return frontend.idioms.comment if frontend is not None else None
 
 
 def apply(text: str, changes: list[Change]) -> str:
@@ -137,9 +137,9 @@ def suppress_file(code: str, buffer: Buffer, model) -> list[Change]:
     lines = buffer.text.split("\n", 2)
     if lines[0].lstrip("\ufeff").startswith("#!"):
         line = 2
-    if model.language == "python":
-        while line <= min(2, len(lines)) and _CODING.match(lines[line - 1]):
-            line += 1
+    # A coding declaration must stay on line 1 or 2 (PEP 263): the directive goes below it.
+    while line <= min(2, len(lines)) and _CODING.match(lines[line - 1]):
+        line += 1
     at = buffer.starts[line - 1] if line - 1 < len(buffer.starts) else len(buffer.text)
     if line == 1:
         at = buffer.bom

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from bootlint import docs
+from bootlint.frontends import by_name
 from bootlint.model import Finding
 from bootlint.rules import all_rules
 
-# The page section that shows a fixed file, by the language of the document (shell is the
-# page's default language).
-PASSING_SECTION = {"python": "Python: passing example"}
 
 
 def section(page: str, title: str) -> str:
@@ -36,7 +34,10 @@ def hover_markdown(finding: Finding, language: str) -> str:
         out += [f"**How to fix:** {finding.fix.title} ({kind}; a quick fix is offered)", ""]
     elif how:
         out += ["**How to fix:**", "", how, ""]
-    example = section(page, PASSING_SECTION.get(language, "Passing example")) or section(page, "Passing example")
+    # A page's examples are in the first language; the others' are under "<Language>: ...".
+    frontend = by_name(language)
+    own = f"{frontend.idioms.display_name}: passing example" if frontend is not None else ""
+    example = (own and section(page, own)) or section(page, "Passing example")
     if example and not how:
         fence = example.split("\n", 1)
         if fence[0].startswith("```"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.flow import Structure
-from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet, Violation
+from bootlint.model import (ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, Related, SetOption, Span,
+                            TrapSet, Violation)
 from bootlint.rules import Report, Subject, about_request, rule
 
 
@@ -15,6 +16,17 @@ def _errexit_origin(subject: Subject) -> str:
         if opt.errexit:
             return f"`set -e` on line {opt.span.line}"
     return "errexit on the shebang line"
+
+
+def _errexit_related(subject: Subject) -> tuple[Related, ...]:
+    """The place errexit was switched on, for editors and SARIF."""
+    for opt in subject.model.events(SetOption):
+        if opt.errexit:
+            return (Related(opt.span, "errexit is switched on here"),)
+    shebang = subject.shebang
+    if shebang is not None and getattr(shebang, "errexit", False):
+        return (Related(Span(1, 1, 1, len(shebang.line) + 1), "errexit is switched on by the shebang"),)
+    return ()
 
 
 def _unresolved_calls(subject: Subject) -> bool:
@@ -54,7 +66,7 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
         else:
             why = idioms.unguarded.format(errexit=origin + note)
         yield Violation(node.span, f"the handler call {why} (Runtime.ExitError, a cold start for "
-                                   f"the next call); {idioms.guard}")
+                                   f"the next call); {idioms.guard}", related=_errexit_related(subject))
 
 
 def _errtrace(subject: Subject) -> bool:
