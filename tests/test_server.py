@@ -385,6 +385,17 @@ async def test_hover_shows_summary_and_how_to_fix(client, workspace):
     outside = await client.text_document_hover_async(types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=0)))
     assert outside is None
+    # A finding with a fix: its title and what the page's "Fix" section says it does.
+    page = (ROOT / "rules" / "BL303.md").read_text(encoding="utf-8")
+    before = page.split("```sh before\n")[1].split("```")[0]
+    uri = open_doc(client, workspace / "hover-fix" / "bootstrap", before)
+    params = await published(client, uri, 1)
+    bl303 = next(d for d in params.diagnostics if d.code == "BL303")
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=bl303.range.start))
+    (fix,) = [f["fix"] for f in engine_findings(before) if f["code"] == "BL303"]
+    assert f"**How to fix:** {fix.title} (safe fix; offered as a quick fix). Safe (`bootlint check --fix`)" \
+        in hover.contents.value
 
 
 # --- configuration ---------------------------------------------------------------------------

@@ -19,8 +19,8 @@ def section(page: str, title: str) -> str:
 
 def hover_markdown(finding: Finding, language: str) -> str:
     """Markdown for one finding: code, name and severity; the message; the rule's summary; how
-    to fix it (the rule's own fix, the page's "How to fix", or its passing example in the
-    document's language); a link to the page."""
+    to fix it (the rule's fix and what the page says it does, else the page's passing example in
+    the document's language); a link to the page."""
     rule = all_rules().get(finding.code)
     page = docs.page(finding.code) or ""
     name = rule.name if rule else finding.name
@@ -28,22 +28,22 @@ def hover_markdown(finding: Finding, language: str) -> str:
     summary = docs.what_it_reports(finding.code) or (rule.summary if rule else "")
     if summary:
         out += [f"**What it reports:** {summary}", ""]
-    how = section(page, "How to fix")
+    # The page's "Fix" section starts with a paragraph on what the automatic fix does.
+    how = section(page, "Fix").split("```", 1)[0].strip()
+    how = "" if how.lower().startswith("none") else " ".join(how.split())
     if finding.fix is not None:
         kind = "safe fix" if finding.fix.applicability.value == "safe" else "unsafe fix: review it"
-        out += [f"**How to fix:** {finding.fix.title} ({kind}; a quick fix is offered)", ""]
-    elif how:
-        out += ["**How to fix:**", "", how, ""]
-    # A page's examples are in the first language; the others' are under "<Language>: ...".
-    frontend = by_name(language)
-    own = f"{frontend.idioms.display_name}: passing example" if frontend is not None else ""
-    example = (own and section(page, own)) or section(page, "Passing example")
-    if example and not how:
+        out += [f"**How to fix:** {finding.fix.title} ({kind}; offered as a quick fix). {how}".rstrip(), ""]
+    else:
+        # A page's examples are in the first language; the others' are under "<Language>: ...".
+        frontend = by_name(language)
+        own = f"{frontend.idioms.display_name}: passing example" if frontend is not None else ""
+        example = (own and section(page, own)) or section(page, "Passing example")
         fence = example.split("\n", 1)
         if fence[0].startswith("```"):
             # The page's fences carry a test marker (```sh pass): an editor wants the language only.
             example = fence[0].split()[0] + ("\n" + fence[1] if len(fence) > 1 else "")
-        out += ["**How to fix:** as in this passing example:" if finding.fix is None else "Passing example:",
-                "", example, ""]
+        if example:
+            out += ["**How to fix:** as in this passing example:", "", example, ""]
     out.append(f"[{finding.code} rule page]({docs.help_uri(finding.code)})")
     return "\n".join(out).strip() + "\n"
