@@ -78,4 +78,5 @@ def test_fix_on_fixture(path):
 
 def test_every_fixable_rule_is_exercised_on_its_fixtures():
     codes = {p.values[0].parent.name for p in FIXED}
-    assert {"BL402", "BL405", "BL406", "BL303", "BL004", "BL006"} <= codes
+    assert {"BL402", "BL405", "BL406", "BL303", "BL004", "BL006", "BL001", "BL101", "BL102", "BL104",
+            "BL301", "BL302"} <= codes

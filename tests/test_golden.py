@@ -34,3 +34,31 @@ def test_tutorial_without_its_loop_adds_missing_event_loop():
 
 def test_fixed_runtime_is_clean():
     assert lint_text(FIXED.read_bytes()) == []
+
+
+def test_fix_with_unsafe_fixes_leaves_only_findings_without_a_fix(tmp_path):
+    """The README's run: `bootlint check --fix --unsafe-fixes` on both tutorial bootstraps."""
+    import shutil
+    import subprocess
+
+    from conftest import run_cli
+
+    for name in ("tutorial", "tutorial-no-loop"):
+        shutil.copytree(ROOT / "examples" / name, tmp_path / name)
+        (tmp_path / name / "bootstrap").chmod(0o755)
+    proc = run_cli("check", "--fix", "--unsafe-fixes", "--format", "concise", "tutorial", "tutorial-no-loop",
+                   cwd=tmp_path)
+    lines = proc.stdout.decode().splitlines()
+    assert [line.rsplit(" [", 1)[-1] for line in lines[:-2]] == ["BL103]", "BL103]"]
+    assert lines[-2:] == ["Fixed 11 problems.", "Found 2 problems (2 warnings) in 2 files."]
+    for name in ("tutorial", "tutorial-no-loop"):
+        fixed = (tmp_path / name / "bootstrap").read_bytes()
+        if shutil.which("bash"):
+            assert subprocess.run(["bash", "-n"], input=fixed, timeout=30).returncode == 0
+        assert [c for c, _, _ in lint_text(fixed)] == ["BL103"]
+    # The same fixes, whichever file they start from: the loop the tutorial had is put back.
+    assert b"  while true; do\n    EVENT_DATA=" in (tmp_path / "tutorial-no-loop" / "bootstrap").read_bytes()
+    again = run_cli("check", "--fix", "--unsafe-fixes", "--format", "concise", "tutorial", "tutorial-no-loop",
+                    cwd=tmp_path)
+    assert again.stdout.decode().splitlines()[-1] == "Found 2 problems (2 warnings) in 2 files."
+    assert "Fixed" not in again.stdout.decode()

@@ -66,7 +66,18 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
         else:
             why = idioms.unguarded.format(errexit=origin + note)
         yield Violation(node.span, f"the handler call {why} (Runtime.ExitError, a cold start for "
-                                   f"the next call); {idioms.guard}", related=_errexit_related(subject))
+                                   f"the next call); {idioms.guard}", _guard_fix(subject, node),
+                        related=_errexit_related(subject))
+
+
+def _guard_fix(subject: Subject, handler: HandlerCall):
+    """Guard the handler call and post its failure to /error, the way the file posts /response
+    (the first response post after the call, else the last one)."""
+    responses = subject.model.api_calls(Endpoint.RESPONSE)
+    if not responses:
+        return None
+    after = [r for r in responses if (r.span.line, r.span.column) >= (handler.span.line, handler.span.column)]
+    return subject.fixes.guard_handler(handler.span, (after or responses)[-1 if not after else 0].span)
 
 
 def _errtrace(subject: Subject) -> bool:
@@ -85,10 +96,11 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Report]:
     responses = model.api_calls(Endpoint.RESPONSE)
     if not responses or model.api_calls(Endpoint.ERROR) or _unresolved_calls(subject):
         return
+    handlers = model.events(HandlerCall)
     yield about_request(responses[0], responses[0].span, (
         "the runtime posts /response but no path posts /invocation/{id}/error: a failed invocation "
         "is reported as a success or hangs until the function times out; post failures to "
-        "/invocation/$REQUEST_ID/error"))
+        "/invocation/$REQUEST_ID/error"), _guard_fix(subject, handlers[0]) if handlers else None)
 
 
 @rule("BL103", "init-error-unreported", "warning",
@@ -112,7 +124,8 @@ def init_error_without_exit(subject: Subject) -> Iterator[Report]:
         if not structure.ends_after(call, (Exit,)):
             yield about_request(call, call.span, (
                 f"after posting /runtime/init/error the runtime goes on: the API requires it to exit, "
-                f"and a later `next` is answered with an error; add {exit_now} on this path"))
+                f"and a later `next` is answered with an error; add {exit_now} on this path"),
+                subject.fixes.exit_after(call.span))
 
 
 @rule("BL105", "malformed-error-report", "warning",

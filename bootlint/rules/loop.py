@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import Exit, ExitKind, Violation
+from bootlint.model import ApiCall, CallFunction, Endpoint, Exit, ExitKind, Violation, flatten
 from bootlint.rules import Report, Subject, about_request, rule
 
 
@@ -18,7 +18,35 @@ def missing_event_loop(subject: Subject) -> Iterator[Report]:
         yield about_request(occ.node, occ.node.span, (
             f"`invocation/next` is requested {where}: the runtime serves one invocation and exits "
             f"(Lambda logs \"Process exited before completing request\", counts an error and "
-            f"cold-starts the next call); wrap next, handler and response in `{subject.idioms.loop}`"))
+            f"cold-starts the next call); wrap next, handler and response in `{subject.idioms.loop}`"),
+            None if occ.ctx.loops else _loop_fix(subject, occ))
+
+
+def _loop_fix(subject: Subject, occ):
+    """The loop around the code of one invocation: from where `next` is requested (or the call
+    into the function that requests it) to where the last response is posted, in the code the
+    script runs first."""
+    first = _in_main(subject, occ, first=True)
+    posts = [o for o in subject.flow.of(ApiCall) if o.node.endpoint is Endpoint.RESPONSE]
+    last = max((_in_main(subject, o, first=False) for o in posts), default=None,
+               key=lambda s: (s.line, s.column) if s else (0, 0))
+    if first is None:
+        return None
+    if last is None or (last.line, last.column) < (first.line, first.column):
+        last = first
+    return subject.fixes.event_loop(first, last)
+
+
+def _in_main(subject: Subject, occ, first: bool):
+    """The span of an occurrence in the main program: itself, or the call into the function
+    that leads to it."""
+    if not occ.ctx.chain:
+        return occ.node.span
+    calls = [n.span for n in flatten(subject.model.main)
+             if isinstance(n, CallFunction) and n.name == occ.ctx.chain[0]]
+    if not calls:
+        return None
+    return calls[0] if first else calls[-1]
 
 
 @rule("BL002", "event-loop-exits", "error",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import EnvSet, HeaderMatch, Violation
+from bootlint.model import Endpoint, EnvSet, HeaderMatch, Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
@@ -35,7 +35,20 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
     yield about_request(nexts[0], nexts[0].span, (
         f"the runtime never sets _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header{hint}: "
         f"X-Ray cannot connect the handler's segments to the invocation; after each `next`, "
-        f"`{setter}`"))
+        f"`{setter}`"), _trace_fix(subject, nexts[0]))
+
+
+def _trace_fix(subject: Subject, next_call):
+    """Read the trace header the way the file reads the request id (the variable its /response
+    or /error URL puts in the path)."""
+    for call in subject.model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
+        rid = call.url.request_id if call.url is not None else None
+        names = [p.var for p in (rid.pieces if rid else ()) if p.var]
+        if len(names) == 1:
+            fix = subject.fixes.export_trace_id(names[0], next_call.span)
+            if fix is not None:
+                return fix
+    return None
 
 
 @rule("BL202", "case-sensitive-header-match", "warning",

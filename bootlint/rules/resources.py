@@ -29,14 +29,17 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
         if node.names:
             held = " in " + ", ".join(idioms.variable.format(name=n) for n in sorted(node.names))
         what = f"`{node.text[:40]}` (line {node.span.line})"
-        leaks = loop and paths.leaks_after(node, loop.loop, lambda n: isinstance(n, TempRemove)
-                                           and bool(node.names & n.names))
+        # Where some path removes it, name the paths that do not; where none does, one finding.
+        some_removal = any(node.names & r.node.names for r in removals)
+        leaks = loop and some_removal and paths.leaks_after(
+            node, loop.loop, lambda n: isinstance(n, TempRemove) and bool(node.names & n.names))
         if leaks:
             for jump in leaks.jumps:
                 yield Violation(jump.span, (
                     f"`{jump.text[:20]}` skips the removal of the temp file{held} made by {what}: "
                     f"every invocation that takes this path leaves a file in /tmp, which persists "
-                    f"between invocations and fills up; remove it before `{jump.text[:20]}`"))
+                    f"between invocations and fills up; remove it before `{jump.text[:20]}`"),
+                    subject.fixes.remove_temp_before(jump.span, sorted(node.names), node.text))
             for end in leaks.open_paths:
                 path = (f"a path through this branch (lines {end.span.line}\u2013{end.span.end_line})"
                         if isinstance(end, Branch) else f"this path (to line {end.span.end_line})")
@@ -54,7 +57,8 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
         yield Violation(node.span, (
             f"`{node.text[:40]}` makes a temp file{held} for every invocation and nothing removes it "
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
-            f"the next event ({idioms.cleanup_at_exit} runs only when the runtime exits)"))
+            f"the next event ({idioms.cleanup_at_exit} runs only when the runtime exits)"),
+            subject.fixes.remove_temp(node.span, sorted(node.names), node.text) if loop else None)
 
 
 @rule("BL302", "payload-on-command-line", "warning",
@@ -66,7 +70,8 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
             yield about_request(call, fact.span, (
                 f"`{fact.detail}` passes the response on {call.tool}'s command line: Linux caps one argument "
                 f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
-                f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"))
+                f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"),
+                subject.fixes.pipe_payload(fact.span))
     for arg in subject.model.events(ArgvPayload):
         yield Violation(arg.span, (
             f"the event is passed to `{arg.program}` as a command-line argument: Linux caps one "

@@ -166,7 +166,271 @@ class ShellFixes(FixBuilders):
             return Fix(title, (self.edit(start, end, ""),), SAFE)
         return Fix(title, (self.edit(flag.start_byte, end, cluster),), SAFE)
 
+    # -- unsafe ------------------------------------------------------------------------------------
+    def siblings(self, first: Span, last: Span):
+        """The statements that hold ``first`` and ``last``, in one block (``last``'s climbs to
+        the statement beside ``first``'s); None when they are not in one block, in order."""
+        one = self.statement(self.node_at(first))
+        two = self.statement(self.node_at(last))
+        while two is not None and not _same(two.parent, one.parent):
+            two = two.parent
+        if two is None or two.start_byte < one.start_byte:
+            return None
+        return one, two
+
+    def protected_rows(self, start_row: int, end_row: int) -> set[int]:
+        """0-based rows whose leading blanks are content (here-document bodies and their end
+        word, continuation lines of multi-line strings): indenting them would change the
+        program."""
+        rows: set[int] = set()
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.end_point[0] < start_row or node.start_point[0] > end_row:
+                continue
+            if node.type in ("heredoc_body", "heredoc_end"):
+                rows.update(range(node.start_point[0], node.end_point[0] + 1))
+            elif node.type in ("string", "raw_string", "ansi_c_string") and node.end_point[0] > node.start_point[0]:
+                rows.update(range(node.start_point[0] + 1, node.end_point[0] + 1))
+            stack.extend(node.children)
+        return rows
+
+    def reindent(self, start_row: int, end_row: int) -> tuple[int, int, list[str]]:
+        """Rows ``start_row``..``end_row`` one level deeper: (start byte, end byte, lines)."""
+        start = self.src.line_start(start_row)
+        end = self.src.encoded.find(b"\n", self.src.line_start(end_row))
+        end = len(self.src.encoded) if end < 0 else end
+        lines = self.src.encoded[start:end].decode("utf-8", "replace").split("\n")
+        keep = {row - start_row for row in self.protected_rows(start_row, end_row)}
+        return start, end, self.indent.more(lines, keep)
+
+    def event_loop(self, first: Span, last: Span) -> Fix | None:
+        """BL001: `while true; do` ... `done` around the statements from the one that requests
+        `next` through the last that posts the response, one level deeper."""
+        pair = self.siblings(first, last)
+        if pair is None:
+            return None
+        one, two = pair
+        base = self.line_indent(one)
+        start, end, lines = self.reindent(one.start_point[0], two.end_point[0])
+        text = "\n".join([f"{base}while true; do", *lines, f"{base}done"])
+        return Fix("wrap next, the handler and the response in `while true; do ... done`",
+                   (self.edit(start, end, text),), UNSAFE)
+
+
+    def enclosing(self, node):
+        """The innermost loop or function around a node (None at the top of the script)."""
+        cur = node.parent
+        while cur is not None:
+            if cur.type in ("while_statement", "for_statement", "c_style_for_statement", "function_definition"):
+                return cur
+            cur = cur.parent
+        return None
+
+    def function_of(self, node):
+        return self.ancestor(node.parent, "function_definition")
+
+    def error_post(self, response: Span, near) -> str | None:
+        """A curl command that posts the documented error JSON to the `/error` URL written the
+        way the file writes its `/response` URL (same base, same request-id variable); None when
+        that URL is not a curl argument in the same function as ``near``."""
+        url = self.node_at(response)
+        command = self.ancestor(url, "command")
+        if command is None or not _same(self.function_of(url), self.function_of(near)):
+            return None
+        name = command.child_by_field_name("name")
+        if name is None or self.text(name).rsplit("/", 1)[-1] != "curl":
+            return None
+        text = self.text(url)
+        at = text.rfind("response")
+        if at < 0:
+            return None
+        target = text[:at] + "error" + text[at + len("response"):]
+        return (f"curl -sS -X POST {target} -H 'Content-Type: application/json' "
+                f"--data-binary '{post_error_body()}' >/dev/null || true")
+
+    def guard_handler(self, handler: Span, response: Span | None) -> Fix | None:
+        """BL101, BL102: `if ! <the handler's statement>; then <post the error>; continue; fi`
+        (`return 0` when the handler runs in a function the loop calls)."""
+        if response is None:
+            return None
+        stmt = self.statement(self.node_at(handler))
+        if stmt.type not in ("variable_assignment", "command", "redirected_statement", "pipeline",
+                             "variable_assignments"):
+            return None
+        around = self.enclosing(stmt)
+        if around is None:
+            return None   # no loop yet: BL001's fix comes first
+        leave = "return 0" if around.type == "function_definition" else "continue"
+        post = self.error_post(response, stmt)
+        if post is None:
+            return None
+        base, unit = self.line_indent(stmt), self.indent.unit
+        text = (f"if ! {self.text(stmt)}; then\n{base}{unit}{post}\n{base}{unit}{leave}\n{base}fi")
+        return Fix("post the handler's failure to /invocation/{id}/error and go on with the next event",
+                   (self.edit(stmt.start_byte, stmt.end_byte, text),), UNSAFE)
+
+    def jumps(self, body, word: str) -> list:
+        """`continue` (or `return`) commands that leave ``body``'s iteration (or function): not
+        those of a nested loop, function or child process."""
+        found, stack = [], list(body.children)
+        while stack:
+            node = stack.pop()
+            if node.type in ("while_statement", "for_statement", "c_style_for_statement",
+                             "function_definition", "subshell", "command_substitution") and word == "continue":
+                continue
+            if node.type in ("function_definition", "subshell", "command_substitution"):
+                continue
+            if node.type == "command":
+                name = node.child_by_field_name("name")
+                if name is not None and self.text(name) == word:
+                    found.append(node)
+                    continue
+            stack.extend(node.children)
+        return sorted(found, key=lambda n: n.start_byte)
+
+    @staticmethod
+    def _rm(names: list[str], text: str) -> str | None:
+        if len(names) != 1:
+            return None
+        flags = "-rf" if re.search(r"(^|\s)-[a-zA-Z]*d", text) else "-f"
+        return f'rm {flags} "${names[0]}"'
+
+    def _before(self, jump, rm: str) -> Edit:
+        """``rm`` run just before a `continue`/`return`."""
+        if jump.parent is not None and jump.parent.type in BLOCKS:
+            return self.edit(jump.start_byte, jump.start_byte, f"{rm}\n{self.line_indent(jump)}")
+        return self.edit(jump.start_byte, jump.end_byte, f"{{ {rm}; {self.text(jump)}; }}")
+
+    def remove_temp_before(self, span: Span, names: list[str], text: str) -> Fix | None:
+        """BL301, a `continue` (`return`) that skips the removal: remove the file before it."""
+        rm = self._rm(names, text)
+        jump = self.ancestor(self.node_at(span), "command")
+        if rm is None or jump is None:
+            return None
+        return Fix(f"remove the temp file before leaving the iteration (`{rm}`)", (self._before(jump, rm),), UNSAFE)
+
+    def remove_temp(self, span: Span, names: list[str], text: str) -> Fix | None:
+        """BL301: `rm -f "$X"` (`rm -rf` for `mktemp -d`) at the end of the iteration that made
+        it, and before every `continue` that leaves it early (`return`, when the file is made in
+        a function the loop calls)."""
+        rm = self._rm(names, text)
+        if rm is None:
+            return None
+        made = self.node_at(span)
+        around = self.enclosing(made)
+        if around is None:
+            return None
+        body = around.child_by_field_name("body")
+        if body is None or body.type not in ("do_group", "compound_statement"):
+            return None
+        word = "return" if around.type == "function_definition" else "continue"
+        edits = [self._before(jump, rm) for jump in self.jumps(body, word) if jump.start_byte >= made.end_byte]
+        statements = [c for c in body.children if c.is_named and c.type != "comment"]
+        last = statements[-1] if statements else None
+        ends_in_jump = last is not None and last.type == "command" and self.text(last).split()[0] == word
+        if last is not None and not ends_in_jump:
+            edits.append(self.edit(last.end_byte, last.end_byte, f"\n{self.line_indent(last)}{rm}"))
+        if not edits:
+            return None
+        return Fix(f"remove the temp file at the end of each invocation (`{rm}`)", tuple(edits), UNSAFE)
+
+    def export_trace_id(self, request_id: str, near: Span) -> Fix | None:
+        """BL201: after the statement that reads the request id from the `next` response's
+        headers, the same reading of Lambda-Runtime-Trace-Id into `_X_AMZN_TRACE_ID`, exported
+        (empty when the header is absent, which must not stop an errexit script)."""
+        after = self.byte(near.line, near.column)
+        found = []
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.type == "variable_assignment":
+                name = node.child_by_field_name("name")
+                if name is not None and self.text(name) == request_id:
+                    found.append(node)
+            stack.extend(node.children)
+        found.sort(key=lambda n: (n.start_byte < after, n.start_byte))
+        for assignment in found:
+            value = assignment.child_by_field_name("value")
+            if value is None or assignment.parent is None or assignment.parent.type not in BLOCKS:
+                continue
+            text = self.text(value)
+            match = re.search(r"lambda-runtime-aws-request-id", text, re.I)
+            if match is None:
+                continue
+            header = match.group(0)
+            trace = ("lambda-runtime-trace-id" if header.islower() else
+                     "LAMBDA-RUNTIME-TRACE-ID" if header.isupper() else "Lambda-Runtime-Trace-Id")
+            value_text = text[:match.start()] + trace + text[match.end():]
+            base = self.line_indent(assignment)
+            new = (f"\n{base}_X_AMZN_TRACE_ID={value_text} || _X_AMZN_TRACE_ID=\"\""
+                   f"\n{base}export _X_AMZN_TRACE_ID")
+            return Fix("export _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header, read the "
+                       "way the request id is", (self.edit(assignment.end_byte, assignment.end_byte, new),),
+                       UNSAFE)
+        return None
+
+    def pipe_payload(self, span: Span) -> Fix | None:
+        """BL302: `curl ... -d "$X"` -> `printf '%s' "$X" | curl ... --data-binary @-` (printf
+        adds no newline, unlike a here-string)."""
+        start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
+        command = self.ancestor(self.tree.root_node.descendant_for_byte_range(start, end), "command")
+        if command is None:
+            return None
+        words = self.words(command)
+        flag = next((w for w in words if w.start_byte == start), None)
+        value = next((w for w in words if w.end_byte == end), None)
+        name = command.child_by_field_name("name")
+        if flag is None or value is None or flag is value or name is None or \
+                self.text(name).rsplit("/", 1)[-1] != "curl":
+            return None
+        if self.text(flag) not in ("-d", "--data", "--data-ascii", "--data-binary", "--data-raw"):
+            return None
+        outer = command.parent
+        if outer is not None and outer.type == "redirected_statement":
+            if any(c.type in ("herestring_redirect", "heredoc_redirect") or self.text(c).lstrip().startswith("<")
+                   for c in outer.children if c is not command):
+                return None   # curl already reads its standard input
+            outer = outer.parent
+        if outer is not None and outer.type == "pipeline" and outer.named_children[0].start_byte != command.start_byte:
+            return None
+        payload = self.text(value)
+        if value.type in ("simple_expansion", "expansion", "command_substitution"):
+            payload = f'"{payload}"'
+        previous = words[words.index(flag) - 1]
+        return Fix("pipe the payload into curl (`printf '%s' ... | curl --data-binary @-`)", (
+            self.edit(command.start_byte, command.start_byte, f"printf '%s' {payload} | "),
+            self.edit(previous.end_byte, value.end_byte, " --data-binary @-")), UNSAFE)
+
+    def exit_after(self, span: Span) -> Fix | None:
+        """BL104: `exit 1` right after the post to /runtime/init/error (`{ post; exit 1; }` when
+        the post is one side of `||` or `&&`)."""
+        node = self.ancestor(self.node_at(span), "command")
+        if node is None:
+            return None
+        if node.parent is not None and node.parent.type == "redirected_statement":
+            node = node.parent
+        if node.parent is not None and node.parent.type == "pipeline":
+            node = node.parent
+        parent = node.parent
+        title = "exit after reporting the init error"
+        if parent is not None and parent.type in BLOCKS:
+            return Fix(title, (self.edit(node.end_byte, node.end_byte, f"\n{self.line_indent(node)}exit 1"),),
+                       UNSAFE)
+        if parent is not None and parent.type == "list":
+            return Fix(title, (self.edit(node.start_byte, node.end_byte, f"{{ {self.text(node)}; exit 1; }}"),),
+                       UNSAFE)
+        return None
+
 
 def builders(src: SourceFile) -> ShellFixes:
     """The front end's entry point (bootlint.frontends.FrontEnd.fixes)."""
     return ShellFixes(src)
+
+
+def _same(a, b) -> bool:
+    """The same tree node (tree-sitter hands out a new wrapper object each time); two Nones
+    (the top of the script) are the same place too."""
+    if a is None or b is None:
+        return a is None and b is None
+    return (a.start_byte, a.end_byte, a.type) == (b.start_byte, b.end_byte, b.type)
