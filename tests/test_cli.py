@@ -21,12 +21,13 @@ def test_concise_output_and_exit_code(tmp_path):
     proc = run_cli("check", "bootstrap", cwd=tmp_path)
     lines = proc.stdout.decode().splitlines()
     assert proc.returncode == 1
-    assert [line.split(": ")[0] for line in lines[:-1]] == [
+    assert [line.split(": ")[0] for line in lines[:-2]] == [
         "bootstrap:6:1", "bootstrap:11:14", "bootstrap:13:47", "bootstrap:17:14", "bootstrap:20:16",
         "bootstrap:20:103"]
     assert lines[1].startswith("bootstrap:11:14: warning: `mktemp` makes a temp file")
-    assert lines[1].endswith("[BL301]")
-    assert lines[-1] == "Found 6 problems (1 error, 5 warnings) in 1 file."
+    assert lines[1].endswith("[BL301]")   # its fix is unsafe: no [*] without --unsafe-fixes
+    assert lines[-2] == "Found 6 problems (1 error, 5 warnings) in 1 file."
+    assert lines[-1] == "[*] 5 fixable with `--fix --unsafe-fixes`."
     assert proc.stderr == b""
 
 

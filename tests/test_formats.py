@@ -37,7 +37,9 @@ def test_full_format_shows_line_caret_and_help(tutorial):
     assert "20 | " in blocks[5] and "  = payload-on-command-line" in blocks[5]
     caret = blocks[5].splitlines()[3]
     assert caret == "   | " + " " * 102 + "^" * 14   # under -d "$RESPONSE"
-    assert out.endswith("Found 6 problems (1 error, 5 warnings) in 1 file.\n")
+    assert out.endswith("Found 6 problems (1 error, 5 warnings) in 1 file.\n"
+                        "[*] 5 fixable with `--fix --unsafe-fixes`.\n")
+    assert "   = fix (unsafe fix: `--fix --unsafe-fixes`): pipe the payload into curl" in blocks[5]
     assert "\033[" not in out
 
 
