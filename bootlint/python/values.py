@@ -17,7 +17,7 @@ from bootlint.urls import classify
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6
 MAX_CALL_DEPTH = 8
-PASS_THROUGH = {"dumps", "loads", "encode", "decode", "str", "bytes", "dict", "list", "bytearray",
+PASS_THROUGH = {"dumps", "type", "loads", "encode", "decode", "str", "bytes", "dict", "list", "bytearray",
                 "format", "join", "strip", "get", "items", "len", "int", "float", "repr", "read",
                 "Request", "urlopen", "post", "put", "request", "json", "getheader", "getheaders",
                 "info", "getcode", "geturl", "getresponse", "lower", "split"}
@@ -185,8 +185,15 @@ class Values:
             if pending is not None:
                 pending.append((function, target.value, value))
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                if isinstance(element.value, cst.Name):
+            # `body, kind = json.dumps(r), "response"`: each name gets its own element when
+            # both sides have the same shape; otherwise (unpacking a call) the whole value.
+            values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else ()
+            pairs = len(values) == len(target.elements) and not any(
+                isinstance(e, cst.StarredElement) for e in (*values, *target.elements))
+            for i, element in enumerate(target.elements):
+                if pairs:
+                    self._assign(element.value, values[i].value, function, pending)
+                elif isinstance(element.value, cst.Name):
                     self.assignments.setdefault(element.value.value, []).append(value)
                     if pending is not None:
                         pending.append((function, element.value.value, value))
