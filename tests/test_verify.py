@@ -89,7 +89,8 @@ def _differential_cases() -> list[Path]:
     """Every fixture verify applies to: a runtime whose handler the probe can stand in for,
     runnable here."""
     out = []
-    for path in sorted(FIXTURES.glob("*/BL*/*")) + list(EXAMPLES.values()) + list(PYTHON.values()):
+    for path in (sorted(FIXTURES.glob("*/BL*/*")) + list(EXAMPLES.values())
+                 + sorted(p for p in (FIXTURES / "verify").iterdir() if p.is_dir())):
         file = path / "bootstrap" if path.is_dir() else path
         if not _may_load_a_handler(file):
             continue
@@ -132,6 +133,7 @@ def runs(tmp_path_factory):
     user_event = tmp / "event.json"
     user_event.write_text('{"hello": "world"}')
     jobs["user-events"] = (EXAMPLES["tutorial"], {"events": [user_event.read_bytes()] * 2})
+    jobs["no-loop-user-events"] = (EXAMPLES["tutorial-no-loop"], {"events": [b"{}", b"{}"]})
     try:
         with ThreadPoolExecutor(max_workers=6) as pool:
             futures = {name: pool.submit(verify, str(target), **{"timeout": TIMEOUT, **kwargs})
@@ -255,6 +257,48 @@ def test_user_events_run_the_users_handler_with_protocol_checks_only(runs):
     assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "response"]
     # The tutorial's own handler echoed the event.
     assert result.timeline.outcomes[0].invocation.body == b"""Echoing request: '{"hello": "world"}'"""
+
+
+def test_the_seed_experiment_two_events_two_starts(runs):
+    """The tutorial without its loop, with the user's own handler: each event needs a new process."""
+    result = runs["no-loop-user-events"]
+    assert codes(result) == ["BL001"]
+    assert "3 starts" not in result.findings[0].message
+    assert "instead of asking for the next event: 2 starts for 2 events" in result.findings[0].message
+    assert [o.new_starts for o in result.timeline.outcomes] == [1, 1]
+
+
+def test_an_init_error_the_runtime_goes_on_after_is_bl104(runs):
+    result = runs[str(FIXTURES / "verify" / "shell-init-error-goes-on")]
+    assert [(f.code, f.span.line) for f in result.findings] == [("BL104", 9)]
+    assert "went on (it asked for an event)" in result.findings[0].message
+    assert result.timeline.init_run.posted.status == 202
+
+
+@pytest.mark.parametrize("language,text,files", [
+    ("shell", '#!/bin/bash\nsource ./function.sh\nwhile true; do\n'
+              '  E=$(curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next")\n'
+              '  R=$(handler "$E")\n'
+              '  curl -sS -d "$R" "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/x/response"\ndone\n',
+     {"function.sh": ["handler"]}),
+    ("shell", (EXAMPLES["tutorial"] / "bootstrap").read_text(), {"function.sh": ["handler"]}),
+    ("python", '#!/usr/bin/env python3\nimport json, os, urllib.request\nfrom handler import handle\n'
+               'API = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"\n'
+               'while True:\n    r = urllib.request.urlopen(API + "/invocation/next")\n'
+               '    out = handle(json.loads(r.read()))\n'
+               '    urllib.request.urlopen(API + "/invocation/x/response", data=json.dumps(out).encode())\n',
+     {"handler.py": ["handle"]}),
+    ("python", (PYTHON["python-fixed"] / "bootstrap").read_text(), {"function.py": ["handler"]}),
+])
+def test_the_probe_takes_the_name_the_model_shows(tmp_path, language, text, files):
+    path = tmp_path / "bootstrap"
+    path.write_text(text)
+    model, found, source = static_model(str(path), "bootstrap")
+    probe = plan(model, source, None)
+    assert found == language and probe is not None and probe.files == files
+    # A different _HANDLER moves the tutorial's probe, not a fixed name's.
+    moved = plan(model, source, "app.run")
+    assert moved.handler == "app.run"
 
 
 def test_differential_no_code_observed_that_check_missed(runs):

@@ -4,7 +4,8 @@ The plan comes from ``check``'s model of the bootstrap: a handler file named by 
 (the AWS tutorial's ``source $LAMBDA_TASK_ROOT/<file>.sh``, Python's ``importlib``), or a fixed
 name the model shows (``source ./function.sh`` then ``handler``; ``from handler import handle``).
 The probe succeeds or fails as its event asks, prints one ``BOOTLINT-PROBE`` line to stderr with
-the trace id it saw, and writes no file. Its broken twin cannot load, for the init run.
+the trace id it saw (and, in Python, the request id of the context object it was given, if any),
+and writes no file. Its broken twin cannot load, for the init run.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def _probe(event=None, context=None, *args, **kwargs):
         number = int(_json.loads(text).get("bootlint-probe", 0))
     except Exception:
         number = 0
-    seen = {{"probe": number, "trace": _os.environ.get("_X_AMZN_TRACE_ID", "")}}
+    seen = {{"probe": number, "trace": _os.environ.get("_X_AMZN_TRACE_ID", ""),
+            "request_id": getattr(context, "aws_request_id", None)}}
     _sys.stderr.write("{marker} " + _json.dumps(seen) + "\\n")
     _sys.stderr.flush()
     if '"fail"' in text:
