@@ -62,3 +62,20 @@ def test_fix_with_unsafe_fixes_leaves_only_findings_without_a_fix(tmp_path):
                     cwd=tmp_path)
     assert again.stdout.decode().splitlines()[-1] == "Found 2 problems (2 warnings) in 2 files."
     assert "Fixed" not in again.stdout.decode()
+
+
+def test_readme_shows_the_fix_run_as_it_is(tmp_path):
+    """The README's `--diff` and `--fix --unsafe-fixes` runs on the tutorials, byte for byte."""
+    import shutil
+
+    from conftest import run_cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for name in ("tutorial", "tutorial-no-loop"):
+        (tmp_path / "examples" / name / "bootstrap").chmod(0o755)
+    for command in ("bootlint check --diff --unsafe-fixes examples/tutorial-no-loop",
+                    "bootlint check --fix --unsafe-fixes --format concise examples/tutorial "
+                    "examples/tutorial-no-loop"):
+        shown = readme.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+        assert run_cli(*command.split()[1:], cwd=tmp_path).stdout.decode() == shown

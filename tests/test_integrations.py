@@ -87,6 +87,22 @@ def test_pre_commit_runs_the_hook_for_real(tmp_path):
     run("git", "add", ".")
     passed = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
     assert passed.returncode == 0, passed.stdout + passed.stderr
+    # The README's `args: [--fix]` variant: the hook fixes the file, and fails because it did, as
+    # ruff's hook does (pre-commit sees the files modified); the next run passes.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "      - id: bootlint\n        args: [--fix]\n" in readme
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {ROOT}\n  rev: {head}\n  hooks:\n  - id: bootlint\n    args: [--fix]\n")
+    (repo / "runtime" / "bootstrap").write_bytes(FIXED.replace(b"\n", b"\r\n"))
+    run("git", "add", ".")
+    fixed = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "files were modified by this hook" in fixed.stdout
+    assert "Fixed 1 problem." in fixed.stdout
+    assert (repo / "runtime" / "bootstrap").read_bytes() == FIXED
+    run("git", "add", ".")
+    clean = run(sys.executable, "-m", "pre_commit", "run", "--all-files")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
 
 
 def test_github_action_run_step(tmp_path):
