@@ -161,6 +161,247 @@ class PythonFixes(FixBuilders):
         new = call.with_changes(args=args)
         return Fix("remove the timeout on the long-poll `next`", (Edit(self.span(call), self.code(new)),), SAFE)
 
+    # -- rewriting whole statements ----------------------------------------------------------------
+    @cached_property
+    def parents(self) -> dict:
+        out, stack = {}, [self.module]
+        while stack:
+            node = stack.pop()
+            for child in _children(node):
+                out[id(child)] = node
+                stack.append(child)
+        return out
+
+    def statement_of(self, span: Span):
+        """The statement (a line of small statements, or a compound one) that holds a span."""
+        return self.find(span, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+
+    def block_of(self, stmt):
+        parent = self.parents.get(id(stmt))
+        return parent if isinstance(parent, (cst.Module, cst.IndentedBlock)) else None
+
+    def around(self, stmt, kinds):
+        """The nearest ancestor of one of ``kinds`` (None when there is none)."""
+        cur = self.parents.get(id(stmt))
+        while cur is not None and not isinstance(cur, kinds):
+            cur = self.parents.get(id(cur))
+        return cur
+
+    def with_import(self, module: cst.Module, name: str) -> cst.Module:
+        """The module with `import name` added before its first import (after a docstring and
+        `from __future__`), unless it has one."""
+        if not self.imports(name):
+            return module
+        body = list(module.body)
+        at = 0
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
+                small = stmt.body[0]
+                if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) \
+                        and small.module.value == "__future__":
+                    at = i + 1
+                    continue
+                at = i
+                break
+            if i == 0 and isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) \
+                    and isinstance(stmt.body[0].value, cst.SimpleString):
+                at = 1
+        new = cst.SimpleStatementLine([cst.Import([cst.ImportAlias(cst.Name(name))])])
+        if at < len(body):
+            # Comments above the statement it goes before stay above the import.
+            new = new.with_changes(leading_lines=body[at].leading_lines)
+            body[at] = body[at].with_changes(leading_lines=())
+        body.insert(at, new)
+        return module.with_changes(body=body)
+
+    def rewrite(self, title: str, module: cst.Module) -> Fix | None:
+        """One edit: the smallest stretch of text where the rewritten module differs."""
+        old, new = self.src.text, module.code
+        if old == new:
+            return None
+        start = 0
+        limit = min(len(old), len(new))
+        while start < limit and old[start] == new[start]:
+            start += 1
+        end = 0
+        while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+            end += 1
+        return Fix(title, (Edit(Span(*self._at(start), *self._at(len(old) - end)),
+                                new[start:len(new) - end]),), UNSAFE)
+
+    def _at(self, offset: int) -> tuple[int, int]:
+        text = self.src.text
+        line = text.count("\n", 0, offset) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+    def replace_statements(self, block, first: int, last: int, new: list) -> cst.Module:
+        body = list(block.body)
+        body[first:last + 1] = new
+        if isinstance(block, cst.Module):
+            return self.module.with_changes(body=body)
+        return self.module.deep_replace(block, block.with_changes(body=body))
+
+    # -- unsafe ------------------------------------------------------------------------------------
+    def event_loop(self, first: Span, last: Span) -> Fix | None:
+        """BL001: `while True:` around the statements from the one that requests `next` through
+        the last that posts the response, indented in the file's style."""
+        one, two = self.statement_of(first), self.statement_of(last)
+        if one is None or two is None:
+            return None
+        block = self.block_of(one)
+        while two is not None and self.block_of(two) is not block:
+            two = self.parents.get(id(two))
+        if block is None or two is None:
+            return None
+        body = list(block.body)
+        i, j = body.index(one), body.index(two)
+        if j < i:
+            return None
+        stmts = [body[i].with_changes(leading_lines=()), *body[i + 1:j + 1]]
+        loop = cst.While(test=cst.Name("True"), body=cst.IndentedBlock(body=stmts, indent=self.indent.unit),
+                         leading_lines=body[i].leading_lines)
+        return self.rewrite("wrap next, the handler and the response in `while True:`",
+                            self.replace_statements(block, i, j, [loop]))
+
+    def guard_handler(self, handler: Span, response: Span | None) -> Fix | None:
+        """BL101, BL102: `try:` around the handler's statement, `except Exception as exc:` that
+        posts the error the way the file posts the response, then `continue` (`return` in a
+        function the loop calls)."""
+        if response is None:
+            return None
+        stmt = self.statement_of(handler)
+        post = self.statement_of(response)
+        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(post, cst.SimpleStatementLine):
+            return None
+        scope = self.around(stmt, (cst.While, cst.For, cst.FunctionDef))
+        if scope is None or self.around(stmt, (cst.FunctionDef,)) is not self.around(post, (cst.FunctionDef,)):
+            return None
+        leave = cst.Continue() if isinstance(scope, (cst.While, cst.For)) else cst.Return()
+        error = _ErrorPost()
+        report = post.visit(error)
+        if not (error.url and error.body):
+            return None
+        block = self.block_of(stmt)
+        if block is None:
+            return None
+        guard = cst.Try(
+            body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=())], indent=self.indent.unit),
+            handlers=[cst.ExceptHandler(
+                body=cst.IndentedBlock(body=[report.with_changes(leading_lines=()),
+                                             cst.SimpleStatementLine([leave])], indent=self.indent.unit),
+                type=cst.Name("Exception"), name=cst.AsName(name=cst.Name("exc")))],
+            leading_lines=stmt.leading_lines)
+        i = list(block.body).index(stmt)
+        module = self.with_import(self.replace_statements(block, i, i, [guard]), "json")
+        return self.rewrite("post the handler's failure to /invocation/{id}/error and go on with the next event",
+                            module)
+
+    def export_trace_id(self, request_id: str, near: Span) -> Fix | None:
+        """BL201: after `rid = <headers>[...Request-Id...]`, `os.environ["_X_AMZN_TRACE_ID"] =`
+        the same lookup of Lambda-Runtime-Trace-Id (with "" when the header is absent)."""
+        for node in self.positions:
+            if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+                continue
+            assign = node.body[0]
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+                continue
+            target = assign.targets[0].target
+            if not isinstance(target, cst.Name) or target.value != request_id:
+                continue
+            value = _trace_lookup(assign.value)
+            block = self.block_of(node)
+            if value is None or block is None:
+                continue
+            setter = cst.parse_statement(f'os.environ["_X_AMZN_TRACE_ID"] = {self.module.code_for_node(value)}\n')
+            i = list(block.body).index(node)
+            module = self.with_import(self.replace_statements(block, i, i, [node, setter]), "os")
+            return self.rewrite("set _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header, read the "
+                                "way the request id is", module)
+        return None
+
+    def exit_after(self, span: Span) -> Fix | None:
+        """BL104: `sys.exit(1)` right after the post to /runtime/init/error."""
+        stmt = self.statement_of(span)
+        block = self.block_of(stmt) if stmt is not None else None
+        if not isinstance(stmt, cst.SimpleStatementLine) or block is None:
+            return None
+        i = list(block.body).index(stmt)
+        module = self.with_import(self.replace_statements(
+            block, i, i, [stmt, cst.parse_statement("sys.exit(1)\n")]), "sys")
+        return self.rewrite("exit after reporting the init error", module)
+
+
+ERROR_BODY = ('json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__, '
+              '"stackTrace": []}).encode()')
+BODY_KEYWORDS = {"data", "body", "json", "content"}
+
+
+class _ErrorPost(cst.CSTTransformer):
+    """The response post turned into the error post: `/response` -> `/error` in the URL's text,
+    the body -> the documented error JSON."""
+
+    def __init__(self) -> None:
+        self.url = False
+        self.body = False
+
+    def _swap(self, text: str) -> str:
+        at = text.rfind("response")
+        if at < 0:
+            return text
+        self.url = True
+        return text[:at] + "error" + text[at + len("response"):]
+
+    def leave_SimpleString(self, original, updated):
+        return updated.with_changes(value=self._swap(updated.value))
+
+    def leave_FormattedStringText(self, original, updated):
+        return updated.with_changes(value=self._swap(updated.value))
+
+    def leave_Arg(self, original, updated):
+        if updated.keyword is not None and updated.keyword.value in BODY_KEYWORDS:
+            self.body = True
+            value = ERROR_BODY if updated.keyword.value != "json" else ERROR_BODY.split("(", 1)[1].rsplit(").encode()", 1)[0]
+            return updated.with_changes(value=cst.parse_expression(value))
+        return updated
+
+    def leave_Call(self, original, updated):
+        name = updated.func.attr.value if isinstance(updated.func, cst.Attribute) else (
+            updated.func.value if isinstance(updated.func, cst.Name) else "")
+        # A body given by position: conn.request(method, url, body), requests.post(url, data),
+        # urlopen(url, data), Request(url, data).
+        index = {"request": 2, "post": 1, "urlopen": 1, "Request": 1}.get(name)
+        args = list(updated.args)
+        if index is not None and len(args) > index and args[index].keyword is None and args[index].star == "":
+            self.body = True
+            args[index] = args[index].with_changes(value=cst.parse_expression(ERROR_BODY))
+            return updated.with_changes(args=args)
+        return updated
+
+
+def _trace_lookup(value):
+    """`h["Lambda-Runtime-Aws-Request-Id"]`, `h.get(...)`, `r.getheader(...)` rewritten to look
+    up the trace header with "" when it is absent; None for any other shape."""
+    def is_request_id(node) -> bool:
+        return isinstance(node, cst.SimpleString) and node.evaluated_value.lower() == "lambda-runtime-aws-request-id"
+
+    def trace(node: cst.SimpleString) -> cst.SimpleString:
+        q = node.quote
+        return node.with_changes(value=f"{node.prefix}{q}Lambda-Runtime-Trace-Id{q}")
+
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        key = value.slice[0].slice.value
+        if is_request_id(key):
+            q = key.quote
+            return cst.Call(func=cst.Attribute(value=value.value, attr=cst.Name("get")),
+                            args=[cst.Arg(trace(key)), cst.Arg(cst.SimpleString(f"{q}{q}"))])
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+            value.func.attr.value in ("get", "getheader") and len(value.args) >= 1 and is_request_id(value.args[0].value):
+        key = value.args[0].value
+        q = key.quote
+        args = [cst.Arg(trace(key)), cst.Arg(cst.SimpleString(f"{q}{q}"))]
+        return value.with_changes(args=args)
+    return None
+
 
 def _children(node) -> list:
     """A node's direct children, read from its fields (libcst's .children re-runs a visitor)."""
