@@ -302,6 +302,7 @@ class Client:
     stripping: frozenset[str]              # body options that read @file with CR and LF removed
     output_options: frozenset[str]         # options that write the response (or its headers) to a file
     status_writers: frozenset[str] = frozenset()  # options that can print the status code
+    file_options: frozenset[str] = frozenset()    # body options whose `@name` reads a file (`@-`: stdin)
 
 
 CLIENTS: dict[str, Client] = {
@@ -315,6 +316,8 @@ CLIENTS: dict[str, Client] = {
         stripping=frozenset({"data", "data-ascii"}),
         output_options=frozenset({"dump-header", "output", "D", "o"}),
         status_writers=frozenset({"write-out", "w"}),
+        # --data-raw sends a leading @ as it is.
+        file_options=frozenset({"data", "data-ascii", "data-binary", "data-urlencode", "json"}),
     ),
     "wget": Client(
         parse=_parse_wget,

@@ -7,9 +7,14 @@ from bootlint.error_body import error_body_problem
 from bootlint.model import ERROR_ENDPOINTS, POST_ENDPOINTS, Endpoint, Fact, Facts, Piece, Span
 from bootlint.shell.commands import HttpCommand
 from bootlint.shell.index import command_args, command_name
-from bootlint.shell.words import Words, node_text
+from bootlint.shell.words import Words, expansion_names, node_text, substitutions
 
 STDIN_VALUES = ("@-", "@/dev/stdin")
+
+
+def _reads_a_file(alts: list[tuple[Piece, ...]]) -> bool:
+    """Does every way the value reads start with a literal `@` (curl's "read this file")?"""
+    return bool(alts) and all(a and a[0].is_literal and a[0].text.startswith("@") for a in alts)
 
 
 def join_spans(first: Span, last: Span) -> Span:
@@ -21,8 +26,10 @@ def join_spans(first: Span, last: Span) -> Span:
 class RequestFacts:
     """Computes :class:`Fact` entries for one HTTP command."""
 
-    def __init__(self, words: Words) -> None:
+    def __init__(self, words: Words, payload_names: set[str] | frozenset[str] = frozenset()) -> None:
         self.words = words
+        # Variables that hold the event or the handler's output: data of any size.
+        self.payload_names = payload_names
 
     def span(self, node) -> Span:
         return self.words.span(node)
@@ -63,14 +70,17 @@ class RequestFacts:
             text = opt.inline if opt.inline is not None else self.words.literal(opt.value)
             flag_span = self.span(opt.flag)
             whole = join_spans(flag_span, self.span(opt.value))
-            if text is not None and text.startswith("@"):
+            alts = [(Piece(text=text),)] if opt.inline is not None else self.words.evaluate(opt.value)
+            if opt.name in client.file_options and _reads_a_file(alts):
+                # `-d @file`, `-d @"$F"`, `-d "@$F"`: curl reads the file (stripping CR and LF
+                # for -d/--data-ascii): not a payload on the command line.
                 if opt.name in client.stripping:
-                    out[Facts.NEWLINE_STRIP] = Fact(flag_span, f"{node_text(opt.flag)} {text}")
+                    shown = text if text is not None else node_text(opt.value)
+                    out[Facts.NEWLINE_STRIP] = Fact(flag_span, f"{node_text(opt.flag)} {shown}")
                 if endpoint in ERROR_ENDPOINTS and text in STDIN_VALUES:
                     self._check_error_body(self._stdin_body(node), whole, out)
                 continue
-            alts = [(Piece(text=text),)] if opt.inline is not None else self.words.evaluate(opt.value)
-            if any(not p.is_literal for a in alts for p in a) and endpoint is Endpoint.RESPONSE:
+            if endpoint is Endpoint.RESPONSE and self._unbounded(opt.value, alts):
                 out[Facts.PAYLOAD_ARGV] = Fact(whole, node_text(opt.flag))
             if endpoint in ERROR_ENDPOINTS and opt.name != "item":  # httpie builds JSON from items
                 # Every way the body can read must be the error JSON (a helper called with
@@ -79,6 +89,17 @@ class RequestFacts:
                     self._check_error_body(alt, whole, out)
                     if Facts.BODY_MALFORMED in out:
                         break
+
+    def _unbounded(self, value, alts: list[tuple[Piece, ...]]) -> bool:
+        """Can this body be large? A value that is one expansion (`"$RESPONSE"`, `"$(cat f)"`)
+        not known to be fixed text, or a template that pastes in the event, the handler's output
+        or a command's output; not fixed text, nor a short template of other values
+        (`"{\"n\":$N}"`)."""
+        if all(p.is_literal for a in alts for p in a):
+            return False
+        if any(len(a) == 1 for a in alts):
+            return True
+        return bool(expansion_names(value) & self.payload_names or substitutions(value))
 
     def _stdin_body(self, node) -> tuple[Piece, ...] | None:
         """The body piped into curl when it is printed by printf or echo with a static text."""

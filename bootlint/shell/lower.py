@@ -153,11 +153,23 @@ class _Lowering:
         self.model = model
         self.words = Words(src, index)
         self.flow = DataFlow(index, self.words)
-        self.request_facts = RequestFacts(self.words)
+        self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False
 
     def span(self, node) -> Span:
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
+
+    def _payload_names(self) -> set[str]:
+        """Variables that hold data of any size: the event, and the handler's output."""
+        names = set(self.flow.event_vars)
+        for cmd in self.index.commands:
+            if key(cmd) in self.flow.handlers:
+                # (`grep`/`cut` feeding a request id into the body are not the handler's output)
+                tool = command_name(cmd)
+                if tool is None or node_text(tool).rsplit("/", 1)[-1] not in COMMON_COMMANDS:
+                    names.add(assigned_name(cmd) or "")
+        names.discard("")
+        return names
 
     # -- blocks and statements -------------------------------------------------------------
     def block(self, nodes) -> list[Node]:
