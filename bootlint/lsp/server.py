@@ -1,9 +1,10 @@
 """`bootlint server`: the language server, on pygls and lsprotocol, over standard input and output.
 
-Only this module imports pygls: `bootlint check` never pays for it. Every lint runs on one worker
-thread (the tree-sitter parsers are not shared between threads), so the event loop keeps reading
-the client's messages while a file is linted; a result whose document changed meanwhile is
-dropped, never published, and the newest text is linted instead.
+Only this module imports pygls: `bootlint check` never pays for it. Lints run on the event loop's
+thread (the tree-sitter parsers are not shared between threads) while a reader thread keeps
+reading the client's messages; after a lint, the messages that arrived meanwhile are handled
+before anything is published, so a result whose document changed is dropped, never published,
+and the newest text is linted instead.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import asyncio
 import logging
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import re
+import threading
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -44,6 +47,7 @@ SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error,
               Severity.INFO: types.DiagnosticSeverity.Information}
 PARSE_ERROR, INVALID_REQUEST, SERVER_NOT_INITIALIZED = -32700, -32600, -32002
 MAX_MESSAGE = 256 * 1024 * 1024
+CONTENT_LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")   # as pygls reads it
 
 
 @dataclass
@@ -99,25 +103,90 @@ class Protocol(LanguageServerProtocol):
         super().handle_message(message)
 
 
-class ChunkedReader:
-    """Standard input for pygls' reader: a body is read in chunks, so a Content-Length far
-    larger than what arrives costs only what arrives."""
+class MessageReader:
+    """Standard input read on a thread of its own, a whole message at a time, handed to the event
+    loop in one step (pygls' reader costs a thread hop for every header line and body). It counts
+    the messages read that the loop has not taken yet, so that a lint can let them be handled
+    before it publishes (see :meth:`BootlintServer.catch_up`). It reads the file descriptor
+    itself: a thread blocked in a buffered reader would hold its lock while the process exits.
+    A Content-Length larger than what arrives costs only what arrives."""
 
-    def __init__(self, stream) -> None:
-        self.stream = stream
+    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.fd = fd
+        self.loop = loop
+        self.items: asyncio.Queue = asyncio.Queue()
+        self.buffer = bytearray()
+        self.lock = threading.Lock()
+        self.read = 0      # messages read (by the thread)
+        self.taken = 0     # messages taken (by the loop)
+        threading.Thread(target=self._run, name="bootlint-reader", daemon=True).start()
 
-    def readline(self) -> bytes:
-        return self.stream.readline()
+    @property
+    def pending(self) -> int:
+        with self.lock:
+            return self.read - self.taken
 
-    def read(self, n: int) -> bytes:
-        chunks, left = [], min(n, MAX_MESSAGE)
+    def _fill(self) -> bool:
+        data = os.read(self.fd, 1 << 16)
+        self.buffer += data
+        return bool(data)
+
+    def _line(self) -> bytes:
+        while (end := self.buffer.find(b"\n")) < 0:
+            if not self._fill():
+                line, self.buffer = bytes(self.buffer), bytearray()
+                return line
+        line = bytes(self.buffer[:end + 1])
+        del self.buffer[:end + 1]
+        return line
+
+    def _body(self, length: int) -> bytes:
+        chunks, left, kept = [], length, 0
         while left > 0:
-            chunk = self.stream.read(min(left, 1 << 20))
-            if not chunk:
+            if not self.buffer and not self._fill():
                 break
-            chunks.append(chunk)
+            chunk = bytes(self.buffer[:left])
+            del self.buffer[:len(chunk)]
             left -= len(chunk)
-        return b"".join(chunks) or b" "   # never b"": pygls stops reading on an empty body
+            if kept < MAX_MESSAGE:
+                chunks.append(chunk)
+                kept += len(chunk)
+        return b"".join(chunks)[:MAX_MESSAGE] or b" "   # b"" would stop pygls' loop: a parse error instead
+
+    def _run(self) -> None:
+        try:
+            while True:
+                lines, length = [], 0
+                while True:
+                    line = self._line()
+                    if not line:
+                        self.loop.call_soon_threadsafe(self._deliver, lines + [b""])
+                        return
+                    lines.append(line)
+                    # The same reading of the header as pygls' loop, which parses these lines again.
+                    if not length and (match := CONTENT_LENGTH.fullmatch(line)):
+                        length = int(match.group(1))
+                    if length and not line.strip():
+                        break
+                body = self._body(length)
+                with self.lock:
+                    self.read += 1
+                self.loop.call_soon_threadsafe(self._deliver, lines + [body])
+        except (OSError, ValueError, RuntimeError):   # the pipe or the loop is gone
+            return
+
+    def _deliver(self, items: list[bytes]) -> None:
+        for item in items:
+            self.items.put_nowait(item)
+
+    async def readline(self) -> bytes:
+        return await self.items.get()
+
+    async def readexactly(self, n: int) -> bytes:
+        body = await self.items.get()
+        with self.lock:
+            self.taken += 1
+        return body
 
 
 class BootlintServer(LanguageServer):
@@ -132,7 +201,7 @@ class BootlintServer(LanguageServer):
         self.exit_code: int | None = None
         self.debounce = DEBOUNCE
         self.shown: set[str] = set()
-        self.linter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bootlint-lint")
+        self.reader: MessageReader | None = None
 
     # --- errors --------------------------------------------------------------------------
 
@@ -173,12 +242,16 @@ class BootlintServer(LanguageServer):
         doc = self.workspace.text_documents.get(unquote(uri)) if self.protocol._workspace else None
         return (doc.source, doc.version) if doc is not None else None
 
-    async def run(self, fn, *args):
-        """Run on the lint thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.linter, fn, *args)
+    async def catch_up(self) -> None:
+        """Let the loop handle the messages already read (changes that came in during a lint)."""
+        for _ in range(10_000):
+            if self.reader is None or not self.reader.pending:
+                return
+            await asyncio.sleep(0)
 
     def _lint(self, doc: Document, text: str, version: int | None) -> Linted | None:
-        """Lint on the lint thread; an error in one document is logged, not raised."""
+        """Lint (on the loop's thread: the parsers are not shared between threads); an error in
+        one document is logged, not raised."""
         try:
             if doc.executable is None:
                 doc.executable = read_executable(doc.path)
@@ -199,7 +272,8 @@ class BootlintServer(LanguageServer):
                 and linted.buffer.text == text:
             return linted
         generation = self.generation
-        linted = await self.run(self._lint, doc, text, version)
+        linted = self._lint(doc, text, version)
+        await self.catch_up()
         if linted is not None and self.text_of(doc.uri) == now and generation == self.generation:
             doc.linted, doc.generation = linted, generation
         self.tell(self.project.problems)
@@ -454,7 +528,7 @@ async def code_action(ls: BootlintServer, params: types.CodeActionParams):
     if doc is None or linted is None:
         return None
     try:
-        return await ls.run(_code_actions, ls, doc, linted, params)
+        return _code_actions(ls, doc, linted, params)
     except Exception as exc:
         ls.log(types.MessageType.Error, f"bootlint: internal error in code actions for {doc.uri}: "
                                         f"{type(exc).__name__}: {exc}")
@@ -468,8 +542,8 @@ def _wanted(only, kind: str) -> bool:
 
 def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
                   params: types.CodeActionParams) -> list[types.CodeAction]:
-    """The actions for the findings in the request's range (on the lint thread: the suppression
-    comments are linted before they are offered)."""
+    """The actions for the findings in the request's range (the suppression comments are linted
+    before they are offered)."""
     buffer = linted.buffer
     only = params.context.only
     out: list[types.CodeAction] = []
@@ -548,13 +622,21 @@ def main() -> int:
     """Serve on standard input and output until `exit` (0 after `shutdown`, else 1)."""
     _quiet_logging()
     try:
-        server.start_io(stdin=ChunkedReader(sys.stdin.buffer), stdout=sys.stdout.buffer)
+        asyncio.run(_serve())
+    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+        pass   # `exit` ends the loop with SystemExit; the code is decided below
     except Exception as exc:  # the connection broke in a way pygls does not handle
         print(f"bootlint server: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    finally:
-        server.linter.shutdown(wait=False, cancel_futures=True)
     if server.exit_code is not None:
         return server.exit_code
     return 0 if server.shutdown_requested else 1
 
+
+async def _serve() -> None:
+    """pygls' stdio loop, fed by :class:`MessageReader`."""
+    server._stop_event = stop = threading.Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    server.reader = MessageReader(sys.stdin.fileno(), asyncio.get_running_loop())
+    await run_async(stop_event=stop, reader=server.reader, protocol=server.protocol,
+                    logger=logging.getLogger("pygls"), error_handler=server.report_server_error)
