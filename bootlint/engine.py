@@ -62,7 +62,14 @@ def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=(
 
 def lint_source(src: SourceFile, selection: Selection, keep_model: bool = False) -> FileResult:
     """Every finding for one file's bytes; never raises (a crash becomes BL999). With
-    ``keep_model``, the result also carries the file's model."""
+    ``keep_model``, the result also carries the file's model. Runs on a thread with a large
+    stack, where deep syntax cannot overflow a native parser."""
+    from bootlint.deepstack import call_with_large_stack
+
+    return call_with_large_stack(_lint_source, src, selection, keep_model)
+
+
+def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False) -> FileResult:
     rules = all_rules()
     result = FileResult(src.path)
     out = result.findings
@@ -106,7 +113,9 @@ def lint_source(src: SourceFile, selection: Selection, keep_model: bool = False)
         frontend = detected.frontend
         # Packaging checks are about the file, whatever its language.
         run_rules(Subject(src, None, detected.language, detected.shebang, frontend), with_model=False)
-        if frontend is None:
+        if src.utf16:
+            pass  # the kernel cannot run it at all (BL401/BL405): its content is not analysed
+        elif frontend is None:
             what = (f"`{detected.language}` bootstrap" if detected.shebang is not None else
                     f"a bootstrap without shebang whose code reads as `{detected.language}`")
             meta("BL902", START, f"{what}: bootlint analyses {analysed_languages()} bootstraps; "

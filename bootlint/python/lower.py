@@ -16,8 +16,8 @@ from bootlint.model import (
 from bootlint.python.bind import Binder
 from bootlint.python.http_clients import REQUEST_CALLS
 from bootlint.python.request_facts import PythonRequestFacts
-from bootlint.python.syntax import compile_error, libcst_error
-from bootlint.python.values import KNOWN_LIBRARIES, Values, dotted, kids, names_in
+from bootlint.python.syntax import compile_error, declared_encoding, libcst_error
+from bootlint.python.values import KNOWN_LIBRARIES, Values, dotted, kids, names_in, subscript_key
 from bootlint.source import SourceFile
 from bootlint.urls import classify
 
@@ -39,6 +39,9 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     if error is not None:
         model.syntax_errors = [error]
         return model
+    encoding = declared_encoding(src.raw)
+    if encoding:
+        src.decode_as(encoding)
     try:
         module = cst.parse_module(src.text)
     except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
@@ -290,7 +293,7 @@ class _Lowering:
     def _env_assignment(self, target) -> list[Node]:
         """os.environ["NAME"] = ... sets the handler's environment."""
         if isinstance(target, cst.Subscript) and dotted(target.value) in ("os.environ", "environ"):
-            key = self.values.literal(target.slice[0].slice.value) if target.slice else None
+            key = self.values.literal(subscript_key(target))
             if key:
                 return [EnvSet(self.span(target), name=key, exported=True)]
         if isinstance(target, cst.Name) and target.value.upper() in ("_X_AMZN_TRACE_ID", "X_AMZN_TRACE_ID"):

@@ -60,6 +60,13 @@ def _is_node(kind: type) -> bool:
     return known
 
 
+def subscript_key(node: cst.Subscript):
+    """The index expression of ``x[key]``; None for a slice (``x[1:2]``) or several (``x[a, b]``)."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return node.slice[0].slice.value
+
+
 def dotted(node) -> str:
     """`a.b.c` for a Name/Attribute chain (calls and subscripts are left out), else ''."""
     parts = []
@@ -235,6 +242,8 @@ class Values:
 
     # -- literals ----------------------------------------------------------------------------
     def literal(self, node, frame: PyFrame | None = None) -> str | None:
+        if node is None:
+            return None
         alts = self.evaluate(node, 0, frame)
         if len(alts) == 1 and all(p.is_literal for p in alts[0]):
             return "".join(p.text for p in alts[0])
@@ -309,7 +318,7 @@ class Values:
             if dotted(node.func).rsplit(".", 1)[-1] == "urljoin" and len(node.args) == 2:
                 return self._urljoin(node, depth, frame)
         if isinstance(node, cst.Subscript) and dotted(node.value) in ("os.environ", "environ") and node.slice:
-            key = self.literal(node.slice[0].slice.value)
+            key = self.literal(subscript_key(node))
             return [(Piece(var=key or "os.environ[...]", span=self.span(node)),)]
         return [(Piece(var=_describe(node), span=self.span(node)),)]
 
