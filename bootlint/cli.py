@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -13,7 +14,9 @@ from bootlint import __version__
 # start-up does not import the reporters.
 FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+# Equal to bootlint.config.MAX_FILE_SIZE_BOUND (a test keeps them equal; not imported at start-up).
+MAX_FILE_SIZE_BOUND = 256 * 1024 * 1024
 
 
 def _codes(value: str | None) -> tuple[str, ...] | None:
@@ -88,12 +91,14 @@ def main() -> None:
 @click.option("--archives", is_flag=True,
               help="Also lint the .zip files a folder walk finds (a zip named as a PATH always is).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes for many files [default: the number of CPUs].")
+              help="Worker processes for many files [default: the number of CPUs; at most the "
+                   "number of files and twice the CPUs].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the findings cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=".bootlint_cache",
               show_default=True, help="Where the findings cache lives.")
-@click.option("--max-file-size", type=click.IntRange(min=1), default=None,
-              help="Files larger than this many bytes are skipped (BL904) [default: 2097152].")
+@click.option("--max-file-size", type=click.IntRange(min=1, max=MAX_FILE_SIZE_BOUND), default=None,
+              help="Files larger than this many bytes are skipped (BL904) [default: 2097152; "
+                   "at most 268435456].")
 @click.option("--fix", is_flag=True,
               help="Apply safe fixes to the files (standard input: print the fixed text), then "
                    "report what is left.")
@@ -115,7 +120,11 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
     fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
     from bootlint.cache import Cache
 
-    cache = Cache(cache_dir, enabled=not no_cache)
+    cache = Cache(cache_dir, enabled=not no_cache).open()
+    if cache.warning:
+        from bootlint.report import printable
+
+        click.echo(f"bootlint: warning: {printable(cache.warning)}", err=True)
     fixing = None
     if fix or diff:
         from bootlint.autofix import FixRequest
@@ -124,14 +133,15 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
     result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache,
                    fixing, quiet)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
+    from bootlint.report import Run, printable, render
+
     for path, reason in result.unreadable:
-        click.echo(f"{path}: error: cannot read: {reason}", err=True)
+        click.echo(f"{printable(path)}: error: cannot read: {printable(reason)}", err=True)
     for path, reason in result.fix_problems:
-        click.echo(f"{path}: error: cannot fix: {reason}", err=True)
+        click.echo(f"{printable(path)}: error: cannot fix: {printable(reason)}", err=True)
     if diff:
         _show_diff(result, quiet)
         return
-    from bootlint.report import Run, render
 
     fixed = sum(r.fixed for r in result.files)
     # Standard input fixed: the text goes to standard output, the report to standard error.
@@ -142,9 +152,10 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
                  fix_applied=fixing is not None)
     for out_fmt, out_path in outputs:
         plain = Run(report.findings, report.files, report.quiet, False, report.rules)
+        text = render(out_fmt, plain)   # before opening: a failure leaves no truncated file
         try:
             with open(out_path, "w", encoding="utf-8") as handle:
-                handle.write(render(out_fmt, plain))
+                handle.write(text)
         except OSError as exc:
             raise click.UsageError(f"--output-file {out_path}: {exc.strerror or exc}") from None
     if to_stderr:
@@ -184,26 +195,38 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
           fixing=None, quiet: bool = False):
     from bootlint.discover import discover
     from bootlint.engine import lint_source
-    from bootlint.runner import RunResult, run, selection_for
+    from bootlint.runner import RunResult, run, selection_for, skipped
     from bootlint.source import SourceFile
 
-    if paths == ["-"] or (stdin_filename and not paths):
+    out = RunResult()
+    if "-" in paths or (stdin_filename and not paths):
         name = stdin_filename or "-"
-        raw = sys.stdin.buffer.read(settings.max_file_size + 1)
-        out = RunResult()
-        src = SourceFile.from_bytes(name, raw)
-        if fixing is not None:
+        selection = selection_for(settings, name)
+        raw = _read_stdin(settings.max_file_size)
+        if len(raw) > settings.max_file_size:
+            out.files.append(skipped(name, selection, f"standard input is over the "
+                                     f"{settings.max_file_size:,}-byte limit: not linted "
+                                     f"(raise it with --max-file-size)"))
+        elif fixing is not None:
             from bootlint.autofix import fix_file
 
-            out.files.append(fix_file(src, name, selection_for(settings, name), fixing))
+            out.files.append(fix_file(SourceFile.from_bytes(name, raw), name, selection, fixing))
         else:
-            out.files.append(lint_source(src, selection_for(settings, name)))
-        return out
+            out.files.append(lint_source(SourceFile.from_bytes(name, raw), selection))
+        paths = [p for p in paths if p != "-"]
+        if not paths:
+            return out
+        if fixing is not None:
+            raise click.UsageError("--fix and --diff read standard input (PATH `-`) alone: "
+                                   "name the other paths in another run")
     targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
                        respect_gitignore=settings.respect_gitignore)
     if not targets and not quiet:
         _say_nothing_found(paths or ["."], archives)
-    return run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)
+    rest = run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)
+    out.files += rest.files
+    out.unreadable += rest.unreadable
+    return out
 
 
 def _say_nothing_found(paths: list[str], archives: bool) -> None:
@@ -215,6 +238,21 @@ def _say_nothing_found(paths: list[str], archives: bool) -> None:
     click.echo(f"bootlint: no bootstrap files found under {where} (looked for files named {names}; "
                f"excluded and git-ignored paths are skipped); name a file to lint it under any "
                f"name", err=True)
+
+
+def _read_stdin(max_bytes: int) -> bytes:
+    """Standard input, up to one byte over the limit; a closed or unreadable one is a usage
+    error (exit 2)."""
+    from bootlint.runner import read_bounded
+
+    stream = sys.stdin
+    if stream is None:
+        raise click.UsageError("cannot read standard input (PATH `-`): it is closed")
+    try:
+        return read_bounded(stream.buffer, max_bytes)
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"cannot read standard input (PATH `-`): "
+                               f"{getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _output_target(spec: str) -> tuple[str, str]:
@@ -348,14 +386,65 @@ def server_command(stdio) -> None:
 
 
 def run_main() -> None:
-    """Console entry point: click's usage errors exit 2; anything unexpected exits 3 without a
-    traceback."""
+    """Console entry point: click's usage errors exit 2; Ctrl-C exits 130; output that cannot
+    be written (a closed standard output, a full disk) exits 2 with a message; anything
+    unexpected exits 3. Never a traceback."""
+    code = _run_main()
     try:
-        main(standalone_mode=True)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.exit(130)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        if exc.errno != errno.EPIPE:   # a reader that went away (`| head`) is not an error
+            _say(f"bootlint: error: cannot write the output: {exc.strerror or exc}")
+            code = EXIT_USAGE
+    except ValueError:   # standard output was closed by someone
+        code = EXIT_USAGE
+    sys.exit(code)
+
+
+def _run_main() -> int:
+    try:
+        if sys.stdout is None:
+            raise OSError(0, "standard output is closed")
+        main.main(standalone_mode=False)
+        return EXIT_CLEAN
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (EXIT_CLEAN if exc.code is None else EXIT_USAGE)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        try:
+            exc.show()
+        except (OSError, ValueError):
+            pass
+        return exc.exit_code
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:   # the reader went away (`| head`): as click exits then
+            _silence_stdout()
+            return EXIT_FINDINGS
+        _silence_stdout()
+        _say(f"bootlint: error: cannot write the output: {exc.strerror or exc}")
+        return EXIT_USAGE
     except Exception as exc:  # pragma: no cover - last line of defence
-        click.echo(f"bootlint: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_INTERNAL)
+        _say(f"bootlint: internal error: {type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
+
+
+def _say(message: str) -> None:
+    try:
+        click.echo(message, err=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """Send what is still buffered for standard output nowhere, so that the interpreter's own
+    flush at exit does not fail (and print a traceback) a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

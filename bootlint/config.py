@@ -16,6 +16,9 @@ from bootlint.model import Severity
 
 CONFIG_NAMES = ("bootlint.toml", ".bootlint.toml", "pyproject.toml")
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+# The largest --max-file-size / max-file-size: a file is held in memory several times over
+# (bytes, text, the parser's tree), so a limit beyond this one is no limit at all.
+MAX_FILE_SIZE_BOUND = 256 * 1024 * 1024
 LEVELS = ("error", "warning", "info")
 
 
@@ -75,7 +78,7 @@ EXPECTED = {
     "level": "one of \"error\", \"warning\", \"info\"",
     "strings": "a list of glob patterns (strings)",
     "bool": "true or false",
-    "positive-int": "a whole number of bytes greater than 0",
+    "positive-int": f"a whole number of bytes from 1 to {MAX_FILE_SIZE_BOUND:,}",
 }
 
 
@@ -115,7 +118,8 @@ def load(path: Path, known_codes: set[str]) -> Settings:
     """Settings from one file; raises ConfigError naming the file, the key and what it expects."""
     tomllib = _toml()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is not an error.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -125,6 +129,13 @@ def load(path: Path, known_codes: set[str]) -> Settings:
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("bootlint", {})
         where = f"{path}: [tool.bootlint]"
+    elif set(data) == {"tool"} and isinstance(data["tool"], dict) and set(data["tool"]) == {"bootlint"}:
+        # [tool.bootlint] pasted from a pyproject.toml: read as meant.
+        data = data["tool"]["bootlint"]
+        where = f"{path}: [tool.bootlint]"
+    elif "tool" in data:
+        raise ConfigError(f"{path}: unknown key 'tool': in {path.name} write the settings at the top "
+                          f"level, without a [tool.bootlint] header ([tool.bootlint] is for pyproject.toml)")
     else:
         where = str(path)
     if not isinstance(data, dict):
@@ -156,7 +167,7 @@ def _convert(where: str, key: str, kind: str, value, known: set[str]):
             raise bad()
         return value
     if kind == "positive-int":
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_FILE_SIZE_BOUND:
             raise bad()
         return value
     if kind == "level":

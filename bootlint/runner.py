@@ -53,13 +53,28 @@ def read_target(target: Target, max_bytes: int) -> tuple[SourceFile | None, str]
                       f"(raise it with --max-file-size)")
     try:
         with open(target.path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+            raw = read_bounded(handle, max_bytes)
     except OSError as exc:
         return None, exc.strerror or str(exc)
+    if len(raw) > max_bytes:  # it grew after stat()
+        return None, f"skip:over the {max_bytes:,}-byte limit: not read (raise it with --max-file-size)"
     src = SourceFile.from_bytes(target.display, raw, mode=st.st_mode)
     if src.is_entrypoint:
         note_executable(src, target.path, st.st_mode)
     return src, ""
+
+
+def read_bounded(handle, max_bytes: int, chunk: int = 1 << 20) -> bytes:
+    """At most ``max_bytes + 1`` bytes (one more tells "over the limit"), read in chunks: a
+    read of the whole limit at once would allocate the limit up front."""
+    parts, total = [], 0
+    while total <= max_bytes:
+        data = handle.read(min(chunk, max_bytes + 1 - total))
+        if not data:
+            break
+        parts.append(data)
+        total += len(data)
+    return b"".join(parts)
 
 
 _GIT = GitModes()
@@ -72,6 +87,14 @@ def note_executable(src: SourceFile, path: str, disk_mode: int) -> None:
         src.executable, src.mode_origin = bool(index_mode & 0o111), "git index"
     else:
         src.executable, src.mode_origin = bool(disk_mode & 0o111), "disk"
+
+
+def skipped(display: str, selection: Selection, why: str) -> FileResult:
+    """The result for a file bootlint chose not to read: BL904 saying why."""
+    result = FileResult(display)
+    if selection.enabled("BL904"):
+        result.findings.append(finding(all_rules()["BL904"], display, START, why))
+    return result
 
 
 def lint_target(target: Target, selection: Selection, max_bytes: int,
@@ -88,10 +111,7 @@ def lint_target(target: Target, selection: Selection, max_bytes: int,
     src, problem = read_target(target, max_bytes)
     if src is None:
         if problem.startswith("skip:"):
-            result = FileResult(target.display)
-            if selection.enabled("BL904"):
-                result.findings.append(finding(all_rules()["BL904"], target.display, START, problem[5:]))
-            return result, ""
+            return skipped(target.display, selection, problem[5:]), ""
         return None, problem
     if fixing is not None:
         from bootlint.autofix import fix_file
@@ -121,6 +141,11 @@ def selection_for(settings: Settings, display: str) -> Selection:
 PARALLEL_MIN_FILES = 24
 
 
+def worker_count(requested: int, files: int) -> int:
+    """Workers for a run: never more than the files, nor twice the CPUs."""
+    return max(1, min(requested, files, 2 * (os.cpu_count() or 1)))
+
+
 def _lint_one(job: tuple[Target, Settings, "Cache | None", "FixRequest | None"]):
     target, settings, cache, fixing = job
     return lint_target(target, selection_for(settings, target.display), settings.max_file_size, cache,
@@ -132,14 +157,11 @@ def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache 
     """Lint every target (fixing it when ``fixing`` asks), in parallel processes when there are
     enough of them; the results come back in the targets' order either way."""
     work = [(target, settings, cache, fixing) for target in targets]
+    jobs = worker_count(jobs, len(targets))
     if jobs > 1 and len(targets) >= PARALLEL_MIN_FILES:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from bootlint.workers import lint_in_workers
 
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            outcomes = list(pool.map(_lint_one, work, chunksize=max(1, len(work) // (jobs * 8))))
+        outcomes = lint_in_workers(_lint_one, work, jobs, _worker_died)
     else:
         outcomes = [_lint_one(job) for job in work]
     result = RunResult()
@@ -149,3 +171,14 @@ def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache 
         else:
             result.files.append(file_result)
     return result
+
+
+def _worker_died(job, how: str):
+    """The outcome for a file whose worker process died while linting it (a crash in native
+    code, or the kernel's out-of-memory killer): BL999 for it, the run goes on."""
+    target = job[0]
+    result = FileResult(target.display, internal_error=True)
+    result.findings.append(finding(all_rules()["BL999"], target.display, START,
+                                   f"internal error: the process linting this file died ({how}); "
+                                   f"the other files were linted; please report this"))
+    return result, ""

@@ -1,0 +1,148 @@
+"""Linting in worker processes, surviving a worker that dies and an interrupt.
+
+Each worker notes in shared memory which file it is linting. When a worker dies (a crash in
+native code, the kernel's out-of-memory killer), the pool breaks: the results that came back are
+kept, each file that was in flight is linted again alone in a fresh process (the one that dies
+again gets BL999 from ``on_death``), and the rest go to a fresh pool. Ctrl-C ends every worker
+and raises KeyboardInterrupt in the caller: no worker prints a traceback, none is left behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable
+
+Job = Any
+Outcome = Any
+
+_slots = None     # in a worker: the shared array, one slot per worker (index + 1 of its file, or 0)
+_my_slot = 0
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _init_worker(slots, counter) -> None:
+    global _slots, _my_slot
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C for everyone
+    with counter.get_lock():
+        _my_slot = counter.value % len(slots)
+        counter.value += 1
+    _slots = slots
+
+
+def _run_chunk(function: Callable[[Job], Outcome], chunk: list[tuple[int, Job]]) -> list[tuple[int, Outcome]]:
+    out = []
+    for index, job in chunk:
+        _slots[_my_slot] = index + 1
+        out.append((index, function(job)))
+        _slots[_my_slot] = 0
+    return out
+
+
+def lint_in_workers(function: Callable[[Job], Outcome], work: list[Job], jobs: int,
+                    on_death: Callable[[Job, str], Outcome]) -> list[Outcome]:
+    """``[function(job) for job in work]`` computed by ``jobs`` processes, in order."""
+    outcomes: dict[int, Outcome] = {}
+    pending = list(range(len(work)))
+    while pending:
+        before = len(outcomes)
+        suspects = _pool_pass(function, work, pending, jobs, outcomes)
+        if not suspects and len(outcomes) == before:
+            suspects = pending   # no progress and no culprit: each file alone, one by one
+        for index in suspects:
+            if index not in outcomes:
+                outcomes[index] = _alone(function, work[index], on_death)
+        pending = [i for i in pending if i not in outcomes]
+    return [outcomes[i] for i in range(len(work))]
+
+
+def _pool_pass(function, work, pending: list[int], jobs: int, outcomes: dict) -> list[int]:
+    """Lint ``pending`` in one pool; the indexes in flight if a worker died, else []."""
+    context = _context()
+    slots = context.Array("q", jobs, lock=False)
+    counter = context.Value("i", 0)
+    size = max(1, len(pending) // (jobs * 8))
+    chunks = [[(i, work[i]) for i in pending[at:at + size]] for at in range(0, len(pending), size)]
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(slots, counter))
+    try:
+        # Workers are forked by the first submit: ignoring SIGINT until then means no worker
+        # can get Ctrl-C before its initializer has made it ignore it too.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            futures = [pool.submit(_run_chunk, function, chunks[0])]
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        futures += [pool.submit(_run_chunk, function, chunk) for chunk in chunks[1:]]
+        broken = False
+        for future in futures:
+            try:
+                outcomes.update(future.result())
+            except BrokenProcessPool:
+                broken = True
+        if not broken:
+            pool.shutdown(wait=True)
+            return []
+        suspects = sorted(value - 1 for value in slots if value)
+        pool.shutdown(wait=True)
+        # Nothing in flight (it died between files): everything left is retried.
+        return suspects
+    except BaseException:
+        _terminate(pool)
+        raise
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes now (after Ctrl-C or an error in the parent)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=2)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=2)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _child(function, job, writer) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    writer.send(function(job))
+    writer.close()
+
+
+def _alone(function, job: Job, on_death: Callable[[Job, str], Outcome]) -> Outcome:
+    """``function(job)`` in a process of its own; ``on_death(job, how)`` if that process dies."""
+    context = _context()
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(function, job, writer), daemon=True)
+    process.start()
+    writer.close()
+    try:
+        try:
+            outcome = reader.recv()
+        except EOFError:
+            outcome = None
+        process.join()
+    except BaseException:
+        process.kill()
+        process.join()
+        raise
+    if outcome is not None:
+        return outcome
+    code = process.exitcode or 0
+    if code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exit status {code}"
+    return on_death(job, how)
