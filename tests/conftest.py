@@ -45,3 +45,10 @@ def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = Non
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_key(tmp_path_factory, monkeypatch):
+    """The findings cache's HMAC key lives in the user's cache folder: the tests use their own
+    (shared by the session), never the real one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "user-cache"))
