@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from bootlint.model import Finding
@@ -47,6 +48,36 @@ def fix_dict(fix) -> dict | None:
     }
 
 
+# What a path, a message or a source line must not carry into a report as it is: control
+# characters (a newline forges a finding line, ESC drives the terminal), bytes that are not UTF-8
+# (carried as lone surrogates from the file system), and bidirectional overrides.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\x1b"}
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:        # an undecodable byte of a file name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters, undecodable bytes and bidirectional overrides shown
+    escaped (``\\n``, ``\\x1b``, ``\\xff``): safe on a terminal, in a line-based format, in XML."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def unsurrogate(text: str) -> str:
+    """For JSON formats (which escape control characters themselves): undecodable bytes of a
+    file name shown as ``\\xff``, since UTF-8 cannot carry them."""
+    return _SURROGATE.sub(_escape, text)
+
+
 def fingerprints(findings: list[Finding]) -> list[str]:
     """A stable identity per finding: its code, path and the text of its line (not the line
     number, so unrelated edits above it do not change it), numbered among equal ones."""
@@ -55,7 +86,7 @@ def fingerprints(findings: list[Finding]) -> list[str]:
     for f in findings:
         key = (f.code, f.path, f.source_line.strip())
         seen[key] = seen.get(key, 0) + 1
-        digest = hashlib.sha256("\0".join([*key, str(seen[key])]).encode("utf-8", "replace"))
+        digest = hashlib.sha256("\0".join([*key, str(seen[key])]).encode("utf-8", "surrogateescape"))
         out.append(digest.hexdigest()[:32])
     return out
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bootlint.model import Finding
+from bootlint.report import printable
 
 
 def format_finding(f: Finding, unsafe: bool = False) -> str:
     """One line; ` [*]` at the end when `--fix` (with the run's flags) fixes it."""
     mark = " [*]" if f.fix is not None and (f.fix.is_safe or unsafe) else ""
-    return f"{f.path}:{f.span.line}:{f.span.column}: {f.severity.value}: {f.message} [{f.code}]{mark}"
+    return (f"{printable(f.path)}:{f.span.line}:{f.span.column}: {f.severity.value}: "
+            f"{printable(f.message)} [{f.code}]{mark}")
 
 
 def fixable_line(findings: list[Finding]) -> str:

@@ -3,7 +3,7 @@ rule's name and a help line pointing at the rule's page."""
 
 from __future__ import annotations
 
-from bootlint.report import Run
+from bootlint.report import Run, printable
 from bootlint.report.concise import summary
 
 STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36", "bold": "1", "dim": "2", "caret": "1;31"}
@@ -19,13 +19,13 @@ def render(run: Run) -> str:
     for f in run.findings:
         sev = f.severity.value
         mark = " [*]" if f.fix is not None and (f.fix.is_safe or run.unsafe) else ""
-        head = (f"{_paint(f'{f.path}:{f.span.line}:{f.span.column}:', 'bold', color)} "
-                f"{_paint(f'{sev}[{f.code}]', sev, color)}{mark} {f.message}")
+        head = (f"{_paint(f'{printable(f.path)}:{f.span.line}:{f.span.column}:', 'bold', color)} "
+                f"{_paint(f'{sev}[{f.code}]', sev, color)}{mark} {printable(f.message)}")
         lines = [head]
         gutter = "  "
         if f.source_line:
             gutter = str(f.span.line)
-            text = f.source_line.expandtabs(1)
+            text = printable(f.source_line.expandtabs(1))
             start = max(f.span.column - 1, 0)
             end = f.span.end_column - 1 if f.span.end_line == f.span.line else len(text)
             width = max(1, min(end, len(text)) - start)

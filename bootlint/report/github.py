@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from bootlint.report import Run
+from bootlint.report import Run, printable
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Newlines have their own escape in workflow commands; other control characters (ESC in
+    # the log) and undecodable bytes are shown escaped.
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

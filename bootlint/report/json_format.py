@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from bootlint.model import Finding
-from bootlint.report import fix_dict
+from bootlint.report import fix_dict, unsurrogate
 
 
 def as_dict(f: Finding) -> dict:
     return {
-        "code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
-        "path": f.path, "line": f.span.line, "column": f.span.column,
+        "code": f.code, "name": f.name, "severity": f.severity.value, "message": unsurrogate(f.message),
+        "path": unsurrogate(f.path), "line": f.span.line, "column": f.span.column,
         "end_line": f.span.end_line, "end_column": f.span.end_column,
         "fix": fix_dict(f.fix),
     }

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 from bootlint import REPOSITORY, __version__
-from bootlint.report import Run, fingerprints
+from bootlint.report import Run, fingerprints, unsurrogate
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -62,9 +63,9 @@ def render(run: Run) -> str:
         result = {
             "ruleId": f.code,
             "level": LEVELS[f.severity.value],
-            "message": {"text": f.message},
+            "message": {"text": unsurrogate(f.message)},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": quote(f.path, safe="/!")},
+                "artifactLocation": {"uri": quote(os.fsencode(f.path), safe="/!")},
                 "region": {"startLine": f.span.line, "startColumn": f.span.column,
                            "endLine": f.span.end_line, "endColumn": f.span.end_column},
             }}],
