@@ -39,21 +39,46 @@ def lint_archive(path: str, display: str, selection: Selection,
         return _skip(display, selection, f"not a readable zip archive ({exc}): not linted")
     with archive:
         infos = archive.infolist()
-        names = {info.filename.removeprefix("./").lstrip("/"): info for info in infos}
-        root = names.get("bootstrap")
-        if root is None:
-            nested = sorted(n for n in names if n.rsplit("/", 1)[-1] == "bootstrap")
-            result = FileResult(display)
-            if nested and selection.enabled("BL404"):
-                member = f"{display}!{nested[0]}"
-                result.findings.append(finding(
-                    all_rules()["BL404"], member, START,
-                    f"the archive has no `bootstrap` at its root, only `{nested[0]}`: Lambda looks for "
-                    f"/var/task/bootstrap (or /opt/bootstrap in a layer) and fails with "
-                    f"Runtime.InvalidEntrypoint; zip from inside the folder (`cd build && zip -r "
-                    f"../function.zip .`)"))
+        by_name: dict[str, list[zipfile.ZipInfo]] = {}
+        for info in infos:
+            by_name.setdefault(info.filename.removeprefix("./").lstrip("/"), []).append(info)
+        roots = by_name.get("bootstrap", [])
+        if roots:
+            result = _lint_member(archive, roots[-1], f"{display}!bootstrap", selection, max_member)
+            if len(roots) > 1:
+                # unzip keeps the last of equal names; other tools the first: both are looked at.
+                result.findings += _skip(f"{display}!bootstrap", selection, (
+                    f"the archive holds {len(roots)} members named `bootstrap`: which one Lambda runs "
+                    f"depends on the tool that unpacks it; the last one is linted, the others are not "
+                    f"read; rebuild the zip with one")).findings
             return result
-        return _lint_member(archive, root, f"{display}!bootstrap", selection, max_member)
+        result = FileResult(display)
+        if not selection.enabled("BL404"):
+            return result
+        rule = all_rules()["BL404"]
+        if "bootstrap/" in by_name:
+            result.findings.append(finding(rule, f"{display}!bootstrap/", START, (
+                "the archive's root `bootstrap` is a folder, not a file: Lambda fails with "
+                "Runtime.InvalidEntrypoint; put the executable itself at the root")))
+            return result
+        backslashed = sorted(n for n in by_name if "\\" in n and n.rsplit("\\", 1)[-1] == "bootstrap")
+        if backslashed:
+            result.findings.append(finding(rule, f"{display}!{backslashed[0]}", START, (
+                f"the archive has no `bootstrap` at its root, only a member named `{backslashed[0]}` "
+                f"(a zip made on Windows writes `\\` in names): on Linux that is one file with a "
+                f"backslash in its name, and Lambda fails with Runtime.InvalidEntrypoint; zip "
+                f"from inside the folder with a tool that writes `/`")))
+            return result
+        nested = sorted(n for n in by_name if n.rsplit("/", 1)[-1] == "bootstrap")
+        if nested:
+            member = f"{display}!{nested[0]}"
+            result.findings.append(finding(
+                rule, member, START,
+                f"the archive has no `bootstrap` at its root, only `{nested[0]}`: Lambda looks for "
+                f"/var/task/bootstrap (or /opt/bootstrap in a layer) and fails with "
+                f"Runtime.InvalidEntrypoint; zip from inside the folder (`cd build && zip -r "
+                f"../function.zip .`)"))
+        return result
 
 
 def _lint_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str,

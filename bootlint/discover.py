@@ -71,19 +71,55 @@ def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] 
 def _walk(root: str, archives: bool, exclude: tuple[str, ...]) -> list[Target]:
     found: list[Target] = []
     errors: list[OSError] = []
-    # Symbolic links to folders are not followed, so a link loop cannot trap the walk.
-    for folder, dirs, files in os.walk(root, onerror=errors.append):
-        dirs[:] = sorted(d for d in dirs if not excluded(os.path.join(folder, d), exclude)
-                         and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg")))
-        for name in sorted(files):
+    if excluded(root, exclude):
+        return found
+    match = _matcher(exclude).match
+
+    def left_out(full: str, name: str) -> bool:
+        # The folders above were checked on the way down: the name and the whole path remain
+        # (checking every part again made a walk 1,000 folders deep quadratic).
+        return bool(match(name) or match(display_path(full).replace(os.sep, "/")))
+
+    for folder, dirs, files in _folders(root, errors):
+        for name in files:
             if name in BOOTSTRAP_NAMES or (archives and name.lower().endswith(".zip")):
                 full = os.path.join(folder, name)
-                if not excluded(full, exclude):
+                if not left_out(full, name):
                     found.append(Target(full, display_path(full), False))
+        dirs[:] = [d for d in dirs if not left_out(os.path.join(folder, d), d)
+                   and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))]
     for err in errors:
         found.append(Target(err.filename or root, display_path(err.filename or root), True,
                             err.strerror or str(err)))
     return found
+
+
+def _folders(root: str, errors: list[OSError]):
+    """``os.walk`` top-down with sorted names, without recursion: Python 3.10 and 3.11's
+    ``os.walk`` recurses once per level and a tree 1,000 folders deep raised RecursionError.
+    Symbolic links to folders are left out, so a link loop cannot trap the walk; the caller may prune ``dirs`` as with ``os.walk``."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        dirs, files = [], []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir():
+                            if not entry.is_symlink():
+                                dirs.append(entry.name)
+                            continue
+                    except OSError:
+                        pass
+                    files.append(entry.name)
+        except OSError as exc:
+            errors.append(exc)
+            continue
+        dirs.sort()
+        files.sort()
+        yield folder, dirs, files
+        stack.extend(os.path.join(folder, d) for d in reversed(dirs))
 
 
 def _drop_ignored(root: str, found: list[Target]) -> list[Target]:
@@ -94,11 +130,11 @@ def _drop_ignored(root: str, found: list[Target]) -> list[Target]:
         return found
     try:
         proc = subprocess.run([*GIT, "check-ignore", "-z", "--stdin"], cwd=root, timeout=TIMEOUT,
-                              input=b"\0".join(os.path.relpath(t.path, root).encode() for t in candidates),
+                              input=b"\0".join(os.fsencode(os.path.relpath(t.path, root)) for t in candidates),
                               capture_output=True)
     except (OSError, subprocess.SubprocessError):
         return found
     if proc.returncode not in (0, 1):  # 128: not a repository
         return found
-    ignored = {os.path.normpath(os.path.join(root, p.decode())) for p in proc.stdout.split(b"\0") if p}
+    ignored = {os.path.normpath(os.path.join(root, os.fsdecode(p))) for p in proc.stdout.split(b"\0") if p}
     return [t for t in found if os.path.normpath(t.path) not in ignored]

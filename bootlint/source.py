@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from bootlint.model import Span
 
 BOM = b"\xef\xbb\xbf"
+# A UTF-16 text's start: with a byte-order mark, or `#!` as two-byte units without one.
+UTF16_STARTS = ((b"\xff\xfe", "UTF-16 (little-endian, with a byte-order mark)", "utf-16"),
+                (b"\xfe\xff", "UTF-16 (big-endian, with a byte-order mark)", "utf-16"),
+                (b"#\x00!\x00", "UTF-16 (little-endian)", "utf-16-le"),
+                (b"\x00#\x00!", "UTF-16 (big-endian)", "utf-16-be"))
 # Magic numbers of executables that Lambda can run as a bootstrap without an interpreter.
 BINARY_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
                 b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"MZ")
@@ -27,6 +32,8 @@ class SourceFile:
     has_bom: bool = False
     has_crlf: bool = False
     crlf_line: int = 0
+    cr_only: bool = False        # classic Mac OS line endings: CR and never LF
+    utf16: str = ""              # which UTF-16 the file is in (the kernel cannot run it)
     invalid_utf8_line: int = 0
     is_binary: bool = False
     mode: int | None = None
@@ -42,7 +49,14 @@ class SourceFile:
     def from_bytes(cls, path: str, raw: bytes, mode: int | None = None) -> "SourceFile":
         """Decode ``raw`` (UTF-8, invalid bytes replaced) and note BOM, CR LF and binaries."""
         src = cls(path=path, raw=raw, mode=mode)
-        src.is_binary = raw.startswith(BINARY_MAGIC) or b"\x00" in raw[:8192]
+        for start, description, codec in UTF16_STARTS:
+            if raw.startswith(start):
+                src.utf16 = description
+                src.text = raw.decode(codec, errors="replace").lstrip("\ufeff").replace("\r\n", "\n")
+                return src
+        # NUL bytes mark a binary, except in a Python script: python3 refuses those (BL900).
+        src.is_binary = raw.startswith(BINARY_MAGIC) or (
+            b"\x00" in raw[:8192] and not _python_script(raw))
         body = raw
         if body.startswith(BOM):
             src.has_bom = True
@@ -52,6 +66,10 @@ class SourceFile:
             src.has_crlf = True
             src.crlf_line = body.count(b"\n", 0, crlf_at) + 1
             body = body.replace(b"\r\n", b"\n")
+        elif b"\r" in body and b"\n" not in body:
+            # Lines as an editor shows them; the kernel sees one line (BL402).
+            src.cr_only = True
+            body = body.replace(b"\r", b"\n")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -59,6 +77,14 @@ class SourceFile:
             text = body.decode("utf-8", errors="replace")
         src.text = text
         return src
+
+    def decode_as(self, encoding: str) -> None:
+        """Decode the bytes again in the encoding a PEP 263 coding cookie names (Python)."""
+        body = self.raw[len(BOM):] if self.has_bom else self.raw
+        text = body.decode(encoding, errors="replace").replace("\r\n", "\n")
+        self.text = text.replace("\r", "\n") if self.cr_only else text
+        self._encoded = b""
+        self._line_starts = []
 
     @property
     def encoded(self) -> bytes:
@@ -114,3 +140,9 @@ class SourceFile:
         if self.text.startswith("#!"):
             return self.text.split("\n", 1)[0]
         return None
+
+
+def _python_script(raw: bytes) -> bool:
+    """The first line is a shebang naming python (or pypy)."""
+    first = raw[:256].split(b"\n", 1)[0]
+    return first.startswith(b"#!") and (b"python" in first or b"pypy" in first)

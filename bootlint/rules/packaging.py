@@ -21,6 +21,10 @@ def _line_end(subject: Subject, line: int) -> Span:
 @rule("BL401", "missing-shebang", "error", "The bootstrap does not start with `#!`.", **PACKAGING)
 def missing_shebang(subject: Subject) -> Iterator[Report]:
     src = subject.source
+    if src.utf16 and not src.raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        yield LINE_1, (f"the file is {src.utf16}: the kernel sees `#\\x00!`, not `#!`, and cannot "
+                       f"execute it (exec format error); save it as UTF-8")
+        return
     if not src.is_entrypoint or src.shebang is not None:
         return
     yield Violation(LINE_1, ("the bootstrap does not start with `#!`: Lambda executes it directly and fails "
@@ -31,6 +35,12 @@ def missing_shebang(subject: Subject) -> Iterator[Report]:
 @rule("BL402", "crlf-line-endings", "error", "CR LF line endings.", **PACKAGING)
 def crlf_line_endings(subject: Subject) -> Iterator[Report]:
     src = subject.source
+    if src.cr_only:
+        yield _line_end(subject, 1), (
+            "the file has CR line endings and no LF (classic Mac OS): the kernel reads the whole "
+            "file as the `#!` line and cannot find that interpreter, and the interpreter would see "
+            "one line; convert the line endings to LF")
+        return
     if not src.has_crlf:
         return
     default = subject.idioms.shebang[2:]
@@ -75,7 +85,13 @@ def not_executable(subject: Subject) -> Iterator[Report]:
 
 @rule("BL405", "byte-order-mark", "error", "A UTF-8 byte-order mark before `#!`.", **PACKAGING)
 def byte_order_mark(subject: Subject) -> Iterator[Report]:
-    if subject.source.has_bom:
+    src = subject.source
+    if src.utf16 and src.raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        mark = "".join(f"\\x{byte:02x}" for byte in src.raw[:2])
+        yield LINE_1, (f"the file is {src.utf16}: the kernel sees `{mark}` before `#!` and "
+                       f"cannot execute it (exec format error); save it as UTF-8 without BOM")
+        return
+    if src.has_bom:
         yield Violation(LINE_1, "the file starts with a UTF-8 byte-order mark: the kernel sees "
                                 "`\\xef\\xbb\\xbf#!`, not `#!`, and cannot execute it (exec format "
                                 "error); save it as UTF-8 without BOM",
