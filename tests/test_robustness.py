@@ -91,7 +91,11 @@ def test_file_over_the_size_cap_is_skipped(tmp_path):
     data = json.loads(proc.stdout)
     assert [(d["code"], d["line"]) for d in data] == [("BL904", 1)]
     assert "10,500,010 bytes is over the 2,097,152-byte limit" in data[0]["message"]
-    proc = run_cli("check", "--format", "json", "--max-file-size", "20000000", "--ignore", "BL403",
+    # The limit is the user's: lowered, a small file is skipped; raised, it is linted.
+    (tmp_path / "bootstrap").write_bytes(b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 20)  # 310 bytes
+    proc = run_cli("check", "--format", "json", "--max-file-size", "300", "bootstrap", cwd=tmp_path)
+    assert [d["code"] for d in json.loads(proc.stdout)] == ["BL904"]
+    proc = run_cli("check", "--format", "json", "--max-file-size", "310", "--ignore", "BL403",
                    "bootstrap", cwd=tmp_path)
     assert json.loads(proc.stdout) == []
 

@@ -1,0 +1,127 @@
+"""Pathological inputs: time and peak memory of `bootlint check` on each generator, one core.
+
+Usage: python bench/pathological.py [--only NAME] [--timeout 60]
+
+Every input is at most the default size limit (2 MB). The targets (issue 10): each is linted in
+at most 5 s and 512 MB, or gets a clear BL900/BL904 naming the limit it hit. The table shows the
+exit code and the codes found, so a row that "passes" by crashing is visible too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
+SECONDS, MEGABYTES = 5.0, 512
+
+
+def _py(body: bytes) -> bytes:
+    return b"#!/usr/bin/env python3\n" + body
+
+
+def _chain(op: bytes, n: int) -> bytes:
+    ops = [op] if op != b"mixed" else [b"and", b"or"]
+    parts = [b"a"]
+    for i in range(1, n):
+        parts.append(b" %s a" % ops[i % len(ops)])
+    return _py(b"x = " + b"".join(parts) + b"\n")
+
+
+# name -> (file name, bytes); the sizes are those stated in issue 10 (or the tests' limits).
+GENERATORS = {
+    "python: and-chain x 8,000": lambda: ("bootstrap", _chain(b"and", 8_000)),
+    "python: or-chain x 50,000": lambda: ("bootstrap", _chain(b"or", 50_000)),
+    "python: mixed and/or x 50,000": lambda: ("bootstrap", _chain(b"mixed", 50_000)),
+    "python: 1,000,000 lines (2 MB)": lambda: ("bootstrap", _py(b"x\n" * 1_000_000)),
+    "python: 100,000 statements": lambda: ("bootstrap", _py(b"x = f(1)\n" * 100_000)),
+    "python: 3,000 nested calls": lambda: ("bootstrap", _py(b"x = " + b"f(" * 3000 + b")" * 3000 + b"\n")),
+    "shell: if x 2,000 nested": lambda: ("bootstrap", b"#!/bin/bash\n" + b"if true; then\n" * 2000
+                                        + b"fi\n" * 2000),
+    "shell: if x 2,000 nested + 3,000 statements": lambda: (
+        "bootstrap", b"#!/bin/bash\n" + b"if true; then\n" * 2000 + b"echo a\n" * 3000 + b"fi\n" * 2000),
+    'shell: "$a$a..." x 128k in one word': lambda: ("bootstrap", b'#!/bin/sh\nx="' + b"$a" * 131_072 + b'"\n'),
+    "shell: 40,000 suppression comments": lambda: (
+        "bootstrap", b"#!/bin/sh\n" + b"# bootlint: disable=BL201\necho a\n" * 40_000),
+    "shell: 100,000 lines": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * 100_000),
+    "shell: 1 MB line": lambda: ("bootstrap", b"#!/bin/sh\necho " + b"a" * 1_000_000 + b"\n"),
+    "shell: 10,000 functions": lambda: ("bootstrap", b"#!/bin/bash\n" + b"".join(
+        b"f%d() { f%d; }\n" % (i, i + 1) for i in range(10_000)) + b"f0\n"),
+    "shell: 5,000 nested $(": lambda: ("bootstrap", b"#!/bin/bash\nx=" + b"$(" * 5000 + b"echo"
+                                       + b")" * 5000 + b"\n"),
+    "shell: tutorial x 200 (2 MB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 200),
+    "file over the limit (10.5 MB)": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 700_000),
+}
+
+
+def measure(name: str, data: bytes, filename: str, timeout: float) -> dict:
+    """Run one bootlint process over one generated file; wall time, peak RSS, exit code, codes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / filename
+        path.write_bytes(data)
+        path.chmod(0o755)
+        cmd = [sys.executable, "-m", "bootlint", "check", "--no-cache", "--isolated", "--jobs", "1",
+               "--format", "json", str(path)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        out_path = Path(tmp) / "out.json"
+        with open(out_path, "wb") as out:
+            started = time.perf_counter()
+            # Its own session, so a timeout ends it and anything it started.
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env,
+                                    start_new_session=True)
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() - started > timeout:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.wait4(proc.pid, 0)
+                    return {"name": name, "size": len(data), "seconds": None, "mb": None,
+                            "exit": "timeout", "codes": ""}
+                time.sleep(0.02)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        code, rss_kb, stdout = proc.returncode, usage.ru_maxrss, out_path.read_text("utf-8", "replace")
+    try:
+        codes = sorted({f["code"] for f in json.loads(stdout)})
+    except ValueError:
+        codes = ["(no JSON)"]
+    return {"name": name, "size": len(data), "seconds": seconds, "mb": rss_kb / 1024, "exit": code,
+            "codes": ",".join(codes[:6])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="run the generators whose name contains this text")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}; targets: <= {SECONDS:.0f} s and <= {MEGABYTES} MB per file")
+    print(f"{'generator':<46} {'bytes':>10} {'time':>8} {'peak MB':>8} {'exit':>7}  codes")
+    failed = 0
+    for name, make in GENERATORS.items():
+        if args.only and args.only not in name:
+            continue
+        filename, data = make()
+        row = measure(name, data, filename, args.timeout)
+        ok = row["seconds"] is not None and row["seconds"] <= SECONDS and row["mb"] <= MEGABYTES \
+            and row["exit"] in (0, 1)
+        failed += not ok
+        shown_t = "-" if row["seconds"] is None else f"{row['seconds']:.2f}s"
+        shown_m = "-" if row["mb"] is None else f"{row['mb']:.0f}"
+        print(f"{name:<46} {row['size']:>10,} {shown_t:>8} {shown_m:>8} {row['exit']!s:>7}  "
+              f"{row['codes']}{'' if ok else '   <-- over target'}", flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    main()
