@@ -72,10 +72,12 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
-def unsurrogate(text: str) -> str:
-    """For JSON formats (which escape control characters themselves): undecodable bytes of a
-    file name shown as ``\\xff``, since UTF-8 cannot carry them."""
-    return _SURROGATE.sub(_escape, text)
+def json_text(data, indent: int | None = None) -> str:
+    """JSON of ``data`` in UTF-8 text; an undecodable byte of a file name anywhere in it (a path,
+    a message, a fix) shown as ``\\xff`` rather than breaking the output."""
+    import json
+
+    return _SURROGATE.sub(lambda m: "\\" + _escape(m), json.dumps(data, indent=indent, ensure_ascii=False))
 
 
 def fingerprints(findings: list[Finding]) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 from urllib.parse import quote
 
 from bootlint import REPOSITORY, __version__
-from bootlint.report import Run, fingerprints, unsurrogate
+from bootlint.report import Run, fingerprints, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _uri(path: str) -> str:
+    """A path as a URI reference: its bytes percent-encoded (a name that is not UTF-8 too)."""
+    return quote(os.fsencode(path), safe="/!")
 
 
 def _rule(rule) -> dict:
@@ -50,7 +54,7 @@ def _fix(f) -> dict | None:
     if not replacements:
         return None
     return {"description": {"text": fix.title},
-            "artifactChanges": [{"artifactLocation": {"uri": quote(f.path, safe="/!")},
+            "artifactChanges": [{"artifactLocation": {"uri": _uri(f.path)},
                                  "replacements": replacements}],
             "properties": {"applicability": fix.applicability.value}}
 
@@ -63,9 +67,9 @@ def render(run: Run) -> str:
         result = {
             "ruleId": f.code,
             "level": LEVELS[f.severity.value],
-            "message": {"text": unsurrogate(f.message)},
+            "message": {"text": f.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": quote(os.fsencode(f.path), safe="/!")},
+                "artifactLocation": {"uri": _uri(f.path)},
                 "region": {"startLine": f.span.line, "startColumn": f.span.column,
                            "endLine": f.span.end_line, "endColumn": f.span.end_column},
             }}],
@@ -88,4 +92,4 @@ def render(run: Run) -> str:
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_text(log, indent=2) + "\n"
