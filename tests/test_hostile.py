@@ -107,6 +107,8 @@ def test_a_worker_that_dies_costs_one_file(tmp_path, monkeypatch):
 def test_os_environ_slice_is_not_an_internal_error():
     text = PY + "import os\nx = os.environ[1:2]\nos.environ[1:2] = 'a'\nprint(os.environ['A', 'B'])\n"
     assert lint_text(text) == []
+    in_a_function = PY + "import os\ndef f(x):\n    os.environ[x:1] = 'a'\n    os.environ[x, 2] = 'b'\nf('A')\n"
+    assert lint_text(in_a_function) == []
 
 
 NON_UTF8 = os.fsdecode(b"bad\xff\x1b[2J")

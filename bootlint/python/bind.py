@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from bootlint.python.http_clients import REQUEST_CALLS
-from bootlint.python.values import MAX_CALL_DEPTH, PyFrame, Values, dotted, names_in
+from bootlint.python.values import MAX_CALL_DEPTH, PyFrame, Values, dotted, names_in, subscript_key
 from bootlint.urls import classify
 
 
@@ -141,8 +141,9 @@ class Binder:
             if isinstance(node, cst.Assign):
                 for target in node.targets:
                     t = target.target
-                    if isinstance(t, cst.Subscript) and dotted(t.value) in ("os.environ", "environ") \
-                            and t.slice and self.mentions_params(t.slice[0].slice.value, frame.function):
-                        key = values.literal(t.slice[0].slice.value, frame)
+                    index = subscript_key(t) if isinstance(t, cst.Subscript) else None
+                    if index is not None and dotted(t.value) in ("os.environ", "environ") \
+                            and self.mentions_params(index, frame.function):
+                        key = values.literal(index, frame)
                         if key:
                             env.append(BoundEnv(key))
