@@ -398,8 +398,8 @@ def run_main() -> None:
         if exc.errno != errno.EPIPE:   # a reader that went away (`| head`) is not an error
             _say(f"bootlint: error: cannot write the output: {exc.strerror or exc}")
             code = EXIT_USAGE
-    except ValueError:   # standard output was closed by someone
-        code = EXIT_USAGE
+    except ValueError:   # closed by the command itself (the language server, at exit)
+        pass
     sys.exit(code)
 
 
