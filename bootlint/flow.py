@@ -12,7 +12,7 @@ from itertools import count
 
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, Guarded, Loop, LoopKind, Node, RuntimeModel, SetOption,
-    Subshell, children, flatten,
+    Span, Subshell, children, flatten,
 )
 
 # Following calls re-walks function bodies; past this many visited nodes calls are no longer
@@ -43,6 +43,7 @@ class Context:
     reachable: bool = True          # False for functions nothing in the file calls
     chain: tuple[str, ...] = ()     # the file's functions being called, outermost first
     errexit_origin: str = ""        # what switched errexit on: "`set -o errexit` on line 3"
+    errexit_at: Span | None = None  # where (None: the shebang, or not known)
     # Inside a `$(...)` (the innermost): whether errexit is kept there, and why (or why not),
     # with the errexit of the command that holds it.
     substitution: str = ""          # "" outside; "kept" or "cleared"
@@ -66,10 +67,11 @@ class Occurrence:
 class _State:
     """Shell options that later statements see (a function's `set -e` persists after it)."""
 
-    __slots__ = ("errexit", "pipefail", "origin", "keep", "keep_why")
+    __slots__ = ("errexit", "pipefail", "origin", "keep", "keep_why", "at")
 
     def __init__(self, errexit: bool, pipefail: bool, origin: str = "", keep: bool = True,
-                 keep_why: str = "") -> None:
+                 keep_why: str = "", at: Span | None = None) -> None:
+        self.at = at                # the SetOption that switched errexit on
         self.errexit = errexit
         self.pipefail = pipefail
         self.origin = origin        # what switched errexit on, for messages
@@ -77,7 +79,7 @@ class _State:
         self.keep_why = keep_why
 
     def copy(self) -> "_State":
-        return _State(self.errexit, self.pipefail, self.origin, self.keep, self.keep_why)
+        return _State(self.errexit, self.pipefail, self.origin, self.keep, self.keep_why, self.at)
 
 
 class Flow:
@@ -135,14 +137,15 @@ class Flow:
     def _visit(self, node: Node, ctx: Context, state: _State) -> None:
         self._visits += 1
         ctx = replace(ctx, errexit=state.errexit, pipefail=state.pipefail,
-                      errexit_origin=state.origin) if (
+                      errexit_origin=state.origin, errexit_at=state.at) if (
             ctx.errexit != state.errexit or ctx.pipefail != state.pipefail
-            or ctx.errexit_origin != state.origin) else ctx
+            or ctx.errexit_origin != state.origin or ctx.errexit_at != state.at) else ctx
         if isinstance(node, SetOption):
             if node.errexit is not None:
                 state.errexit = node.errexit or self.model.errexit_always
                 if node.errexit:
                     state.origin = f"`{node.text}` on line {node.span.line}" if node.text else ""
+                    state.at = node.span
             if node.pipefail is not None:
                 state.pipefail = node.pipefail
             if node.substitutions_keep_errexit is not None:

@@ -113,3 +113,9 @@ def test_bl101_says_which_shell_keeps_errexit_in_a_substitution():
     assert "`set -o posix` on line 2: `$(...)` keeps errexit" in _bl101(
         "#!/bin/bash\nset -o posix\nset -e\n" + API + body)
     assert not [f for f in findings("#!/bin/bash\nset -e\n" + API + body) if f.code == "BL101"]
+
+
+def test_bl101_relates_the_switch_in_force():
+    text = "#!/bin/sh\nset -eu\nset +e\nset -e\n" + API + LOOP
+    [f] = [f for f in findings(text) if f.code == "BL101"]
+    assert [(r.span.line, r.message) for r in f.related] == [(4, "errexit is switched on here")]

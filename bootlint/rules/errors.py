@@ -18,8 +18,10 @@ def _errexit_origin(subject: Subject) -> str:
     return "errexit on the shebang line"
 
 
-def _errexit_related(subject: Subject) -> tuple[Related, ...]:
-    """The place errexit was switched on, for editors and SARIF."""
+def _errexit_related(subject: Subject, at: Span | None = None) -> tuple[Related, ...]:
+    """The place errexit was switched on (the switch in force, when known), for editors and SARIF."""
+    if at is not None:
+        return (Related(at, "errexit is switched on here"),)
     for opt in subject.model.events(SetOption):
         if opt.errexit:
             return (Related(opt.span, "errexit is switched on here"),)
@@ -67,7 +69,7 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
             why = idioms.unguarded.format(errexit=origin + note)
         yield Violation(node.span, f"the handler call {why} (Runtime.ExitError, a cold start for "
                                    f"the next call); {idioms.guard}", _guard_fix(subject, node),
-                        related=_errexit_related(subject))
+                        related=_errexit_related(subject, ctx.errexit_at))
 
 
 def _guard_fix(subject: Subject, handler: HandlerCall):
