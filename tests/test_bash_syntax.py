@@ -122,14 +122,16 @@ def _corpus():
 
 @needs_bash
 def test_no_file_bash_accepts_gets_bl900_in_the_corpus():
+    # Every shell file of the corpus is linted; each BL900 must be one bash rejects too.
     checked = 0
     for item in _corpus():
         name, text = (item.name, item.read_text(encoding="utf-8", errors="replace")) \
             if not isinstance(item, tuple) else item
-        if not text.startswith("#!") or not _bash_accepts(text):
+        if not text.startswith("#!"):
             continue
         checked += 1
-        assert not [f for f in lint_text(text) if f[0] == "BL900"], name
+        if [f for f in lint_text(text) if f[0] == "BL900"]:
+            assert not _bash_accepts(text), name
     assert checked > 150
 
 

@@ -119,3 +119,9 @@ def test_bl101_relates_the_switch_in_force():
     text = "#!/bin/sh\nset -eu\nset +e\nset -e\n" + API + LOOP
     [f] = [f for f in findings(text) if f.code == "BL101"]
     assert [(r.span.line, r.message) for r in f.related] == [(4, "errexit is switched on here")]
+
+
+def test_the_catalogue_documents_bl905(cli):
+    page = cli("rule", "BL905").stdout.decode()
+    assert page.startswith("# BL905 unparsed-region\n") and "`bash -n`" in page
+    assert "${1:$i:1}" in page and "BL900 with bash's own message" in page
