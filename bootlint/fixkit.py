@@ -66,13 +66,13 @@ class FixBuilders:
     def drop_timeout(self, span):                 # BL006
         return None
 
-    def event_loop(self, first, last):            # BL001: spans of the first and last node
+    def event_loop(self, first, last):            # BL001: spans of the first and last statement
         return None
 
     def guard_handler(self, handler, response):   # BL101, BL102
         return None
 
-    def export_trace_id(self, request_id_var, response):   # BL201
+    def export_trace_id(self, request_id, near):  # BL201: the request-id variable, the `next`
         return None
 
     def remove_temp(self, span, names, text):     # BL301: where it is made, what holds it

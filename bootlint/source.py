@@ -44,6 +44,9 @@ class SourceFile:
     mode_note: str = ""
     _encoded: bytes = b""
     _line_starts: list[int] = field(default_factory=list)
+    # What a front end parsed, kept for its fix builders so that a fix does not parse again
+    # (Python: the libcst module and its positions).
+    parsed: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, path: str, raw: bytes, mode: int | None = None) -> "SourceFile":

@@ -32,6 +32,8 @@ class PythonFixes(FixBuilders):
 
     @cached_property
     def _parsed(self):
+        if "libcst" in self.src.parsed:   # what the lowering parsed
+            return self.src.parsed["libcst"]
         module = cst.parse_module(self.src.text)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         return module, wrapper.resolve(PositionProvider)
@@ -78,36 +80,44 @@ class PythonFixes(FixBuilders):
                     return node
         return None
 
-    def imports(self, name: str) -> list[Edit]:
-        """An `import name` where the module lacks one (nothing when it has it)."""
+    def has_import(self, name: str) -> bool:
+        """Does the module `import name` at its top level?"""
         for stmt in self.module.body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Import) and any(
                             isinstance(a.name, cst.Name) and a.name.value == name and a.asname is None
                             for a in small.names):
-                        return []
-        anchor = None
-        for stmt in self.module.body:
-            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
-                small = stmt.body[0]
-                if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) \
-                        and small.module.value == "__future__":
-                    continue
-                anchor = stmt
-                break
-        if anchor is None:
-            body = self.module.body
-            docstring = body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(
-                body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, cst.SimpleString)
-            if body and not docstring:
-                anchor = body[0]
-            elif len(body) > 1:
-                anchor = body[1]
-        if anchor is None:
+                        return True
+        return False
+
+    def _import_index(self) -> int:
+        """Where a new import goes in the module's body: before its first import, after a
+        docstring and `from __future__` imports."""
+        at = 0
+        for i, stmt in enumerate(self.module.body):
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) \
+                    and small.module.value == "__future__":
+                at = i + 1
+            elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                return i
+            elif i == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
+                at = 1
+        return at
+
+    def imports(self, name: str) -> list[Edit]:
+        """An edit adding `import name` where the module lacks one (nothing when it has it)."""
+        if self.has_import(name):
+            return []
+        body = self.module.body
+        at = self._import_index()
+        if at >= len(body):
             line = len(self.src.text.split("\n"))
             return [Edit(Span(line, 1, line, 1), f"\nimport {name}\n")]
-        line = self.span(anchor).line
+        stmt = body[at]
+        # Above the statement's own comment lines, which belong to it.
+        line = self.span(stmt).line - len(getattr(stmt, "leading_lines", ()))
         return [Edit(Span(line, 1, line, 1), f"import {name}\n")]
 
     # -- safe ------------------------------------------------------------------------------------
@@ -188,24 +198,11 @@ class PythonFixes(FixBuilders):
         return cur
 
     def with_import(self, module: cst.Module, name: str) -> cst.Module:
-        """The module with `import name` added before its first import (after a docstring and
-        `from __future__`), unless it has one."""
-        if not self.imports(name):
+        """The (rewritten) module with `import name` added where :meth:`imports` puts it."""
+        if self.has_import(name):
             return module
         body = list(module.body)
-        at = 0
-        for i, stmt in enumerate(body):
-            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
-                small = stmt.body[0]
-                if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) \
-                        and small.module.value == "__future__":
-                    at = i + 1
-                    continue
-                at = i
-                break
-            if i == 0 and isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) \
-                    and isinstance(stmt.body[0].value, cst.SimpleString):
-                at = 1
+        at = self._import_index()
         new = cst.SimpleStatementLine([cst.Import([cst.ImportAlias(cst.Name(name))])])
         if at < len(body):
             # Comments above the statement it goes before stay above the import.

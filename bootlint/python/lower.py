@@ -49,6 +49,7 @@ def lower_python(src: SourceFile) -> RuntimeModel:
         return model
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
+    src.parsed["libcst"] = (module, positions)   # for bootlint.python.fixes
     lowering = _Lowering(module, positions, model)
     model.main = lowering.block(module.body)
     lowering.mark_last_statement(module)
