@@ -286,3 +286,19 @@ def test_the_cache_keeps_fixes(tmp_path):
     assert (tmp_path / ".bootlint_cache").is_dir()
     warm = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path).stdout
     assert warm == cold and json.loads(warm)[0]["fix"]["edits"][0]["text"] == "-S "
+
+
+def test_every_fix_together_on_a_crlf_bom_japanese_file_without_its_mode(tmp_path):
+    """The tutorial without its loop, saved on Windows (BOM, CR LF), with a Japanese comment and
+    mode 0644: byte fixes, text fixes and the mode meet in rounds and give the same program as
+    the clean file does."""
+    text = (ROOT / "examples" / "tutorial-no-loop" / "bootstrap").read_bytes()
+    japanese = text.replace(b"# Get an event", "# イベントを取得".encode("utf-8"))
+    path = _file(tmp_path, b"\xef\xbb\xbf" + japanese.replace(b"\n", b"\r\n"), 0o644)
+    proc = run_cli("check", "--fix", "--unsafe-fixes", "--format", "concise", "bootstrap", cwd=tmp_path)
+    assert proc.stdout.decode().splitlines()[-2:] == ["Fixed 8 problems.", "Found 1 problem (1 warning) in 1 file."]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o755
+    clean = _file(tmp_path, japanese, 0o755, name="clean")
+    run_cli("check", "--fix", "--unsafe-fixes", "clean", cwd=tmp_path)
+    assert path.read_bytes() == clean.read_bytes()
+    assert b"\r" not in path.read_bytes() and "# イベントを取得".encode("utf-8") in path.read_bytes()
