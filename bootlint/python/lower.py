@@ -96,22 +96,27 @@ class _Lowering:
         self.values = Values(module, self.span)
         self.function_names = self.values.function_names
         self.binder = Binder(self.values)
-        self.handlers = self.values.handler_calls(self._posted_through_helpers())
+        posted, fetchers = self._through_helpers()
+        self.handlers = self.values.handler_calls(posted, fetchers)
         self._handler_roots: set[str] | None = None
         self.next_names = self.values.next_names(self.handlers)
         self.event_names = self.values.event_names(self.next_names)
         self.request_facts = PythonRequestFacts(module, self.values, self.span)
 
-    def _posted_through_helpers(self) -> list:
-        """The arguments of calls of the file's helpers that post /response for that call."""
-        posted = []
+    def _through_helpers(self) -> tuple[list, set[int]]:
+        """The arguments, at the call site, that the file's helpers post to /response; and the
+        calls of helpers that request `next` (what they return is the event, not a result)."""
+        posted, fetchers = [], set()
         for function, sites in self.values.call_sites.items():
             for site in sites:
                 requests, _ = self.binder.bind(function, site)
                 for request in requests:
-                    if any(i.endpoint is Endpoint.RESPONSE for i in request.infos):
+                    endpoints = {i.endpoint for i in request.infos}
+                    if Endpoint.RESPONSE in endpoints:
                         posted.extend(self.binder.posted_arguments(request))
-        return posted
+                    if Endpoint.NEXT in endpoints:
+                        fetchers.add(id(site))
+        return posted, fetchers
 
     def span(self, node: cst.CSTNode) -> Span:
         rng = self.positions[node]
@@ -195,9 +200,16 @@ class _Lowering:
                     isinstance(n, cst.Yield) for n in self.values.walk(node.body)):
                 continue
             for handler in node.handlers:
-                if _catches_all(handler) and not _reraises(handler) and self._posts_error(handler.body):
+                if _catches_all(handler) and not _reraises(handler) and (
+                        self._posts_error(handler.body) or self._posts_error_for(manager)):
                     return True
         return False
+
+    def _posts_error_for(self, manager: cst.Call) -> bool:
+        """The context manager posts /invocation/{id}/error for this call, the path being one of
+        its arguments (`with reporting(f"/invocation/{rid}/error"):`)."""
+        requests, _ = self.binder.bind(manager.func.value, manager)
+        return any(i.endpoint is Endpoint.ERROR for r in requests for i in r.infos)
 
     def _posts_error(self, body) -> bool:
         for node in self.values.walk(body):

@@ -559,11 +559,12 @@ class Values:
             found = [positional[shape.body_arg]]
         return found
 
-    def handler_calls(self, posted: list | None = None) -> set[int]:
+    def handler_calls(self, posted: list | None = None, fetchers: set[int] = frozenset()) -> set[int]:
         """ids of the calls that run the user's handler: what produces the /response body
         (``posted``: bodies given to the file's helpers that post /response), else calls of
         names imported from a module that is not a known library."""
         found: set[int] = set()
+        self._fetchers = fetchers
         for call in self.calls:
             if Endpoint.RESPONSE in self._endpoints(call):
                 for payload in self.payload(call):
@@ -590,6 +591,8 @@ class Values:
             cur = stack.pop()
             if isinstance(cur, cst.Call):
                 last = dotted(cur.func).rsplit(".", 1)[-1]
+                if id(cur) in getattr(self, "_fetchers", ()):
+                    continue  # a helper that requests `next`: its result is the event
                 if last and last not in PASS_THROUGH:
                     found.add(id(cur))
                     continue
