@@ -89,6 +89,7 @@ class DataFlow:
         self.parametric: set[tuple[int, int]] = set()
         self.instances: dict[tuple[int, int], list[Instance]] = {}
         self.env_instances: dict[tuple[int, int], list[EnvInstance]] = {}
+        self._param_locals: dict[tuple[str, str], bool] = {}
         self._bind_call_sites()
         self.event_vars = self._event_vars()
         self.event_files = self._event_files()
@@ -109,7 +110,7 @@ class DataFlow:
         return found
 
     # -- helpers' parameters bound at call sites --------------------------------------------
-    def _mentions_params(self, nodes, function: str | None, depth: int = 0) -> bool:
+    def _mentions_params(self, nodes, function: str | None) -> bool:
         """Do these words read the positional parameters, directly or through the function's
         locals assigned from them (`local path="$1"`)?"""
         names: set[str] = set()
@@ -117,11 +118,29 @@ class DataFlow:
             names |= expansion_names(node)
         if names & (POSITIONAL | REST):
             return True
-        if function is None or depth > 4:
+        if function is None:
             return False
-        own = names & self.index.locals.get(function, set())
-        return any(self._mentions_params([v for v in self.index.local_values.get((function, n), ())
-                                          if v is not None], function, depth + 1) for n in own)
+        return any(self._local_from_params(function, n) for n in names & self.index.locals.get(function, set()))
+
+    def _local_from_params(self, function: str, name: str, depth: int = 0) -> bool:
+        """Is a function's local assigned from its parameters (decided once per local)?"""
+        cache_key = (function, name)
+        cached = self._param_locals.get(cache_key)
+        if cached is not None:
+            return cached
+        self._param_locals[cache_key] = False   # a local assigned from itself: not from parameters
+        found = False
+        for value in self.index.local_values.get(cache_key, ()):
+            if value is None:
+                continue
+            names = expansion_names(value)
+            if names & (POSITIONAL | REST) or (depth < 4 and any(
+                    self._local_from_params(function, n, depth + 1)
+                    for n in names & self.index.locals.get(function, set()))):
+                found = True
+                break
+        self._param_locals[cache_key] = found
+        return found
 
     def _bind_call_sites(self) -> None:
         index = self.index
@@ -133,6 +152,8 @@ class DataFlow:
                 continue
             cmd, _ = self.http[key(node)]
             passes_rest = any(rest_start(a) is not None for a in command_args(node))
+            if not passes_rest and not self._mentions_params(command_args(node), function):
+                continue
             # Does the endpoint depend on the parameters (not only the request id in it)?
             self.words.parameters_unknown = True
             try:
@@ -140,15 +161,46 @@ class DataFlow:
             finally:
                 self.words.parameters_unknown = False
             decided = urls and not any(info.unresolved for _, info in urls)
-            if passes_rest or (not decided and self._mentions_params(command_args(node), function)):
+            if passes_rest or not decided:
                 self.parametric.add(key(node))
+        binding = self._functions_binding()
         for function, sites in index.call_sites.items():
+            if function not in binding:
+                continue  # its calls request and set nothing that depends on their arguments
             for site in sites:
                 if self._site_is_bound_later(site):
                     continue
                 frame = Frame(function, tuple(Bound(a, None) for a in command_args(site)), None,
                               site, (function,))
                 self._instantiate(frame)
+
+    def _functions_binding(self) -> set[str]:
+        """Functions whose calls make requests or set variables that depend on the arguments:
+        a parametric request, a declaration from the parameters, or a call passing them on to
+        such a function."""
+        index = self.index
+        direct: set[str] = set()
+        passes_on: dict[str, set[str]] = {}    # callee -> callers passing their parameters
+        for function in index.call_sites:
+            for node in index.commands_in.get(function, ()):
+                if key(node) in self.parametric:
+                    direct.add(function)
+                    continue
+                name = command_name(node)
+                callee = node_text(name) if name is not None and name.type == "word" else None
+                if callee in index.call_sites and self._mentions_params(command_args(node), function):
+                    passes_on.setdefault(callee, set()).add(function)
+            for node in index.declarations_in.get(function, ()):
+                if self._mentions_params([c for c in node.children[1:] if c.is_named], function):
+                    direct.add(function)
+        binding = set(direct)
+        todo = list(direct)
+        while todo:
+            for caller in passes_on.get(todo.pop(), ()):
+                if caller not in binding:
+                    binding.add(caller)
+                    todo.append(caller)
+        return binding
 
     def _site_is_bound_later(self, site) -> bool:
         """A call inside a helper that passes the helper's own parameters on: it is read when

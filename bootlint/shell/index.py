@@ -31,17 +31,19 @@ class ShellIndex:
     declarations_in: dict[str | None, list] = field(default_factory=dict)  # function -> export/declare/...
     _ranges: list[tuple[int, int, str]] = field(default_factory=list)  # function bodies, by start
     _starts: list[int] = field(default_factory=list)
+    _reach: list[int] = field(default_factory=list)   # the furthest end among ranges[:i+1]
 
     def function_of(self, node) -> str | None:
-        """The innermost function of the file whose definition contains the node."""
+        """The innermost function of the file whose definition contains the node (a binary
+        search, then back only over ranges that can still reach the node)."""
         start = node.start_byte
-        i = bisect_right(self._starts, start)
-        best = None
-        for begin, end, name in reversed(self._ranges[:i]):
+        j = bisect_right(self._starts, start) - 1
+        while j >= 0 and self._reach[j] > start:
+            begin, end, name = self._ranges[j]
             if begin <= start < end:
-                best = name
-                break
-        return best
+                return name
+            j -= 1
+        return None
 
     def shift_at(self, function: str, byte: int) -> int:
         """How many positional parameters `shift` has dropped before this byte of the function
@@ -108,6 +110,10 @@ def build_index(root) -> ShellIndex:
         stack.extend((child, depth + 1, function) for child in node.children)
     index._ranges.sort()
     index._starts = [r[0] for r in index._ranges]
+    reach = 0
+    for _, end, _ in index._ranges:
+        reach = max(reach, end)
+        index._reach.append(reach)
     for key, value, function in assignments:
         if function is not None and key in index.locals.get(function, ()):
             index.local_values.setdefault((function, key), []).append(value)
