@@ -21,6 +21,11 @@ PASS_THROUGH = {"dumps", "type", "loads", "encode", "decode", "str", "bytes", "d
                 "format", "join", "strip", "get", "items", "len", "int", "float", "repr", "read",
                 "Request", "urlopen", "post", "put", "request", "json", "getheader", "getheaders",
                 "info", "getcode", "geturl", "getresponse", "lower", "split"}
+# Libraries that format, encode or describe data (not run user code): their calls pass data through.
+DATA_LIBRARIES = frozenset({"json", "traceback", "base64", "binascii", "codecs", "os", "sys", "time",
+                            "datetime", "logging", "uuid", "re", "string", "textwrap", "urllib",
+                            "http", "requests", "urllib3", "httpx", "simplejson", "orjson", "ujson"})
+BUILTIN_NAMES = frozenset(n for n in dir(__import__("builtins")) if not n.startswith("_"))
 KNOWN_LIBRARIES = set(getattr(sys, "stdlib_module_names", ())) | {
     "requests", "urllib3", "boto3", "botocore", "httpx", "aiohttp", "simplejson", "orjson", "ujson"}
 
@@ -593,7 +598,12 @@ class Values:
                 last = dotted(cur.func).rsplit(".", 1)[-1]
                 if id(cur) in getattr(self, "_fetchers", ()):
                     continue  # a helper that requests `next`: its result is the event
-                if last and last not in PASS_THROUGH:
+                name = dotted(cur.func)
+                root = name.split(".")[0]
+                # Builtins and library calls (type(exc), traceback.format_exc()) pass data through.
+                library = name in BUILTIN_NAMES or (
+                    "." in name and self.imported_from.get(root, root).split(".")[0] in DATA_LIBRARIES)
+                if last and last not in PASS_THROUGH and not library:
                     found.add(id(cur))
                     continue
                 if isinstance(cur.func, cst.Attribute):
