@@ -109,3 +109,18 @@ def test_every_page_says_whether_there_is_a_fix_and_shows_it(code):
         out = fix_source(src, lambda s: lint_source(s, selection), unsafe, codes=frozenset({code}))
         assert out.raw.decode("utf-8") == pair["after"], f"{code} {lang}"
         assert code not in [f.code for f in out.findings]
+
+
+def test_readme_lists_the_rules_that_have_a_fix():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = " ".join(readme.split("- Which rules have one: ", 1)[1].split("\n- ", 1)[0].split())
+    safe, unsafe = line.split("; unsafe")
+    listed = {"safe": set(re.findall(r"BL\d{3}", safe)), "unsafe": set(re.findall(r"BL\d{3}", unsafe.split(". ")[0]))}
+    pages = {"safe": set(), "unsafe": set()}
+    for code in all_rules():
+        section = _fix_section(code)
+        if section.startswith("Safe"):
+            pages["safe"].add(code)
+        elif section.startswith("Unsafe"):
+            pages["unsafe"].add(code)
+    assert listed == pages
