@@ -220,7 +220,7 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
             raise click.UsageError("--fix and --diff read standard input (PATH `-`) alone: "
                                    "name the other paths in another run")
     targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
-                       respect_gitignore=settings.respect_gitignore)
+                       respect_gitignore=settings.respect_gitignore, include=settings.extend_include)
     if not targets and not quiet:
         _say_nothing_found(paths or ["."], archives)
     rest = run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)

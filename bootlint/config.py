@@ -36,6 +36,7 @@ class Settings:
     fail_on: str = "warning"
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    extend_include: tuple[str, ...] = ()      # folder walks also lint files these globs match
     respect_gitignore: bool = True
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     config_file: str | None = None
@@ -68,6 +69,7 @@ KEYS = {
     "fail-on": ("fail_on", "level"),
     "exclude": ("exclude", "strings"),
     "extend-exclude": ("extend_exclude", "strings"),
+    "extend-include": ("extend_include", "strings"),
     "respect-gitignore": ("respect_gitignore", "bool"),
     "max-file-size": ("max_file_size", "positive-int"),
 }

@@ -7,7 +7,7 @@ import re
 import stat
 import subprocess
 from dataclasses import dataclass
-from fnmatch import translate
+from fnmatch import fnmatch, translate
 from functools import lru_cache
 
 from bootlint.gitmodes import GIT, TIMEOUT
@@ -44,10 +44,19 @@ def excluded(path: str, patterns: tuple[str, ...]) -> bool:
     return bool(match(norm)) or any(match(part) for part in norm.split("/"))
 
 
+def included(path: str, patterns: tuple[str, ...] = ()) -> bool:
+    """A file a folder walk lints: named like a bootstrap, or matched (its path from the walk's
+    folder, or its name) by a pattern of `extend-include`."""
+    norm = display_path(path).replace(os.sep, "/")
+    name = norm.rsplit("/", 1)[-1]
+    return name in BOOTSTRAP_NAMES or any(fnmatch(norm, p) or fnmatch(name, p) for p in patterns)
+
+
 def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
-             respect_gitignore: bool = True) -> list[Target]:
-    """Expand folders into their bootstrap files (and zips, with ``archives``), leaving out
-    excluded and git-ignored ones; a file named on the command line is always linted."""
+             respect_gitignore: bool = True, include: tuple[str, ...] = ()) -> list[Target]:
+    """Expand folders into their bootstrap files (and zips, with ``archives``; and the files
+    ``include`` patterns match), leaving out excluded and git-ignored ones; a file named on the
+    command line is always linted."""
     targets: list[Target] = []
     for path in paths:
         try:
@@ -59,7 +68,7 @@ def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] 
             targets.append(Target(path, display_path(path), True, exc.strerror or str(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            found = _walk(path, archives, exclude)
+            found = _walk(path, archives, exclude, include)
             if respect_gitignore:
                 found = _drop_ignored(path, found)
             targets.extend(found)
@@ -68,7 +77,7 @@ def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] 
     return targets
 
 
-def _walk(root: str, archives: bool, exclude: tuple[str, ...]) -> list[Target]:
+def _walk(root: str, archives: bool, exclude: tuple[str, ...], include: tuple[str, ...] = ()) -> list[Target]:
     found: list[Target] = []
     errors: list[OSError] = []
     if excluded(root, exclude):
@@ -82,7 +91,8 @@ def _walk(root: str, archives: bool, exclude: tuple[str, ...]) -> list[Target]:
 
     for folder, dirs, files in _folders(root, errors):
         for name in files:
-            if name in BOOTSTRAP_NAMES or (archives and name.lower().endswith(".zip")):
+            if (name in BOOTSTRAP_NAMES or (archives and name.lower().endswith(".zip"))
+                    or (include and included(os.path.relpath(os.path.join(folder, name), root), include))):
                 full = os.path.join(folder, name)
                 if not left_out(full, name):
                     found.append(Target(full, display_path(full), False))

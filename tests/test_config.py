@@ -81,6 +81,22 @@ def test_exclude_and_extend_exclude(project):
     assert [d["path"] for d in json.loads(proc.stdout)] == ["vendor/bootstrap"]
 
 
+def test_extend_include_adds_files_to_folder_walks(project):
+    (project / "runtimes").mkdir()
+    (project / "runtimes" / "prod.bash").write_bytes(TUTORIAL)
+    (project / "runtimes" / "notes.txt").write_bytes(TUTORIAL)
+    (project / "node_modules").mkdir()
+    (project / "node_modules" / "x.bash").write_bytes(TUTORIAL)
+    (project / "bootlint.toml").write_text('extend-include = ["*.bash"]\nselect = ["BL101"]\n')
+    proc = run_cli("check", "--format", "json", ".", cwd=project)
+    # The pattern adds files; the bootstrap names and the exclusions still apply.
+    assert sorted(d["path"] for d in json.loads(proc.stdout)) == ["app/bootstrap", "runtimes/prod.bash"]
+    (project / "bootlint.toml").write_text('extend-include = ["runtimes/*"]\nselect = ["BL101"]\n')
+    proc = run_cli("check", "--format", "json", ".", cwd=project)
+    assert sorted(d["path"] for d in json.loads(proc.stdout)) == \
+        ["app/bootstrap", "runtimes/notes.txt", "runtimes/prod.bash"]
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_respect_gitignore(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)

@@ -407,7 +407,7 @@ async def test_a_changed_configuration_file_relints_open_documents(client, works
     params = await published(client, uri, 1)
     assert next(d for d in params.diagnostics if d.code == "BL302").severity == types.DiagnosticSeverity.Warning
     config = workspace / "bootlint.toml"
-    config.write_text('[severity]\nBL302 = "error"\n', encoding="utf-8")
+    config.write_text('extend-include = ["*.bash"]\n[severity]\nBL302 = "error"\n', encoding="utf-8")
     before = len(client.published)
     try:
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
@@ -415,6 +415,9 @@ async def test_a_changed_configuration_file_relints_open_documents(client, works
         params = await published(client, uri, 1, before)
         assert next(d for d in params.diagnostics if d.code == "BL302").severity == types.DiagnosticSeverity.Error
         assert "BL201" not in codes(params.diagnostics)   # the initialization options still apply
+        # A name the configuration's extend-include adds is linted now.
+        extra = open_doc(client, workspace / "config" / "prod.bash", TUTORIAL)
+        assert "BL101" in codes((await published(client, extra, 1, before)).diagnostics)
     finally:
         config.unlink()
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[

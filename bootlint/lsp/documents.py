@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 
 from bootlint.config import ConfigError, Settings, check_codes, find_config, load
-from bootlint.discover import BOOTSTRAP_NAMES, excluded
+from bootlint.discover import excluded, included
 from bootlint.engine import START, FileResult, finding, lint_source
 from bootlint.gitmodes import GitModes
 from bootlint.language import detect
@@ -124,15 +123,11 @@ class Workspace:
         return os.path.relpath(real, root).replace(os.sep, "/") if real.startswith(root) else real
 
     def lintable(self, path: str) -> bool:
-        """A file `bootlint check` would lint in a folder walk: a bootstrap name (or a pattern of
-        the configuration's `extend-include`), not excluded."""
-        name = os.path.basename(path)
+        """A file `bootlint check` would lint in a walk of the workspace folder: a bootstrap name
+        or a pattern of the configuration's `extend-include`, not excluded."""
         settings = self.settings_for(path)
         display = self.display(path)
-        includes = tuple(getattr(settings, "extend_include", ()) or ())
-        if name not in BOOTSTRAP_NAMES and not any(fnmatch(display, g) or fnmatch(name, g) for g in includes):
-            return False
-        return not excluded(display, settings.all_excludes)
+        return included(display, settings.extend_include) and not excluded(display, settings.all_excludes)
 
 
 def read_executable(path: str) -> Executable:
