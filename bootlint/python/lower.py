@@ -11,7 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
     ArgvPayload, Handover, HeaderMatch, InitStep, Loop, LoopKind, Node, RuntimeModel, Span,
-    TempCreate, TempRemove, flatten,
+    TempCreate, TempRemove, children, flatten,
 )
 from bootlint.python.bind import Binder
 from bootlint.python.http_clients import REQUEST_CALLS
@@ -250,7 +250,14 @@ class _Lowering:
             failure = frozenset(range(len(stmt.handlers)))
         out: list[Node] = [Branch(self.span(stmt), cond=cond, arms=arms, failure_candidates=failure)]
         if stmt.finalbody is not None:
-            out.extend(self.statement(stmt.finalbody.body))
+            final = self.statement(stmt.finalbody.body)
+            # `finally` runs before a `return`, `continue` or `break` leaves the try: its
+            # removals happen on those paths too (BL301 follows each path of an iteration).
+            removals = [n for n in flatten(final) if isinstance(n, TempRemove)]
+            if removals:
+                for seq in (body, *arms):
+                    _before_jumps(seq, removals)
+            out.extend(final)
         return out
 
     def small(self, node) -> list[Node]:
@@ -279,6 +286,8 @@ class _Lowering:
             return out
         if isinstance(node, cst.Break):
             return [Exit(self.span(node), kind=ExitKind.BREAK, text="break")]
+        if isinstance(node, cst.Continue):
+            return [Exit(self.span(node), kind=ExitKind.CONTINUE, text="continue")]
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             module = dotted(node.module) if isinstance(node, cst.ImportFrom) and node.module else ""
             if module.split(".")[0] in HANDOVER_MODULES:
@@ -434,3 +443,19 @@ class _Lowering:
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
                                  tool=method_name, method=method, facts=facts))
         return calls
+
+
+def _before_jumps(seq: list[Node], removals: list[Node]) -> None:
+    """Put copies of a `finally`'s removals before every jump out of ``seq`` (in place)."""
+    from dataclasses import replace
+
+    i = 0
+    while i < len(seq):
+        node = seq[i]
+        if isinstance(node, Exit) and node.kind in (ExitKind.RETURN, ExitKind.CONTINUE, ExitKind.BREAK):
+            seq[i:i] = [replace(r) for r in removals]
+            i += len(removals) + 1
+            continue
+        for child in children(node):
+            _before_jumps(child, removals)
+        i += 1
