@@ -15,14 +15,19 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 STACK_BYTES = 512 * 1024 * 1024
 _LOCK = threading.Lock()   # threading.stack_size() is process-wide: set and restore it together
+_ON = threading.local()    # set on the threads made here: a call from one of them runs directly
 
 
 def call_with_large_stack(function: Callable[..., T], *args) -> T:
     """``function(*args)`` on a fresh thread with a :data:`STACK_BYTES` stack; its result, or
-    its exception raised here."""
+    its exception raised here. Called on such a thread already (the language server runs its
+    whole loop on one, so that a lint costs no thread), it runs ``function`` there."""
+    if getattr(_ON, "large_stack", False):
+        return function(*args)
     outcome: list = []
 
     def target() -> None:
+        _ON.large_stack = True
         try:
             outcome.append((True, function(*args)))
         except BaseException as exc:  # handed to the caller's thread as it is

@@ -27,6 +27,7 @@ from pygls.uris import to_fs_path
 
 from bootlint import __version__
 from bootlint.config import CONFIG_NAMES
+from bootlint.deepstack import call_with_large_stack
 from bootlint.docs import help_uri
 from bootlint.lsp import actions
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
@@ -622,7 +623,8 @@ def main() -> int:
     """Serve on standard input and output until `exit` (0 after `shutdown`, else 1)."""
     _quiet_logging()
     try:
-        asyncio.run(_serve())
+        # The loop runs on a thread with the parsers' large stack: linting on it starts no thread.
+        call_with_large_stack(asyncio.run, _serve())
     except (KeyboardInterrupt, SystemExit, BrokenPipeError):
         pass   # `exit` ends the loop with SystemExit; the code is decided below
     except Exception as exc:  # the connection broke in a way pygls does not handle
