@@ -222,18 +222,21 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
     targets = discover(paths or ["."], archives=archives, exclude=settings.all_excludes,
                        respect_gitignore=settings.respect_gitignore, include=settings.extend_include)
     if not targets and not quiet:
-        _say_nothing_found(paths or ["."], archives)
+        _say_nothing_found(paths or ["."], archives, tuple(settings.extend_include or ()))
     rest = run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)
     out.files += rest.files
     out.unreadable += rest.unreadable
     return out
 
 
-def _say_nothing_found(paths: list[str], archives: bool) -> None:
+def _say_nothing_found(paths: list[str], archives: bool, include: tuple[str, ...] = ()) -> None:
     """A folder walk that finds nothing says so on stderr (the exit code stays 0, as ruff's)."""
     from bootlint.discover import BOOTSTRAP_NAMES
 
-    names = ", ".join(sorted(BOOTSTRAP_NAMES)) + (" and *.zip archives" if archives else "")
+    names = ", ".join(sorted(BOOTSTRAP_NAMES))
+    if include:
+        names += ", files matching " + ", ".join(include)
+    names += " and *.zip archives" if archives else ""
     where = ", ".join(paths)
     click.echo(f"bootlint: no bootstrap files found under {where} (looked for files named {names}; "
                f"excluded and git-ignored paths are skipped); name a file to lint it under any "

@@ -125,3 +125,12 @@ def test_the_catalogue_documents_bl905(cli):
     page = cli("rule", "BL905").stdout.decode()
     assert page.startswith("# BL905 unparsed-region\n") and "`bash -n`" in page
     assert "${1:$i:1}" in page and "BL900 with bash's own message" in page
+
+
+def test_the_nothing_found_message_names_the_configured_globs(tmp_path, cli):
+    (tmp_path / "bootlint.toml").write_text('extend-include = ["*.bash"]\n')
+    (tmp_path / "src").mkdir()
+    proc = cli("check", "--no-cache", "src", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "looked for files named bootstrap, bootstrap.py, bootstrap.sh, files matching *.bash;" \
+        in proc.stderr.decode()
