@@ -14,6 +14,9 @@ from bootlint.engine import Selection, lint_source
 from bootlint.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
+# A fix builder that fails gives no fix in normal use; under test it must fail loudly (also in
+# the command lines the tests start).
+os.environ.setdefault("BOOTLINT_FIX_ERRORS", "raise")
 FIXTURES = ROOT / "tests" / "fixtures"
 EXPECT_RE = re.compile(r"(?:#|//)\s*expect:\s*(BL\d{3})\s+(\d+):(\d+)")
 

@@ -234,22 +234,25 @@ def test_zip_members_are_never_rewritten(tmp_path):
 
 def test_every_reporter_shows_the_fix(tmp_path):
     _file(tmp_path, SHEBANG_ENV.replace(b"\n", b"\r\n"))
-    concise = run_cli("check", "--format", "concise", "bootstrap", cwd=tmp_path).stdout.decode().splitlines()
+    # One run writes every format (--output-file), as CI does.
+    concise = run_cli("check", "--format", "concise", "--output-file", "full:full.txt", "--output-file",
+                      "json:out.json", "--output-file", "json-lines:out.jsonl", "--output-file",
+                      "sarif:out.sarif", "bootstrap", cwd=tmp_path).stdout.decode().splitlines()
     assert [line[-11:] for line in concise[:2]] == ["[BL402] [*]", "[BL406] [*]"]
     assert concise[2:] == ["Found 2 problems (2 errors) in 1 file.", "[*] 2 fixable with `--fix`."]
-    full = run_cli("check", "--format", "full", "bootstrap", cwd=tmp_path).stdout.decode()
+    full = (tmp_path / "full.txt").read_text(encoding="utf-8")
     assert "bootstrap:1:1: error[BL406] [*] `#!/usr/bin/env bash -e` gives env" in full
     assert "  = fix (safe fix: `--fix`): add `-S` so that env splits the interpreter from its options" in full
-    data = json.loads(run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path).stdout)
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert data[0]["fix"] == {"title": "convert CR LF line endings to LF", "applicability": "safe",
                               "edits": [], "byte_edits": [{"start": 22, "end": 23, "data_hex": ""},
                                                           {"start": 31, "end": 32, "data_hex": ""}],
                               "mode": None}
     assert data[1]["fix"]["edits"] == [{"line": 1, "column": 16, "end_line": 1, "end_column": 16,
                                         "text": "-S "}]
-    lines = run_cli("check", "--format", "json-lines", "bootstrap", cwd=tmp_path).stdout.decode().splitlines()
+    lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["fix"] for line in lines] == [d["fix"] for d in data]
-    sarif = json.loads(run_cli("check", "--format", "sarif", "bootstrap", cwd=tmp_path).stdout)
+    sarif = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
     results = sarif["runs"][0]["results"]
     assert results[1]["fixes"] == [{
         "description": {"text": "add `-S` so that env splits the interpreter from its options"},
@@ -302,3 +305,19 @@ def test_every_fix_together_on_a_crlf_bom_japanese_file_without_its_mode(tmp_pat
     run_cli("check", "--fix", "--unsafe-fixes", "clean", cwd=tmp_path)
     assert path.read_bytes() == clean.read_bytes()
     assert b"\r" not in path.read_bytes() and "# イベントを取得".encode("utf-8") in path.read_bytes()
+
+
+def test_a_fix_builder_that_fails_costs_the_fix_not_the_finding(monkeypatch):
+    from bootlint.shell.fixes import ShellFixes
+
+    def broken(self, *args):
+        raise ValueError("a bug in a fix builder")
+
+    monkeypatch.setattr(ShellFixes, "data_binary", broken)
+    monkeypatch.setenv("BOOTLINT_FIX_ERRORS", "")
+    text = (ROOT / "tests" / "fixtures" / "shell" / "BL303" / "fail-data-file.sh").read_bytes()
+    result = lint_source(SourceFile.from_bytes("bootstrap", text), Selection())
+    assert [(f.code, f.fix) for f in result.findings if f.code in ("BL303", "BL999")] == [("BL303", None)]
+    monkeypatch.setenv("BOOTLINT_FIX_ERRORS", "raise")
+    result = lint_source(SourceFile.from_bytes("bootstrap", text), Selection())
+    assert "BL999" in [f.code for f in result.findings]

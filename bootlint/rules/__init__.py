@@ -39,10 +39,10 @@ class Subject:
     def fixes(self):
         """The fix builders of the file's front end (``<package>/fixes.py``, its ``builders``);
         every builder answers None where it has no fix, and so does a front end without one."""
-        from bootlint.fixkit import FixBuilders
+        from bootlint.fixkit import FixBuilders, Guarded
 
         module = self.frontend.fixes if self.frontend is not None else None
-        return module.builders(self.source) if module is not None else FixBuilders()
+        return Guarded(module.builders(self.source) if module is not None else FixBuilders())
 
 
 def about_request(call, span: Span, message: str, fix=None) -> Violation:
