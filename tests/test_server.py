@@ -423,3 +423,4 @@ async def test_a_changed_configuration_file_relints_open_documents(client, works
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
             types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Deleted)]))
         await settle(client, uri)
+

@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -191,6 +190,27 @@ def test_bootlint_check_does_not_import_the_server():
     imported = {line.split("|")[-1].strip() for line in proc.stderr.decode().splitlines() if "|" in line}
     assert "bootlint.engine" in imported   # the measurement sees bootlint's own modules
     assert not {m for m in imported if m.split(".")[0] in ("pygls", "lsprotocol", "cattrs")}
+
+
+# --- positions, in every encoding a client may choose --------------------------------------------
+
+@pytest.mark.parametrize("encoding, expected, bom", [("utf-16", 11, 1), ("utf-8", 19, 3), ("utf-32", 10, 1)])
+def test_buffer_positions_count_the_negotiated_units(encoding, expected, bom):
+    from bootlint.lsp.positions import Buffer
+    from bootlint.model import Span
+
+    text = "\ufeff#!/bin/sh\r\necho 日本語🚀 x\r\n"
+    buffer = Buffer(text, encoding)
+    # Line 2, code-point column 11: the "x" after `echo 日本語🚀 ` (10 code points; the emoji is
+    # two UTF-16 units and four UTF-8 bytes, each kanji three).
+    ((line, start), (_, end)) = buffer.range(Span(2, 11, 2, 12))
+    assert (line, start - expected, end - start) == (1, 0, 1)
+    assert buffer.text[buffer.from_position(1, start):][:1] == "x"
+    # Line 1 counts from after the byte-order mark, as the front ends do; the BOM is in the buffer.
+    assert buffer.range(Span(1, 1, 1, 3)) == ((0, bom), (0, bom + 2))
+    # A span to column 1 of the next line takes the whole CR LF.
+    start, end = buffer.span_offsets(Span(1, 10, 2, 1))
+    assert text[start:end] == "\r\n"
 
 
 # --- the README's editor setups ----------------------------------------------------------------

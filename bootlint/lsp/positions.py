@@ -108,10 +108,3 @@ class Buffer:
     def range(self, span: Span) -> tuple[tuple[int, int], tuple[int, int]]:
         start, end = self.span_offsets(span)
         return self.position(start), self.position(end)
-
-    def column_of(self, offset: int) -> tuple[int, int]:
-        """bootlint's 1-based (line, code-point column) of an offset."""
-        offset = min(max(offset, 0), len(self.text))
-        row = bisect_right(self.starts, offset) - 1
-        column = offset - self.starts[row] + 1
-        return row + 1, column - (self.bom if row == 0 and column > 1 else 0)

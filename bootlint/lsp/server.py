@@ -191,6 +191,9 @@ class MessageReader:
 
 
 class BootlintServer(LanguageServer):
+    """pygls' server with bootlint's state: the open documents it lints, the workspace's settings,
+    whether the client pulls diagnostics, and how `shutdown` and `exit` went."""
+
     def __init__(self) -> None:
         super().__init__("bootlint", __version__, protocol_cls=Protocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
@@ -208,7 +211,8 @@ class BootlintServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source) -> None:
         protocol: Protocol = self.protocol  # type: ignore[assignment]
-        if isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
+        if source is JsonRpcException and isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
+            # From the read loop: the body is not JSON (or not UTF-8).
             protocol.send_error(None, PARSE_ERROR, f"parse error: not JSON ({error})")
         elif protocol.failed_request is not None:
             code = error.code if isinstance(error, JsonRpcException) else -32603
