@@ -2,6 +2,10 @@
 
 Usage: python bench/pathological.py [--only NAME] [--timeout 60]
 
+Each row is one `bootlint check --jobs 1` process on one generated file: wall time, CPU time
+(user + system: the measure of "one core", unaffected by other work on the machine), peak
+resident memory, exit code and the codes found.
+
 Every input is at most the default size limit (2 MB). The targets (issue 10): each is linted in
 at most 5 s and 512 MB, or gets a clear BL900/BL904 naming the limit it hit. The table shows the
 exit code and the codes found, so a row that "passes" by crashing is visible too.
@@ -85,17 +89,18 @@ def measure(name: str, data: bytes, filename: str, timeout: float) -> dict:
                 if time.perf_counter() - started > timeout:
                     os.killpg(proc.pid, signal.SIGKILL)
                     os.wait4(proc.pid, 0)
-                    return {"name": name, "size": len(data), "seconds": None, "mb": None,
+                    return {"name": name, "size": len(data), "seconds": None, "cpu": None, "mb": None,
                             "exit": "timeout", "codes": ""}
                 time.sleep(0.02)
             proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
+        cpu = usage.ru_utime + usage.ru_stime
         code, rss_kb, stdout = proc.returncode, usage.ru_maxrss, out_path.read_text("utf-8", "replace")
     try:
         codes = sorted({f["code"] for f in json.loads(stdout)})
     except ValueError:
         codes = ["(no JSON)"]
-    return {"name": name, "size": len(data), "seconds": seconds, "mb": rss_kb / 1024, "exit": code,
+    return {"name": name, "size": len(data), "seconds": seconds, "cpu": cpu, "mb": rss_kb / 1024, "exit": code,
             "codes": ",".join(codes[:6])}
 
 
@@ -105,19 +110,21 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}; targets: <= {SECONDS:.0f} s and <= {MEGABYTES} MB per file")
-    print(f"{'generator':<46} {'bytes':>10} {'time':>8} {'peak MB':>8} {'exit':>7}  codes")
+    print(f"{'generator':<46} {'bytes':>10} {'wall':>8} {'CPU':>8} {'peak MB':>8} {'exit':>7}  codes")
     failed = 0
     for name, make in GENERATORS.items():
         if args.only and args.only not in name:
             continue
         filename, data = make()
         row = measure(name, data, filename, args.timeout)
-        ok = row["seconds"] is not None and row["seconds"] <= SECONDS and row["mb"] <= MEGABYTES \
+        # CPU time is the measure on one core (wall time also counts waiting on a busy machine).
+        ok = row["cpu"] is not None and row["cpu"] <= SECONDS and row["mb"] <= MEGABYTES \
             and row["exit"] in (0, 1)
         failed += not ok
         shown_t = "-" if row["seconds"] is None else f"{row['seconds']:.2f}s"
+        shown_c = "-" if row["cpu"] is None else f"{row['cpu']:.2f}s"
         shown_m = "-" if row["mb"] is None else f"{row['mb']:.0f}"
-        print(f"{name:<46} {row['size']:>10,} {shown_t:>8} {shown_m:>8} {row['exit']!s:>7}  "
+        print(f"{name:<46} {row['size']:>10,} {shown_t:>8} {shown_c:>8} {shown_m:>8} {row['exit']!s:>7}  "
               f"{row['codes']}{'' if ok else '   <-- over target'}", flush=True)
     sys.exit(1 if failed else 0)
 

@@ -592,3 +592,31 @@ def test_anything_through_the_cli_in_every_format(tmp_path_factory, content, nam
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     assert result.exit_code in (0, 1), result.output
     _all_formats_parse(out)
+
+
+# -- time and memory (sizes from the issue in bench/pathological.py; smaller ones here) --------
+
+def test_many_suppressions_each_cover_their_own_statement():
+    """Suppressions are matched by bisection and an index (they were quadratic: 40,000 took
+    minutes); each still covers exactly the statement after it, multi-line ones included."""
+    blocks = []
+    for i in range(1500):
+        if i % 2:
+            blocks.append("# bootlint: disable=BL004\ncurl \\\n  http://127.0.0.1:9001/2018-06-01/runtime/invocation/next\n")
+        else:
+            blocks.append("# bootlint: disable=BL004\necho a\n")
+    text = "#!/bin/sh\n" + "".join(blocks)
+    found = lint_text(text, select=("BL004", "BL901"))
+    assert {code for code, _, _ in found} == {"BL901"}
+    assert len(found) == 750                      # the ones above `echo` suppressed nothing
+    assert found[0][1:] == (2, 1) and found[-1][1] == text.count("\n") - 4
+
+
+def test_deeply_nested_shell_is_bl900_naming_the_limit():
+    text = "#!/bin/bash\n" + "if true; then\n" * 2000 + "echo a\n" * 300 + "fi\n" * 2000
+    from bootlint.engine import Selection, lint_source
+    from bootlint.source import SourceFile
+
+    findings = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection()).findings
+    assert [(f.code, f.span.line) for f in findings] == [("BL900", 1)]
+    assert "nested" in findings[0].message and "limit" in findings[0].message
