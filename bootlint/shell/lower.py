@@ -35,8 +35,8 @@ def lower(src: SourceFile, shebang=None) -> RuntimeModel:
         model = lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
                             pipefail_at_start=bool(shebang and shebang.pipefail))
     except NestingTooDeep as exc:
-        raise NotAnalysed(f"syntax nested {exc.args[0]} levels deep: deeper than bootlint "
-                          f"analyses; the file is not analysed") from None
+        raise NotAnalysed(f"syntax nested {exc.args[0]:,} levels deep: over the limit of "
+                          f"{MAX_NESTING:,} levels bootlint analyses; the file is not analysed") from None
     model.errtrace_at_start = bool(shebang and shebang.errtrace)
     if shebang is not None and shebang.errexit:
         model.errexit_origin = f"`{shebang.line.strip()}` on line 1"
