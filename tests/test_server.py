@@ -424,3 +424,23 @@ async def test_a_changed_configuration_file_relints_open_documents(client, works
             types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Deleted)]))
         await settle(client, uri)
 
+
+
+async def test_an_unsafe_fix_says_so_and_applied_relints_clean_for_that_code(client, workspace):
+    text = (ROOT / "rules" / "BL101.md").read_text().split("```python fail\n")[1].split("```")[0]
+    (fix,) = [f["fix"] for f in engine_findings(text, "bootstrap.py") if f["code"] == "BL101"]
+    if fix is None or fix.applicability.value != "unsafe":
+        pytest.skip("BL101 has no unsafe Python fix on this branch")
+    uri = open_doc(client, workspace / "unsafe" / "bootstrap.py", text, language="python")
+    params = await published(client, uri, 1)
+    diagnostic = next(d for d in params.diagnostics if d.code == "BL101")
+    assert diagnostic.data["fix"] == "unsafe"
+    action = next(a for a in await code_actions(client, uri, diagnostic) if a.title.startswith("BL101: "))
+    assert action.title == f"BL101: {fix.title} (unsafe fix)" and not action.is_preferred
+    fixed = apply_edits(text, action_edits(action, uri))
+    assert "BL101" not in {f["code"] for f in engine_findings(fixed, "bootstrap.py")}
+    # Fix-all applies safe fixes only: it offers nothing for an unsafe one.
+    only_all = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
+        context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.bootlint"])))
+    assert not only_all
