@@ -62,7 +62,7 @@ GENERATORS = {
         b"f%d() { f%d; }\n" % (i, i + 1) for i in range(10_000)) + b"f0\n"),
     "shell: 5,000 nested $(": lambda: ("bootstrap", b"#!/bin/bash\nx=" + b"$(" * 5000 + b"echo"
                                        + b")" * 5000 + b"\n"),
-    "shell: tutorial x 200 (2 MB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 200),
+    "shell: tutorial x 200 (133 KB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 200),
     "file over the limit (10.5 MB)": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 700_000),
 }
 
