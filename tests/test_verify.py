@@ -59,6 +59,13 @@ RUDE = ("#!/bin/bash\nAPI=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\
         "  curl -sS -o /dev/null -d 'it broke' \"$API/invocation/$ID/error\"\ndone\n")
 
 
+# Answers its first event, then waits on something else forever.
+HANGS = ("#!/bin/bash\nAPI=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\n"
+         "curl -sS -D \"$TMPDIR/h\" -o /dev/null \"$API/invocation/next\"\n"
+         "ID=$(grep -i lambda-runtime-aws-request-id \"$TMPDIR/h\" | tr -d '[:space:]' | cut -d: -f2)\n"
+         "curl -sS -o /dev/null -d '{}' \"$API/invocation/$ID/response\"\nexec sleep 30\n")
+
+
 def _runnable(path: Path, language: str, text: str, probe) -> bool:
     """Whether this machine can run the fixture: a Python one's imports all exist here (or are
     the handler the probe supplies)."""
@@ -122,6 +129,7 @@ def runs(tmp_path_factory):
     jobs["never-next"] = (_package(tmp, "never", NEVER_NEXT), {"timeout": 1.0})
     jobs["flood"] = (_package(tmp, "flood", FLOOD), {"events": [b'{"n":1}']})
     jobs["daemon"] = (_package(tmp, "daemon", DAEMON), {"events": [b"{}"]})
+    jobs["hangs"] = (_package(tmp, "hangs", HANGS), {"events": [b"{}", b"{}"]})
     jobs["rude"] = (_package(tmp, "rude", RUDE), {"events": [b"{}"]})
     zipped = tmp / "function.zip"
     with zipfile.ZipFile(zipped, "w") as archive:
@@ -233,6 +241,14 @@ def test_daemons_are_killed_with_the_run(runs):
             if cmd[:2] in ([b"sleep", b"3141"], [b"sleep", b"3142"]):
                 leftovers.append(int(entry))
     assert leftovers == []
+
+
+def test_a_runtime_that_stops_asking_is_reported_after_the_deadline(runs):
+    result = runs["hangs"]
+    assert [o.ended for o in result.timeline.outcomes] == ["answered", "init-timeout"]
+    assert result.timeline.outcomes[0].after == "idle"
+    assert [f.code for f in result.findings] == ["BL501"]
+    assert "within 1.5 s of being sent it, after answering the one before; invocation 2" in result.findings[0].message
 
 
 def test_protocol_errors_the_api_refused(runs):
@@ -348,3 +364,16 @@ def test_check_still_never_runs_the_bootstrap(tmp_path):
     folder = _package(tmp_path, "p", f"#!/bin/sh\ntouch {marker}\n")
     proc = run_cli("check", "--no-cache", str(folder))
     assert proc.returncode in (0, 1) and not marker.exists()
+
+
+def test_every_reporter_of_check_renders_verify_findings(runs):
+    from bootlint.report import FORMATS, Run, render
+    from bootlint.rules import all_rules
+
+    result = runs[str(EXAMPLES["tutorial"])]
+    rules = [r for code, r in all_rules().items() if code in codes(result)]
+    for fmt in FORMATS:
+        text = render(fmt, Run(result.findings, [result.display], rules=rules))
+        assert "BL101" in text and "observed: the failing invocation 2" in text.replace("\\n", "\n"), fmt
+    full = render("full", Run(result.findings, [result.display], rules=rules))
+    assert '17 |   RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")' in full

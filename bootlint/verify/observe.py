@@ -101,8 +101,9 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
             add("BL501", f"invocation {n} was not answered before its {timeout:g} s deadline "
                          f"(the process was killed, as Lambda does at the function timeout)")
         elif o.ended == "init-timeout":
+            when = "of starting" if o.new_starts else "of being sent it, after answering the one before"
             add("BL501", f"the process did not ask for an event (GET /runtime/invocation/next) within "
-                         f"{timeout:g} s of starting; invocation {n} never reached it")
+                         f"{timeout:g} s {when}; invocation {n} never reached it")
         responds = any(x.invocation.outcome == "response" for x in outcomes if x.label == "success")
         if probe and o.label == "failure":
             if inv.outcome == "response":
