@@ -129,6 +129,11 @@ def runs(tmp_path_factory):
     jobs["never-next"] = (_package(tmp, "never", NEVER_NEXT), {"timeout": 1.0})
     jobs["flood"] = (_package(tmp, "flood", FLOOD), {"events": [b'{"n":1}']})
     jobs["daemon"] = (_package(tmp, "daemon", DAEMON), {"events": [b"{}"]})
+    fixed = (EXAMPLES["fixed"] / "bootstrap").read_text()
+    stale = fixed.replace('export _X_AMZN_TRACE_ID="$TRACE_ID"',
+                          'if [ -z "${_X_AMZN_TRACE_ID:-}" ]; then export _X_AMZN_TRACE_ID="$TRACE_ID"; fi')
+    assert stale != fixed
+    jobs["stale-trace"] = (_package(tmp, "stale", stale), {})
     jobs["hangs"] = (_package(tmp, "hangs", HANGS), {"events": [b"{}", b"{}"]})
     jobs["rude"] = (_package(tmp, "rude", RUDE), {"events": [b"{}"]})
     zipped = tmp / "function.zip"
@@ -241,6 +246,12 @@ def test_daemons_are_killed_with_the_run(runs):
             if cmd[:2] in ([b"sleep", b"3141"], [b"sleep", b"3142"]):
                 leftovers.append(int(entry))
     assert leftovers == []
+
+
+def test_a_trace_id_set_only_once_is_seen_stale(runs):
+    result = runs["stale-trace"]
+    assert [f.code for f in result.findings] == ["BL201"]
+    assert "saw a stale trace id in invocation 3 (that of invocation 1)" in result.findings[0].message
 
 
 def test_a_runtime_that_stops_asking_is_reported_after_the_deadline(runs):

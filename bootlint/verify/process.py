@@ -144,6 +144,11 @@ class Start:
 
     def last_error_line(self) -> str:
         """The last non-empty line the process wrote to stderr (not the probe's own lines)."""
+        if self.returncode is not None:
+            # Its output may still be in the pipe: read to the end (a daemon holding the pipe
+            # open keeps it from ending, hence the bound).
+            for reader in self._readers:
+                reader.join(timeout=1)
         for line in reversed(self.stderr.text().splitlines()):
             if line.strip() and not line.startswith("BOOTLINT-PROBE"):
                 return line.strip()[:200]
