@@ -101,12 +101,13 @@ class DataFlow:
 
     def requests_of(self, node) -> list[tuple[HttpCommand, list]]:
         """The requests a command makes: its own, or those of the helper it calls."""
-        found = []
-        entry = self.http.get(key(node))
-        if entry and key(node) not in self.parametric:
-            found.append(entry)
-        for inst in self.instances.get(key(node), ()):
-            found.append((inst.cmd, inst.urls))
+        k = (node.start_byte, node.end_byte)
+        entry = self.http.get(k)
+        instances = self.instances.get(k)
+        if instances is None:
+            return [entry] if entry is not None and k not in self.parametric else []
+        found = [entry] if entry is not None and k not in self.parametric else []
+        found.extend((inst.cmd, inst.urls) for inst in instances)
         return found
 
     # -- helpers' parameters bound at call sites --------------------------------------------

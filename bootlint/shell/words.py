@@ -145,8 +145,8 @@ class Words:
 
     def literal(self, node, frame: Frame | None = None) -> str | None:
         """The word's text when it has one static value (quotes removed), else None."""
-        node, bound = unbind(node)
-        frame = bound or frame
+        if type(node) is Bound:
+            node, frame = node.node, node.frame or frame
         kind = node.type
         if kind in ("word", "number"):  # the common case, without computing positions
             return _unescape(node_text(node))
@@ -159,8 +159,8 @@ class Words:
 
     def evaluate(self, node, depth: int = 0, frame: Frame | None = None) -> list[tuple[Piece, ...]]:
         """Every way the word can read, as pieces; variables with several values branch."""
-        node, bound = unbind(node)
-        frame = bound or frame
+        if type(node) is Bound:
+            node, frame = node.node, node.frame or frame
         kind = node.type
         if kind in ("word", "number", "string_content", "heredoc_content"):
             return [(Piece(text=_unescape(node_text(node)), span=self.span(node)),)]
