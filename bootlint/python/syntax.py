@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import threading
 import warnings
 
 from bootlint.model import Span
@@ -21,6 +22,20 @@ MAX_DEPTH = 200
 # A cheap over-estimate of the number of tokens: a comment or a word counts once, any other
 # visible character once.
 _TOKEN = re.compile(rb"#[^\n]*|\w+|\S")
+# CPython before 3.11.8/3.12.1 keeps the AST constructor's recursion depth in one per-interpreter
+# slot (gh-106905): two threads building ASTs at once (verify's runs, the server, the parse
+# thread) can corrupt it and get "SystemError: AST constructor recursion depth mismatch".
+_AST_LOCK = threading.Lock()
+
+
+def python_ast(source: str | bytes, path: str = "<bootstrap>") -> ast.Module:
+    """``source`` compiled to an AST (nothing runs), one thread at a time; a spurious
+    SystemError from the interpreter bug above is retried once."""
+    with _AST_LOCK:
+        try:
+            return compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SystemError:
+            return compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
 
 
 def compile_error(src: SourceFile) -> tuple[Span, str] | None:
@@ -37,11 +52,12 @@ def compile_error(src: SourceFile) -> tuple[Span, str] | None:
             # SyntaxWarnings (`"\d"`, `is` with a literal) are the interpreter's business: not
             # printed, and not errors under PYTHONWARNINGS=error either.
             warnings.simplefilter("ignore")
-            tree = compile(src.raw, src.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            tree = python_ast(src.raw, src.path)
             deep = _too_deep(tree)
             if deep:
                 return deep
-            compile(tree, src.path, "exec", dont_inherit=True)
+            with _AST_LOCK:
+                compile(tree, src.path, "exec", dont_inherit=True)
     except SyntaxError as err:
         if "null bytes" in str(err.msg):
             return _null_bytes(src.raw, err.msg)

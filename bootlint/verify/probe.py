@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from bootlint.model import HandlerCall, InitStep, RuntimeModel
+from bootlint.python.syntax import python_ast
 
 MARKER = "BOOTLINT-PROBE"
 DEFAULT_HANDLER = "function.handler"
@@ -157,8 +158,8 @@ def _users_module(name: str) -> bool:
 
 def _plan_python(model: RuntimeModel, source: str, handler: str | None) -> ProbePlan | None:
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = python_ast(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
         return None
     called = {c.text for c in model.events(HandlerCall)}
     called_roots = {c.split(".", 1)[0] for c in called}
