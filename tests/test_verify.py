@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -390,3 +391,18 @@ def test_every_reporter_of_check_renders_verify_findings(runs):
         assert "BL101" in text and "observed: the failing invocation 2" in text.replace("\\n", "\n"), fmt
     full = render("full", Run(result.findings, [result.display], rules=rules))
     assert '17 |   RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")' in full
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_last_error_line_skips_curls_progress_meter(tmp_path):
+    """A runtime whose curl has no -s writes the progress meter to stderr: the exit is described
+    by the line before it, not by a row of transfer numbers (real curl, a local file)."""
+    from bootlint.verify.process import last_meaningful_line
+
+    (tmp_path / "body").write_text("x" * 5000)
+    meter = subprocess.run(["curl", "-o", os.devnull, (tmp_path / "body").as_uri()],
+                           capture_output=True, text=True, timeout=30).stderr
+    assert "% Total" in meter and meter.strip()
+    assert last_meaningful_line("handler: boom\n" + meter) == "handler: boom"
+    assert last_meaningful_line(meter) == ""
+    assert last_meaningful_line("BOOTLINT-PROBE x\nreal error 100 200\n") == "real error 100 200"

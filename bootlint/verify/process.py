@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -143,16 +144,14 @@ class Start:
             reader.join(timeout=1)
 
     def last_error_line(self) -> str:
-        """The last non-empty line the process wrote to stderr (not the probe's own lines)."""
+        """The last line the process wrote to stderr that says something (see
+        :func:`last_meaningful_line`)."""
         if self.returncode is not None:
             # Its output may still be in the pipe: read to the end (a daemon holding the pipe
             # open keeps it from ending, hence the bound).
             for reader in self._readers:
                 reader.join(timeout=1)
-        for line in reversed(self.stderr.text().splitlines()):
-            if line.strip() and not line.startswith("BOOTLINT-PROBE"):
-                return line.strip()[:200]
-        return ""
+        return last_meaningful_line(self.stderr.text())
 
     def describe_exit(self) -> str:
         code = self.returncode
@@ -167,6 +166,22 @@ class Start:
             said = f"exit status {code}"
         last = self.last_error_line() if not self.killed else ""
         return f"{said}; its last error line: {last}" if last else said
+
+
+# curl's progress meter (written to stderr whenever -s is not given): its two header lines and
+# the rows of numbers it rewrites with CR. They say nothing about why a process ended.
+_CURL_PROGRESS = re.compile(
+    r"^\s*(?:% Total\s+% Received|Dload\s+Upload\b|"
+    r"\d{1,3}\s+[\d.]+[kMGTP]?\s+\d{1,3}\s+[\d.]+[kMGTP]?\s+\d{1,3}\s+[\d.]+[kMGTP]?\s)")
+
+
+def last_meaningful_line(text: str) -> str:
+    """The last non-empty line of a process's stderr that is neither the probe's own marker
+    nor curl's progress meter, stripped and cut to 200 characters."""
+    for line in reversed(text.splitlines()):
+        if line.strip() and not line.startswith("BOOTLINT-PROBE") and not _CURL_PROGRESS.match(line):
+            return line.strip()[:200]
+    return ""
 
 
 def _drain(stream, out: Output) -> None:
