@@ -163,7 +163,14 @@ def _expansion_start(node, text: bytes) -> int | None:
 def matching_brace(text: bytes, start: int) -> int | None:
     """The end (exclusive) of the ``${...}`` at ``start``, read as bash reads it: quotes,
     backslashes, nested ``${...}``, ``$(...)`` and ``$((...))`` are skipped over."""
-    i, depth, n = start + 2, 1, len(text)
+    return _skip_group(text, start + 2, b"${", b"}")
+
+
+def _skip_group(text: bytes, i: int, opener: bytes, closer: bytes) -> int | None:
+    """The end (exclusive) of a group opened just before ``i`` (``${`` closed by ``}``, ``$(``
+    or ``(`` closed by ``)``), skipping quotes and backslashes; a nested group of the same kind
+    counts depth instead of recursing, so hostile nesting costs no stack."""
+    depth, n = 1, len(text)
     while i < n:
         ch = text[i:i + 1]
         if ch == b"\\":
@@ -180,16 +187,17 @@ def matching_brace(text: bytes, start: int) -> int | None:
             if i is None:
                 return None
             continue
-        if text[i:i + 2] == b"${":
+        pair = text[i:i + 2]
+        if pair == opener or (closer == b")" and ch == b"("):
             depth += 1
-            i += 2
+            i += len(opener) if pair == opener else 1
             continue
-        if text[i:i + 2] == b"$(":
-            i = _skip_parens(text, i + 2)
+        if pair in (b"${", b"$("):
+            i = _skip_group(text, i + 2, pair, b"}" if pair == b"${" else b")")
             if i is None:
                 return None
             continue
-        if ch == b"}":
+        if ch == closer:
             depth -= 1
             if depth == 0:
                 return i + 1
@@ -204,45 +212,13 @@ def _skip_double_quoted(text: bytes, i: int) -> int | None:
             i += 2
         elif ch == b'"':
             return i + 1
-        elif text[i:i + 2] == b"${":
-            end = matching_brace(text, i)
-            if end is None:
-                return None
-            i = end
-        elif text[i:i + 2] == b"$(":
-            i = _skip_parens(text, i + 2)
+        elif text[i:i + 2] in (b"${", b"$("):
+            pair = text[i:i + 2]
+            i = _skip_group(text, i + 2, pair, b"}" if pair == b"${" else b")")
             if i is None:
                 return None
         else:
             i += 1
-    return None
-
-
-def _skip_parens(text: bytes, i: int) -> int | None:
-    depth = 1
-    while i < len(text):
-        ch = text[i:i + 1]
-        if ch == b"\\":
-            i += 2
-            continue
-        if ch == b"'":
-            close = text.find(b"'", i + 1)
-            if close < 0:
-                return None
-            i = close + 1
-            continue
-        if ch == b'"':
-            i = _skip_double_quoted(text, i + 1)
-            if i is None:
-                return None
-            continue
-        if ch == b"(":
-            depth += 1
-        elif ch == b")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
     return None
 
 
