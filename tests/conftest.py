@@ -55,3 +55,19 @@ def _own_cache_key(tmp_path_factory, monkeypatch):
     """The findings cache's HMAC key lives in the user's cache folder: the tests use their own
     (shared by the session), never the real one."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "user-cache"))
+
+
+@pytest.fixture
+def parse_counter(monkeypatch):
+    """The paths the shell front end lowers during a test (a cache hit lowers nothing)."""
+    import bootlint.shell.lower as lower
+
+    calls = []
+    real = lower.lower_shell
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].path)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lower, "lower_shell", counting)
+    return calls

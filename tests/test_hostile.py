@@ -301,22 +301,7 @@ def test_jobs_are_capped():
 
 # -- nothing in the tree is trusted -------------------------------------------------------------
 
-@pytest.fixture
-def parses(monkeypatch):
-    import bootlint.shell.lower as lower
-
-    calls = []
-    real = lower.lower_shell
-
-    def counting(*args, **kwargs):
-        calls.append(args[0].path)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(lower, "lower_shell", counting)
-    return calls
-
-
-def test_a_cache_folder_that_is_a_link_is_refused(tmp_path, monkeypatch, parses):
+def test_a_cache_folder_that_is_a_link_is_refused(tmp_path, monkeypatch, parse_counter):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "bootstrap", TUTORIAL)
     elsewhere = tmp_path / "elsewhere"
@@ -330,7 +315,7 @@ def test_a_cache_folder_that_is_a_link_is_refused(tmp_path, monkeypatch, parses)
         assert "the cache folder .bootlint_cache is a symbolic link: not followed" in result.stderr
         assert not (tmp_path / ".gitignore").exists() and not (tmp_path / "CACHEDIR.TAG").exists()
         assert os.listdir(elsewhere) == []
-    assert len(parses) == 2
+    assert len(parse_counter) == 2
 
 
 def _fill_cache(tmp_path):
@@ -342,7 +327,7 @@ def _fill_cache(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "folder-link"])
-def test_cache_entries_are_never_followed_or_blocked_on(tmp_path, monkeypatch, parses, kind):
+def test_cache_entries_are_never_followed_or_blocked_on(tmp_path, monkeypatch, parse_counter, kind):
     monkeypatch.chdir(tmp_path)
     first, entry = _fill_cache(tmp_path)
     entry.unlink()
@@ -355,10 +340,10 @@ def test_cache_entries_are_never_followed_or_blocked_on(tmp_path, monkeypatch, p
         entry.parent.symlink_to(tmp_path / "moved", target_is_directory=True)
     second = invoke("check", "--format", "json", "bootstrap")
     assert second.output == first.output
-    assert len(parses) == 2
+    assert len(parse_counter) == 2
 
 
-def test_a_cache_made_by_someone_else_changes_nothing(tmp_path, monkeypatch, parses):
+def test_a_cache_made_by_someone_else_changes_nothing(tmp_path, monkeypatch, parse_counter):
     """A cache committed to a repository and cloned elsewhere (another user's key), or an entry
     forged in place, is not believed."""
     repo, clone = tmp_path / "repo", tmp_path / "clone"
@@ -377,7 +362,7 @@ def test_a_cache_made_by_someone_else_changes_nothing(tmp_path, monkeypatch, par
     for e in (clone / ".bootlint_cache").rglob("*.json"):                # genuine, other key
         e.write_bytes((repo / ".bootlint_cache").joinpath(e.relative_to(clone / ".bootlint_cache")).read_bytes())
     assert invoke("check", "--format", "json", "bootstrap").output == honest.output
-    assert len(parses) == 3
+    assert len(parse_counter) == 3
 
 
 def test_the_user_key_is_private(tmp_path, monkeypatch):

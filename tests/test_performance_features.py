@@ -48,21 +48,6 @@ def test_no_workers_for_a_handful_of_files(tmp_path, monkeypatch):
     assert result.exit_code == 1, result.output
 
 
-@pytest.fixture
-def parse_counter(monkeypatch):
-    import bootlint.shell.lower as lower
-
-    calls = []
-    real = lower.lower_shell
-
-    def counting(*args, **kwargs):
-        calls.append(args[0].path)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(lower, "lower_shell", counting)
-    return calls
-
-
 def test_a_repeat_run_parses_nothing(tmp_path, monkeypatch, parse_counter):
     make_tree(tmp_path, 5)
     monkeypatch.chdir(tmp_path)
