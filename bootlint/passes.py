@@ -12,6 +12,7 @@ answer them differently:
 
 from __future__ import annotations
 
+from bootlint.graphs import closure
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, HandlerCall, Node, RuntimeModel, children, flatten,
 )
@@ -27,14 +28,7 @@ def functions_doing_work(model: RuntimeModel) -> set[str]:
                 direct.add(name)
             elif isinstance(node, CallFunction):
                 callers.setdefault(node.name, set()).add(name)
-    working = set(direct)
-    todo = list(direct)
-    while todo:
-        for caller in callers.get(todo.pop(), ()):
-            if caller not in working:
-                working.add(caller)
-                todo.append(caller)
-    return working
+    return closure(direct, callers)
 
 
 def does_work(nodes: list[Node], working: set[str]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bootlint.graphs import closure
 from bootlint.model import Endpoint
 from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, INTERPRETERS, PASS_THROUGH, SHELL_BUILTINS
 from bootlint.shell.commands import CLIENTS, HttpCommand, unwrap
@@ -194,14 +195,7 @@ class DataFlow:
             for node in index.declarations_in.get(function, ()):
                 if self._mentions_params([c for c in node.children[1:] if c.is_named], function):
                     direct.add(function)
-        binding = set(direct)
-        todo = list(direct)
-        while todo:
-            for caller in passes_on.get(todo.pop(), ()):
-                if caller not in binding:
-                    binding.add(caller)
-                    todo.append(caller)
-        return binding
+        return closure(direct, passes_on)
 
     def _site_is_bound_later(self, site) -> bool:
         """A call inside a helper that passes the helper's own parameters on: it is read when
