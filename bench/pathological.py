@@ -63,6 +63,9 @@ GENERATORS = {
     "shell: 5,000 nested $(": lambda: ("bootstrap", b"#!/bin/bash\nx=" + b"$(" * 5000 + b"echo"
                                        + b")" * 5000 + b"\n"),
     "shell: tutorial x 200 (133 KB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 200),
+    "shell: tutorial x 1,600 (1 MB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 1600),
+    "shell: 2 MB of `echo a` lines": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * 299_000),
+    "shell: 50,000 commands (at the limit)": lambda: ("bootstrap", b"#!/bin/sh\n" + b":\n" * 50_000),
     "file over the limit (10.5 MB)": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 700_000),
 }
 

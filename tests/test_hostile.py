@@ -17,6 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from bootlint.cli import main
+from bootlint.engine import Selection, lint_source
+from bootlint.source import SourceFile
 from conftest import ROOT, lint_text, run_cli
 
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
@@ -605,3 +607,26 @@ def test_deeply_nested_shell_is_bl900_naming_the_limit():
     findings = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection()).findings
     assert [(f.code, f.span.line) for f in findings] == [("BL900", 1)]
     assert "nested" in findings[0].message and "limit" in findings[0].message
+
+
+def test_more_commands_than_analysed_is_bl900_naming_the_limit():
+    """A file of more commands than the front end lowers within its bounds (a 2 MB file of
+    short lines took 11 s and 570 MB) is said to be over the limit; one at the limit is linted."""
+    from bootlint.shell.parse import MAX_COMMANDS
+
+    over = lint_text("#!/bin/sh\n" + ":\n" * (MAX_COMMANDS + 1))
+    assert over == [("BL900", 1, 1)]
+    found = lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\n" + b":\n" * (MAX_COMMANDS + 1)),
+                        Selection()).findings
+    assert f"{MAX_COMMANDS + 1:,} commands: over the limit of {MAX_COMMANDS:,}" in found[0].message
+    assert lint_text("#!/bin/sh\n" + ":\n" * MAX_COMMANDS) == []
+
+
+def test_a_syntax_tree_over_the_node_limit_is_bl900_before_any_walk():
+    from bootlint.shell.parse import MAX_NODES
+
+    lines = MAX_NODES // 4 + 1                  # `echo a` is four nodes
+    found = lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * lines),
+                        Selection()).findings
+    assert [(f.code, f.span.line, f.span.column) for f in found] == [("BL900", 1, 1)]
+    assert f"a syntax tree of {lines * 4 + 2:,} nodes: over the limit of {MAX_NODES:,}" in found[0].message

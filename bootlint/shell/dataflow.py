@@ -80,6 +80,7 @@ class DataFlow:
     def __init__(self, index: ShellIndex, words: Words) -> None:
         self.index = index
         self.words = words
+        self._visits: tuple[set | None, dict] = (None, {})   # see _first_visit
         self.http: dict[tuple[int, int], tuple[HttpCommand, list]] = {}
         for node in index.commands:
             cmd = http_command(node, words)
@@ -330,6 +331,8 @@ class DataFlow:
         if hops > MAX_HOPS:
             return
         raw, frame = unbind(value)
+        if not self._first_visit(found, (raw.start_byte, raw.end_byte, raw.type, id(frame)), hops):
+            return
         if frame is not None:
             # A helper's parameter: what the call site passed.
             for name in expansion_names(raw) & POSITIONAL:
@@ -345,6 +348,18 @@ class DataFlow:
             for v in self.index.assignments.get(name, []):
                 if v is not None:
                     self._value_producers(v, found, hops + 1)
+
+    def _first_visit(self, found: set, node_key: tuple, hops: int) -> bool:
+        """Whether a value is new to the query that fills ``found`` (or reached in fewer hops
+        than before). A variable assigned in every copy of a loop body would otherwise be
+        followed once per use and per assignment: quadratic in the file's length."""
+        if self._visits[0] is not found:
+            self._visits = (found, {})
+        best = self._visits[1].get(node_key)
+        if best is not None and best <= hops:
+            return False
+        self._visits[1][node_key] = hops
+        return True
 
     def _producer(self, cmd, found: set, hops: int) -> None:
         name = command_name(cmd)

@@ -12,7 +12,7 @@ from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTIN
 from bootlint.shell.dataflow import DataFlow, assigned_name, key
 from bootlint.shell.http_facts import RequestFacts
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
-from bootlint.shell.parse import MAX_NESTING, parse, syntax_errors
+from bootlint.shell.parse import MAX_COMMANDS, MAX_NESTING, MAX_NODES, parse, syntax_errors
 from bootlint.shell.words import Words, expansion_names, node_text, substitutions, unbind
 from bootlint.source import SourceFile
 
@@ -69,11 +69,20 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
     tree = parse(src)
     model = RuntimeModel(path=src.path, language="shell", errexit_at_start=errexit_at_start,
                          pipefail_at_start=pipefail_at_start)
+    nodes = tree.root_node.descendant_count
+    if nodes > MAX_NODES:
+        raise NotAnalysed(f"a syntax tree of {nodes:,} nodes: over the limit of {MAX_NODES:,} nodes "
+                          f"bootlint analyses within its time and memory bounds; the file is not "
+                          f"analysed")
     if tree.root_node.has_error:
         tree = _read_past_errors(src, tree, model)
     index = build_index(tree.root_node)
     if index.max_depth > MAX_NESTING:
         raise NestingTooDeep(index.max_depth)
+    if len(index.commands) > MAX_COMMANDS:
+        raise NotAnalysed(f"{len(index.commands):,} commands: over the limit of {MAX_COMMANDS:,} "
+                          f"commands bootlint analyses within its time and memory bounds; the file "
+                          f"is not analysed")
     for node in index.comments:
         row, col = node.start_point
         before = src.encoded[src.line_start(row):src.line_start(row) + col]

@@ -10,6 +10,13 @@ from bootlint.source import SourceFile
 # tree-sitter recurses over the tree in some of its own code paths; deeper input than this is
 # reported rather than handed to it.
 MAX_NESTING = 2000
+# Lowering and the rules cost about 40 microseconds and 2 KB per command: past this many commands a
+# file would need more than the 5 s and 512 MB a lint may take (a 2 MB file of `echo a` lines has
+# 299,000 and took 11 s and 570 MB). Real bootstraps have a few hundred.
+MAX_COMMANDS = 50_000
+# Checked before any pass of bootlint's own walks the tree (tree-sitter counts its nodes for free):
+# the tutorial has 176 nodes, a 2 MB file of short lines 1.2 million.
+MAX_NODES = 300_000
 
 
 @lru_cache(maxsize=1)
