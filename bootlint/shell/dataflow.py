@@ -65,6 +65,25 @@ class Instance:
     chain: tuple[str, ...]  # the helpers called, outermost first
 
 
+def declared_name(word, words: Words, frame=None) -> str:
+    """The variable a declaration's argument sets: `X=v`, `"X=$v"`, or in a helper read for one
+    call site (``frame``) `"$1=$2"` and `"$1"`; "" for a flag or a name unknown before run time."""
+    if word.type == "word" and node_text(word).startswith("-"):
+        return ""
+    target = word.child_by_field_name("name") if word.type == "variable_assignment" else word
+    if target is None:
+        return ""
+    alts = words.evaluate(Bound(target, frame) if frame is not None else target)
+    prefix, whole = "", len(alts) == 1
+    for piece in alts[0] if len(alts) == 1 else ():
+        if not piece.is_literal:
+            whole = False
+            break
+        prefix += piece.text
+    name = prefix.split("=", 1)[0] if whole or "=" in prefix else ""
+    return name if name.isidentifier() else ""
+
+
 @dataclass
 class EnvInstance:
     """A variable a helper sets for one call site (`set_env() { export "$1=$2"; }`)."""
@@ -246,18 +265,8 @@ class DataFlow:
         if keyword == "local" or not self._mentions_params(words, frame.function):
             return
         for word in words:
-            if word.type == "word" and node_text(word).startswith("-"):
-                continue
-            target = word.child_by_field_name("name") if word.type == "variable_assignment" else word
-            alts = self.words.evaluate(Bound(target, frame)) if target is not None else []
-            prefix, whole = "", len(alts) == 1
-            for piece in alts[0] if len(alts) == 1 else ():
-                if not piece.is_literal:
-                    whole = False
-                    break
-                prefix += piece.text
-            name = prefix.split("=", 1)[0] if whole or "=" in prefix else ""
-            if name.isidentifier():
+            name = declared_name(word, self.words, frame)
+            if name:
                 self.env_instances.setdefault(key(frame.site), []).append(
                     EnvInstance(frame.site, name, exported or name in self.index.exported))
 

@@ -9,7 +9,7 @@ from bootlint.model import (
     TempCreate, TempRemove, TrapSet, HeaderMatch, ArgvPayload, flatten,
 )
 from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTINS
-from bootlint.shell.dataflow import DataFlow, assigned_name, key
+from bootlint.shell.dataflow import DataFlow, assigned_name, declared_name, key
 from bootlint.shell.http_facts import RequestFacts
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
 from bootlint.shell.parse import MAX_COMMANDS, MAX_NESTING, MAX_NODES, parse, syntax_errors
@@ -368,6 +368,12 @@ class _Lowering:
                 if name is not None:
                     out.append(EnvSet(self.span(name), name=node_text(name),
                                       exported=exported or node_text(name) in self.index.exported))
+            elif child.type in ("string", "raw_string", "concatenation"):
+                # `declare -gx "NAME=$value"`: one quoted word, read as bash reads it.
+                text = declared_name(child, self.words)
+                if text:
+                    out.append(EnvSet(self.span(child), name=text,
+                                      exported=exported or text in self.index.exported))
         return out
 
     def s_command(self, node) -> list[Node]:
