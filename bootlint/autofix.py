@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bootlint.model import Applicability, Finding, Fix, Span
-from bootlint.source import BOM, SourceFile
+from bootlint.source import BOM, SourceFile, line_starts
 
 MAX_ROUNDS = 10
 
@@ -35,11 +35,7 @@ class ByteMap:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self.base = len(BOM) if raw.startswith(BOM) else 0
-        self.starts = [self.base]
-        pos = raw.find(b"\n", self.base)
-        while pos >= 0:
-            self.starts.append(pos + 1)
-            pos = raw.find(b"\n", pos + 1)
+        self.starts = line_starts(raw, self.base)
         try:
             raw[self.base:].decode("utf-8")
             self.valid = True

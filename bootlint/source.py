@@ -98,13 +98,7 @@ class SourceFile:
 
     def _starts(self) -> list[int]:
         if not self._line_starts:
-            starts = [0]
-            data = self.encoded
-            pos = data.find(b"\n")
-            while pos >= 0:
-                starts.append(pos + 1)
-                pos = data.find(b"\n", pos + 1)
-            self._line_starts = starts
+            self._line_starts = line_starts(self.encoded)
         return self._line_starts
 
     def line_start(self, row: int) -> int:
@@ -143,6 +137,17 @@ class SourceFile:
         if self.text.startswith("#!"):
             return self.text.split("\n", 1)[0]
         return None
+
+
+def line_starts(data: bytes | str, base: int = 0) -> list[int]:
+    """Offsets where each line of ``data`` starts (after each LF), the first at ``base``."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    starts = [base]
+    pos = data.find(newline, base)
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(newline, pos + 1)
+    return starts
 
 
 def _python_script(raw: bytes) -> bool:

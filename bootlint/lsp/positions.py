@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from bootlint.model import Span
+from bootlint.source import line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -34,12 +35,7 @@ class Buffer:
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
-        self.starts = [0]
-        find = text.find
-        at = find("\n")
-        while at >= 0:
-            self.starts.append(at + 1)
-            at = find("\n", at + 1)
+        self.starts = line_starts(text)
         # The front ends never see a byte-order mark: their columns on line 1 start after it.
         self.bom = 1 if text.startswith("\ufeff") else 0
         self._raw: bytes | None = None
