@@ -457,7 +457,7 @@ class RuntimeModel:
     # Comments as (line, column, text, alone on its line), for suppression directives.
     comments: list[tuple[int, int, str, bool]] = field(default_factory=list)
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
-    _by_kind: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
+    _by_kind: dict[object, list] = field(default_factory=dict, repr=False, compare=False)
 
     def all_nodes(self) -> list[Node]:
         """Every node of the model, reachable or not, in source order of discovery."""
@@ -481,7 +481,14 @@ class RuntimeModel:
         return self._by_kind[kind]
 
     def api_calls(self, *endpoints: Endpoint) -> list[ApiCall]:
-        return [c for c in self.events(ApiCall) if not endpoints or c.endpoint in endpoints]
+        """The API calls to these endpoints (all of them without any), in source order; rules
+        ask once per handler or request, so each answer is kept."""
+        calls = self.events(ApiCall)   # also resets the answers when the nodes were re-sorted
+        kept = self._by_kind.setdefault(("api", endpoints), None)
+        if kept is None:
+            kept = self._by_kind[("api", endpoints)] = [
+                c for c in calls if not endpoints or c.endpoint in endpoints]
+        return kept
 
     @property
     def is_runtime(self) -> bool:

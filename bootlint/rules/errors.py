@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Iterator
 
 from bootlint.flow import Structure
@@ -78,8 +79,12 @@ def _guard_fix(subject: Subject, handler: HandlerCall):
     responses = subject.model.api_calls(Endpoint.RESPONSE)
     if not responses:
         return None
-    after = [r for r in responses if (r.span.line, r.span.column) >= (handler.span.line, handler.span.column)]
-    return subject.fixes.guard_handler(handler.span, (after or responses)[-1 if not after else 0].span)
+    # Responses are in source order: the first at or after the handler, by bisection (a rule
+    # that scanned them per handler would be quadratic in a file of many loops).
+    at = bisect_left(responses, (handler.span.line, handler.span.column),
+                     key=lambda r: (r.span.line, r.span.column))
+    chosen = responses[at] if at < len(responses) else responses[-1]
+    return subject.fixes.guard_handler(handler.span, chosen.span)
 
 
 def _errtrace(subject: Subject) -> bool:

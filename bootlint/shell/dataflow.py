@@ -4,6 +4,7 @@ to /response), and which variables hold what the `next` request returned."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from bootlint.graphs import closure
@@ -115,6 +116,7 @@ class DataFlow:
         self.event_vars = self._event_vars()
         self.event_files = self._event_files()
         self.handlers = self._find_handlers()
+        self._handler_starts: list[tuple[int, int]] | None = None
         self.next_vars = self._next_tainted()
 
     def endpoints_of(self, node) -> set[Endpoint]:
@@ -354,6 +356,10 @@ class DataFlow:
                 self._producer(inner, found, hops + 1)
         names = set() if value.type in ("command_substitution", "process_substitution") else expansion_names(value)
         for name in names:
+            # A name already followed in this query in as few hops has nothing new to give:
+            # without this, each use of a variable assigned n times costs n (quadratic).
+            if not self._first_visit(found, ("$", name), hops):
+                continue
             for v in self.index.assignments.get(name, []):
                 if v is not None:
                     self._value_producers(v, found, hops + 1)
@@ -483,7 +489,17 @@ class DataFlow:
         return names  # type: ignore[return-value]
 
     def _contains_handler(self, node) -> bool:
-        return any(node.start_byte <= s and e <= node.end_byte for s, e in self.handlers)
+        if self._handler_starts is None:
+            self._handler_starts = sorted(self.handlers)
+        starts = self._handler_starts
+        # Handlers are ranges sorted by start: only those starting inside the node can be in it.
+        for i in range(bisect_left(starts, (node.start_byte, -1)), len(starts)):
+            start, end = starts[i]
+            if start >= node.end_byte:
+                break
+            if end <= node.end_byte:
+                return True
+        return False
 
     def _next_tainted(self) -> set[str]:
         """Variables and files holding what `next` returned, and values computed from them
