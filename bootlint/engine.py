@@ -65,8 +65,10 @@ def lint_source(src: SourceFile, selection: Selection, keep_model: bool = False)
     ``keep_model``, the result also carries the file's model. Runs on a thread with a large
     stack, where deep syntax cannot overflow a native parser."""
     from bootlint.deepstack import call_with_large_stack
+    from bootlint.gcpause import gc_paused
 
-    return call_with_large_stack(_lint_source, src, selection, keep_model)
+    with gc_paused():
+        return call_with_large_stack(_lint_source, src, selection, keep_model)
 
 
 def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False) -> FileResult:
