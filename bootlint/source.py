@@ -44,6 +44,7 @@ class SourceFile:
     mode_note: str = ""
     _encoded: bytes = b""
     _line_starts: list[int] = field(default_factory=list)
+    _ascii: bool | None = None   # an all-ASCII text has byte columns equal to character columns
     # What a front end parsed, kept for its fix builders so that a fix does not parse again
     # (Python: the libcst module and its positions).
     parsed: dict = field(default_factory=dict, repr=False, compare=False)
@@ -88,6 +89,7 @@ class SourceFile:
         self.text = text.replace("\r", "\n") if self.cr_only else text
         self._encoded = b""
         self._line_starts = []
+        self._ascii = None
 
     @property
     def encoded(self) -> bytes:
@@ -108,9 +110,13 @@ class SourceFile:
 
     def column(self, row: int, byte_col: int) -> int:
         """1-based character column of a 0-based (row, byte column) position."""
+        if self._ascii is None:
+            self._ascii = self.encoded.isascii()
         starts = self._starts()
         if row >= len(starts):
             return 1
+        if self._ascii:
+            return byte_col + 1
         start = starts[row]
         prefix = self.encoded[start:start + byte_col]
         if prefix.isascii():

@@ -319,7 +319,7 @@ class DataFlow:
             cur = stack.pop()
             if cur.type == "variable_name" and node_text(cur) in names:
                 return True
-            stack.extend(cur.children)
+            stack.extend(cur.named_children)
         return False
 
     def _payload_producers(self, node, cmd: HttpCommand, found: set) -> None:
@@ -478,7 +478,7 @@ class DataFlow:
                 refs.add(node_text(cur))
             elif cur.type == "word" and "/" in node_text(cur):
                 refs.add(node_text(cur))
-            stack.extend(cur.children)
+            stack.extend(cur.named_children)
         return refs
 
     def _event_vars(self) -> set[str]:
@@ -550,7 +550,7 @@ def _last_commands(node) -> list:
             continue
         if cur.type in ("variable_assignment", "file_redirect", "herestring_redirect", "comment"):
             continue
-        stack.extend(cur.children)
+        stack.extend(cur.named_children)
     return out
 
 

@@ -27,7 +27,8 @@ API_VARIABLE = "${AWS_LAMBDA_RUNTIME_API}"
 
 
 class ShellFixes(FixBuilders):
-    """Fix builders for one shell source (the tree is parsed again, once, when a fix is asked)."""
+    """Fix builders for one shell source, on the tree the lowering parsed (parsed again, once,
+    when a fix is asked of a source that was not lowered here)."""
 
     def __init__(self, src: SourceFile) -> None:
         self.src = src
@@ -35,9 +36,28 @@ class ShellFixes(FixBuilders):
     # -- positions ---------------------------------------------------------------------------------
     @cached_property
     def tree(self):
-        from bootlint.shell.parse import parse
+        tree = self.src.parsed.get("tree-sitter")
+        if tree is None:
+            from bootlint.shell.parse import parse
 
-        return parse(self.src)
+            tree = parse(self.src)
+        return tree
+
+    def assignments_of(self, name: str) -> list:
+        """Every `name=value` in the file: from the lowering's index when it read this tree."""
+        index = self.src.parsed.get("shell-index")
+        if index is not None and self.src.parsed.get("tree-sitter") is self.tree:
+            nodes = index.assignment_nodes.get(name, ())
+        else:
+            nodes, stack = [], [self.tree.root_node]
+            while stack:
+                node = stack.pop()
+                if node.type == "variable_assignment":
+                    nodes.append(node)
+                stack.extend(node.named_children)
+        # (the index files `A[1]=x` under A: only the plain name is this variable)
+        return [node for node in nodes if (named := node.child_by_field_name("name")) is not None
+                and self.text(named) == name]
 
     @cached_property
     def _starts(self) -> list[int]:
@@ -192,7 +212,7 @@ class ShellFixes(FixBuilders):
                 rows.update(range(node.start_point[0], node.end_point[0] + 1))
             elif node.type in ("string", "raw_string", "ansi_c_string") and node.end_point[0] > node.start_point[0]:
                 rows.update(range(node.start_point[0] + 1, node.end_point[0] + 1))
-            stack.extend(node.children)
+            stack.extend(node.named_children)
         return rows
 
     def reindent(self, start_row: int, end_row: int) -> tuple[int, int, list[str]]:
@@ -286,7 +306,7 @@ class ShellFixes(FixBuilders):
                 if name is not None and self.text(name) == word:
                     found.append(node)
                     continue
-            stack.extend(node.children)
+            stack.extend(node.named_children)
         return sorted(found, key=lambda n: n.start_byte)
 
     @staticmethod
@@ -340,15 +360,7 @@ class ShellFixes(FixBuilders):
         headers, the same reading of Lambda-Runtime-Trace-Id into `_X_AMZN_TRACE_ID`, exported
         (empty when the header is absent, which must not stop an errexit script)."""
         after = self.byte(near.line, near.column)
-        found = []
-        stack = [self.tree.root_node]
-        while stack:
-            node = stack.pop()
-            if node.type == "variable_assignment":
-                name = node.child_by_field_name("name")
-                if name is not None and self.text(name) == request_id:
-                    found.append(node)
-            stack.extend(node.children)
+        found = self.assignments_of(request_id)
         found.sort(key=lambda n: (n.start_byte < after, n.start_byte))
         for assignment in found:
             value = assignment.child_by_field_name("value")

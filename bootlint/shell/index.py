@@ -107,7 +107,7 @@ def build_index(root) -> ShellIndex:
                 _note_locals(index, node, function)
         elif kind == "comment":
             index.comments.append(node)
-        stack.extend((child, depth + 1, function) for child in node.children)
+        stack.extend((child, depth + 1, function) for child in node.named_children)
     index._ranges.sort()
     index._starts = [r[0] for r in index._ranges]
     reach = 0

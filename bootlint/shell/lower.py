@@ -74,9 +74,12 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
         raise NotAnalysed(f"a syntax tree of {nodes:,} nodes: over the limit of {MAX_NODES:,} nodes "
                           f"bootlint analyses within its time and memory bounds; the file is not "
                           f"analysed")
+    src.parsed["tree-sitter"] = tree   # for bootlint.shell.fixes: positions in the text as read
     if tree.root_node.has_error:
         tree = _read_past_errors(src, tree, model)
     index = build_index(tree.root_node)
+    if tree is src.parsed["tree-sitter"]:
+        src.parsed["shell-index"] = index
     if index.max_depth > MAX_NESTING:
         raise NestingTooDeep(index.max_depth)
     if len(index.commands) > MAX_COMMANDS:

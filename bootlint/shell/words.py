@@ -97,7 +97,7 @@ def expansion_names(node) -> set[str]:
                     break
         if cur.type in SUBSTITUTIONS and cur is not node:
             continue
-        stack.extend(cur.children)
+        stack.extend(cur.named_children)
     return names
 
 
@@ -112,7 +112,7 @@ def substitutions(node) -> list:
         if cur.type in SUBSTITUTIONS and cur is not node:
             found.append(cur)
             continue
-        stack.extend(reversed(cur.children))
+        stack.extend(reversed(cur.named_children))
     return found
 
 
@@ -139,6 +139,9 @@ class Words:
                       for name, sites in index.call_sites.items()}
         # While deciding whether a helper's endpoint depends on its parameters, they are unknown.
         self.parameters_unknown = False
+        # Words read outside any frame, by place: the index, the data flow, the lowering and the
+        # request facts each read the same words (a tenth of a large file's lint time).
+        self._evaluated: dict[tuple, list[tuple[Piece, ...]]] = {}
 
     def span(self, node):
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
@@ -158,9 +161,19 @@ class Words:
         return None
 
     def evaluate(self, node, depth: int = 0, frame: Frame | None = None) -> list[tuple[Piece, ...]]:
-        """Every way the word can read, as pieces; variables with several values branch."""
+        """Every way the word can read, as pieces; variables with several values branch.
+        The list is shared between callers: never change it."""
         if type(node) is Bound:
             node, frame = node.node, node.frame or frame
+        if frame is not None:
+            return self._evaluate(node, depth, frame)
+        place = (node.start_byte, node.end_byte, node.type, depth, self.parameters_unknown)
+        alts = self._evaluated.get(place)
+        if alts is None:
+            alts = self._evaluated[place] = self._evaluate(node, depth, None)
+        return alts
+
+    def _evaluate(self, node, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
         kind = node.type
         if kind in ("word", "number", "string_content", "heredoc_content"):
             return [(Piece(text=_unescape(node_text(node)), span=self.span(node)),)]
