@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from bootlint.model import Endpoint, Piece, Segment, Span, UrlInfo
 
 API_VERSION = "2018-06-01"
@@ -52,7 +53,14 @@ def literal_prefix_text(pieces: tuple[Piece, ...]) -> str:
 
 
 def classify(pieces: tuple[Piece, ...]) -> UrlInfo | None:
-    """Return what the URL asks of the Runtime API, or None when it is not a Runtime API URL."""
+    """Return what the URL asks of the Runtime API, or None when it is not a Runtime API URL.
+    The answer is shared (it is frozen): a URL read from a variable assigned many times is the
+    same few alternatives at every use, each classified once."""
+    return _classify(tuple(pieces))
+
+
+@lru_cache(maxsize=4096)
+def _classify(pieces: tuple[Piece, ...]) -> UrlInfo | None:
     flat = literal_prefix_text(pieces)
     rest = pieces
     host: tuple[Piece, ...] = ()

@@ -47,6 +47,7 @@ class Binder:
             self.by_scope.setdefault(values.scope.get(id(call)), []).append(call)
         self.parametric: set[int] = set()
         self._bound: dict[int, tuple[list, list]] = {}
+        self._environ: dict[str, list] = {}
         for function in values.call_sites:
             for call in self.by_scope.get(function, ()):
                 last = dotted(call.func).rsplit(".", 1)[-1]
@@ -137,13 +138,23 @@ class Binder:
                 inner = values.bind(callee, call, frame, frame.site, frame.chain + (callee,))
                 self._walk(inner, requests, env)
         # os.environ[name] = value with the name a parameter.
-        for node in values.walk(values.function_defs[frame.function].body):
-            if isinstance(node, cst.Assign):
-                for target in node.targets:
-                    t = target.target
-                    index = subscript_key(t) if isinstance(t, cst.Subscript) else None
-                    if index is not None and dotted(t.value) in ("os.environ", "environ") \
-                            and self.mentions_params(index, frame.function):
-                        key = values.literal(index, frame)
-                        if key:
-                            env.append(BoundEnv(key))
+        for index in self._environ_keys(frame.function):
+            key = values.literal(index, frame)
+            if key:
+                env.append(BoundEnv(key))
+
+    def _environ_keys(self, function: str) -> list:
+        """The keys of `os.environ[key] = ...` in a helper that come from its parameters (found
+        once a helper, not once a call site: a helper called from thousands of lines)."""
+        keys = self._environ.get(function)
+        if keys is None:
+            keys = self._environ[function] = []
+            for node in self.values.walk(self.values.function_defs[function].body):
+                if isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        t = target.target
+                        index = subscript_key(t) if isinstance(t, cst.Subscript) else None
+                        if index is not None and dotted(t.value) in ("os.environ", "environ") \
+                                and self.mentions_params(index, function):
+                            keys.append(index)
+        return keys

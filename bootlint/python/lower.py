@@ -331,14 +331,15 @@ class _Lowering:
             cur, done = stack.pop()
             if cur is None:
                 continue
-            if isinstance(cur, cst.Call) and done:
+            kind = type(cur)   # exact types: see Values._index
+            if kind is cst.Call and done:
                 out.extend(self.call(cur, targets))
                 continue
-            if isinstance(cur, (cst.Lambda, cst.FunctionDef)):
+            if kind is cst.Lambda or kind is cst.FunctionDef:
                 continue
-            if isinstance(cur, cst.Call):
+            if kind is cst.Call:
                 stack.append((cur, True))
-            elif isinstance(cur, cst.Subscript):
+            elif kind is cst.Subscript:
                 out.extend(self._header_match(cur))
             stack.extend((child, False) for child in reversed(kids(cur)))
         return out

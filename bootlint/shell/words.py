@@ -5,6 +5,7 @@ parameters bound to the arguments of a call site (a :class:`Frame`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from bootlint.model import Piece
 from bootlint.source import SourceFile
@@ -155,10 +156,22 @@ class Words:
             return _unescape(node_text(node))
         if kind == "raw_string":
             return node_text(node)[1:-1]
+        if kind in ("string", "concatenation") and not self._parts_single(node, frame):
+            return None   # a part with several values, or none known: no need to combine them
         alts = self.evaluate(node, 0, frame)
         if len(alts) == 1 and all(p.is_literal for p in alts[0]):
             return "".join(p.text for p in alts[0])
         return None
+
+    def _parts_single(self, node, frame: Frame | None) -> bool:
+        """Whether each expansion directly in a string or concatenation has one literal value
+        (the common test of "is this word an option?" without combining every alternative)."""
+        for child in node.named_children:
+            if child.type in ("simple_expansion", "expansion"):
+                alts = self.evaluate(child, 0, frame)
+                if len(alts) != 1 or not all(p.is_literal for p in alts[0]):
+                    return False
+        return True
 
     def evaluate(self, node, depth: int = 0, frame: Frame | None = None) -> list[tuple[Piece, ...]]:
         """Every way the word can read, as pieces; variables with several values branch.
@@ -206,14 +219,17 @@ class Words:
         for child in children:
             if child.start_byte > pos:
                 # Text of a string that tree-sitter leaves between child nodes.
-                gap = self.src.encoded[pos:child.start_byte].decode("utf-8", "replace")
-                alts = [a + (Piece(text=gap),) for a in alts]
+                gap = (Piece(text=self.src.encoded[pos:child.start_byte].decode("utf-8", "replace")),)
+                alts = [a + gap for a in alts]
             part = self.evaluate(child, depth, frame)
-            alts = [a + p for a in alts for p in part][:MAX_ALTERNATIVES]
+            if len(alts) * len(part) > MAX_ALTERNATIVES:
+                alts = list(islice((a + p for a in alts for p in part), MAX_ALTERNATIVES))
+            else:
+                alts = [a + p for a in alts for p in part]
             pos = max(pos, child.end_byte)
         if end > pos:
-            gap = self.src.encoded[pos:end].decode("utf-8", "replace")
-            alts = [a + (Piece(text=gap),) for a in alts]
+            gap = (Piece(text=self.src.encoded[pos:end].decode("utf-8", "replace")),)
+            alts = [a + gap for a in alts]
         return [_merge(a) for a in alts]
 
     def _expansion(self, node, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
@@ -322,4 +338,6 @@ def _unescape(text: str) -> str:
 
 def _merge(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
     """Drop empty literal pieces (the quotes' gaps)."""
-    return tuple(p for p in pieces if not (p.is_literal and not p.text))
+    if all(p.text or p.var is not None for p in pieces):
+        return pieces
+    return tuple(p for p in pieces if p.text or p.var is not None)
