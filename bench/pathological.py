@@ -41,6 +41,19 @@ def _chain(op: bytes, n: int) -> bytes:
     return _py(b"x = " + b"".join(parts) + b"\n")
 
 
+_SH = b'#!/bin/bash\nset -e\nAPI="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"\n'
+_POST = b'post() { curl -sS -X POST "$API/invocation/$1/response" -d "$2"; }\n'
+
+
+def _call_tree(levels: int, calls: int) -> bytes:
+    """f0 calls f1 twice, ... f{levels-1} calls the request helper twice: 2^levels paths per call."""
+    text = _SH + b'f%d() { curl -sS -X POST "$API/invocation/$1/response" -d "$2"; }\n' % levels
+    for d in range(levels - 1, -1, -1):
+        text += b'f%d() { f%d "$1" "$2"; f%d "$1/x" "$2"; }\n' % (d, d + 1, d + 1)
+    return text + b"while true; do\n" + b"".join(
+        b'  f0 "$ID" "$O%d"\n' % i for i in range(calls)) + b"done\n"
+
+
 # name -> (file name, bytes); the sizes are those stated in issue 10 (or the tests' limits).
 GENERATORS = {
     "python: and-chain x 8,000": lambda: ("bootstrap", _chain(b"and", 8_000)),
@@ -66,6 +79,28 @@ GENERATORS = {
     "shell: tutorial x 1,600 (1 MB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 1600),
     "shell: 2 MB of `echo a` lines": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * 299_000),
     "shell: 50,000 commands (at the limit)": lambda: ("bootstrap", b"#!/bin/sh\n" + b":\n" * 50_000),
+    # Shapes that multiply work per command: call sites bound per helper, values with many
+    # alternatives, long chains of variables, many branches; each sized just under the node limit.
+    "shell: a helper called from 14,000 lines": lambda: ("bootstrap", _SH + _POST + b"while true; do\n" + b"".join(
+        b'  post "$ID%d" "$OUT%d"\n' % (i, i) for i in range(14_000)) + b"done\n"),
+    "shell: helpers calling helpers, 2^8 paths x 2,000": lambda: ("bootstrap", _call_tree(8, 2_000)),
+    "shell: a chain of 20,000 variables": lambda: ("bootstrap", _SH + b'A0="$API"\n' + b"".join(
+        b'A%d="$A%d/x"\n' % (i + 1, i) for i in range(20_000)) + b'curl "$A20000/invocation/next"\n'),
+    "shell: a URL variable assigned 3,500 times": lambda: ("bootstrap", _SH + b"while true; do\n" + b"".join(
+        b'  U="$API/invocation/$ID%d/response"\n  B="$U$B"\n  curl -X POST "$U" -d "$B"\n' % (i % 7)
+        for i in range(3_500)) + b"done\n"),
+    "shell: 10,000 ERR traps and set toggles": lambda: ("bootstrap", _SH + b"".join(
+        b"trap 'echo %d' ERR\nset +e\nset -e\nset -o pipefail\n" % i for i in range(10_000))),
+    "shell: a case of 9,000 arms": lambda: ("bootstrap", _SH + b'while true; do\n case "$X" in\n' + b"".join(
+        b'  p%d) curl -X POST "$API/invocation/$ID/response" -d "$B%d" ;;\n' % (i, i) for i in range(9_000))
+        + b" esac\ndone\n"),
+    "shell: 5,500 if/else in the loop": lambda: ("bootstrap", _SH + b"while true; do\n" + b"".join(
+        b'  if [ "$X" = %d ]; then curl -X POST "$API/invocation/$ID/response" -d "$B" || exit 1; '
+        b"else echo; fi\n" % i for i in range(5_500)) + b"done\n"),
+    "python: a helper called from 8,000 lines": lambda: ("bootstrap", _py(
+        b'import urllib.request, os\nAPI = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"\n'
+        b'def post(i, b):\n    urllib.request.urlopen(urllib.request.Request(API + "/invocation/" + i + "/response", '
+        b'data=b, method="POST"))\nwhile True:\n' + b"".join(b"    post(rid, b%d)\n" % i for i in range(8_000)))),
     "file over the limit (10.5 MB)": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 700_000),
 }
 
@@ -107,19 +142,36 @@ def measure(name: str, data: bytes, filename: str, timeout: float) -> dict:
             "codes": ",".join(codes[:6])}
 
 
+# A fixed pure-Python workload, timed in its own process before and after the table. The
+# project machine's speed varies by 2x from hour to hour (other tenants): a row is read against
+# the reference of its run. On a quiet hour the reference takes about 0.75 s.
+REFERENCE = "import time\nt = time.process_time()\ns = 0\nfor i in range(10**7): s += i\nprint(time.process_time() - t)"
+
+
+def reference() -> float:
+    """CPU seconds of :data:`REFERENCE` in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", REFERENCE], capture_output=True, text=True, timeout=120)
+    return float(out.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="run the generators whose name contains this text")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each generator this many times and keep the least CPU time")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}; targets: <= {SECONDS:.0f} s and <= {MEGABYTES} MB per file")
+    print(f"machine speed: reference loop {reference():.2f} s CPU before the table "
+          f"(about 0.75 s on a quiet hour)")
     print(f"{'generator':<46} {'bytes':>10} {'wall':>8} {'CPU':>8} {'peak MB':>8} {'exit':>7}  codes")
     failed = 0
     for name, make in GENERATORS.items():
         if args.only and args.only not in name:
             continue
         filename, data = make()
-        row = measure(name, data, filename, args.timeout)
+        runs = [measure(name, data, filename, args.timeout) for _ in range(max(1, args.repeat))]
+        row = min(runs, key=lambda r: float("inf") if r["cpu"] is None else r["cpu"])
         # CPU time is the measure on one core (wall time also counts waiting on a busy machine).
         ok = row["cpu"] is not None and row["cpu"] <= SECONDS and row["mb"] <= MEGABYTES \
             and row["exit"] in (0, 1)
@@ -129,6 +181,7 @@ def main() -> None:
         shown_m = "-" if row["mb"] is None else f"{row['mb']:.0f}"
         print(f"{name:<46} {row['size']:>10,} {shown_t:>8} {shown_c:>8} {shown_m:>8} {row['exit']!s:>7}  "
               f"{row['codes']}{'' if ok else '   <-- over target'}", flush=True)
+    print(f"machine speed: reference loop {reference():.2f} s CPU after the table")
     sys.exit(1 if failed else 0)
 
 
