@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bootlint.fixkit import FixBuilders, Indent
 from bootlint.model import Applicability, Edit, Fix, Span
+from bootlint.python.positions import positions_of
 from bootlint.source import SourceFile
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
@@ -35,8 +35,7 @@ class PythonFixes(FixBuilders):
         if "libcst" in self.src.parsed:   # what the lowering parsed
             return self.src.parsed["libcst"]
         module = cst.parse_module(self.src.text)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        return module, wrapper.resolve(PositionProvider)
+        return module, positions_of(module)
 
     @property
     def module(self) -> cst.Module:

@@ -6,7 +6,6 @@ Imported only when a Python bootstrap is met: libcst costs ~100 ms to import.
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Guarded, HandlerCall,
@@ -15,6 +14,7 @@ from bootlint.model import (
 )
 from bootlint.python.bind import Binder
 from bootlint.python.http_clients import REQUEST_CALLS
+from bootlint.python.positions import positions_of
 from bootlint.python.request_facts import PythonRequestFacts
 from bootlint.python.syntax import compile_error, declared_encoding, libcst_error
 from bootlint.python.values import KNOWN_LIBRARIES, Values, dotted, kids, names_in, subscript_key
@@ -47,8 +47,7 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
         model.syntax_errors = [libcst_error(exc)]
         return model
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    positions = positions_of(module)
     src.parsed["libcst"] = (module, positions)   # for bootlint.python.fixes
     lowering = _Lowering(module, positions, model)
     model.main = lowering.block(module.body)
