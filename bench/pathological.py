@@ -54,6 +54,14 @@ def _call_tree(levels: int, calls: int) -> bytes:
         b'  f0 "$ID" "$O%d"\n' % i for i in range(calls)) + b"done\n"
 
 
+def _helper_calls(lines: int) -> bytes:
+    """A Python runtime whose loop calls its request helper from ``lines`` lines."""
+    return _py(b'import urllib.request, os\nAPI = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + '
+               b'"/2018-06-01/runtime"\ndef post(i, b):\n    urllib.request.urlopen(urllib.request.Request('
+               b'API + "/invocation/" + i + "/response", data=b, method="POST"))\nwhile True:\n'
+               + b"".join(b"    post(rid, b%d)\n" % i for i in range(lines)))
+
+
 # name -> (file name, bytes); the sizes are those stated in issue 10 (or the tests' limits).
 GENERATORS = {
     "python: and-chain x 8,000": lambda: ("bootstrap", _chain(b"and", 8_000)),
@@ -76,6 +84,8 @@ GENERATORS = {
     "shell: 5,000 nested $(": lambda: ("bootstrap", b"#!/bin/bash\nx=" + b"$(" * 5000 + b"echo"
                                        + b")" * 5000 + b"\n"),
     "shell: tutorial x 200 (133 KB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 200),
+    "shell: tutorial x 1,100 (730 KB, under the node limit)": lambda: (
+        "bootstrap", TUTORIAL + TUTORIAL[10:] * 1100),
     "shell: tutorial x 1,600 (1 MB)": lambda: ("bootstrap", TUTORIAL + TUTORIAL[10:] * 1600),
     "shell: 2 MB of `echo a` lines": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * 299_000),
     "shell: 50,000 commands (at the limit)": lambda: ("bootstrap", b"#!/bin/sh\n" + b":\n" * 50_000),
@@ -97,10 +107,8 @@ GENERATORS = {
     "shell: 5,500 if/else in the loop": lambda: ("bootstrap", _SH + b"while true; do\n" + b"".join(
         b'  if [ "$X" = %d ]; then curl -X POST "$API/invocation/$ID/response" -d "$B" || exit 1; '
         b"else echo; fi\n" % i for i in range(5_500)) + b"done\n"),
-    "python: a helper called from 8,000 lines": lambda: ("bootstrap", _py(
-        b'import urllib.request, os\nAPI = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"\n'
-        b'def post(i, b):\n    urllib.request.urlopen(urllib.request.Request(API + "/invocation/" + i + "/response", '
-        b'data=b, method="POST"))\nwhile True:\n' + b"".join(b"    post(rid, b%d)\n" % i for i in range(8_000)))),
+    "python: a helper called from 5,500 lines": lambda: ("bootstrap", _helper_calls(5_500)),
+    "python: a helper called from 8,000 lines": lambda: ("bootstrap", _helper_calls(8_000)),
     "file over the limit (10.5 MB)": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 700_000),
 }
 

@@ -13,9 +13,11 @@ from bootlint.model import Span
 from bootlint.source import SourceFile
 
 GRAMMAR = f"Python {sys.version_info.major}.{sys.version_info.minor} grammar"
-# libcst and its position metadata cost about 3 KB and 0.1 ms per token: past this many tokens a
-# file would need seconds and hundreds of megabytes (a real bootstrap has a few thousand).
-MAX_TOKENS = 60_000
+# libcst and its position metadata cost about 4 KB and 40 µs per token on a quiet hour of the
+# project machine, 90 µs on its slowest (a helper called from 8,000 lines, 56,000 tokens: 2.3 s
+# and 5.2 s): this many tokens stay within 4 s and 512 MB at the slowest. A real bootstrap has a
+# few thousand (`bench/pathological.py`).
+MAX_TOKENS = 40_000
 # Deeper syntax trees than this (a chain of thousands of `and`, `+`, ...) reach the Python
 # recursion limit in the passes over libcst's tree; they are reported, with their position.
 MAX_DEPTH = 200

@@ -15,8 +15,12 @@ MAX_NESTING = 2000
 # 299,000 and took 11 s and 570 MB). Real bootstraps have a few hundred.
 MAX_COMMANDS = 50_000
 # Checked before any pass of bootlint's own walks the tree (tree-sitter counts its nodes for free):
-# the tutorial has 176 nodes, a 2 MB file of short lines 1.2 million.
-MAX_NODES = 300_000
+# the tutorial has 176 nodes, a 2 MB file of short lines 1.2 million. Dense code costs up to about
+# 8 µs a node on a quiet hour of the project machine and 19 µs on its slowest (the tutorial's loop
+# 1,600 times, 280,000 nodes: 2.3 s and 5.4 s), so this many stay within 4 s at the slowest: from
+# 4,000 lines (an `if` with a request on each) to 20,000 (the tutorial's), ten times the largest
+# bootstrap we know or more.
+MAX_NODES = 200_000
 
 
 @lru_cache(maxsize=1)
