@@ -75,6 +75,8 @@ GENERATORS = {
     "shell: if x 2,000 nested + 3,000 statements": lambda: (
         "bootstrap", b"#!/bin/bash\n" + b"if true; then\n" * 2000 + b"echo a\n" * 3000 + b"fi\n" * 2000),
     'shell: "$a$a..." x 128k in one word': lambda: ("bootstrap", b'#!/bin/sh\nx="' + b"$a" * 131_072 + b'"\n'),
+    "shell: 24,000 suppression comments (under the node limit)": lambda: (
+        "bootstrap", b"#!/bin/sh\n" + b"# bootlint: disable=BL201\necho a\n" * 24_000),
     "shell: 40,000 suppression comments": lambda: (
         "bootstrap", b"#!/bin/sh\n" + b"# bootlint: disable=BL201\necho a\n" * 40_000),
     "shell: 100,000 lines": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * 100_000),
