@@ -87,6 +87,9 @@ class FixBuilders:
     def exit_after(self, span):                   # BL104
         return None
 
+    def keep_init_guard(self, span):              # BL103: a step whose failure guard cannot run
+        return None
+
 
 class Guarded:
     """A front end's builders, where a builder that fails costs its fix, never the finding (a

@@ -386,9 +386,12 @@ class EnvSet(Node):
 
 @dataclass(eq=False)
 class InitStep(Node):
-    """A step of initialisation that can fail: sourcing or importing the handler's code."""
+    """A step of initialisation that can fail: sourcing or importing the handler's code.
+    ``guard_lost`` says why the failure path written around it cannot run when the step fails
+    (the front end's words; empty when it can)."""
 
     text: str = ""
+    guard_lost: str = ""
 
 
 @dataclass(eq=False)

@@ -150,3 +150,60 @@ def _lost_without_failing(shape: Shape) -> bool:
     """Shapes where the handler's failure is absorbed on purpose (the function checks `$?` and
     ends in `echo`): nothing fails, so there is nothing for the trap to miss."""
     return "rc=$?" in shape.functions and not shape.dies
+
+
+# -- `.` of a missing file in a POSIX shell ------------------------------------------------------
+# A special built-in's error ends a non-interactive POSIX shell (bash in POSIX mode, dash) before
+# `||`, `if` or `!` can act, so the init-error report written around `.` never runs: BL103 says
+# so exactly where the shells skip the guard.
+
+LOAD_TEMPLATE = """{shebang}
+{options}
+API="http://${{AWS_LAMBDA_RUNTIME_API}}/2018-06-01/runtime"
+init_error() {{
+  {report}
+  exit 3
+}}
+{load}
+echo LOADED
+while true; do
+  EVENT=$(curl -sS "$API/invocation/next")
+done
+"""
+REPORT = """curl -sS -X POST "$API/init/error" -d '{"errorMessage":"load","errorType":"Init"}'"""
+LOADS = [
+    # (shebang, options, load line, whether the shells run the guard)
+    ("#!/bin/sh", "", ". ./missing.sh || init_error", False),
+    ("#!/bin/sh", "", "command . ./missing.sh || init_error", True),
+    ("#!/bin/sh", "", "if ! . ./missing.sh; then init_error; fi", False),
+    ("#!/bin/sh", "", "if . ./missing.sh; then :; else init_error; fi", False),
+    ("#!/bin/sh", "", "( . ./missing.sh ) || init_error", True),
+    ("#!/bin/bash", "", ". ./missing.sh || init_error", True),
+    ("#!/bin/bash", "set -o posix", "source ./missing.sh || init_error", False),
+    ("#!/bin/bash", "set -o posix\nset +o posix", "source ./missing.sh || init_error", True),
+]
+
+
+def _shells_for(shebang: str) -> list[list[str]]:
+    if shebang == "#!/bin/sh":   # bash in POSIX mode on Amazon Linux; dash on Debian
+        return [[BASH, "--posix"]] + ([[DASH]] if DASH else [])
+    return [[BASH]]
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+@pytest.mark.parametrize("shebang,options,load,guard_runs", LOADS, ids=[l[2] + " " + l[0] + " " + l[1]
+                                                                          for l in LOADS])
+def test_a_guard_around_dot_runs_where_the_shell_runs_it(tmp_path, shebang, options, load, guard_runs):
+    for shell in _shells_for(shebang):
+        script = LOAD_TEMPLATE.format(shebang=shebang, options=options, load=load,
+                                      report="echo GUARD")
+        proc = subprocess.run([*shell, "-c", script.split("\nwhile true", 1)[0]], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=10)
+        assert ("GUARD" in proc.stdout) == guard_runs, (shell, proc.stdout, proc.stderr)
+        assert "LOADED" not in proc.stdout
+    text = LOAD_TEMPLATE.format(shebang=shebang, options=options, load=load, report=REPORT)
+    result = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection())
+    found = [(f.span.line, f.span.column) for f in result.findings if f.code == "BL103"]
+    line = text.splitlines().index(load) + 1
+    column = load.index("source" if "source" in load else ".") + 1
+    assert found == ([] if guard_runs else [(line, column)])

@@ -115,7 +115,16 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Report]:
 def init_error_unreported(subject: Subject) -> Iterator[Report]:
     model = subject.model
     steps = model.events(InitStep)
-    if not steps or model.api_calls(Endpoint.INIT_ERROR) or _unresolved_calls(subject):
+    if not steps or _unresolved_calls(subject):
+        return
+    if model.api_calls(Endpoint.INIT_ERROR):
+        # Reported, but along a path that a failing step may never reach.
+        for step in steps:
+            if step.guard_lost:
+                yield Violation(step.span, (
+                    f"a handler file that is missing is never posted to /runtime/init/error "
+                    f"(Lambda sees only an exit): {step.guard_lost}"),
+                    subject.fixes.keep_init_guard(step.span))
         return
     yield Violation(steps[0].span, (
         "loading the handler can fail here and nothing posts /runtime/init/error: the failure "

@@ -414,6 +414,16 @@ class ShellFixes(FixBuilders):
             self.edit(command.start_byte, command.start_byte, f"printf '%s' {payload} | "),
             self.edit(previous.end_byte, value.end_byte, " --data-binary @-")), UNSAFE)
 
+    def keep_init_guard(self, span: Span) -> Fix | None:
+        """BL103: `. file || report` -> `command . file || report` (`command` takes away the
+        special built-in's power to end a POSIX shell; for a file that exists nothing changes)."""
+        node = self.ancestor(self.node_at(span), "command")
+        name = node.child_by_field_name("name") if node is not None else None
+        if name is None or self.text(name) not in (".", "source"):
+            return None
+        return Fix(f"run it as `command {self.text(name)}`, so that the shell survives a missing file "
+                   f"and the guard reports it", (self.edit(name.start_byte, name.start_byte, "command "),), SAFE)
+
     def exit_after(self, span: Span) -> Fix | None:
         """BL104: `exit 1` right after the post to /runtime/init/error (`{ post; exit 1; }` when
         the post is one side of `||` or `&&`)."""

@@ -33,7 +33,8 @@ def lower(src: SourceFile, shebang=None) -> RuntimeModel:
     """The front end's entry point: options the shebang switches on, then :func:`lower_shell`."""
     try:
         model = lower_shell(src, errexit_at_start=bool(shebang and shebang.errexit),
-                            pipefail_at_start=bool(shebang and shebang.pipefail))
+                            pipefail_at_start=bool(shebang and shebang.pipefail),
+                            posix=posix_shell(shebang))
     except NestingTooDeep as exc:
         raise NotAnalysed(f"syntax nested {exc.args[0]:,} levels deep: over the limit of "
                           f"{MAX_NESTING:,} levels bootlint analyses; the file is not analysed") from None
@@ -42,6 +43,27 @@ def lower(src: SourceFile, shebang=None) -> RuntimeModel:
         model.errexit_origin = f"`{shebang.line.strip()}` on line 1"
     model.substitutions_keep_errexit, model.substitution_mode = substitution_errexit(shebang)
     return model
+
+
+# Shells where `.` of a missing file is a special built-in's error, which ends a non-interactive
+# shell at once (POSIX 2.8.1): bash in POSIX mode and the POSIX shells.
+POSIX_SHELLS = {"sh", "dash", "ash", "posh", "ksh", "mksh"}
+
+
+def posix_shell(shebang) -> str:
+    """Why the shebang's shell is a POSIX shell (for messages), or "" when it is not one."""
+    if shebang is None:
+        return ""
+    line = f"`{shebang.line.strip()}`"
+    if shebang.interpreter == "sh":
+        return f"{line} runs bash in POSIX mode on Amazon Linux (dash elsewhere)"
+    if shebang.interpreter in POSIX_SHELLS:
+        return f"{line} is a POSIX shell"
+    args = list(shebang.args)
+    if shebang.interpreter == "bash" and (
+            "--posix" in args or any(a == "-o" and b == "posix" for a, b in zip(args, args[1:]))):
+        return f"{line} runs bash in POSIX mode"
+    return ""
 
 
 def substitution_errexit(shebang) -> tuple[bool, str]:
@@ -64,7 +86,7 @@ def substitution_errexit(shebang) -> tuple[bool, str]:
 
 
 def lower_shell(src: SourceFile, errexit_at_start: bool = False,
-                pipefail_at_start: bool = False) -> RuntimeModel:
+                pipefail_at_start: bool = False, posix: str = "") -> RuntimeModel:
     """Parse a shell bootstrap and build its model (the shebang may switch options on)."""
     tree = parse(src)
     model = RuntimeModel(path=src.path, language="shell", errexit_at_start=errexit_at_start,
@@ -91,6 +113,7 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
         before = src.encoded[src.line_start(row):src.line_start(row) + col]
         model.comments.append((row + 1, src.column(row, col), node_text(node), not before.strip()))
     lowering = _Lowering(src, index, model)
+    lowering.posix = posix
     model.main = lowering.block(tree.root_node.children)
     lowering.mark_last_statement(tree.root_node)
     return model
@@ -167,6 +190,7 @@ class _Lowering:
         self.flow = DataFlow(index, self.words)
         self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False
+        self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
 
     def span(self, node) -> Span:
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
@@ -477,6 +501,9 @@ class _Lowering:
                     errtrace = on
                 elif option == "posix":
                     posix = on
+        if posix is not None:
+            self.posix = f"`{_one_line(node_text(node))}` on line {node.start_point[0] + 1} puts bash " \
+                         f"in POSIX mode" if posix else ""
         if errexit is None and pipefail is None and errtrace is None and posix is None:
             return []
         return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail, errtrace=errtrace,
@@ -518,7 +545,20 @@ class _Lowering:
                 Exit(self.span(node), kind=ExitKind.EXEC, text=node_text(node))]
 
     def c_source(self, node, args) -> list[Node]:
-        return [InitStep(self.span(node), text=node_text(node))]
+        lost = ""
+        guard = _failure_guard(node) if self.posix else ""
+        if guard:
+            word = node_text(command_name(node) or node)
+            lost = (f"{self.posix}, where `{word}` of a file that is missing ends the shell at once, "
+                    f"before the {guard} written to report it runs; `command {word}` keeps the shell "
+                    f"alive")
+        return [InitStep(self.span(node), text=node_text(node), guard_lost=lost)]
+
+    def c_command(self, node, args) -> list[Node]:
+        """`command . file`: the same load, without the power to end a POSIX shell."""
+        if args and self.words.literal(args[0]) in (".", "source"):
+            return [InitStep(self.span(node), text=node_text(node))]
+        return []
 
     def c_mktemp(self, node, args) -> list[Node]:
         flags = [self.words.literal(a) or "" for a in args]
@@ -696,6 +736,30 @@ class _Lowering:
         if "?" in names and after_next:
             return True
         return bool(names & self.flow.next_vars)
+
+
+def _failure_guard(node) -> str:
+    """How the script handles this command's failure, when it does: the `||` after it, the `if`
+    or `while` it is the condition of, the `!` before it ("" when it does not)."""
+    child, cur = node, node.parent
+    while cur is not None:
+        kind = cur.type
+        if kind == "list":
+            named = [c for c in cur.children if c.is_named and c.type != "comment"]
+            ops = {c.type for c in cur.children if not c.is_named}
+            if named and named[0].start_byte == child.start_byte and "||" in ops:
+                return "`||`"
+        elif kind == "negated_command":
+            return "`!`"
+        elif kind in ("if_statement", "elif_clause", "while_statement"):
+            condition = cur.child_by_field_name("condition")
+            if condition is not None and condition.start_byte <= child.start_byte < condition.end_byte:
+                return f"`{'while' if kind == 'while_statement' else 'if'}` around it"
+            return ""
+        elif kind not in ("redirected_statement", "pipeline", "compound_statement"):
+            return ""
+        child, cur = cur, cur.parent
+    return ""
 
 
 def _one_line(text: str) -> str:
