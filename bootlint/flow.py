@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import count
 
 from bootlint.model import (
-    ApiCall, Branch, CallFunction, Endpoint, Guarded, Loop, LoopKind, Node, RuntimeModel, SetOption,
+    ApiCall, Branch, CallArms, CallFunction, Endpoint, Guarded, Loop, LoopKind, Node, RuntimeModel, SetOption,
     Span, Subshell, children, flatten,
 )
 
@@ -56,6 +56,8 @@ class Context:
     # How the code left the main shell, where an ERR trap runs without errtrace: "" (still
     # there), "function" (a function called directly), "child" (a `$(...)`, `( )`, a pipeline).
     trap_exit: str = ""
+    # What the arguments of the call being walked rule out in its function (see CallArms).
+    arms: CallArms | None = None
 
 
 def replace(ctx: Context, **changes) -> Context:
@@ -172,7 +174,10 @@ class Flow:
             self._walk(node.cond, ctx, state)
             before = state.copy()
             after: list[_State] = []
+            ruled_out = ctx.arms.ruled_out.get(node, ()) if ctx.arms is not None else ()
             for i, arm in enumerate(node.arms):
+                if i in ruled_out:
+                    continue  # this call's arguments make the condition go the other way
                 arm_state = before.copy()
                 arm_ctx = replace(ctx, next_failure=True) if i in node.failure_arms else ctx
                 self._walk(arm, arm_ctx, arm_state)
@@ -218,8 +223,11 @@ class Flow:
         # Leaving the main shell for a function resets the tail; deeper calls must all be tail.
         tail = True if not ctx.trap_exit else ctx.tail and node.tail
         tail_out = True if not ctx.trap_exit else ctx.tail_out and node.tail
+        # What the outermost call's arguments decide, passed on to here, else this call's own.
+        arms = (ctx.arms.calls.get(node) if ctx.arms is not None else None) or node.arms
         self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,), tail=tail,
-                                 tail_out=tail_out, trap_exit=ctx.trap_exit or "function"), state)
+                                 tail_out=tail_out, trap_exit=ctx.trap_exit or "function",
+                                 arms=arms), state)
 
 
 class Structure:

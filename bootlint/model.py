@@ -270,6 +270,21 @@ class CallFunction(Node):
 
     name: str = ""
     tail: bool = False
+    # What this call's arguments decide in the function it calls (None: nothing).
+    arms: "CallArms | None" = None
+
+
+@dataclass(eq=False)
+class CallArms:
+    """The arms a call's arguments rule out: in the called function, ``ruled_out`` maps a branch
+    to the arms that cannot run for this call (their condition tests a parameter, and the
+    argument's value makes it go the other way: `report invocation/$ID/error` never takes
+    `if [ "$1" = init/error ]`); ``calls`` gives the same for the calls that function makes,
+    passing its parameters on. The front end decides; the walk (bootlint.flow) skips those arms
+    for this call only."""
+
+    ruled_out: dict[Branch, frozenset[int]] = field(default_factory=dict)
+    calls: dict[CallFunction, "CallArms"] = field(default_factory=dict)
 
 
 # --- events -----------------------------------------------------------------------------------

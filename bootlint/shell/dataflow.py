@@ -134,7 +134,7 @@ class DataFlow:
         return found
 
     # -- helpers' parameters bound at call sites --------------------------------------------
-    def _mentions_params(self, nodes, function: str | None) -> bool:
+    def mentions_params(self, nodes, function: str | None) -> bool:
         """Do these words read the positional parameters, directly or through the function's
         locals assigned from them (`local path="$1"`)?"""
         names: set[str] = set()
@@ -176,7 +176,7 @@ class DataFlow:
                 continue
             cmd, _ = self.http[key(node)]
             passes_rest = any(rest_start(a) is not None for a in command_args(node))
-            if not passes_rest and not self._mentions_params(command_args(node), function):
+            if not passes_rest and not self.mentions_params(command_args(node), function):
                 continue
             # Does the endpoint depend on the parameters (not only the request id in it)?
             self.words.parameters_unknown = True
@@ -212,10 +212,10 @@ class DataFlow:
                     continue
                 name = command_name(node)
                 callee = node_text(name) if name is not None and name.type == "word" else None
-                if callee in index.call_sites and self._mentions_params(command_args(node), function):
+                if callee in index.call_sites and self.mentions_params(command_args(node), function):
                     passes_on.setdefault(callee, set()).add(function)
             for node in index.declarations_in.get(function, ()):
-                if self._mentions_params([c for c in node.children[1:] if c.is_named], function):
+                if self.mentions_params([c for c in node.children[1:] if c.is_named], function):
                     direct.add(function)
         return closure(direct, passes_on)
 
@@ -224,9 +224,9 @@ class DataFlow:
         the helper's call sites are (a helper nothing calls is read with unknown parameters)."""
         owner = self.index.function_of(site)
         return owner is not None and owner in self.index.call_sites and \
-            self._mentions_params(command_args(site), owner)
+            self.mentions_params(command_args(site), owner)
 
-    def _bind_args(self, node, frame: Frame) -> list:
+    def bind_args(self, node, frame: Frame) -> list:
         out = []
         for arg in command_args(node):
             start = rest_start(arg)
@@ -241,7 +241,7 @@ class DataFlow:
         index = self.index
         for node in index.commands_in.get(frame.function, ()):
             if key(node) in self.parametric:
-                cmd = http_command(node, self.words, self._bind_args(node, frame))
+                cmd = http_command(node, self.words, self.bind_args(node, frame))
                 if cmd is not None:
                     self.instances.setdefault(key(frame.site), []).append(
                         Instance(frame.site, node, cmd, api_urls(cmd, self.words), frame.chain))
@@ -250,8 +250,8 @@ class DataFlow:
             callee = node_text(name) if name is not None and name.type == "word" else None
             if (callee in index.call_sites and callee not in frame.chain
                     and len(frame.chain) < MAX_CALL_DEPTH
-                    and self._mentions_params(command_args(node), frame.function)):
-                inner = Frame(callee, tuple(self._bind_args(node, frame)), frame, frame.site,
+                    and self.mentions_params(command_args(node), frame.function)):
+                inner = Frame(callee, tuple(self.bind_args(node, frame)), frame, frame.site,
                               frame.chain + (callee,))
                 self._instantiate(inner)
         for node in index.declarations_in.get(frame.function, ()):
@@ -264,7 +264,7 @@ class DataFlow:
         words = [c for c in node.children[1:] if c.is_named]
         flags = [node_text(w) for w in words if w.type == "word" and node_text(w).startswith("-")]
         exported = keyword == "export" or any("x" in f for f in flags)
-        if keyword == "local" or not self._mentions_params(words, frame.function):
+        if keyword == "local" or not self.mentions_params(words, frame.function):
             return
         for word in words:
             name = declared_name(word, self.words, frame)

@@ -8,7 +8,10 @@ from bootlint.model import (
     Handover, InitStep, Loop, LoopKind, Node, RuntimeModel, SetOption, Span, Subshell,
     TempCreate, TempRemove, TrapSet, HeaderMatch, ArgvPayload, flatten,
 )
+from bootlint.call_arms import ArmBinder
+from bootlint.matching import RequestIds
 from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTINS
+from bootlint.shell.conditions import Conditions
 from bootlint.shell.dataflow import DataFlow, assigned_name, declared_name, key
 from bootlint.shell.http_facts import RequestFacts
 from bootlint.shell.index import ShellIndex, build_index, command_args, command_name
@@ -116,6 +119,7 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
     lowering.posix = posix
     model.main = lowering.block(tree.root_node.children)
     lowering.mark_last_statement(tree.root_node)
+    lowering.bind_arms()
     return model
 
 
@@ -191,6 +195,9 @@ class _Lowering:
         self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
+        # Each branch and call of the file's functions with its syntax, for bind_arms.
+        self.branches: list[tuple[object, Branch]] = []
+        self.calls: list[tuple[object, CallFunction]] = []
 
     def span(self, node) -> Span:
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
@@ -278,7 +285,8 @@ class _Lowering:
         failure = frozenset()
         if "||" in ops and self._about_next(left, cond, after_next):
             failure = frozenset({0})
-        return [Branch(self.span(node), cond=cond, arms=[arm], failure_candidates=failure)]
+        return [self._note(node, Branch(self.span(node), cond=cond, arms=[arm],
+                                        failure_candidates=failure))]
 
     def s_if_statement(self, node) -> list[Node]:
         after_next = self.status_after_next
@@ -312,7 +320,17 @@ class _Lowering:
         failure = frozenset()
         if any(self._about_next(c, cond, after_next) for c in cond_nodes):
             failure = frozenset(range(len(arms)))
-        return Branch(self.span(node), cond=cond, arms=arms, failure_candidates=failure)
+        return self._note(node, Branch(self.span(node), cond=cond, arms=arms,
+                                       failure_candidates=failure))
+
+    def _note(self, node, branch: Branch) -> Branch:
+        self.branches.append((node, branch))
+        return branch
+
+    def bind_arms(self) -> None:
+        """Each call of the file's functions: the arms of the callee its arguments rule out."""
+        conditions = Conditions(self.words, self.flow, RequestIds(self.model.all_nodes))
+        ArmBinder(conditions).bind(self.branches, self.calls)
 
     def s_case_statement(self, node) -> list[Node]:
         value = node.child_by_field_name("value")
@@ -431,7 +449,9 @@ class _Lowering:
         handler = getattr(self, "c_" + base.replace("-", "_").replace(".", "dot"), None)
         if name in self.index.functions:
             out.extend(self._bound_events(node))
-            out.append(CallFunction(self.span(node), name=name, tail=_is_tail(node)))
+            call = CallFunction(self.span(node), name=name, tail=_is_tail(node))
+            self.calls.append((node, call))
+            out.append(call)
         elif name == ".":
             out.extend(self.c_source(node, args))
         elif base in HEADER_TOOLS:

@@ -1,0 +1,117 @@
+"""BL002 and helpers that exit only for some arguments (`if [ "$1" = init/error ]; then exit 1;
+fi`): each shape is run by real bash with the call the loop makes, and bootlint must report the
+exit exactly when bash can take it from that call (or, where the argument is not known before
+run time, keep reporting it)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+
+from bootlint.engine import Selection, lint_source
+from bootlint.matching import glob_pattern, literal_pattern, matches, substring_pattern
+from bootlint.model import Piece
+from bootlint.source import SourceFile
+
+BASH = shutil.which("bash")
+REQUEST_ID = "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
+
+BOOTSTRAP = """#!/bin/bash
+API="http://${{AWS_LAMBDA_RUNTIME_API}}/2018-06-01/runtime"
+helper() {{
+  {body}
+}}
+while true; do
+  EVENT=$(curl -sS -D /tmp/h "$API/invocation/next")
+  ID=$(grep -Fi lambda-runtime-aws-request-id /tmp/h | tr -d '[:space:]' | cut -d: -f2)
+  OUT=$(./handler "$EVENT")
+  helper {args}
+  curl -sS -X POST -d "$OUT" "$API/invocation/$ID/response"
+done
+"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    body: str
+    args: str
+    exits: bool                  # what bash does (checked below)
+    reported: bool | None = None  # what bootlint says, when it is not `exits`
+
+    @property
+    def expect_report(self) -> bool:
+        return self.exits if self.reported is None else self.reported
+
+
+INVOCATION = '"invocation/$ID/error"'
+SHAPES = [
+    Shape('if [ "$1" = init/error ]; then exit 1; fi', INVOCATION, exits=False),
+    Shape('if [ "$1" = init/error ]; then exit 1; fi', "init/error", exits=True),
+    Shape('if [ "$1" = init/error ]; then :; else exit 1; fi', "init/error", exits=False),
+    Shape('if [ "$1" = init/error ]; then :; else exit 1; fi', INVOCATION, exits=True),
+    Shape('[ "$1" != init/error ] || exit 1', INVOCATION, exits=False),
+    Shape('! [ "$1" = init/error ] || exit 1', INVOCATION, exits=False),
+    Shape('[ $1 = init/error ] && exit 1', INVOCATION, exits=False),
+    Shape('[[ $1 == *init* ]] && exit 1', INVOCATION, exits=False),
+    Shape('[[ $1 == "init"/* || $1 == */init/* ]] && exit 1', INVOCATION, exits=False),
+    Shape('[[ $1 == "*"error ]] && exit 1', INVOCATION, exits=False),
+    Shape('[[ $1 == *error ]] && exit 1', INVOCATION, exits=True),
+    Shape('case "$1" in init/*) exit 1 ;; esac', INVOCATION, exits=False),
+    Shape('case "$1" in *error) exit 1 ;; esac', INVOCATION, exits=True),
+    Shape('case "$1" in init/error) : ;& x) exit 1 ;; esac', INVOCATION, exits=False),
+    Shape('case "$1" in init/error) : ;& x) exit 1 ;; esac', "init/error", exits=True),
+    Shape('case "$1" in *) : ;;& *error) exit 1 ;; esac', INVOCATION, exits=True),
+    Shape('case "$1" in *) : ;; *error) exit 1 ;; esac', INVOCATION, exits=False),
+    Shape('local kind=$2; [ "$kind" = init ] && exit 1', 'x invocation', exits=False),
+    Shape('[ "${2:-no}" = yes ] && exit 1', 'x', exits=False),
+    Shape('[ "${2:-no}" = yes ] && exit 1', 'x yes', exits=True),
+    Shape('[ -z "$1" ] && exit 1', INVOCATION, exits=False),
+    # Not known before run time: reported (bash, with $KIND unset, does not exit).
+    Shape('[ "$1" = init ] && exit 1', '"$KIND"', exits=False, reported=True),
+    Shape('[[ $1 =~ ^init ]] && exit 1', INVOCATION, exits=False, reported=True),
+]
+
+
+def _bash_exits(shape: Shape, tmp_path) -> bool:
+    script = tmp_path / "run.sh"
+    script.write_text(f"helper() {{\n  {shape.body}\n}}\nID={REQUEST_ID}\n"
+                      f"helper {shape.args}\necho alive\n")
+    proc = subprocess.run([BASH, str(script)], capture_output=True, timeout=10)
+    return b"alive" not in proc.stdout
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed: its behaviour cannot be checked")
+def test_bash_does_what_the_shapes_say(tmp_path):
+    assert [(s.body, s.args, _bash_exits(s, tmp_path)) for s in SHAPES] == \
+        [(s.body, s.args, s.exits) for s in SHAPES]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s.body} <- {s.args}")
+def test_bl002_reports_the_exit_only_when_the_call_can_take_it(shape):
+    text = BOOTSTRAP.format(body=shape.body, args=shape.args)
+    result = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection(("BL002",), (), ()))
+    lines = [f.span.line for f in result.findings if f.code == "BL002"]
+    assert lines == ([4] if shape.expect_report else []), lines
+
+
+def _value(*parts: str) -> list[tuple[Piece, ...]]:
+    """One reading: literal text, and `$NAME` for a piece unknown until run time."""
+    return [tuple(Piece(var=p[1:]) if p.startswith("$") else Piece(text=p) for p in parts)]
+
+
+@pytest.mark.parametrize("value, pattern, ids, answer", [
+    (_value("invocation/", "$ID", "/error"), literal_pattern("init/error"), (), False),
+    (_value("invocation/", "$ID", "/error"), substring_pattern("init/error", end=True), (), None),
+    (_value("invocation/", "$ID", "/error"), substring_pattern("init/error", end=True), ("ID",), False),
+    (_value("invocation/", "$ID", "/error"), substring_pattern("/error", end=True), ("ID",), None),
+    (_value("$X"), literal_pattern(""), (), None),
+    (_value("init/error"), glob_pattern([("init/[!x]rror", False)]), (), True),
+    (_value("init/*"), glob_pattern([("init/", False), ("*", True)]), (), True),
+    (_value("init/x"), glob_pattern([("init/", False), ("*", True)]), (), False),
+    (_value("a"), glob_pattern([("@(a|b)", False)]), (), None),
+])
+def test_a_partly_known_value_matches_only_what_it_can(value, pattern, ids, answer):
+    assert matches(value, pattern, frozenset(ids)) is answer
