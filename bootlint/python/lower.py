@@ -12,7 +12,10 @@ from bootlint.model import (
     ArgvPayload, Handover, HeaderMatch, InitStep, Loop, LoopKind, Node, RuntimeModel, Span,
     TempCreate, TempRemove, children, flatten,
 )
+from bootlint.call_arms import ArmBinder
+from bootlint.matching import RequestIds
 from bootlint.python.bind import Binder
+from bootlint.python.conditions import PyConditions
 from bootlint.python.http_clients import REQUEST_CALLS
 from bootlint.python.positions import positions_of
 from bootlint.python.request_facts import PythonRequestFacts
@@ -52,6 +55,7 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     lowering = _Lowering(module, positions, model)
     model.main = lowering.block(module.body)
     lowering.mark_last_statement(module)
+    lowering.bind_arms()
     model.comments = _comments(src.text)
     return model
 
@@ -101,6 +105,15 @@ class _Lowering:
         self.next_names = self.values.next_names(self.handlers)
         self.event_names = self.values.event_names(self.next_names)
         self.request_facts = PythonRequestFacts(module, self.values, self.span)
+        # Each `if` (in the function being lowered) and call of the file's functions, for bind_arms.
+        self.function: str | None = None
+        self.branches: list[tuple[tuple[str, cst.BaseExpression], Branch]] = []
+        self.calls: list[tuple[cst.Call, CallFunction]] = []
+
+    def bind_arms(self) -> None:
+        """Each call of the file's functions: the arms of the callee its arguments rule out."""
+        conditions = PyConditions(self.values, self.binder, RequestIds(self.model.all_nodes))
+        ArmBinder(conditions).bind(self.branches, self.calls)
 
     def _through_helpers(self) -> tuple[list, set[int]]:
         """The arguments, at the call site, that the file's helpers post to /response; and the
@@ -157,7 +170,9 @@ class _Lowering:
             name = stmt.name.value
             if name not in self.model.functions:
                 self.model.functions[name] = []
+                outer, self.function = self.function, name
                 self.model.functions[name] = self.statement(stmt.body)
+                self.function = outer
             return []
         if isinstance(stmt, cst.ClassDef):
             self.statement(stmt.body)
@@ -235,7 +250,10 @@ class _Lowering:
         failure = frozenset()
         if names_in(stmt.test) & self.next_names and not any(isinstance(n, HandlerCall) for n in flatten(cond)):
             failure = frozenset(range(len(arms)))
-        return Branch(self.span(stmt), cond=cond, arms=arms, failure_candidates=failure)
+        branch = Branch(self.span(stmt), cond=cond, arms=arms, failure_candidates=failure)
+        if self.function is not None:
+            self.branches.append(((self.function, stmt.test), branch))
+        return branch
 
     def _try(self, stmt: cst.Try) -> list[Node]:
         body = self.statement(stmt.body)
@@ -353,7 +371,9 @@ class _Lowering:
         if name in self.function_names or (name.startswith("self.") and last in self.function_names):
             if not self.binder.is_bound_later(call):
                 out.extend(self._bound_events(last, call))
-            out.append(CallFunction(span, name=last))
+            function = CallFunction(span, name=last)
+            self.calls.append((call, function))
+            out.append(function)
         if name in EXIT_CALLS:
             out.append(Exit(span, kind=ExitKind.EXIT, text=f"{name}()"))
         elif name.startswith("os.exec"):

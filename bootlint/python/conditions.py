@@ -1,0 +1,163 @@
+"""Conditions on a Python helper's parameters, folded with the arguments of one call site: which
+arm of an `if` in the helper cannot run for that call.
+
+`def post(path, body): ...; if path == "init/error": sys.exit(1)` called as
+`post(f"invocation/{rid}/error", body)` never exits: the `if` arm is ruled out for that call.
+Folded: `==`, `!=`, `in` / `not in` (a tuple of strings, or a substring), `is None`,
+`.startswith()` / `.endswith()`, `not`, `and`, `or`, and the truth of a constant (`fatal=False`).
+A parameter the function assigns again is not folded, nor is anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Container
+
+import libcst as cst
+
+from bootlint.matching import either, literal_pattern, matches, negate, substring_pattern
+from bootlint.python.values import PyFrame, Values, names_in
+
+_NOT_FOUND = object()
+
+
+class PyConditions:
+    """Folds the tests of a Python file in a frame (a helper's parameters bound to a call's
+    arguments): Python's :class:`~bootlint.call_arms.Folding`. A branch's syntax is (the
+    function it is written in, the `if`'s test); ``binder`` is the front end's
+    :class:`~bootlint.python.bind.Binder`; ``request_ids``: the names that hold a request id
+    (see bootlint.matching)."""
+
+    def __init__(self, values: Values, binder, request_ids: Container[str]) -> None:
+        self.values = values
+        self.binder = binder
+        self.request_ids = request_ids
+
+    # -- bootlint.call_arms.Folding ------------------------------------------------------------
+    def owner(self, syntax) -> str | None:
+        if isinstance(syntax, tuple):
+            return syntax[0]
+        owner = self.values.scope.get(id(syntax))
+        return owner if owner in self.values.function_defs else None
+
+    def tests_parameters(self, syntax, function: str) -> bool:
+        return self.binder.mentions_params(syntax[1], function)
+
+    def passes_parameters(self, site: cst.Call, function: str) -> bool:
+        return any(self.binder.mentions_params(a.value, function) for a in site.args)
+
+    def enter(self, site: cst.Call, name: str, caller: PyFrame | None) -> PyFrame:
+        return self.values.bind(name, site, caller, caller.site if caller is not None else site,
+                                (caller.chain if caller is not None else ()) + (name,))
+
+    @staticmethod
+    def chain(frame: PyFrame) -> tuple[str, ...]:
+        return frame.chain
+
+    def ruled_out(self, syntax, frame: PyFrame) -> frozenset[int]:
+        """Arms of `if test: ... else: ...` (0 the body, 1 the rest) that cannot run."""
+        truth = self.truth(syntax[1], frame)
+        return frozenset() if truth is None else frozenset({1 if truth else 0})
+
+    def truth(self, node, frame: PyFrame) -> bool | None:
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return negate(self.truth(node.expression, frame))
+        if isinstance(node, cst.BooleanOperation):
+            return either(self.truth(node.left, frame), lambda: self.truth(node.right, frame),
+                          stop=isinstance(node.operator, cst.Or))
+        if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+            return self._comparison(node.left, node.comparisons[0], frame)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                node.func.attr.value in ("startswith", "endswith") and len(node.args) == 1:
+            return self._affix(node, frame)
+        constant = self._constant(node, frame)
+        return None if constant is _NOT_FOUND else bool(constant)
+
+    def _comparison(self, left, target: cst.ComparisonTarget, frame: PyFrame) -> bool | None:
+        op, right = target.operator, target.comparator
+        if isinstance(op, (cst.Is, cst.IsNot)):
+            constant = self._constant(left, frame)
+            if constant is _NOT_FOUND or not (isinstance(right, cst.Name) and right.value == "None"):
+                return None
+            return (constant is None) == isinstance(op, cst.Is)
+        if isinstance(op, (cst.Equal, cst.NotEqual)):
+            equal = self._equal(left, right, frame)
+            return equal if isinstance(op, cst.Equal) else negate(equal)
+        if isinstance(op, (cst.In, cst.NotIn)):
+            inside = self._in(left, right, frame)
+            return inside if isinstance(op, cst.In) else negate(inside)
+        return None
+
+    def _equal(self, left, right, frame: PyFrame) -> bool | None:
+        for value, other in ((left, right), (right, left)):
+            text = self._literal(other)
+            if text is not None:
+                constant = self._constant(value, frame)
+                if constant is not _NOT_FOUND:
+                    return constant == text
+                readings = self._readings(value, frame)
+                return matches(readings, literal_pattern(text), self.request_ids) if readings else None
+        return None
+
+    def _in(self, left, right, frame: PyFrame) -> bool | None:
+        if isinstance(right, (cst.Tuple, cst.List, cst.Set)):
+            answer: bool | None = False
+            for element in right.elements:
+                equal = self._equal(left, element.value, frame)
+                if equal is True:
+                    return True
+                if equal is None:
+                    answer = None
+            return answer
+        text = self._literal(left)
+        readings = self._readings(right, frame)
+        if text is None or not readings:
+            return None
+        return matches(readings, substring_pattern(text), self.request_ids)
+
+    def _affix(self, call: cst.Call, frame: PyFrame) -> bool | None:
+        readings = self._readings(call.func.value, frame)
+        argument = call.args[0].value
+        options = [e.value for e in argument.elements] if isinstance(argument, cst.Tuple) else [argument]
+        end = call.func.attr.value == "endswith"
+        answer: bool | None = False
+        for option in options:
+            text = self._literal(option)
+            found = None if text is None or not readings else matches(
+                readings, substring_pattern(text, start=not end, end=end), self.request_ids)
+            if found is True:
+                return True
+            if found is None:
+                answer = None
+        return answer
+
+    # -- values --------------------------------------------------------------------------------
+    def _literal(self, node) -> str | None:
+        """A string written out (the other side of a comparison)."""
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            value = node.evaluated_value
+            return value if isinstance(value, str) else None
+        return None
+
+    def _readings(self, node, frame: PyFrame):
+        """How an expression of the helper reads in this frame; None when it reads a parameter
+        the function assigns again (the binding no longer holds everywhere)."""
+        function = frame.function
+        if any((function, name) in self.values.scoped for name in names_in(node) & set(frame.bindings)):
+            return None
+        return self.values.evaluate(node, 0, frame)
+
+    def _constant(self, node, frame: PyFrame | None, depth: int = 0):
+        """The Python constant an expression is (True, False, None, a number, a string), through
+        parameters bound in the frame; _NOT_FOUND when it is not one."""
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return {"True": True, "False": False, "None": None}[node.value]
+            if frame is None or depth > 8 or node.value not in frame.bindings or \
+                    (frame.function, node.value) in self.values.scoped:
+                return _NOT_FOUND
+            value, _, caller = frame.bindings[node.value]
+            return self._constant(value, caller, depth + 1)
+        if isinstance(node, (cst.Integer, cst.Float)):
+            return node.evaluated_value
+        text = self._literal(node)
+        return _NOT_FOUND if text is None else text
