@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from itertools import count
 
 from bootlint.model import (
-    ApiCall, Branch, CallArms, CallFunction, Endpoint, Guarded, Loop, LoopKind, Node, RuntimeModel, SetOption,
-    Span, Subshell, children, flatten,
+    ApiCall, Branch, CallArms, CallFunction, Endpoint, Exit, ExitKind, Guarded, Loop, LoopKind, Node,
+    RuntimeModel, SetOption, Span, Subshell, children, flatten,
 )
 
 # Following calls re-walks function bodies; past this many visited nodes calls are no longer
@@ -146,6 +146,8 @@ class Flow:
     def _walk(self, seq: list[Node], ctx: Context, state: _State) -> None:
         for node in seq:
             self._visit(node, ctx, state)
+            if ctx.arms is not None and node in ctx.arms.ruled_out and _leaves(node, ctx.arms):
+                return  # the arm this call takes returns or exits: the rest does not run for it
 
     def _visit(self, node: Node, ctx: Context, state: _State) -> None:
         self._visits += 1
@@ -228,6 +230,20 @@ class Flow:
         self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,), tail=tail,
                                  tail_out=tail_out, trap_exit=ctx.trap_exit or "function",
                                  arms=arms), state)
+
+
+# Exits that end the path they are on (a `continue` or `break` ends it only up to its loop).
+_PATH_ENDS = (ExitKind.RETURN, ExitKind.EXIT, ExitKind.EXEC, ExitKind.RAISE)
+
+
+def _leaves(branch: Branch, arms: CallArms) -> bool:
+    """For this call, does every path through the branch return or exit (the path without an
+    arm ruled out, each arm left ending in such an exit)?"""
+    ruled = arms.ruled_out[branch]
+    if len(branch.arms) not in ruled:
+        return False
+    return all(arm and isinstance(arm[-1], Exit) and arm[-1].kind in _PATH_ENDS
+               for i, arm in enumerate(branch.arms) if i not in ruled)
 
 
 class Structure:

@@ -281,7 +281,12 @@ class CallArms:
     argument's value makes it go the other way: `report invocation/$ID/error` never takes
     `if [ "$1" = init/error ]`); ``calls`` gives the same for the calls that function makes,
     passing its parameters on. The front end decides; the walk (bootlint.flow) skips those arms
-    for this call only."""
+    for this call only.
+
+    The index one past the last arm stands for the path that takes no arm (an `if` without
+    `else` whose test fails): ruled out, and every arm left ends in a return or an exit, the
+    code after the branch does not run for this call (a guard clause: `[ "$1" = init ] || return`).
+    """
 
     ruled_out: dict[Branch, frozenset[int]] = field(default_factory=dict)
     calls: dict[CallFunction, "CallArms"] = field(default_factory=dict)

@@ -69,6 +69,15 @@ SHAPES = [
     Shape('[ "${2:-no}" = yes ] && exit 1', 'x', exits=False),
     Shape('[ "${2:-no}" = yes ] && exit 1', 'x yes', exits=True),
     Shape('[ -z "$1" ] && exit 1', INVOCATION, exits=False),
+    # Guard clauses: the arm the call takes returns, so what follows the branch does not run.
+    Shape('[ "$1" = init/error ] || return 0; exit 1', INVOCATION, exits=False),
+    Shape('[ "$1" = init/error ] || return 0; exit 1', "init/error", exits=True),
+    Shape('[ "$1" = init/error ] && return 0; exit 1', INVOCATION, exits=True),
+    Shape('if [ "$1" != init/error ]; then echo; return 0; fi; exit 1', INVOCATION, exits=False),
+    Shape('if [ "$1" = init/error ]; then :; else return 0; fi; exit 1', INVOCATION, exits=False),
+    Shape('case "$1" in init/*) ;; *) return 0 ;; esac; exit 1', INVOCATION, exits=False),
+    Shape('case "$1" in init/*) ;; *) return 0 ;; esac; exit 1', "init/error", exits=True),
+    Shape('case "$1" in init/*) return 0 ;; esac; exit 1', INVOCATION, exits=True),
     # Not known before run time: reported (bash, with $KIND unset, does not exit).
     Shape('[ "$1" = init ] && exit 1', '"$KIND"', exits=False, reported=True),
     Shape('[[ $1 =~ ^init ]] && exit 1', INVOCATION, exits=False, reported=True),
@@ -115,3 +124,36 @@ def _value(*parts: str) -> list[tuple[Piece, ...]]:
 ])
 def test_a_partly_known_value_matches_only_what_it_can(value, pattern, ids, answer):
     assert matches(value, pattern, frozenset(ids)) is answer
+
+
+PY_BOOTSTRAP = '''import os, sys, requests
+API = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+def helper({params}):
+    {body}
+while True:
+    r = requests.get(API + "/invocation/next")
+    rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    helper({args})
+    requests.post(f"{{API}}/invocation/{{rid}}/response", json=r.json())
+'''
+
+
+@pytest.mark.parametrize("params, body, args, reported", [
+    ("path", 'if path == "init/error": sys.exit(1)', 'f"invocation/{rid}/error"', False),
+    ("path", 'if path == "init/error": sys.exit(1)', '"init/error"', True),
+    ("path", 'if path != "init/error": return\n    sys.exit(1)', '"invocation/" + rid + "/error"', False),
+    ("path", 'if path.startswith(("init", "boot")): sys.exit(1)', '"invocation/%s/error" % rid', False),
+    ("path", 'if path.endswith("init/error"): raise SystemExit(1)', 'f"invocation/{rid}/error"', False),
+    ("path", 'if path.endswith("/error"): raise SystemExit(1)', 'f"invocation/{rid}/error"', True),
+    ("path", 'if "init" in path or path is None: os._exit(1)', 'path=f"invocation/{rid}/error"', False),
+    ("path, kind=None", 'if kind in ("init", "boot"): sys.exit(1)', 'rid', False),
+    ("path, kind=None", 'if kind in ("init", "boot"): sys.exit(1)', 'rid, kind="init"', True),
+    ("path, fatal=False", 'if fatal: sys.exit(1)', 'rid', False),
+    ("path, fatal=False", 'if fatal: return\n    sys.exit(1)', 'rid', True),
+    ("path", 'path = path.lstrip("/")\n    if path == "init/error": sys.exit(1)', 'f"invocation/{rid}/error"', True),
+    ("path", 'if path == "init/error": sys.exit(1)', 'os.environ["KIND"]', True),
+])
+def test_python_helpers_are_judged_per_call(params, body, args, reported):
+    text = PY_BOOTSTRAP.format(params=params, body=body, args=args)
+    result = lint_source(SourceFile.from_bytes("bootstrap.py", text.encode()), Selection(("BL002",), (), ()))
+    assert [f.code for f in result.findings] == (["BL002"] if reported else []), text

@@ -54,9 +54,10 @@ class PyConditions:
         return frame.chain
 
     def ruled_out(self, syntax, frame: PyFrame) -> frozenset[int]:
-        """Arms of `if test: ... else: ...` (0 the body, 1 the rest) that cannot run."""
+        """Arms of `if test: ... else: ...` (0 the body, 1 the rest) that cannot run, and 2:
+        every path takes one of them (see CallArms)."""
         truth = self.truth(syntax[1], frame)
-        return frozenset() if truth is None else frozenset({1 if truth else 0})
+        return frozenset() if truth is None else frozenset({1 if truth else 0, 2})
 
     def truth(self, node, frame: PyFrame) -> bool | None:
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
@@ -75,9 +76,15 @@ class PyConditions:
     def _comparison(self, left, target: cst.ComparisonTarget, frame: PyFrame) -> bool | None:
         op, right = target.operator, target.comparator
         if isinstance(op, (cst.Is, cst.IsNot)):
-            constant = self._constant(left, frame)
-            if constant is _NOT_FOUND or not (isinstance(right, cst.Name) and right.value == "None"):
+            if not (isinstance(right, cst.Name) and right.value == "None"):
                 return None
+            constant = self._constant(left, frame)
+            if constant is _NOT_FOUND:
+                # A value built with text in it (an f-string, a `+` of strings) is a string.
+                readings = self._readings(left, frame)
+                if not readings or not all(any(p.is_literal and p.text for p in r) for r in readings):
+                    return None
+                constant = ""
             return (constant is None) == isinstance(op, cst.Is)
         if isinstance(op, (cst.Equal, cst.NotEqual)):
             equal = self._equal(left, right, frame)

@@ -162,9 +162,10 @@ class _Lowering:
         return out
 
     def statement(self, stmt) -> list[Node]:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            # `if failed: sys.exit(1)` on one line: the suite holds small statements too.
             return [n for small in stmt.body for n in self.small(small)]
-        if isinstance(stmt, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        if isinstance(stmt, cst.IndentedBlock):
             return self.block(stmt.body)
         if isinstance(stmt, cst.FunctionDef):
             name = stmt.name.value

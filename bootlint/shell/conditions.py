@@ -57,7 +57,8 @@ class Conditions:
     # -- which arms a branch's syntax rules out ------------------------------------------------
     def ruled_out(self, node, frame: Frame) -> frozenset[int]:
         """Arms of the branch lowered from ``node`` (an if/elif, `a && b`, `a || b`, a case)
-        that cannot run in this frame, numbered as the lowering numbers them."""
+        that cannot run in this frame, numbered as the lowering numbers them, and one past the
+        last when every path takes an arm."""
         kind = node.type
         if kind == "list":
             ops = [node_text(c) for c in node.children if not c.is_named]
@@ -66,7 +67,8 @@ class Conditions:
                 return frozenset()
             left = self.truth(named[0], frame)
             taken = left if ops[0] == "&&" else negate(left)
-            return frozenset({0}) if taken is False else frozenset()
+            # Arm 1 is the path past `a && b` without running b (see CallArms).
+            return frozenset() if taken is None else frozenset({1 if taken else 0})
         if kind == "case_statement":
             return self._case(node, frame)
         if kind in ("if_statement", "elif_clause"):
@@ -89,6 +91,9 @@ class Conditions:
                 out.add(arm)
             if child.type == "elif_clause":
                 earlier_true = earlier_true or self.truth_of(_condition(child), frame) is True
+        if out or earlier_true:
+            if earlier_true or any(c.type == "else_clause" for c in node.children):
+                out.add(arm + 1)    # no path goes past the if without taking an arm
         return frozenset(out)
 
     def _case(self, node, frame: Frame) -> frozenset[int]:
@@ -123,6 +128,8 @@ class Conditions:
                             if item.field_name_for_child(i) in ("termination", "fallthrough")), ";;")
                 after.add({";&": "fall", ";;&": "search"}.get(end, "stop"))
             states = after
+        if "search" not in states:
+            out.add(arm + 1)        # some item always runs: no path goes past the case without one
         return frozenset(out)
 
     # -- truth of a condition ------------------------------------------------------------------
