@@ -152,6 +152,8 @@ while True:
     ("path, fatal=False", 'if fatal: return\n    sys.exit(1)', 'rid', True),
     ("path", 'path = path.lstrip("/")\n    if path == "init/error": sys.exit(1)', 'f"invocation/{rid}/error"', True),
     ("path", 'if path == "init/error": sys.exit(1)', 'os.environ["KIND"]', True),
+    ("path", 'path += "/error"\n    if path == "init/error": sys.exit(1)', '"init"', True),
+    ("path", 'for path in ("init/error",): pass\n    if path == "init/error": sys.exit(1)', 'rid', True),
 ])
 def test_python_helpers_are_judged_per_call(params, body, args, reported):
     text = PY_BOOTSTRAP.format(params=params, body=body, args=args)

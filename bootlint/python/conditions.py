@@ -31,6 +31,7 @@ class PyConditions:
         self.values = values
         self.binder = binder
         self.request_ids = request_ids
+        self._assigned_in: dict[str, set[str]] = {}
 
     # -- bootlint.call_arms.Folding ------------------------------------------------------------
     def owner(self, syntax) -> str | None:
@@ -138,6 +139,27 @@ class PyConditions:
         return answer
 
     # -- values --------------------------------------------------------------------------------
+    def _assigned(self, function: str) -> set[str]:
+        """Names the function's body binds (`=`, `+=`, `for`, `with ... as`, `:=`): a parameter
+        among them no longer holds the argument everywhere."""
+        found = self._assigned_in.get(function)
+        if found is None:
+            found = set()
+            for node in self.values.walk(self.values.function_defs[function].body):
+                targets = []
+                if isinstance(node, cst.Assign):
+                    targets = [t.target for t in node.targets]
+                elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
+                    targets = [node.target]
+                elif isinstance(node, cst.WithItem) and node.asname is not None:
+                    targets = [node.asname.name]
+                elif isinstance(node, cst.NamedExpr):
+                    targets = [node.target]
+                for target in targets:
+                    found |= names_in(target)
+            self._assigned_in[function] = found
+        return found
+
     def _literal(self, node) -> str | None:
         """A string written out (the other side of a comparison)."""
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
@@ -148,8 +170,7 @@ class PyConditions:
     def _readings(self, node, frame: PyFrame):
         """How an expression of the helper reads in this frame; None when it reads a parameter
         the function assigns again (the binding no longer holds everywhere)."""
-        function = frame.function
-        if any((function, name) in self.values.scoped for name in names_in(node) & set(frame.bindings)):
+        if names_in(node) & set(frame.bindings) & self._assigned(frame.function):
             return None
         return self.values.evaluate(node, 0, frame)
 
@@ -160,7 +181,7 @@ class PyConditions:
             if node.value in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[node.value]
             if frame is None or depth > 8 or node.value not in frame.bindings or \
-                    (frame.function, node.value) in self.values.scoped:
+                    node.value in self._assigned(frame.function):
                 return _NOT_FOUND
             value, _, caller = frame.bindings[node.value]
             return self._constant(value, caller, depth + 1)
