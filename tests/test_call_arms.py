@@ -69,6 +69,9 @@ SHAPES = [
     Shape('[ "${2:-no}" = yes ] && exit 1', 'x', exits=False),
     Shape('[ "${2:-no}" = yes ] && exit 1', 'x yes', exits=True),
     Shape('[ -z "$1" ] && exit 1', INVOCATION, exits=False),
+    # A helper passing its parameter on to another one that tests it.
+    Shape('inner() { [ "$1" = init ] && exit 1; return 0; }; inner "$2"', 'x invocation', exits=False),
+    Shape('inner() { [ "$1" = init ] && exit 1; return 0; }; inner "$2"', 'x init', exits=True),
     # Guard clauses: the arm the call takes returns, so what follows the branch does not run.
     Shape('[ "$1" = init/error ] || return 0; exit 1', INVOCATION, exits=False),
     Shape('[ "$1" = init/error ] || return 0; exit 1', "init/error", exits=True),
