@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import Endpoint, EnvSet, HeaderMatch, Violation
+from bootlint.model import Endpoint, EnvSet, HeaderMatch, Related, Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
@@ -21,6 +21,7 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
         return
     sets = model.events(EnvSet)
     if any(s.name == TRACE_VARIABLE and s.exported for s in sets):
+        yield from _set_once(subject, nexts)
         return
     hint = ""
     for s in sets:
@@ -36,6 +37,25 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
         f"the runtime never sets _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header{hint}: "
         f"X-Ray cannot connect the handler's segments to the invocation; after each `next`, "
         f"`{setter}`"), _trace_fix(subject, nexts[0]))
+
+
+def _set_once(subject: Subject, nexts) -> Iterator[Report]:
+    """_X_AMZN_TRACE_ID exported, but set only where the event loop never passes (before it, at
+    start-up): every handler then sees that one value, not its own invocation's trace id."""
+    flow = subject.flow
+    loops = [occ for occ in flow.of(type(nexts[0])) if occ.node.endpoint.name == "NEXT"
+             and flow.in_event_loop(occ.ctx) is not None]
+    if not loops:
+        return   # no event loop (BL001's finding): nothing runs per invocation
+    sets = [occ for occ in flow.of(EnvSet, reachable_only=False) if occ.node.name == TRACE_VARIABLE]
+    if not sets or any(flow.in_event_loop(occ.ctx) is not None for occ in sets):
+        return
+    first = min((occ.node for occ in sets), key=lambda n: (n.span.line, n.span.column))
+    yield Violation(first.span, (
+        f"_X_AMZN_TRACE_ID is set only here, outside the event loop: every invocation's handler "
+        f"sees this one value, not the Lambda-Runtime-Trace-Id of its own `next`, and X-Ray joins "
+        f"the segments to the wrong trace; set it after each `next`"),
+        related=(Related(loops[0].node.span, "the `next` request whose header holds the value"),))
 
 
 def _trace_fix(subject: Subject, next_call):
