@@ -131,6 +131,7 @@ def test_a_partly_known_value_matches_only_what_it_can(value, pattern, ids, answ
 
 PY_BOOTSTRAP = '''import os, sys, requests
 API = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+INIT_ERROR, FATAL = "init/error", ("init", "boot")
 def helper({params}):
     {body}
 while True:
@@ -155,6 +156,10 @@ while True:
     ("path, fatal=False", 'if fatal: return\n    sys.exit(1)', 'rid', True),
     ("path", 'path = path.lstrip("/")\n    if path == "init/error": sys.exit(1)', 'f"invocation/{rid}/error"', True),
     ("path", 'if path == "init/error": sys.exit(1)', 'os.environ["KIND"]', True),
+    ("path", 'if path == INIT_ERROR: sys.exit(1)', 'f"invocation/{rid}/error"', False),
+    ("path", 'if path == INIT_ERROR: sys.exit(1)', 'INIT_ERROR', True),
+    ("kind", 'if kind in FATAL: sys.exit(1)', '"invocation"', False),
+    ("kind", 'if kind in FATAL: sys.exit(1)', '"boot"', True),
     ("path", 'path += "/error"\n    if path == "init/error": sys.exit(1)', '"init"', True),
     ("path", 'for path in ("init/error",): pass\n    if path == "init/error": sys.exit(1)', 'rid', True),
 ])

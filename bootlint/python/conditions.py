@@ -107,6 +107,7 @@ class PyConditions:
         return None
 
     def _in(self, left, right, frame: PyFrame) -> bool | None:
+        right = self._module_constant(right)
         if isinstance(right, (cst.Tuple, cst.List, cst.Set)):
             answer: bool | None = False
             for element in right.elements:
@@ -161,11 +162,25 @@ class PyConditions:
         return found
 
     def _literal(self, node) -> str | None:
-        """A string written out (the other side of a comparison)."""
+        """A string written out, or a module constant that holds one (`INIT = "init/error"`):
+        the other side of a comparison."""
+        node = self._module_constant(node)
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             value = node.evaluated_value
             return value if isinstance(value, str) else None
         return None
+
+    def _module_constant(self, node):
+        """What a name of a module constant (assigned once, at the top level, and not a local
+        where it is read) stands for; any other node as it is."""
+        if not isinstance(node, cst.Name):
+            return node
+        function = self.values.scope.get(id(node))
+        if function is not None and (node.value in self.values.param_names(function)
+                                     or node.value in self._assigned(function)):
+            return node
+        values = self.values.scoped.get((None, node.value), ())
+        return values[0] if len(values) == 1 else node
 
     def _readings(self, node, frame: PyFrame):
         """How an expression of the helper reads in this frame; None when it reads a parameter
