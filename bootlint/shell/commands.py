@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -59,6 +60,61 @@ INTERPRETERS = {"bash", "sh", "dash", "zsh", "ksh", "python", "python3", "pypy3"
 # Commands that pass data through: a value piped or given through them is still the same data.
 PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
                 "tee", "cut", "gzip", "iconv", "yq", "xargs"}
+# Builtins that assign the variables they name, and how their arguments name them: the letters
+# of the options that take a value, the option whose value is a name (`printf -v NAME`, `read -a
+# NAME`), and which operands are names ("all", "last", or the operand's index).
+VARIABLE_SETTERS: dict[str, tuple[str, str, str | int | None]] = {
+    "read": ("adinNptu", "a", "all"),
+    "printf": ("v", "v", None),
+    "mapfile": ("dnOsuCc", "", "last"),
+    "readarray": ("dnOsuCc", "", "last"),
+    "getopts": ("", "", 1),
+    "let": ("", "", None),   # names come from its expressions (below)
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def assigned_names(tool: str, words: list[str | None]) -> list[tuple[int, str]]:
+    """(argument index, variable name) for each variable a builtin call assigns; ``words`` are
+    its arguments' static texts (None when not static). `let X=1 Y+=2` is read by expression."""
+    if tool == "let":
+        return [(i, m.group(0)) for i, w in enumerate(words) if w
+                and (m := _NAME.match(w)) and re.match(r"\s*([-+*/%&|^]|<<|>>)?=(?!=)|\s*(\+\+|--)", w[m.end():])]
+    with_value, name_option, operands = VARIABLE_SETTERS.get(tool, ("", "", None))
+    found: list[tuple[int, str]] = []
+    rest: list[tuple[int, str | None]] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word is not None and word.startswith("-") and word != "-" and not rest:
+            if word == "--":
+                rest = [(j, w) for j, w in enumerate(words) if j > i]
+                break
+            letters = word[1:]
+            for k, letter in enumerate(letters):
+                if letter in with_value:
+                    value_at, value = (i, letters[k + 1:]) if k + 1 < len(letters) else \
+                        (i + 1, words[i + 1] if i + 1 < len(words) else None)
+                    if letter == name_option and value and _NAME.fullmatch(value):
+                        found.append((value_at, value))
+                    i = value_at
+                    break
+            i += 1
+            continue
+        rest = [(j, w) for j, w in enumerate(words) if j >= i]
+        break
+    if operands == "all":
+        chosen = rest
+    elif operands == "last":
+        chosen = rest[-1:]
+    elif isinstance(operands, int):
+        chosen = rest[operands:operands + 1]
+    else:
+        chosen = []
+    found.extend((j, w) for j, w in chosen if w and _NAME.fullmatch(w))
+    return found
+
+
 # Commands that run another command: `timeout 10 curl ...`, `env A=1 curl ...`.
 WRAPPERS = {"timeout", "gtimeout", "env", "command", "nice", "nohup", "stdbuf", "time", "sudo"}
 _WRAPPER_OPTIONS_WITH_VALUE = {"-s", "--signal", "-k", "--kill-after", "-n", "-u", "-C", "-i",

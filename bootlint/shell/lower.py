@@ -10,7 +10,9 @@ from bootlint.model import (
 )
 from bootlint.call_arms import ArmBinder
 from bootlint.matching import RequestIds
-from bootlint.shell.commands import COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTINS
+from bootlint.shell.commands import (
+    COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTINS, VARIABLE_SETTERS, assigned_names,
+)
 from bootlint.shell.conditions import Conditions
 from bootlint.shell.dataflow import DataFlow, assigned_name, declared_name, key
 from bootlint.shell.http_facts import RequestFacts
@@ -447,6 +449,11 @@ class _Lowering:
             return out
         base = name.rsplit("/", 1)[-1]
         handler = getattr(self, "c_" + base.replace("-", "_").replace(".", "dot"), None)
+        if base in VARIABLE_SETTERS and name not in self.index.functions:
+            # `read -r X`, `printf -v X`, `mapfile X`, `let X=1`: variables set as any assignment.
+            for at, var in assigned_names(base, [self.words.literal(a) for a in args]):
+                out.append(EnvSet(self.span(args[at]), name=var,
+                                  exported=var in self.index.exported or self.index.allexport))
         if name in self.index.functions:
             out.extend(self._bound_events(node))
             call = CallFunction(self.span(node), name=name, tail=_is_tail(node))
