@@ -85,3 +85,55 @@ def test_cache_mode_is_part_of_the_key(tmp_path, monkeypatch):
     assert "BL403" not in CliRunner().invoke(main, ["check", "."]).output
     (tmp_path / "fn000" / "bootstrap").chmod(0o644)
     assert "BL403" in CliRunner().invoke(main, ["check", "."]).output
+
+
+def test_the_collector_is_paused_for_a_lint_and_set_back_after(monkeypatch):
+    """A lint runs with the cyclic collector off; it is set back as it was, also when lints nest
+    or run at once (the language server, verify's threads), and when a lint raises."""
+    import gc
+    import threading
+
+    from bootlint.engine import Selection, lint_source
+    from bootlint.gcpause import gc_paused
+    from bootlint.source import SourceFile
+
+    seen: list[bool] = []
+    import bootlint.engine as engine
+
+    real = engine._lint_source
+    monkeypatch.setattr(engine, "_lint_source", lambda *a: (seen.append(gc.isenabled()), real(*a))[1])
+    assert gc.isenabled()
+    lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\necho hi\n"), Selection())
+    assert seen == [False] and gc.isenabled()
+
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with gc_paused():
+            inside.set()
+            release.wait(5)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    inside.wait(5)
+    with gc_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()      # the other lint still runs
+    release.set()
+    other.join(5)
+    assert gc.isenabled()
+    try:
+        with gc_paused():
+            raise ValueError
+    except ValueError:
+        pass
+    assert gc.isenabled()
+
+    gc.disable()                   # a caller that had it off keeps it off
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
