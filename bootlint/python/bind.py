@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from bootlint.python.http_clients import REQUEST_CALLS
 from bootlint.python.values import MAX_CALL_DEPTH, PyFrame, Values, dotted, names_in, subscript_key
 from bootlint.urls import classify
 
@@ -50,8 +49,8 @@ class Binder:
         self._environ: dict[str, list] = {}
         for function in values.call_sites:
             for call in self.by_scope.get(function, ()):
-                last = dotted(call.func).rsplit(".", 1)[-1]
-                if last in REQUEST_CALLS and self._undecided(call, last) and \
+                last = values.request_call(call)
+                if last is not None and self._undecided(call, last) and \
                         self.mentions_params(call, function):
                     self.parametric.add(id(call))
 

@@ -16,7 +16,6 @@ from bootlint.call_arms import ArmBinder
 from bootlint.matching import RequestIds
 from bootlint.python.bind import Binder
 from bootlint.python.conditions import PyConditions
-from bootlint.python.http_clients import REQUEST_CALLS
 from bootlint.python.positions import positions_of
 from bootlint.python.request_facts import PythonRequestFacts
 from bootlint.python.syntax import compile_error, declared_encoding, libcst_error
@@ -401,7 +400,7 @@ class _Lowering:
             out.append(Handover(span, text=f"{name}()"))
         if name.split(".")[0] == "subprocess" or name in ("os.system", "os.spawnv", "os.spawnvp"):
             out.extend(self._argv_payload(call, name))
-        if last in REQUEST_CALLS:
+        if self.values.request_call(call) is not None:
             out.extend(self.api_calls(call, last, targets))
         return out
 

@@ -542,9 +542,21 @@ class Values:
             cached = self._calls_cache[id(node)] = _calls(node)
         return cached
 
-    def _find_endpoints(self, call: cst.Call) -> set[Endpoint]:
-        last = dotted(call.func).rsplit(".", 1)[-1]
+    def request_call(self, call: cst.Call) -> str | None:
+        """The client call's name (`post` of `requests.post(...)`) when the call makes a request;
+        None for any other call, the file's own functions included (`def post(path, body)`
+        called as `post(...)` or `self.post(...)` is a helper, not a client)."""
+        name = dotted(call.func)
+        last = name.rsplit(".", 1)[-1]
         if last not in REQUEST_CALLS:
+            return None
+        if last in self.function_names and (name == last or name.split(".")[0] in ("self", "cls")):
+            return None
+        return last
+
+    def _find_endpoints(self, call: cst.Call) -> set[Endpoint]:
+        last = self.request_call(call)
+        if last is None:
             return set()
         url, _, frame = self.request_target(call, last)
         if url is None:
