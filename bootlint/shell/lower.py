@@ -296,7 +296,7 @@ class _Lowering:
         branches: list[tuple[list, list]] = []
         for child in node.children:
             t = child.type
-            if t == "if":
+            if t in ("if", "elif"):
                 current = cond_nodes
             elif t == "then":
                 current = []
