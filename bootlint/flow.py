@@ -19,6 +19,8 @@ from bootlint.model import (
 # followed, so a file with a call graph that fans out exponentially still ends quickly.
 VISIT_BUDGET = 200_000
 MAX_CALL_DEPTH = 40
+# What a loop posts once per invocation, which a loop that only retries `next` does not.
+_RESULT_POSTS = (Endpoint.RESPONSE, Endpoint.ERROR)
 
 
 @dataclass(frozen=True)
@@ -133,13 +135,18 @@ class Flow:
         return None
 
     def _find_event_loops(self) -> set[Loop]:
-        """Loops that can run forever and are the innermost such loop around a `next` request."""
+        """Per `next` request, the innermost loop around it that can run forever and also posts
+        the invocation's result (/response or /error, in the same run of the loop). A loop that
+        only retries `next` (`while :; do curl .../next && return 0; sleep 1; done` in a helper
+        the real loop calls) is not the event loop: leaving it is how it succeeds. Where no loop
+        around a `next` posts anything (the child posts its own result), the innermost one."""
+        posting = {ref for occ in self.of(ApiCall) if occ.node.endpoint in _RESULT_POSTS
+                   for ref in occ.ctx.loops}
         loops: set[Loop] = set()
         for occ in self.next_calls():
-            for ref in reversed(occ.ctx.loops):
-                if ref.loop.kind is not LoopKind.BOUNDED:
-                    loops.add(ref.loop)
-                    break
+            forever = [ref for ref in reversed(occ.ctx.loops) if ref.loop.kind is not LoopKind.BOUNDED]
+            if forever:
+                loops.add(next((ref.loop for ref in forever if ref in posting), forever[0].loop))
         return loops
 
     # -- walking ---------------------------------------------------------------------------

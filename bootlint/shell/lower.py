@@ -752,12 +752,29 @@ class _Lowering:
                          substitution=sub.type == "command_substitution", tail=_is_tail(sub))
                 for sub in substitutions(node)]
 
+    def _fetches_next(self, name: str, seen: set[str]) -> bool:
+        """Does a function defined so far request `next` (itself or through the functions it
+        calls) without running a handler?"""
+        if name in seen or len(seen) > 20:
+            return False
+        seen.add(name)
+        events = flatten(self.model.functions.get(name, []))
+        if any(isinstance(n, HandlerCall) for n in events):
+            return False
+        return any((isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT)
+                   or (isinstance(n, CallFunction) and self._fetches_next(n.name, seen))
+                   for n in events)
+
     def _about_next(self, node, lowered: list[Node], after_next: bool) -> bool:
         """Does this condition test the `next` request or what it returned (not the handler)?"""
         events = flatten(lowered)
         if any(isinstance(n, HandlerCall) for n in events):
             return False
         if any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT for n in events):
+            return True
+        # `if ! fetch_next "$h" "$b"; then ... exit 1; fi`: a function of the file that requests
+        # `next` and runs no handler tells by its status whether `next` failed.
+        if any(isinstance(n, CallFunction) and self._fetches_next(n.name, set()) for n in events):
             return True
         names = set().union(*(self.flow.references(t) for t in _tests(node)))
         if "?" in names and after_next:
