@@ -144,7 +144,16 @@ class DataFlow:
             return True
         if function is None:
             return False
-        return any(self._local_from_params(function, n) for n in names & self.index.locals.get(function, set()))
+        local = self.index.locals.get(function, set())
+        if any(self._local_from_params(function, n) for n in names & local):
+            return True
+        # A global the function itself sets from them first (`name=$1` in POSIX sh, no `local`).
+        for node in nodes:
+            for n in expansion_names(node) - local:
+                own = self.words.own_assignment(function, n, node)
+                if own is not None and expansion_names(own) & (POSITIONAL | REST):
+                    return True
+        return False
 
     def _local_from_params(self, function: str, name: str, depth: int = 0) -> bool:
         """Is a function's local assigned from its parameters (decided once per local)?"""
@@ -335,6 +344,10 @@ class DataFlow:
                 self._stdin_producers(node, found, 0)
             elif text is not None and text.startswith("@"):
                 self._file_producers(text[1:], found)
+            elif text is None and node_text(value).lstrip("\"'").startswith("@"):
+                # `-d @"$BODY"`: the body is what is written to the file the variable names, not
+                # what made the name (`BODY=$(mktemp)` is no handler).
+                self._file_var_producers(expansion_names(value), found)
             else:
                 self._value_producers(value, found, 0)
 
@@ -449,6 +462,24 @@ class DataFlow:
         return not (base in SHELL_BUILTINS or base in COMMON_COMMANDS or base in HTTP_CLIENTS
                     or text in self.index.functions or base in PASS_THROUGH) and (
             "/" in text or not self.index.sources)
+
+    def _file_var_producers(self, names: set[str], found: set) -> None:
+        """Commands that write to a file named by one of these variables: redirected into it
+        (`./handler > "$OUT"`) or programs given it (`./handler "$EVENT" "$OUT"`)."""
+        if not names:
+            return
+        for node in self.index.commands:
+            if self._is_program(node) and any(expansion_names(a) & names for a in command_args(node)):
+                found.add(key(node))
+                continue
+            parent = node.parent
+            if parent is None or parent.type != "redirected_statement":
+                continue
+            for child in parent.children:
+                dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+                if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
+                        and expansion_names(dest) & names:
+                    self._producer(node, found, 1)
 
     def _file_producers(self, path_text: str, found: set) -> None:
         """Commands whose output is redirected to the file that the POST reads, or programs

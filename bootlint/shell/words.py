@@ -143,6 +143,8 @@ class Words:
         # Words read outside any frame, by place: the index, the data flow, the lowering and the
         # request facts each read the same words (a tenth of a large file's lint time).
         self._evaluated: dict[tuple, list[tuple[Piece, ...]]] = {}
+        # (function, name) -> (end byte, value) of the function's own top-level assignments.
+        self._own: dict[tuple[str, str], list] = {}
 
     def span(self, node):
         return self.src.span(tuple(node.start_point), tuple(node.end_point))
@@ -264,6 +266,11 @@ class Words:
                 # A local computed from the parameters: its value depends on this call.
                 return (self._values(values, depth, frame) if values else None) or unknown
         else:
+            own = self.own_assignment(scope, name, node) if scope is not None else None
+            if own is not None:
+                # `var=$1` on the function's own straight-line path before this read: that is
+                # the value here, whatever other functions assign to the same global name.
+                return self.evaluate(own, depth + 1, frame) or unknown
             scope, values = None, self.assignments.get(name)
         if not values:
             return unknown
@@ -277,6 +284,25 @@ class Words:
             finally:
                 self._resolving.discard(key)
         return self._resolved[key] or unknown
+
+    def own_assignment(self, function: str, name: str, node):
+        """The value of the last assignment to a global ``name`` that is a statement of
+        ``function``'s body itself (not inside a branch or loop) and comes before ``node``."""
+        found = self._own.get((function, name))
+        if found is None:
+            found = []
+            for assignment in self.index.assignment_nodes.get(name, ()):
+                holder = assignment.parent
+                if holder is not None and holder.type == "variable_assignments":
+                    holder = holder.parent
+                value = assignment.child_by_field_name("value")
+                if (value is not None and holder is not None and holder.type == "compound_statement"
+                        and holder.parent is not None and holder.parent.type == "function_definition"
+                        and self.index.function_of(assignment) == function):
+                    found.append((assignment.end_byte, value))
+            self._own[(function, name)] = found
+        before = [value for end, value in found if end <= node.start_byte]
+        return before[-1] if before else None
 
     def _parameter(self, position: int, node, depth: int) -> list[tuple[Piece, ...]] | None:
         """``$1`` inside a function: what every call site in the file passes there, when each
