@@ -108,6 +108,11 @@ class _Lowering:
         self.function: str | None = None
         self.branches: list[tuple[tuple[str, cst.BaseExpression], Branch]] = []
         self.calls: list[tuple[cst.Call, CallFunction]] = []
+        # Classes of the module with an `__init__`: `Context(...)` runs it (filed under the
+        # class's name, so two classes' constructors stay apart).
+        self.constructors = {stmt.name.value: init for stmt in module.body
+                             if isinstance(stmt, cst.ClassDef)
+                             for init in _methods(stmt, "__init__")}
 
     def bind_arms(self) -> None:
         """Each call of the file's functions: the arms of the callee its arguments rule out."""
@@ -175,7 +180,14 @@ class _Lowering:
                 self.function = outer
             return []
         if isinstance(stmt, cst.ClassDef):
-            self.statement(stmt.body)
+            init = self.constructors.get(stmt.name.value)
+            if init is not None and stmt.name.value not in self.model.functions:
+                self.model.functions[stmt.name.value] = []
+                outer, self.function = self.function, init.name.value
+                self.model.functions[stmt.name.value] = self.statement(init.body)
+                self.function = outer
+            body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
+            self.block([s for s in body if s is not init]) if body else self.statement(stmt.body)
             return []
         if isinstance(stmt, cst.If):
             return [self._if(stmt)]
@@ -374,6 +386,9 @@ class _Lowering:
             function = CallFunction(span, name=last)
             self.calls.append((call, function))
             out.append(function)
+        if name in self.constructors and name not in self.function_names:
+            function = CallFunction(span, name=name)
+            out.append(function)
         if name in EXIT_CALLS:
             out.append(Exit(span, kind=ExitKind.EXIT, text=f"{name}()"))
         elif name.startswith("os.exec"):
@@ -479,3 +494,10 @@ def _before_jumps(seq: list[Node], removals: list[Node]) -> None:
         for child in children(node):
             _before_jumps(child, removals)
         i += 1
+
+
+def _methods(cls: cst.ClassDef, name: str) -> list[cst.FunctionDef]:
+    """The methods of a class body with this name (the last definition wins in Python)."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    found = [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name]
+    return found[-1:]

@@ -129,6 +129,7 @@ class Values:
         self.scope: dict[int, str | None] = {}                   # id(Name or Call) -> function
         self.call_sites: dict[str, list[cst.Call]] = {}          # function -> calls of it
         self.function_names: set[str] = set()
+        self.class_names: set[str] = set()      # classes defined at the module's top level
         self.function_defs: dict[str, cst.FunctionDef] = {}
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
         self.imported_modules: set[str] = set()     # `import app`: local names of user modules
@@ -158,6 +159,8 @@ class Values:
                 self._assign(cur.target, cur.value, function, pending)
             elif kind is cst.Global and function is not None:
                 globals_of.setdefault(function, set()).update(n.name.value for n in cur.names)
+            elif kind is cst.ClassDef and function is None:
+                self.class_names.add(cur.name.value)
             elif kind is cst.FunctionDef:
                 self.function_names.add(cur.name.value)
                 self.function_defs.setdefault(cur.name.value, cur)
@@ -618,6 +621,11 @@ class Values:
                 # Builtins and library calls (type(exc), traceback.format_exc()) pass data through.
                 library = name in BUILTIN_NAMES or (
                     "." in name and self.imported_from.get(root, root).split(".")[0] in DATA_LIBRARIES)
+                # A class of the file built from the data (`Invocation(resp)`) holds it; what
+                # computes the result is called on it (`inv.run()`), or given what it holds.
+                if name in self.class_names:
+                    stack.extend(a.value for a in cur.args)
+                    continue
                 if last and last not in PASS_THROUGH and not library:
                     found.add(id(cur))
                     continue
