@@ -4,7 +4,7 @@ its parameters on to: the walk both front ends share. A front end says how to re
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Hashable, Protocol, TypeVar
 
 from bootlint.graphs import closure
 from bootlint.model import Branch, CallArms, CallFunction
@@ -12,6 +12,9 @@ from bootlint.model import Branch, CallArms, CallFunction
 Syntax = TypeVar("Syntax")
 Frame = TypeVar("Frame")
 MAX_CALL_DEPTH = 8
+# Conditions folded per file at the most: past it calls rule nothing out (their exits are still
+# reported), so a file with thousands of calls of a helper with hundreds of tests stays fast.
+MAX_FOLDS = 4_000
 
 
 class Folding(Protocol[Syntax, Frame]):
@@ -36,6 +39,10 @@ class Folding(Protocol[Syntax, Frame]):
     def chain(self, frame: Frame) -> tuple[str, ...]:
         """The functions called to reach the frame, outermost first."""
 
+    def values_key(self, frame: Frame) -> Hashable:
+        """What the frame's arguments hold (not where they are written): two calls with the same
+        key rule out the same arms."""
+
 
 class ArmBinder(Generic[Syntax, Frame]):
     """Sets ``arms`` on each call node whose arguments rule an arm out."""
@@ -45,6 +52,8 @@ class ArmBinder(Generic[Syntax, Frame]):
         self.branches: dict[str, list[tuple[Syntax, Branch]]] = {}
         self.passing: dict[str, list[tuple[Syntax, CallFunction]]] = {}
         self.deciding: set[str] = set()
+        self.folds = 0
+        self._known: dict[Hashable, CallArms | None] = {}
 
     def bind(self, branches: list[tuple[Syntax, Branch]], calls: list[tuple[Syntax, CallFunction]]) -> None:
         """``branches`` and ``calls``: every branch and every call of the file's functions, with
@@ -69,15 +78,24 @@ class ArmBinder(Generic[Syntax, Frame]):
                 call.arms = self._arms(call.name, folding.enter(site, call.name, None))
 
     def _arms(self, function: str, frame: Frame) -> CallArms | None:
+        chain = self.folding.chain(frame)
+        key = (function, chain, self.folding.values_key(frame))
+        if key in self._known:
+            return self._known[key]
+        branches = self.branches.get(function, ())
+        if self.folds + len(branches) > MAX_FOLDS:
+            return None
+        self.folds += len(branches)
         arms = CallArms()
-        for syntax, branch in self.branches.get(function, ()):
+        for syntax, branch in branches:
             ruled = self.folding.ruled_out(syntax, frame)
             if ruled:
                 arms.ruled_out[branch] = ruled
-        chain = self.folding.chain(frame)
         for site, call in self.passing.get(function, ()):
             if call.name in self.deciding and call.name not in chain and len(chain) < MAX_CALL_DEPTH:
                 found = self._arms(call.name, self.folding.enter(site, call.name, frame))
                 if found is not None:
                     arms.calls[call] = found
-        return arms if arms.ruled_out or arms.calls else None
+        found = arms if arms.ruled_out or arms.calls else None
+        self._known[key] = found
+        return found

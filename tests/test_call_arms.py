@@ -167,3 +167,25 @@ def test_python_helpers_are_judged_per_call(params, body, args, reported):
     text = PY_BOOTSTRAP.format(params=params, body=body, args=args)
     result = lint_source(SourceFile.from_bytes("bootstrap.py", text.encode()), Selection(("BL002",), (), ()))
     assert [f.code for f in result.findings] == (["BL002"] if reported else []), text
+
+
+def test_folding_is_bounded_per_file_and_shared_between_equal_calls(monkeypatch):
+    """Many calls of a helper with many tests: calls with the same arguments are folded once,
+    and folding stops at MAX_FOLDS (later calls rule nothing out)."""
+    from bootlint.call_arms import MAX_FOLDS
+    from bootlint.shell.conditions import Conditions
+
+    folds = []
+    real = Conditions.ruled_out
+    monkeypatch.setattr(Conditions, "ruled_out", lambda self, node, frame: folds.append(1) or real(self, node, frame))
+    tests = "".join(f'  [ "$1" = k{i} ] && exit 1\n' for i in range(50))
+
+    def lint(calls: str) -> None:
+        text = BOOTSTRAP.replace("  {body}\n", tests).replace("  helper {args}\n", calls).format()
+        folds.clear()
+        lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection(("BL002",), (), ()))
+
+    lint('  helper "invocation/$ID/error"\n' * 100)
+    assert len(folds) == 50
+    lint("".join(f'  helper k{i}\n' for i in range(2 * MAX_FOLDS // 50)))
+    assert len(folds) == MAX_FOLDS

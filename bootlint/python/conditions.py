@@ -54,6 +54,12 @@ class PyConditions:
     def chain(frame: PyFrame) -> tuple[str, ...]:
         return frame.chain
 
+    def values_key(self, frame: PyFrame):
+        return tuple(sorted(
+            (name, tuple(tuple((p.text, p.var, p.default) for p in reading)
+                         for reading in self.values.evaluate(value, 0, caller)), self._constant(value, caller))
+            for name, (value, _, caller) in frame.bindings.items()))
+
     def ruled_out(self, syntax, frame: PyFrame) -> frozenset[int]:
         """Arms of `if test: ... else: ...` (0 the body, 1 the rest) that cannot run, and 2:
         every path takes one of them (see CallArms)."""

@@ -54,6 +54,10 @@ class Conditions:
     def chain(frame: Frame) -> tuple[str, ...]:
         return frame.chain
 
+    def values_key(self, frame: Frame):
+        return tuple(tuple(tuple((p.text, p.var, p.default) for p in reading)
+                           for reading in self.words.evaluate(arg)) for arg in frame.args)
+
     # -- which arms a branch's syntax rules out ------------------------------------------------
     def ruled_out(self, node, frame: Frame) -> frozenset[int]:
         """Arms of the branch lowered from ``node`` (an if/elif, `a && b`, `a || b`, a case)
