@@ -10,6 +10,9 @@ from bootlint.model import Piece
 def error_body_problem(pieces: tuple[Piece, ...]) -> str:
     """Why a body is not the documented error JSON, or '' when it is (or cannot be known)."""
     literal = "".join(p.text for p in pieces if p.is_literal)
+    if all(p.is_literal or p.digits for p in pieces) and not all(p.is_literal for p in pieces):
+        # `"exit code $?"`: digits cannot break the JSON; check the text around them.
+        return json_error_problem("".join(p.text if p.is_literal else "0" for p in pieces))
     if not all(p.is_literal for p in pieces):
         if '"' in literal and ("{" in literal or "errorMessage" in literal):
             return ("builds JSON by pasting a shell value between quotes: a quote, backslash or "

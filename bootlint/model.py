@@ -136,6 +136,7 @@ class Piece:
     span: Span | None = None
     var: str | None = None
     default: str | None = None
+    digits: bool = False    # a value known to be digits only (`$?`, `$$`, `$((n + 1))`)
 
     @property
     def is_literal(self) -> bool:
@@ -394,6 +395,13 @@ class TempCreate(Node):
 @dataclass(eq=False)
 class TempRemove(Node):
     names: frozenset[str] = frozenset()
+    # Removes everything in the temp directory (`rm -rf /tmp/*`, `find /tmp -mindepth 1 -delete`):
+    # every temp file made before it, whatever holds its name.
+    sweep: bool = False
+
+    def removes(self, names: frozenset[str]) -> bool:
+        """Does this removal take away a temp file held in one of these names?"""
+        return self.sweep or bool(self.names & names)
 
 
 @dataclass(eq=False)

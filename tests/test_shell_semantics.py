@@ -134,3 +134,55 @@ def test_the_nothing_found_message_names_the_configured_globs(tmp_path, cli):
     assert proc.returncode == 0
     assert "looked for files named bootstrap, bootstrap.py, bootstrap.sh, files matching *.bash;" \
         in proc.stderr.decode()
+
+
+def test_the_numeric_parameters_expand_to_digits_in_real_bash():
+    """BL105 lets `$?`, `$$`, `$RANDOM`... into an error JSON's text: bash itself must agree
+    that each expands to digits only (one bash run for the whole table)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from bootlint.shell.commands import NUMERIC_PARAMETERS
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    names = sorted(NUMERIC_PARAMETERS)
+    script = "sleep 0 & " + "; ".join(f'printf "%s\\n" "${{{n}}}"' for n in names)
+    out = subprocess.run([bash, "-c", script, "zero", "a", "b"], capture_output=True, text=True,
+                         timeout=10).stdout.splitlines()
+    assert len(out) == len(names)
+    assert all(value.isdigit() for value in out), dict(zip(names, out))
+
+
+def test_a_sweep_of_the_temp_directory_is_what_real_find_and_rm_remove(tmp_path):
+    """BL301 counts `find /tmp -mindepth 1 -delete`, `find ... -exec rm -rf {} \\;` and
+    `rm -rf "$TMPDIR"/*` as removing every temp file, but not `-maxdepth 1 -delete`, which
+    cannot remove a `mktemp -d` directory with a file in it. Real bash and find decide."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("bash") is None or shutil.which("find") is None:
+        pytest.skip("bash or find is not installed")
+    sweeps = {
+        'find "$TMPDIR" -mindepth 1 -delete': True,
+        'find "$TMPDIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} \\;': True,
+        'rm -rf "$TMPDIR"/*': True,
+        'find "$TMPDIR" -mindepth 1 -maxdepth 1 -delete': False,
+    }
+    for i, (sweep, empties) in enumerate(sweeps.items()):
+        tmp = tmp_path / str(i)
+        tmp.mkdir()
+        script = f'f=$(mktemp); d=$(mktemp -d); : > "$d/out"; {sweep} 2>/dev/null; ls -A "$TMPDIR"'
+        left = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=10,
+                              env={"TMPDIR": str(tmp), "PATH": "/usr/bin:/bin"}).stdout.split()
+        assert (left == []) is empties, (sweep, left)
+        loop = ("#!/bin/bash\nwhile true; do\n  h=$(mktemp -d)\n"
+                "  e=$(curl -sS -D \"$h/x\" \"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next\")\n"
+                f"  ./handler \"$e\" >/dev/null 2>&1 || true\n  {sweep}\ndone\n")
+        leaks = [f for f in findings(loop) if f.code == "BL301"]
+        assert (leaks == []) is empties, (sweep, leaks)

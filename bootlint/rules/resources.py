@@ -30,9 +30,9 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
             held = " in " + ", ".join(idioms.variable.format(name=n) for n in sorted(node.names))
         what = f"`{node.text[:40]}` (line {node.span.line})"
         # Where some path removes it, name the paths that do not; where none does, one finding.
-        some_removal = any(node.names & r.node.names for r in removals)
+        some_removal = any(r.node.removes(node.names) for r in removals)
         leaks = loop and some_removal and paths.leaks_after(
-            node, loop.loop, lambda n: isinstance(n, TempRemove) and bool(node.names & n.names))
+            node, loop.loop, lambda n: isinstance(n, TempRemove) and n.removes(node.names))
         if leaks:
             for jump in leaks.jumps:
                 yield Violation(jump.span, (
@@ -49,7 +49,7 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
                     f"between invocations and fills up; remove it on this path too, or once after "
                     f"the branches"))
             continue
-        removed = any(node.names & r.node.names
+        removed = any(r.node.removes(node.names)
                       and (loop is None or any(ref.loop is loop.loop for ref in r.ctx.loops))
                       for r in removals)
         if removed:

@@ -34,6 +34,18 @@ WGET_WITH_VALUE = {"O", "o", "a", "T", "t", "e", "U", "P", "output-document", "o
                    "post-file", "body-data", "body-file", "method", "user-agent", "execute",
                    "dns-timeout", "wait", "append-output", "directory-prefix"}
 
+# Parameters whose value is digits only (bash's and POSIX special parameters, counters): pasted
+# into JSON text between quotes they cannot break it.
+NUMERIC_PARAMETERS = frozenset({"?", "$", "!", "#", "RANDOM", "SECONDS", "LINENO", "BASHPID",
+                                "PPID", "UID", "EUID", "EPOCHSECONDS", "SHLVL"})
+
+# How scripts write the temp directory `mktemp` uses (its default): a removal of everything in
+# it (`rm -rf /tmp/*`, `find "$TMPDIR" -mindepth 1 -delete`) removes every temp file.
+TEMP_DIRS = frozenset({"/tmp", "$TMPDIR", "${TMPDIR}", "${TMPDIR:-/tmp}", "${TMPDIR-/tmp}"})
+# `find` actions that delete what it finds.
+FIND_DELETES = frozenset({"-delete"})
+FIND_EXECS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+
 SHELL_BUILTINS = {
     ".", ":", "[", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command",
     "compgen", "complete", "continue", "declare", "dirs", "disown", "echo", "enable", "eval",

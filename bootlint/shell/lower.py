@@ -11,7 +11,8 @@ from bootlint.model import (
 from bootlint.call_arms import ArmBinder
 from bootlint.matching import RequestIds
 from bootlint.shell.commands import (
-    COMMON_COMMANDS, HTTP_CLIENTS, SHELL_BUILTINS, VARIABLE_SETTERS, assigned_names,
+    COMMON_COMMANDS, FIND_DELETES, FIND_EXECS, HTTP_CLIENTS, SHELL_BUILTINS, TEMP_DIRS,
+    VARIABLE_SETTERS, assigned_names,
 )
 from bootlint.shell.conditions import Conditions
 from bootlint.shell.dataflow import DataFlow, assigned_name, declared_name, key
@@ -600,7 +601,25 @@ class _Lowering:
         names = set()
         for arg in args:
             names |= expansion_names(arg)
-        return [TempRemove(self.span(node), names=frozenset(names))] if names else []
+        sweep = any(_temp_dir(node_text(arg), contents=True) for arg in args)
+        return [TempRemove(self.span(node), names=frozenset(names), sweep=sweep)] if names or sweep else []
+
+    def c_find(self, node, args) -> list[Node]:
+        """`find /tmp -mindepth 1 -delete`, `find "$TMPDIR" ... -exec rm -rf {} +`: a sweep."""
+        texts = [node_text(a) for a in args]
+        paths = []
+        for text in texts:
+            if text.startswith(("-", "(", "!", "\\(")):
+                break
+            paths.append(text)
+        # -delete cannot remove a directory that is not empty: with -maxdepth it leaves
+        # `mktemp -d` directories with files in them (real find, see test_shell_semantics).
+        deletes = (any(t in FIND_DELETES for t in texts) and "-maxdepth" not in texts) or any(
+            t in FIND_EXECS and i + 1 < len(texts) and texts[i + 1].strip("\"'").rsplit("/", 1)[-1] == "rm"
+            for i, t in enumerate(texts))
+        if deletes and any(_temp_dir(p, contents=False) for p in paths):
+            return [TempRemove(self.span(node), sweep=True)]
+        return []
 
     c_unlink = c_rmdir = c_shred = c_rm
 
@@ -896,4 +915,11 @@ def _sed_folds_case(script: str) -> bool:
     return bool(re.search(r"(^|[;\n])\s*(s(.).*?\3.*?\3[gpmeIi0-9]*[Ii]|/[^/]*/[Ii])", script))
 
 
-
+def _temp_dir(text: str, contents: bool) -> bool:
+    """Is this word the temp directory (``contents``: everything in it, `/tmp/*`)?"""
+    word = text.replace('"', "").replace("'", "")      # "$TMPDIR"/*, '/tmp'
+    if contents:
+        if not word.endswith("/*"):
+            return False
+        word = word[:-2]
+    return word.rstrip("/") in TEMP_DIRS

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from bootlint.model import Piece
+from bootlint.shell.commands import NUMERIC_PARAMETERS
 from bootlint.source import SourceFile
 
 MAX_ALTERNATIVES = 16
@@ -205,7 +206,8 @@ class Words:
             return self._resolve(name, node, None, depth, frame)
         if kind == "expansion":
             return self._expansion(node, depth, frame)
-        return [(Piece(var=node_text(node)[:40], span=self.span(node)),)]
+        return [(Piece(var=node_text(node)[:40], span=self.span(node),
+                       digits=kind == "arithmetic_expansion"),)]
 
     def _inner_span(self, node):
         sp = self.span(node)
@@ -252,7 +254,8 @@ class Words:
 
     def _resolve(self, name: str, node, default: str | None, depth: int,
                  frame: Frame | None = None) -> list[tuple[Piece, ...]]:
-        unknown = [(Piece(var=name, span=self.span(node), default=default),)]
+        unknown = [(Piece(var=name, span=self.span(node), default=default,
+                          digits=default is None and name in NUMERIC_PARAMETERS),)]
         if name in POSITIONAL:
             if frame is None and default is None and depth < MAX_DEPTH and not self.parameters_unknown:
                 return self._parameter(int(name), node, depth) or unknown
@@ -281,9 +284,19 @@ class Words:
             self._resolving.add(key)
             try:
                 self._resolved[key] = self._values(values, depth, None)
+                if self._resolved[key] is None and self._all_digits(values, depth):
+                    # rc=$?, n=$((n + 1)): unknown, but digits only.
+                    self._resolved[key] = [(Piece(var=name, span=self.span(node), digits=True),)]
             finally:
                 self._resolving.discard(key)
         return self._resolved[key] or unknown
+
+    def _all_digits(self, values: list, depth: int) -> bool:
+        """Does every value assigned expand to digits only?"""
+        return bool(values) and all(
+            value is not None and all(p.digits or (p.is_literal and p.text.isdigit())
+                                      for alt in self.evaluate(value, depth + 1) for p in alt)
+            for value in values)
 
     def own_assignment(self, function: str, name: str, node):
         """The value of the last assignment to a global ``name`` that is a statement of
