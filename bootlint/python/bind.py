@@ -47,6 +47,7 @@ class Binder:
         self.parametric: set[int] = set()
         self._bound: dict[int, tuple[list, list]] = {}
         self._environ: dict[str, list] = {}
+        self._passed: dict[str, set[str]] = {}
         for function in values.call_sites:
             for call in self.by_scope.get(function, ()):
                 last = values.request_call(call)
@@ -61,25 +62,61 @@ class Binder:
         infos = [classify(alt) for alt in self.values.evaluate(url, 0, frame)]
         return not any(infos) or any(i is not None and i.unresolved for i in infos)
 
-    def mentions_params(self, node, function: str | None, depth: int = 0) -> bool:
-        """Does the expression read the function's parameters, directly or through its locals?"""
+    def mentions_params(self, node, function: str | None, depth: int = 0,
+                        only: set[str] | None = None) -> bool:
+        """Does the expression read the function's parameters (``only`` these, when given),
+        directly or through its locals?"""
         if function is None:
             return False
         params = self.values.param_names(function)
+        if only is not None:
+            params &= only
         names = names_in(node)
         if names & params:
             return True
         if depth > 4:
             return False
-        return any(self.mentions_params(v, function, depth + 1)
+        return any(self.mentions_params(v, function, depth + 1, only)
                    for n in names for v in self.values.scoped.get((function, n), ()))
 
     def is_bound_later(self, site: cst.Call) -> bool:
         """A call inside a helper that passes the helper's parameters on: read when the helper's
         own call sites are."""
         owner = self.values.scope.get(id(site))
-        return owner in self.values.call_sites and any(
-            self.mentions_params(a.value, owner) for a in site.args)
+        if owner not in self.values.call_sites:
+            return False
+        passed = self.passed_params(owner)
+        return any(self.mentions_params(a.value, owner, only=passed) for a in site.args)
+
+    def passed_params(self, function: str) -> set[str]:
+        """The parameters some call site of the function gives an argument for. The others
+        always hold their default (`def main(*, env=os.environ)` called as `main()`): what
+        depends only on them is the same for every call, and is read where it is written, in
+        its loop, not at the call."""
+        cached = self._passed.get(function)
+        if cached is not None:
+            return cached
+        params = self.values.params.get(function, [])
+        signature = self.values.function_defs[function].params
+        positional = [p for p in params if p in signature.posonly_params or p in signature.params]
+        passed: set[str] = set()
+        for site in self.values.call_sites.get(function, ()):
+            slots = positional
+            if slots and slots[0].name.value in ("self", "cls") and isinstance(site.func, cst.Attribute):
+                slots = slots[1:]
+            i = 0
+            for arg in site.args:
+                if arg.star:
+                    passed = {p.name.value for p in params}   # *args, **kwargs: any of them
+                    break
+                if arg.keyword is None:
+                    if i < len(slots):
+                        passed.add(slots[i].name.value)
+                    i += 1
+                else:
+                    passed.add(arg.keyword.value)
+        self._passed[function] = passed
+        return passed
 
     def bind(self, function: str, site: cst.Call) -> tuple[list[BoundRequest], list[BoundEnv]]:
         """What calling ``function`` at ``site`` requests and sets (computed once a site)."""
@@ -133,7 +170,7 @@ class Binder:
             callee = name.removeprefix("self.")
             if (callee in values.call_sites and callee not in frame.chain
                     and len(frame.chain) < MAX_CALL_DEPTH
-                    and any(self.mentions_params(a.value, frame.function) for a in call.args)):
+                    and self.is_bound_later(call)):
                 inner = values.bind(callee, call, frame, frame.site, frame.chain + (callee,))
                 self._walk(inner, requests, env)
         # os.environ[name] = value with the name a parameter.
