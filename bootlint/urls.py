@@ -76,10 +76,12 @@ def _classify(pieces: tuple[Piece, ...]) -> UrlInfo | None:
         path_parts = _split(pieces, "/")
     segs = [Segment(p) for p in path_parts]
     # Drop a query string and empty segments (a trailing or doubled slash).
-    if segs:
-        last = segs[-1].literal
-        if last and "?" in last:
-            segs[-1] = Segment(_split(segs[-1].pieces, "?")[0])
+    # The query may hold values of its own (`next?fn={FUNCTION_NAME}`): cut at the first "?"
+    # written in the path's text, and drop what follows.
+    for j, seg in enumerate(segs):
+        if any(p.is_literal and "?" in p.text for p in seg.pieces):
+            segs = segs[:j] + [Segment(_split(seg.pieces, "?")[0])]
+            break
     segs = [s for s in segs if s.pieces]
     host_is_api = any(p.var == API_VARIABLE for p in host)
     for i, seg in enumerate(segs):
