@@ -181,6 +181,9 @@ LOADS = [
     ("#!/bin/bash", "", ". ./missing.sh || init_error", True),
     ("#!/bin/bash", "set -o posix", "source ./missing.sh || init_error", False),
     ("#!/bin/bash", "set -o posix\nset +o posix", "source ./missing.sh || init_error", True),
+    # A file that is there but does not parse ends a POSIX shell the same way.
+    ("#!/bin/sh", "", "if ! . ./broken.sh; then init_error; fi", False),
+    ("#!/bin/sh", "", "command . ./broken.sh || init_error", True),
 ]
 
 
@@ -194,6 +197,7 @@ def _shells_for(shebang: str) -> list[list[str]]:
 @pytest.mark.parametrize("shebang,options,load,guard_runs", LOADS, ids=[l[2] + " " + l[0] + " " + l[1]
                                                                           for l in LOADS])
 def test_a_guard_around_dot_runs_where_the_shell_runs_it(tmp_path, shebang, options, load, guard_runs):
+    (tmp_path / "broken.sh").write_text("handler() {\n")
     for shell in _shells_for(shebang):
         script = LOAD_TEMPLATE.format(shebang=shebang, options=options, load=load,
                                       report="echo GUARD")

@@ -122,7 +122,7 @@ def init_error_unreported(subject: Subject) -> Iterator[Report]:
         for step in steps:
             if step.guard_lost:
                 yield Violation(step.span, (
-                    f"a handler file that is missing is never posted to /runtime/init/error "
+                    f"a handler file that is missing or does not parse is never posted to /runtime/init/error "
                     f"(Lambda sees only an exit): {step.guard_lost}"),
                     subject.fixes.keep_init_guard(step.span))
         return

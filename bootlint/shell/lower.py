@@ -577,9 +577,9 @@ class _Lowering:
         guard = _failure_guard(node) if self.posix else ""
         if guard:
             word = node_text(command_name(node) or node)
-            lost = (f"{self.posix}, where `{word}` of a file that is missing ends the shell at once, "
-                    f"before the {guard} written to report it runs; `command {word}` keeps the shell "
-                    f"alive")
+            lost = (f"{self.posix}, where `{word}` of a file that is missing or does not parse "
+                    f"ends the shell at once, before the {guard} written to report it runs; "
+                    f"`command {word}` keeps the shell alive")
         return [InitStep(self.span(node), text=node_text(node), guard_lost=lost)]
 
     def c_command(self, node, args) -> list[Node]:
