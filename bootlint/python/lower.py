@@ -330,8 +330,15 @@ class _Lowering:
         if isinstance(node.names, cst.ImportStar):
             return []
         if self._handler_roots is None:
-            self._handler_roots = {dotted(c.func).split(".")[0] for c in self.values.calls
-                                   if id(c) in self.handlers}
+            roots = {dotted(c.func).split(".")[0] for c in self.values.calls
+                     if id(c) in self.handlers}
+            # `handler = lambda_function.handler` at the top, then `handler(event, ctx)`: the
+            # module the name was taken from is the handler's too.
+            for root in list(roots):
+                for value in self.values.scoped.get((None, root), ()):
+                    if isinstance(value, (cst.Attribute, cst.Name)):
+                        roots.add(dotted(value).split(".")[0])
+            self._handler_roots = roots
         roots = self._handler_roots
         for alias in node.names:
             bound = dotted(alias.asname.name) if alias.asname else dotted(alias.name).split(".")[0]

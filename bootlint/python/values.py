@@ -604,7 +604,17 @@ class Values:
                 found.add(id(call))
             elif root in self.imported_modules and name not in self.function_names and "." in name:
                 found.add(id(call))  # import app ... app.handler(event)
+            elif "." not in name and name not in self.function_names and self._module_alias(name):
+                found.add(id(call))  # import app; handler = app.handler ... handler(event)
         return found
+
+    def _module_alias(self, name: str) -> bool:
+        """Is a module-level name only ever bound to an attribute of an imported user module
+        (`handler = lambda_function.handler`)?"""
+        values = self.scoped.get((None, name), ())
+        return bool(values) and all(
+            isinstance(v, cst.Attribute) and dotted(v).split(".")[0] in self.imported_modules
+            for v in values)
 
     def _producers(self, node, found: set[int], hops: int) -> None:
         if node is None or hops > MAX_DEPTH:
