@@ -390,6 +390,9 @@ class TempCreate(Node):
 
     names: frozenset[str] = frozenset()
     text: str = ""
+    # Made in a function that hands its name to its callers (`make_tmp() { mktemp; }`, used as
+    # `f=$(make_tmp)`): ``names`` are theirs, and the function returning is how it gets there.
+    handed_out: bool = False
 
 
 @dataclass(eq=False)

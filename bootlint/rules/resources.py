@@ -31,7 +31,8 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
         what = f"`{node.text[:40]}` (line {node.span.line})"
         # Where some path removes it, name the paths that do not; where none does, one finding.
         some_removal = any(r.node.removes(node.names) for r in removals)
-        leaks = loop and some_removal and paths.leaks_after(
+        # (A temp file handed out to the callers is removed, if at all, on their paths.)
+        leaks = loop and some_removal and not node.handed_out and paths.leaks_after(
             node, loop.loop, lambda n: isinstance(n, TempRemove) and n.removes(node.names))
         if leaks:
             for jump in leaks.jumps:
@@ -58,7 +59,9 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
             f"`{node.text[:40]}` makes a temp file{held} for every invocation and nothing removes it "
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
             f"the next event ({idioms.cleanup_at_exit} runs only when the runtime exits)"),
-            subject.fixes.remove_temp(node.span, sorted(node.names), node.text) if loop else None)
+            # (A name handed out is removed by the caller, not where it is made: no fix.)
+            subject.fixes.remove_temp(node.span, sorted(node.names), node.text)
+            if loop and not node.handed_out else None)
 
 
 @rule("BL302", "payload-on-command-line", "warning",

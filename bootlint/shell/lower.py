@@ -594,8 +594,24 @@ class _Lowering:
                for f in flags):
             return []
         target = assigned_name(node)
-        return [TempCreate(self.span(node), names=frozenset({target} if target else ()),
-                           text=node_text(node))]
+        names = {target} if target else self._captured_output(node)
+        return [TempCreate(self.span(node), names=frozenset(names), text=node_text(node),
+                           handed_out=bool(names) and not target)]
+
+    def _captured_output(self, node) -> set[str]:
+        """A command that prints into its function's output (`make_tmp() { mktemp; }`): the
+        variables the function's call sites assign that output to (`f=$(make_tmp)`)."""
+        cur = node.parent
+        while cur is not None and cur.type != "function_definition":
+            if cur.type in ("command_substitution", "process_substitution", "redirected_statement",
+                            "pipeline"):
+                return set()   # its output goes elsewhere
+            cur = cur.parent
+        if cur is None:
+            return set()
+        name = cur.child_by_field_name("name")
+        sites = self.index.call_sites.get(node_text(name), ()) if name is not None else ()
+        return {n for n in (assigned_name(site) for site in sites) if n}
 
     def c_rm(self, node, args) -> list[Node]:
         names = set()
