@@ -164,10 +164,12 @@ def matches(readings: list[tuple[Piece, ...]], pattern: list | None,
     for reading in readings:
         if all(p.is_literal for p in reading):
             answers.add(_possible([*"".join(p.text for p in reading)], pattern))
-        elif _possible(_tokens(reading, request_ids), pattern):
-            return None     # some run-time value matches; whether all do is not decided here
-        else:
+        elif not _possible(_tokens(reading, request_ids), pattern):
             answers.add(False)
+        elif _always(reading, pattern):
+            answers.add(True)
+        else:
+            return None     # some run-time values match, others may not
     return answers.pop() if len(answers) == 1 else None
 
 
@@ -199,6 +201,52 @@ def _can_be(alphabet: frozenset[str] | None, token) -> bool:
 
 def _accepts(token, char: str) -> bool:
     return token.accepts(char) if isinstance(token, CharSet) else token == char
+
+
+def _always(reading: tuple[Piece, ...], pattern: list) -> bool:
+    """Does every run-time reading match? Enough (not needed): the pattern is literal text
+    between `*`s, its first part starts the value's leading text (unless it starts with `*`),
+    its last part ends the trailing text (unless it ends with `*`), and the parts between are
+    found, in order, inside the literal text in between (the `*`s take the unknown pieces)."""
+    if STAR not in pattern or any(not isinstance(t, str) for t in pattern if t is not STAR):
+        return False
+    segments, current = [], []
+    for token in pattern:
+        if token is STAR:
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(token)
+    segments.append("".join(current))
+    texts = [p.text if p.is_literal else None for p in reading]   # None: an unknown piece
+    first = next(i for i, t in enumerate(texts) if t is None)
+    last = max(i for i, t in enumerate(texts) if t is None)
+    lead, trail = "".join(texts[:first]), "".join(texts[last + 1:])
+    if not lead.startswith(segments[0]) or not trail.endswith(segments[-1]):
+        return False
+    # The literal runs between, in order: what the lead and trail did not use, and the pieces
+    # between the unknown ones.
+    runs = [lead[len(segments[0]):]]
+    run = ""
+    for text in texts[first + 1:last]:
+        if text is None:
+            runs.append(run)
+            run = ""
+        else:
+            run += text
+    runs.append(run)
+    runs.append(trail[:len(trail) - len(segments[-1])])
+    middle = iter(segments[1:-1])
+    wanted = next(middle, None)
+    for text in runs:
+        at = 0
+        while wanted is not None:
+            found = text.find(wanted, at)
+            if found < 0:
+                break
+            at = found + len(wanted)
+            wanted = next(middle, None)
+    return wanted is None
 
 
 def _possible(value: list, pattern: list) -> bool:

@@ -81,6 +81,9 @@ SHAPES = [
     Shape('case "$1" in init/*) ;; *) return 0 ;; esac; exit 1', INVOCATION, exits=False),
     Shape('case "$1" in init/*) ;; *) return 0 ;; esac; exit 1', "init/error", exits=True),
     Shape('case "$1" in init/*) return 0 ;; esac; exit 1', INVOCATION, exits=True),
+    Shape('case "$1" in invocation/*) return 0 ;; esac; exit 1', INVOCATION, exits=False),
+    Shape('[[ $1 == */error ]] && return 0; exit 1', INVOCATION, exits=False),
+    Shape('[[ $1 == invocation/*/response ]] && return 0; exit 1', INVOCATION, exits=True),
     # Not known before run time: reported (bash, with $KIND unset, does not exit).
     Shape('[ "$1" = init ] && exit 1', '"$KIND"', exits=False, reported=True),
     Shape('[[ $1 =~ ^init ]] && exit 1', INVOCATION, exits=False, reported=True),
@@ -118,12 +121,17 @@ def _value(*parts: str) -> list[tuple[Piece, ...]]:
     (_value("invocation/", "$ID", "/error"), literal_pattern("init/error"), (), False),
     (_value("invocation/", "$ID", "/error"), substring_pattern("init/error", end=True), (), None),
     (_value("invocation/", "$ID", "/error"), substring_pattern("init/error", end=True), ("ID",), False),
-    (_value("invocation/", "$ID", "/error"), substring_pattern("/error", end=True), ("ID",), None),
+    (_value("invocation/", "$ID", "/error"), substring_pattern("/error", end=True), ("ID",), True),
     (_value("$X"), literal_pattern(""), (), None),
     (_value("init/error"), glob_pattern([("init/[!x]rror", False)]), (), True),
     (_value("init/*"), glob_pattern([("init/", False), ("*", True)]), (), True),
     (_value("init/x"), glob_pattern([("init/", False), ("*", True)]), (), False),
     (_value("a"), glob_pattern([("@(a|b)", False)]), (), None),
+    (_value("invocation/", "$ID", "/error"), glob_pattern([("invocation/*", False)]), (), True),
+    (_value("invocation/", "$ID", "/error"), glob_pattern([("*tion/*/err*", False)]), (), True),
+    (_value("invocation/", "$ID", "/error"), glob_pattern([("invocation/?*", False)]), (), None),
+    (_value("a", "$A", "c", "$B", "b"), glob_pattern([("a*b*c", False)]), (), False),
+    (_value("a", "$A", "b", "$B", "c"), glob_pattern([("a*b*c", False)]), (), True),
 ])
 def test_a_partly_known_value_matches_only_what_it_can(value, pattern, ids, answer):
     assert matches(value, pattern, frozenset(ids)) is answer
@@ -156,6 +164,8 @@ while True:
     ("path, fatal=False", 'if fatal: return\n    sys.exit(1)', 'rid', True),
     ("path", 'path = path.lstrip("/")\n    if path == "init/error": sys.exit(1)', 'f"invocation/{rid}/error"', True),
     ("path", 'if path == "init/error": sys.exit(1)', 'os.environ["KIND"]', True),
+    ("path", 'if path.startswith("invocation/"): return\n    sys.exit(1)', 'f"invocation/{rid}/error"', False),
+    ("path", 'if "/error" not in path: return\n    sys.exit(1)', 'f"invocation/{rid}/error"', True),
     ("path", 'if path == INIT_ERROR: sys.exit(1)', 'f"invocation/{rid}/error"', False),
     ("path", 'if path == INIT_ERROR: sys.exit(1)', 'INIT_ERROR', True),
     ("kind", 'if kind in FATAL: sys.exit(1)', '"invocation"', False),
