@@ -4,8 +4,9 @@ arm of an `if` in the helper cannot run for that call.
 `def post(path, body): ...; if path == "init/error": sys.exit(1)` called as
 `post(f"invocation/{rid}/error", body)` never exits: the `if` arm is ruled out for that call.
 Folded: `==`, `!=`, `in` / `not in` (a tuple of strings, or a substring), `is None`,
-`.startswith()` / `.endswith()`, `not`, `and`, `or`, and the truth of a constant (`fatal=False`).
-A parameter the function assigns again is not folded, nor is anything else.
+`.startswith()` / `.endswith()`, `not`, `and`, `or`, and the truth of a constant (`fatal=False`),
+against strings written out or module constants (`INIT_ERROR = "init/error"`). A parameter the
+function binds again is not folded, nor is anything else.
 """
 
 from __future__ import annotations
