@@ -236,8 +236,9 @@ async def test_only_the_newest_version_is_published(client, workspace):
     await published(client, uri, 1)
     await asyncio.sleep(0.06)   # past the debounce window: version 2 is linted at once
     before = len(client.published)
-    # Version 2 takes long to lint; versions 3 and 4 arrive while it is linted.
-    slow = TUTORIAL + "".join(f'echo "{i}" | tr a b | cut -c1 >/dev/null\n' for i in range(1000))
+    # Version 2 takes long to lint (8,000 pipelines, under the node limit); versions 3 and 4 arrive
+    # while it is linted, even on a loaded machine.
+    slow = TUTORIAL + "".join(f'echo "{i}" | tr a b | cut -c1 >/dev/null\n' for i in range(8000))
     change(client, uri, 2, slow)
     change(client, uri, 3, TUTORIAL.replace("set -euo pipefail", "set -uo pipefail"))
     newest = TUTORIAL.replace("set -euo pipefail", "set -o pipefail")
