@@ -466,27 +466,21 @@ class DataFlow:
     def _file_var_producers(self, names: set[str], found: set) -> None:
         """Commands that write to a file named by one of these variables: redirected into it
         (`./handler > "$OUT"`) or programs given it (`./handler "$EVENT" "$OUT"`)."""
-        if not names:
-            return
-        for node in self.index.commands:
-            if self._is_program(node) and any(expansion_names(a) & names for a in command_args(node)):
-                found.add(key(node))
-                continue
-            parent = node.parent
-            if parent is None or parent.type != "redirected_statement":
-                continue
-            for child in parent.children:
-                dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
-                if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
-                        and expansion_names(dest) & names:
-                    self._producer(node, found, 1)
+        if names:
+            self._file_writers(lambda word: bool(expansion_names(word) & names), found)
 
     def _file_producers(self, path_text: str, found: set) -> None:
         """Commands whose output is redirected to the file that the POST reads, or programs
         given that file to write (`./handler /tmp/event.json /tmp/out.json`)."""
         path = path_text.strip("\"'")
+        self._file_writers(lambda word: node_text(word).strip("\"'") == path
+                           or self.words.literal(word) == path, found)
+
+    def _file_writers(self, names_file, found: set) -> None:
+        """Commands that write the file a word names (``names_file(word)``): a program given
+        it as an argument, or a command whose output is redirected into it."""
         for node in self.index.commands:
-            if self._is_program(node) and any(self.words.literal(a) == path for a in command_args(node)):
+            if self._is_program(node) and any(names_file(a) for a in command_args(node)):
                 found.add(key(node))
                 continue
             parent = node.parent
@@ -495,7 +489,7 @@ class DataFlow:
             for child in parent.children:
                 dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
                 if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
-                        and (node_text(dest).strip("\"'") == path or self.words.literal(dest) == path):
+                        and names_file(dest):
                     self._producer(node, found, 1)
 
     # -- what `next` returned -------------------------------------------------------------------
