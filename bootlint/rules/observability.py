@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import Endpoint, EnvSet, HeaderMatch, Related, Violation
+from bootlint.model import Endpoint, EnvSet, HandlerCall, HeaderMatch, Related, Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
@@ -31,6 +31,10 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
         if s.name.upper() in LOOK_ALIKES:
             hint = f" (line {s.span.line} sets `{s.name}`, which X-Ray does not read)"
             break
+    if not hint and model.events(HandlerCall) and not model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
+        # A program given each event posts its result and the file never touches the trace id:
+        # passing the header on is that program's part of the protocol.
+        return
     idioms = subject.idioms
     setter = idioms.export.format(name=TRACE_VARIABLE, value=idioms.variable.format(name="TRACE_ID"))
     yield about_request(nexts[0], nexts[0].span, (
