@@ -127,6 +127,8 @@ def assigned_names(tool: str, words: list[str | None]) -> list[tuple[int, str]]:
     return found
 
 
+# Commands that delete the files they are given (a temp file's clean-up).
+REMOVERS = {"rm", "unlink", "rmdir", "shred"}
 # Commands that run another command: `timeout 10 curl ...`, `env A=1 curl ...`.
 WRAPPERS = {"timeout", "gtimeout", "env", "command", "nice", "nohup", "stdbuf", "time", "sudo"}
 _WRAPPER_OPTIONS_WITH_VALUE = {"-s", "--signal", "-k", "--kill-after", "-n", "-u", "-C", "-i",

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from bootlint.fixkit import FixBuilders, Indent, post_error_body
 from bootlint.model import Applicability, Edit, Fix, Span
+from bootlint.shell.commands import REMOVERS
 from bootlint.source import SourceFile
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
@@ -286,9 +287,23 @@ class ShellFixes(FixBuilders):
         if post is None:
             return None
         base, unit = self.line_indent(stmt), self.indent.unit
-        text = (f"if ! {self.text(stmt)}; then\n{base}{unit}{post}\n{base}{unit}{leave}\n{base}fi")
+        # The clean-up the rest of the iteration does (`rm -f "$HEADERS"`) is done before leaving
+        # too: a `continue` that skipped it would leak a file per failed event (BL301).
+        cleanup = "".join(f"{base}{unit}{self.text(s)}\n" for s in self.removals_after(stmt))
+        text = (f"if ! {self.text(stmt)}; then\n{base}{unit}{post}\n{cleanup}{base}{unit}{leave}\n{base}fi")
         return Fix("post the handler's failure to /invocation/{id}/error and go on with the next event",
                    (self.edit(stmt.start_byte, stmt.end_byte, text),), UNSAFE)
+
+    def removals_after(self, stmt) -> list:
+        """The statements after ``stmt`` in its block that only delete files (`rm -f "$X"`)."""
+        found = []
+        sibling = stmt.next_named_sibling
+        while sibling is not None:
+            name = sibling.child_by_field_name("name") if sibling.type == "command" else None
+            if name is not None and self.text(name).rsplit("/", 1)[-1] in REMOVERS:
+                found.append(sibling)
+            sibling = sibling.next_named_sibling
+        return found
 
     def jumps(self, body, word: str) -> list:
         """`continue` (or `return`) commands that leave ``body``'s iteration (or function): not

@@ -11,7 +11,7 @@ from bootlint.model import (
 from bootlint.call_arms import ArmBinder
 from bootlint.matching import RequestIds
 from bootlint.shell.commands import (
-    COMMON_COMMANDS, FIND_DELETES, FIND_EXECS, HTTP_CLIENTS, SHELL_BUILTINS, TEMP_DIRS,
+    COMMON_COMMANDS, FIND_DELETES, FIND_EXECS, HTTP_CLIENTS, REMOVERS, SHELL_BUILTINS, TEMP_DIRS,
     VARIABLE_SETTERS, assigned_names,
 )
 from bootlint.shell.conditions import Conditions
@@ -25,7 +25,6 @@ from bootlint.source import SourceFile
 TRUE_COMMANDS = {"true", ":", "/bin/true", "/usr/bin/true"}
 FALSE_COMMANDS = {"false", "/bin/false", "/usr/bin/false"}
 DECLARATIONS = ("local", "export", "declare", "readonly", "typeset")
-REMOVERS = {"rm", "unlink", "rmdir", "shred"}
 HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
 RUNTIME_LAUNCHERS = {"node", "nodejs", "python", "python3", "java", "dotnet", "Rscript", "php",
                      "ruby", "perl", "deno", "bun", "pwsh", "julia", "lua", "elixir", "erl"}
