@@ -24,9 +24,15 @@ PASS_THROUGH = {"dumps", "type", "loads", "encode", "decode", "str", "bytes", "d
 # Libraries that format, encode or describe data (not run user code): their calls pass data through.
 DATA_LIBRARIES = frozenset({"json", "traceback", "base64", "binascii", "codecs", "os", "sys", "time",
                             "datetime", "logging", "uuid", "re", "string", "textwrap", "urllib",
-                            "http", "requests", "urllib3", "httpx", "simplejson", "orjson", "ujson"})
+                            "http", "requests", "urllib3", "httpx", "simplejson", "orjson", "ujson",
+                            "urllib2", "httplib"})
 BUILTIN_NAMES = frozenset(n for n in dir(__import__("builtins")) if not n.startswith("_"))
-KNOWN_LIBRARIES = set(getattr(sys, "stdlib_module_names", ())) | {
+# Python 2's standard library under its own names: bootstraps that run on both import
+# `urllib2` or `httplib` in an `else:` (a call of theirs is a request, never the handler).
+PYTHON2_STDLIB = frozenset({"urllib2", "httplib", "urlparse", "cookielib", "StringIO", "cStringIO",
+                            "cPickle", "ConfigParser", "Queue", "thread", "commands", "SocketServer",
+                            "BaseHTTPServer", "__builtin__", "exceptions", "imp"})
+KNOWN_LIBRARIES = set(getattr(sys, "stdlib_module_names", ())) | PYTHON2_STDLIB | {
     "requests", "urllib3", "boto3", "botocore", "httpx", "aiohttp", "simplejson", "orjson", "ujson"}
 
 
@@ -585,7 +591,9 @@ class Values:
     def handler_calls(self, posted: list | None = None, fetchers: set[int] = frozenset()) -> set[int]:
         """ids of the calls that run the user's handler: what produces the /response body
         (``posted``: bodies given to the file's helpers that post /response), else calls of
-        names imported from a module that is not a known library."""
+        names imported from a module that is not a known library, in a file that requests
+        `next` (without an invocation there is no handler: a module that only wraps the API,
+        or posts /init/error, calls its own imports for other reasons)."""
         found: set[int] = set()
         self._fetchers = fetchers
         for call in self.calls:
@@ -594,7 +602,7 @@ class Values:
                     self._producers(payload, found, 0)
         for payload in posted or ():
             self._producers(payload, found, 0)
-        if found:
+        if found or not (fetchers or any(Endpoint.NEXT in self._endpoints(c) for c in self.calls)):
             return found
         for call in self.calls:
             name = dotted(call.func)
