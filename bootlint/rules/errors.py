@@ -43,10 +43,13 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
     idioms = subject.idioms
     traps = subject.model.events(TrapSet)
     errtrace = _errtrace(subject)
+    loops = subject.flow.event_loops
     for occ in subject.flow.of(HandlerCall):
         node, ctx = occ.node, occ.ctx
         if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
             continue
+        if loops and subject.flow.in_event_loop(ctx) is None:
+            continue  # a run outside the event loop (a local test, a warm-up) serves no invocation
         if node.returns_ok and not ctx.errexit:
             continue  # a function that checks the handler's status itself and ends in `echo`
         # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (the
