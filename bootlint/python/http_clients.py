@@ -36,6 +36,9 @@ CALLS: dict[str, CallShape] = {
     # requests/httpx .request(method, url, data=/content=)
     "request": CallShape(url_arg=1, method_arg=0, body_arg=2),
     "open": CallShape(url_arg=1, method_arg=0, body_arg=2),
+    # http.client's low-level form, for a streamed body: putrequest(method, url), then
+    # putheader(...), endheaders() and send(chunk)
+    "putrequest": CallShape(url_arg=1, method_arg=0),
     "fetch": CallShape(url_arg=1, method_arg=0, body_arg=2),
     # requests, httpx, sessions and clients of both
     "get": CallShape(url_arg=0, method="GET"),

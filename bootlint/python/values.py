@@ -608,6 +608,8 @@ class Values:
             name = dotted(call.func)
             root = name.split(".")[0]
             module = self.imported_from.get(root)
+            if _class_name(root):
+                continue  # `Envelope(raw)`, `Headers.parse(...)`: a class holds data, a handler is a function
             if module and module.split(".")[0] not in KNOWN_LIBRARIES and name not in self.function_names:
                 found.add(id(call))
             elif root in self.imported_modules and name not in self.function_names and "." in name:
@@ -692,6 +694,12 @@ class Values:
                 break
             names |= grown
         return names
+
+
+def _class_name(name: str) -> bool:
+    """A CapWords name (PEP 8's spelling of a class: `Headers`, `InvocationEvent`), not a
+    constant (`HANDLER`) or a function (`handle`)."""
+    return name[:1].isupper() and not name.isupper()
 
 
 def _calls(node) -> list:
