@@ -15,6 +15,7 @@ from bootlint.python.http_clients import BODY_KEYWORDS, CALLS, HTTP_VERBS, REQUE
 from bootlint.urls import classify
 
 MAX_ALTERNATIVES = 16
+URL_PARSERS = frozenset({"urlparse", "urlsplit"})
 MAX_DEPTH = 6
 MAX_CALL_DEPTH = 8
 PASS_THROUGH = {"dumps", "type", "loads", "encode", "decode", "str", "bytes", "dict", "list", "bytearray",
@@ -332,12 +333,27 @@ class Values:
                 return env
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
                 return self._format(node, depth, frame)
-            if dotted(node.func).rsplit(".", 1)[-1] == "urljoin" and len(node.args) == 2:
+            last = dotted(node.func).rsplit(".", 1)[-1]
+            if last == "urljoin" and len(node.args) == 2:
                 return self._urljoin(node, depth, frame)
+            if last in URL_PARSERS and node.args and node.args[0].keyword is None:
+                # What urlparse(url) returns reads as the URL; its `.path` is cut out below.
+                return self.evaluate(node.args[0].value, depth + 1, frame)
+        if isinstance(node, cst.Attribute) and node.attr.value == "path" and self._parses_url(node.value):
+            return [_path_of(alt) for alt in self.evaluate(node.value, depth + 1, frame)]
         if isinstance(node, cst.Subscript) and dotted(node.value) in ("os.environ", "environ") and node.slice:
             key = self.literal(subscript_key(node))
             return [(Piece(var=key or "os.environ[...]", span=self.span(node)),)]
         return [(Piece(var=_describe(node), span=self.span(node)),)]
+
+    def _parses_url(self, node, hops: int = 0) -> bool:
+        """Is the expression `urlparse(...)` (or `urlsplit`), or a name only ever bound to one?"""
+        if isinstance(node, cst.Call):
+            return dotted(node.func).rsplit(".", 1)[-1] in URL_PARSERS
+        if isinstance(node, cst.Name) and hops < MAX_DEPTH:
+            values = self.assignments.get(node.value, ())
+            return bool(values) and all(self._parses_url(v, hops + 1) for v in values)
+        return False
 
     def _inner(self, node, skip: int):
         span = self.span(node)
@@ -694,6 +710,25 @@ class Values:
                 break
             names |= grown
         return names
+
+
+def _path_of(alt: tuple[Piece, ...]) -> tuple[Piece, ...]:
+    """The path of a URL that reads ``alt``: what follows the host after ``scheme://`` (a URL
+    whose host is not followed by a literal ``/`` is kept whole)."""
+    text = "".join(p.text if p.is_literal else "\x00" for p in alt)
+    start = text.find("://")
+    cut = text.find("/", start + 3) if start >= 0 else -1
+    if cut < 0:
+        return alt
+    kept, count = [], 0
+    for piece in alt:
+        size = len(piece.text) if piece.is_literal else 1
+        if count + size > cut:
+            if count < cut:   # the piece holding the cut: keep its path part
+                piece = Piece(text=piece.text[cut - count:], span=piece.span)
+            kept.append(piece)
+        count += size
+    return tuple(kept)
 
 
 def _class_name(name: str) -> bool:
