@@ -26,6 +26,9 @@ from bootlint.urls import classify
 EXIT_CALLS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
 REMOVE_CALLS = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir", "os.removedirs"}
 CATCH_ALL = {"Exception", "BaseException"}
+# Raised only by a signal Lambda never sends the runtime (SIGINT: Ctrl-C in a local run): an
+# `except` that catches nothing else is a path the runtime does not take on Lambda.
+LOCAL_ONLY = {"KeyboardInterrupt"}
 HANDOVER_MODULES = {"awslambdaric"}
 
 
@@ -82,6 +85,14 @@ def _catches_all(handler: cst.ExceptHandler) -> bool:
         return True
     kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
     return any(dotted(k).rsplit(".", 1)[-1] in CATCH_ALL for k in kinds)
+
+
+def _local_only(handler: cst.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return False
+    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return all(dotted(k).rsplit(".", 1)[-1] in LOCAL_ONLY for k in kinds)
 
 
 def _reraises(handler: cst.ExceptHandler) -> bool:
@@ -271,7 +282,7 @@ class _Lowering:
         body = self.statement(stmt.body)
         guarded = any(_catches_all(h) and not _reraises(h) for h in stmt.handlers)
         cond: list[Node] = [Guarded(self.span(stmt), body=body)] if guarded else body
-        arms = [self.statement(h.body) for h in stmt.handlers]
+        arms = [[] if _local_only(h) else self.statement(h.body) for h in stmt.handlers]
         if stmt.orelse is not None:
             arms.append(self.statement(stmt.orelse.body))
         failure = frozenset()
