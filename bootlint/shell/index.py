@@ -28,6 +28,9 @@ class ShellIndex:
     global_values: dict[str, list] = field(default_factory=dict)     # name -> values
     shifts: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # function -> (byte, n)
     call_sites: dict[str, list] = field(default_factory=dict)        # function -> command nodes
+    # Calls written in a `trap '...'` action (parsed where they stand in the file): they bind a
+    # function's `$1`.. when it runs from the trap, and are no step of the flow where `trap` is.
+    trap_sites: dict[str, list] = field(default_factory=dict)        # function -> command nodes
     commands_in: dict[str | None, list] = field(default_factory=dict)  # function (None: main) -> commands
     declarations_in: dict[str | None, list] = field(default_factory=dict)  # function -> export/declare/...
     _ranges: list[tuple[int, int, str]] = field(default_factory=list)  # function bodies, by start
@@ -145,6 +148,12 @@ def build_index(root) -> ShellIndex:
         index.commands.append(node)
         index.commands_in.setdefault(function, []).append(node)
         _note_command(index, node, function)
+        name = command_name(node)
+        if name is not None and name.type == "word" and node_text(name) == "trap":
+            for call in _trap_action_commands(root, node):
+                called = command_name(call)
+                if called is not None and called.type == "word":
+                    index.trap_sites.setdefault(node_text(called), []).append(call)
     for node in sorted(found.get("declaration", ()), key=by_start):
         function = function_of(node)
         _note_declaration(index, node)
@@ -158,10 +167,35 @@ def build_index(root) -> ShellIndex:
         else:
             index.global_values.setdefault(key, []).append(value)
     # Call sites only of names that are functions (known once the walk is done).
-    for function in list(index.call_sites):
-        if function not in index.functions:
-            del index.call_sites[function]
+    for sites in (index.call_sites, index.trap_sites):
+        for function in list(sites):
+            if function not in index.functions:
+                del sites[function]
     return index
+
+
+def _trap_action_commands(root, trap) -> list:
+    """The commands of a `trap '...' SIGNAL...` action in single quotes, parsed where the
+    action is written (bash reads it as shell text when the trap fires): their nodes keep
+    their places in the file, so their words read like any other."""
+    import tree_sitter
+
+    from bootlint.shell.parse import parser as shared_parser
+
+    args = command_args(trap)
+    if len(args) < 2 or args[0].type != "raw_string":
+        return []
+    action = args[0]
+    (row, col), (end_row, end_col) = action.start_point, action.end_point
+    if action.end_byte - action.start_byte < 3:
+        return []
+    parser = tree_sitter.Parser(shared_parser().language)
+    parser.included_ranges = [tree_sitter.Range((row, col + 1), (end_row, end_col - 1),
+                                                action.start_byte + 1, action.end_byte - 1)]
+    # Only the action's bytes are read; the rest of the text keeps the positions right.
+    text = b" " * root.start_byte + root.text
+    found = tree_sitter.QueryCursor(_query()).captures(parser.parse(text).root_node)
+    return sorted(found.get("command", ()), key=lambda n: n.start_byte)
 
 
 def _note_command(index: ShellIndex, node, function: str | None) -> None:

@@ -137,8 +137,10 @@ class Words:
         # function name -> the argument lists of its call sites, for `$1` read outside any frame.
         from bootlint.shell.index import command_args
 
-        self.calls = {name: [command_args(site) for site in sites]
-                      for name, sites in index.call_sites.items()}
+        self.calls: dict[str, list] = {}
+        for sites in (index.call_sites, index.trap_sites):
+            for name, commands in sites.items():
+                self.calls.setdefault(name, []).extend(command_args(site) for site in commands)
         # While deciding whether a helper's endpoint depends on its parameters, they are unknown.
         self.parameters_unknown = False
         # Words read outside any frame, by place: the index, the data flow, the lowering and the
@@ -326,7 +328,7 @@ class Words:
             return None
         alts: dict[tuple[Piece, ...], None] = {}
         for args in sites:
-            if len(args) < position or any(a.type not in _PLAIN_ARGUMENTS for a in args[:position]):
+            if len(args) < position or not all(map(_one_word, args[:position])):
                 return None  # missing, or a word that may expand to several ("$@", $x unquoted)
             for alt in self.evaluate(args[position - 1], depth + 1):
                 alts.setdefault(alt, None)
@@ -358,6 +360,18 @@ class Words:
         if not any(p.is_literal and p.text for a in alts for p in a):
             return None
         return list(alts)
+
+
+def _one_word(node) -> bool:
+    """Whether an argument is one word whatever it holds: quoted, without expansions, or an
+    unquoted `$?`, `$$`, `$LINENO`... (digits, which word splitting leaves whole)."""
+    if node.type in _PLAIN_ARGUMENTS:
+        return True
+    if node.type != "simple_expansion":
+        return False
+    name = next((node_text(c) for c in node.children
+                 if c.type in ("variable_name", "special_variable_name")), "")
+    return name in NUMERIC_PARAMETERS
 
 
 def _unescape(text: str) -> str:
