@@ -186,3 +186,34 @@ def test_a_sweep_of_the_temp_directory_is_what_real_find_and_rm_remove(tmp_path)
                 f"  ./handler \"$e\" >/dev/null 2>&1 || true\n  {sweep}\ndone\n")
         leaks = [f for f in findings(loop) if f.code == "BL301"]
         assert (leaks == []) is empties, (sweep, leaks)
+
+
+def test_an_unquoted_url_that_tree_sitter_cuts_after_its_dollar_reads_as_real_bash_reads_it():
+    """tree-sitter-bash cuts `$API/invocation/$ID/response` into `$API/invocation/$` and a word
+    `ID/response`; bash reads one word, `$ID` expanded inside it. The words layer joins them
+    again: the endpoint is found, and in an assignment no phantom command `ID/response` runs."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from bootlint.model import ApiCall, Endpoint
+    from bootlint.shell.lower import lower
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    line = 'set -- $API/invocation/$ID/response $D/$N.json; printf "%s|" "$#" "$@"'
+    out = subprocess.run([bash, "-c", f"API=h/r ID=7 D=/tmp N=x; {line}"], capture_output=True,
+                         text=True, timeout=10).stdout
+    assert out == "2|h/r/invocation/7/response|/tmp/x.json|"
+
+    text = ("#!/bin/bash\nAPI=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
+            "while :; do curl -sS -D /tmp/h $API/invocation/next\n"
+            "ID=$(grep -i lambda-runtime-aws-request-id /tmp/h | cut -d' ' -f2)\n"
+            "OK=$API/invocation/$ID/response\n"
+            "curl -sS $API/invocation/$ID/error -d '{}'; curl -sS \"$OK\" -d ok; done\n")
+    model = lower(SourceFile.from_bytes("bootstrap", text.encode()))
+    calls = {c.endpoint for c in model.events(ApiCall)}
+    assert calls == {Endpoint.NEXT, Endpoint.ERROR, Endpoint.RESPONSE}
+    assert all(not c.url.unresolved for c in model.events(ApiCall))

@@ -8,7 +8,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bootlint.shell.words import node_text
+from bootlint.shell.words import is_dollar_tail, node_text
 
 @dataclass
 class ShellIndex:
@@ -59,7 +59,9 @@ def command_name(node) -> object | None:
     """The command_name child's first child (the word naming the command), if any."""
     for child in node.children:
         if child.type == "command_name":
-            return child.children[0] if child.children else child
+            name = child.children[0] if child.children else child
+            # `URL=$API/x/$ID/y` read by tree-sitter as an assignment and a command `ID/y`.
+            return None if name.type == "word" and is_dollar_tail(name) else name
     return None
 
 
@@ -72,6 +74,8 @@ def command_args(node) -> list:
             seen_name = True
         elif seen_name and child.is_named and child.type not in ("file_redirect", "heredoc_redirect",
                                                                     "herestring_redirect", "comment"):
+            if child.type == "word" and args and is_dollar_tail(child):
+                continue   # the rest of the argument before it (see words.dollar_tail)
             args.append(child)
     return args
 

@@ -4,6 +4,7 @@ parameters bound to the arguments of a call site (a :class:`Frame`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import islice
 
@@ -84,6 +85,51 @@ def rest_start(node) -> int | None:
 
 def node_text(node) -> str:
     return node.text.decode("utf-8", "replace")
+
+
+_NAME_AFTER_DOLLAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a piece of a word is written, for text that tree-sitter left outside any node."""
+
+    type: str
+    start_byte: int
+    end_byte: int
+    start_point: tuple[int, int]
+    end_point: tuple[int, int]
+
+
+def dollar_tail(node):
+    """tree-sitter-bash (issues 180, 315) cuts an unquoted `$name` that follows an expansion
+    and a literal (`$API/invocation/$ID/response`, `$DIR/$NAME.json`) into a bare `$` ending
+    the word and a new word `ID/response` (an argument, or the name of a phantom command after
+    an assignment). For a word ending so: that next word, else None."""
+    if node.type != "concatenation" or not node.children or node.children[-1].type != "$":
+        return None
+    cur = node
+    while cur.next_sibling is None and cur.parent is not None and cur.parent.end_byte == cur.end_byte \
+            and cur.parent.type in ("variable_assignment", "concatenation"):
+        cur = cur.parent
+    after = cur.next_sibling
+    if after is not None and after.type == "command_name" and after.children:
+        after = after.children[0]
+    if after is None or after.type != "word" or after.start_byte != node.end_byte \
+            or after.start_point[0] != node.end_point[0]:
+        return None
+    return after
+
+
+def is_dollar_tail(node) -> bool:
+    """Whether the node is the rest of a word that tree-sitter cut after its `$` (see
+    :func:`dollar_tail`), to be read as part of that word and not on its own."""
+    before = node.prev_sibling
+    if before is None and node.parent is not None and node.parent.type == "command_name":
+        before = node.parent.prev_sibling
+    while before is not None and before.type == "variable_assignment":
+        before = before.child_by_field_name("value")
+    return before is not None and before.type == "concatenation" and dollar_tail(before) is node
 
 
 def expansion_names(node) -> set[str]:
@@ -222,7 +268,12 @@ class Words:
         pos = node.start_byte + (1 if node.type == "string" else 0)
         end = node.end_byte - (1 if node.type == "string" else 0)
         children = [c for c in node.children if c.type not in ('"', "$\"")]
+        tail = dollar_tail(node) if node.type == "concatenation" else None
         for child in children:
+            if tail is not None and child is children[-1]:
+                # The `$name` and the rest that tree-sitter cut off the word (see dollar_tail).
+                alts = [a + p for a in alts for p in self._dollar_tail(child, tail, depth, frame)]
+                return [_merge(a) for a in alts[:MAX_ALTERNATIVES]]
             if child.start_byte > pos:
                 # Text of a string that tree-sitter leaves between child nodes.
                 gap = (Piece(text=self.src.encoded[pos:child.start_byte].decode("utf-8", "replace")),)
@@ -237,6 +288,22 @@ class Words:
             gap = (Piece(text=self.src.encoded[pos:end].decode("utf-8", "replace")),)
             alts = [a + gap for a in alts]
         return [_merge(a) for a in alts]
+
+    def _dollar_tail(self, dollar, tail, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
+        text = node_text(tail)
+        match = _NAME_AFTER_DOLLAR.match(text)
+        if match is None:   # a `$` that names nothing is a literal `$`
+            return [(Piece(text="$"),) + a for a in self.evaluate(tail, depth, frame)]
+        size = len(match.group(0).encode("utf-8"))
+        row, col = tail.start_point
+        name = Place("simple_expansion", dollar.start_byte, tail.start_byte + size, tuple(dollar.start_point),
+                     (row, col + size))
+        values = self._resolve(match.group(0), name, None, depth, frame)
+        if size == len(tail.text):
+            return values
+        rest = Place("word", tail.start_byte + size, tail.end_byte, (row, col + size), tuple(tail.end_point))
+        piece = (Piece(text=_unescape(text[len(match.group(0)):]), span=self.span(rest)),)
+        return [v + piece for v in values]
 
     def _expansion(self, node, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
         name = ""
