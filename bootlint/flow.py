@@ -281,8 +281,8 @@ class Structure:
         body = self.model.functions.get(name)
         if body is None or depth > 8:
             return False
-        return any(isinstance(n, stop) or (isinstance(n, CallFunction) and n.name != name
-                                           and self._stops_inside(n.name, stop, depth + 1))
+        return any(_stops(n, stop) or (isinstance(n, CallFunction) and n.name != name
+                                        and self._stops_inside(n.name, stop, depth + 1))
                    for n in flatten(body))
 
     def ends_after(self, node: Node, stop: tuple[type, ...], depth: int = 0) -> bool:
@@ -294,7 +294,7 @@ class Structure:
             return True
         seq, i, parent, owner = where
         for later in seq[i + 1:]:
-            if any(isinstance(n, stop) or (isinstance(n, CallFunction) and self._stops_inside(n.name, stop))
+            if any(_stops(n, stop) or (isinstance(n, CallFunction) and self._stops_inside(n.name, stop))
                    for n in flatten([later])):
                 return True
         if parent is not None and not isinstance(parent, Loop):
@@ -302,3 +302,12 @@ class Structure:
         if parent is None and owner is not None and depth < MAX_CALL_DEPTH // 4:
             return all(self.ends_after(call, stop, depth + 1) for call in self._calls.get(owner, []))
         return False
+
+
+def _stops(node: Node, stop: tuple[type, ...]) -> bool:
+    """Is the node one of the ``stop`` events? A `break` or `continue` is an Exit that leaves
+    a loop, not the process: one in a later loop (the event loop's `continue` after a failed
+    invocation) does not end the path that reached it."""
+    if isinstance(node, Exit) and node.kind in (ExitKind.BREAK, ExitKind.CONTINUE):
+        return False
+    return isinstance(node, stop)
