@@ -217,3 +217,25 @@ def test_an_unquoted_url_that_tree_sitter_cuts_after_its_dollar_reads_as_real_ba
     calls = {c.endpoint for c in model.events(ApiCall)}
     assert calls == {Endpoint.NEXT, Endpoint.ERROR, Endpoint.RESPONSE}
     assert all(not c.url.unresolved for c in model.events(ApiCall))
+
+
+def test_printf_fills_each_percent_s_with_the_next_argument_in_real_bash():
+    """BL105 reads a piped `printf FORMAT ARGS` body with each `%s` filled by its argument, a
+    missing one by nothing: bash's printf (and dash's) agree."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    fmt = '{"errorType":"%s","errorMessage":"exit %s%s"}'
+    for shell in ("bash", "dash"):
+        path = shutil.which(shell)
+        if path is None:
+            pytest.skip(f"{shell} is not installed")
+        out = subprocess.run([path, "-c", f"printf '{fmt}' App.Exit 3"], capture_output=True,
+                             text=True, timeout=10).stdout
+        assert out == '{"errorType":"App.Exit","errorMessage":"exit 3"}'
+    text = ("#!/bin/sh\nB=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
+            f"printf '{fmt}' App.Exit \"$?\" | curl -s \"$B/init/error\" --data-binary @-\nexit 1\n")
+    assert [f for f in findings(text) if f.code == "BL105"] == []
+    assert [f for f in findings(text.replace('"$?"', '"$OUT"')) if f.code == "BL105"]

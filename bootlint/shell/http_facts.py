@@ -120,19 +120,32 @@ class RequestFacts:
             if len(fmt) != 1:
                 return None
             pieces: list[Piece] = []
+            # Each `%s` takes the next argument (bash prints nothing for a missing one); one
+            # whose value is not known, or a format used again for more arguments, is a value.
+            values = args[1:]
+            filled = 0
             for piece in fmt[0]:
                 if piece.is_literal and "%s" in piece.text:
                     for i, chunk in enumerate(piece.text.split("%s")):
                         if i:
-                            pieces.append(Piece(var="%s"))
+                            pieces.extend(self._printf_argument(values, filled))
+                            filled += 1
                         pieces.append(Piece(text=chunk))
                 else:
                     pieces.append(piece)
+            if filled < len(values):
+                pieces.append(Piece(var="%s"))
             return tuple(pieces)
         if tool == "echo" and len(args) == 1:
             alts = self.words.evaluate(args[0])
             return alts[0] if len(alts) == 1 else None
         return None
+
+    def _printf_argument(self, values: list, at: int) -> tuple[Piece, ...]:
+        if at >= len(values):
+            return (Piece(text=""),)
+        alts = self.words.evaluate(values[at])
+        return alts[0] if len(alts) == 1 else (Piece(var="%s"),)
 
     @staticmethod
     def _check_error_body(pieces: tuple[Piece, ...] | None, span: Span, out: dict[str, Fact]) -> None:
