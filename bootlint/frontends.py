@@ -70,6 +70,9 @@ class FrontEnd:
     idioms: Idioms
     extensions: tuple[str, ...] = ()            # file names it reads without a shebang
     content: Callable[[str], bool] | None = None  # recognises a file without shebang by its text
+    # Recognises, by the text after its shebang, a file whose shell shebang hands the file
+    # itself to this language's interpreter at once (a shell-and-Python polyglot).
+    handed_back: Callable[[str], bool] | None = None
     # Rules whose events this language cannot produce (no ERR trap in Python): the per-rule
     # fixture check does not ask for fixtures of this language for them.
     cannot_report: frozenset[str] = field(default_factory=frozenset)
@@ -83,6 +86,9 @@ class FrontEnd:
 
     def recognises_content(self, text: str) -> bool:
         return self.content is not None and self.content(text)
+
+    def recognises_handed_back(self, body: str) -> bool:
+        return self.handed_back is not None and self.handed_back(body)
 
     def lower(self, src: "SourceFile", shebang: "Shebang | None") -> "RuntimeModel":
         """Parse and lower a file, then run the shared passes over its model."""

@@ -120,6 +120,10 @@ def detect(src: SourceFile) -> Detected:
             chosen = default()
         return Detected(chosen.name, None, chosen)
     shebang = Shebang.parse(line)
+    body = src.text.split("\n", 1)[1] if "\n" in src.text else ""
+    for fe in front_ends():
+        if fe.recognises_handed_back(body):
+            return Detected(fe.name, shebang, fe)   # the shell only starts fe's interpreter on it
     for fe in front_ends():
         if fe.recognises_shebang(shebang):
             return Detected(fe.name, shebang, fe)

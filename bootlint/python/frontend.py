@@ -15,6 +15,19 @@ _PYTHON_START = re.compile(r"^(import [\w.]+(\s*,\s*[\w.]+)*\s*$|from [\w.]+ imp
                            r"class \w+.*:\s*$|if __name__ == )")
 
 
+# The shell-and-Python polyglot: under a shell shebang, a line that opens a Python string and
+# that the shell runs as `exec python ... "$0"` (four quotes then `exec python -u -- "$0"`, or
+# `"""exec" python3 "$0" "$@"`, or `''':'` with `exec python3 "$0" "$@"` on the next line):
+# sh hands the file to Python at once, and Python reads that line as a string.
+_HANDED_BACK = re.compile(
+    r"\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?:''''|\"\"\"\"|'''|\"\"\")(?:[^\n]*\n)?"
+    r"[^\n]*?\bexec\b[^\n]*\b(?:python|pypy)[\d.]*\b[^\n]*\$\{?0")
+
+
+def _handed_back(body: str) -> bool:
+    return _HANDED_BACK.match(body) is not None
+
+
 def _looks_like_python(text: str) -> bool:
     for line in text.split("\n", 50)[:50]:
         stripped = line.strip()
@@ -52,6 +65,7 @@ FRONTEND = FrontEnd(
     idioms=IDIOMS,
     extensions=(".py",),
     content=_looks_like_python,
+    handed_back=_handed_back,
     # No ERR trap, no declaration builtin hiding a status, no curl data flags in Python.
     cannot_report=frozenset({"BL106", "BL107", "BL303"}),
     package="bootlint.python",
