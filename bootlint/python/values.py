@@ -670,7 +670,9 @@ class Values:
                 stack.extend(a.value for a in cur.args)
                 continue
             if isinstance(cur, cst.Name):
-                for value in self.assignments.get(cur.value, []):
+                # Read in its own scope: another function's `result = handle(test_event)` (a
+                # local run) is not what this function posts.
+                for value, _ in self.values_of(cur)[0]:
                     self._producers(value, found, hops + 1)
                 continue
             if isinstance(cur, (cst.Lambda,)):
