@@ -95,6 +95,25 @@ def _local_only(handler: cst.ExceptHandler) -> bool:
     return all(dotted(k).rsplit(".", 1)[-1] in LOCAL_ONLY for k in kinds)
 
 
+def _presence_tested(test) -> set[str]:
+    """The names a test only checks for presence (`x is None`, `x is not None`, `not x`, `x`,
+    and `and`/`or` of those), as `[ -z "$x" ]` does in shell; empty when it tests anything else."""
+    if isinstance(test, cst.Name):
+        return {test.value}
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _presence_tested(test.expression)
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _presence_tested(test.left), _presence_tested(test.right)
+        return left | right if left and right else set()
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and \
+            isinstance(test.left, cst.Name):
+        target = test.comparisons[0]
+        if isinstance(target.operator, (cst.Is, cst.IsNot)) and \
+                isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
+            return {test.left.value}
+    return set()
+
+
 def _reraises(handler: cst.ExceptHandler) -> bool:
     for stmt in handler.body.body:
         if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
@@ -271,12 +290,33 @@ class _Lowering:
         else:
             arms.append([])
         failure = frozenset()
-        if names_in(stmt.test) & self.next_names and not any(isinstance(n, HandlerCall) for n in flatten(cond)):
+        if (names_in(stmt.test) & self.next_names or self._tests_next_parameter(stmt.test)) and \
+                not any(isinstance(n, HandlerCall) for n in flatten(cond)):
             failure = frozenset(range(len(arms)))
         branch = Branch(self.span(stmt), cond=cond, arms=arms, failure_candidates=failure)
         if self.function is not None:
             self.branches.append(((self.function, stmt.test), branch))
         return branch
+
+    def _tests_next_parameter(self, test) -> bool:
+        """Does a helper's `if` test parameters that every call site passes a value read from
+        `next` (`def report(rid, exc): if rid is None: sys.exit(1)` called as `report(rid, exc)`
+        with `rid` a header of the `next` response)? Then it tests what `next` gave, as the same
+        `if` written in the loop would: its arms that do no work are the failed-`next` path."""
+        function = self.function
+        params = _presence_tested(test) if function else set()
+        if not params or not params <= self.values.param_names(function):
+            return False
+        sites = self.values.call_sites.get(function, ())
+        if not sites or function not in self.values.function_defs:
+            return False
+        for site in sites:
+            bindings = self.values.bind(function, site, None, site, (function,)).bindings
+            for param in params:
+                bound = bindings.get(param)
+                if bound is None or not (isinstance(bound[0], cst.Name) and bound[0].value in self.next_names):
+                    return False   # not passed, or passed something other than a value of `next`
+        return True
 
     def _try(self, stmt: cst.Try) -> list[Node]:
         body = self.statement(stmt.body)

@@ -679,6 +679,11 @@ class Values:
                 continue
             stack.extend(kids(cur))
 
+    def _fetches(self, call: cst.Call, fetching: set) -> bool:
+        """A call of a helper that requests `next` (directly, or at this call site)."""
+        return id(call) in getattr(self, "_fetchers", ()) or \
+            dotted(call.func).removeprefix("self.") in fetching
+
     def event_names(self, next_names: set[str]) -> set[str]:
         """Of the names holding what `next` returned, those that hold its body (the event), not
         a header such as the request id."""
@@ -693,13 +698,16 @@ class Values:
         """Names bound to what the `next` request returned, and to values computed from them
         (not the handler's result, which is about the handler)."""
         names: set[str] = set()
+        # The file's functions that request `next` themselves: what a call of one returns
+        # (`got = fetch()`, `rid, event = next_event()`) is what `next` gave.
+        fetching = {self.scope.get(id(c)) for c in self.calls if Endpoint.NEXT in self._endpoints(c)} - {None}
         # http.client: conn.request("GET", ".../next") then resp = conn.getresponse().
         connections = {name for call in self.calls if Endpoint.NEXT in self._endpoints(call)
                        and isinstance(call.func, cst.Attribute) for name in self.names(call.func.value)}
         for name, values in self.assignments.items():
             for value in values:
                 calls = self.calls_in(value)
-                if any(Endpoint.NEXT in self._endpoints(c) for c in calls) or any(
+                if any(Endpoint.NEXT in self._endpoints(c) or self._fetches(c, fetching) for c in calls) or any(
                         isinstance(c.func, cst.Attribute) and c.func.attr.value == "getresponse"
                         and self.names(c.func.value) & connections for c in calls):
                     names.add(name)
