@@ -438,7 +438,8 @@ class _Lowering:
         out: list[Node] = []
         if id(call) in self.handlers:
             out.append(HandlerCall(span, text=name[:80]))
-        if name in self.function_names or (name.startswith("self.") and last in self.function_names):
+        if name in self.function_names or (name.startswith("self.") and last in self.function_names) \
+                or self.values.method_of_instance(name):
             if not self.binder.is_bound_later(call):
                 out.extend(self._bound_events(last, call))
             function = CallFunction(span, name=last)

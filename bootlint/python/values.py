@@ -202,9 +202,21 @@ class Values:
             if function is not None and name in globals_of.get(function, ()):
                 function = None
             self.scoped.setdefault((function, name), []).append(value)
+        # `poller.serve(work)` with `poller = Poller()`: a call of the file's method `serve`.
+        for callee in [c for c in self.call_sites if self.method_of_instance(c)]:
+            self.call_sites.setdefault(callee.rsplit(".", 1)[1], []).extend(self.call_sites[callee])
         self.call_sites = {f: sites for f, sites in self.call_sites.items() if f in self.function_names}
 
     def _assign(self, target, value, function=None, pending=None) -> None:
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
+                target.value.value == "self":
+            # `self.next_url = base + "/next"` in a method: the object's attribute, read as
+            # `self.next_url` in any method of it (filed at the top level, under its dotted name).
+            key = "self." + target.attr.value
+            self.assignments.setdefault(key, []).append(value)
+            if pending is not None:
+                pending.append((None, key, value))
+            return
         if isinstance(target, cst.Name):
             self.assignments.setdefault(target.value, []).append(value)
             if pending is not None:
@@ -222,6 +234,16 @@ class Values:
                     self.assignments.setdefault(element.value.value, []).append(value)
                     if pending is not None:
                         pending.append((function, element.value.value, value))
+
+    def method_of_instance(self, callee: str) -> bool:
+        """Is `name.method` a call of a method of the file on an object of one of its classes
+        (`name` only ever bound to `Class(...)`)?"""
+        root, _, method = callee.partition(".")
+        if not method or "." in method or method not in self.function_names:
+            return False
+        values = self.assignments.get(root, ())
+        return bool(values) and all(isinstance(v, cst.Call) and dotted(v.func) in self.class_names
+                                    for v in values)
 
     # -- scopes and parameters ---------------------------------------------------------------
     def param_names(self, function: str | None) -> set[str]:
@@ -341,10 +363,25 @@ class Values:
                 return self.evaluate(node.args[0].value, depth + 1, frame)
         if isinstance(node, cst.Attribute) and node.attr.value == "path" and self._parses_url(node.value):
             return [_path_of(alt) for alt in self.evaluate(node.value, depth + 1, frame)]
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            attribute = self._attribute(node, depth)
+            if attribute is not None:
+                return attribute
         if isinstance(node, cst.Subscript) and dotted(node.value) in ("os.environ", "environ") and node.slice:
             key = self.literal(subscript_key(node))
             return [(Piece(var=key or "os.environ[...]", span=self.span(node)),)]
         return [(Piece(var=_describe(node), span=self.span(node)),)]
+
+    def _attribute(self, node: cst.Attribute, depth: int) -> list[tuple[Piece, ...]] | None:
+        """What `self.name` may hold: the values the object's methods assign it (read where
+        they are written); None when no method assigns it text."""
+        alts: dict[tuple[Piece, ...], None] = {}
+        for value in self.scoped.get((None, "self." + node.attr.value), ()):
+            for alt in self.evaluate(value, depth + 1, None):
+                alts.setdefault(alt, None)
+        if not any(p.is_literal and p.text for a in alts for p in a):
+            return None
+        return list(alts)[:MAX_ALTERNATIVES]
 
     def _parses_url(self, node, hops: int = 0) -> bool:
         """Is the expression `urlparse(...)` (or `urlsplit`), or a name only ever bound to one?"""
@@ -377,12 +414,12 @@ class Values:
 
     def _format(self, node: cst.Call, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
         fmt = self.literal(node.func.value, frame)
-        if fmt is None:
-            return [(Piece(var=_describe(node), span=self.span(node)),)]
-        import re
-
         positional = [a.value for a in node.args if a.keyword is None]
         named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if fmt is None:
+            return self._format_template(node, positional, named, depth, frame)
+        import re
+
         fields = re.split(r"\{([^{}]*)\}", fmt)
         chunks, args, auto = [], [], 0
         for i, piece in enumerate(fields):
@@ -398,6 +435,40 @@ class Values:
             else:
                 args.append(named.get(key))
         return self._interleave(chunks, args, depth, frame)
+
+    def _format_template(self, node: cst.Call, positional: list, named: dict, depth: int,
+                         frame: PyFrame | None) -> list[tuple[Piece, ...]]:
+        """`.format()` of a template that holds run-time parts (`(base + "/{}/response").format(rid)`
+        with `base` from the environment): the fields of its text are filled, the rest kept."""
+        import re
+
+        out: list[tuple[Piece, ...]] = []
+        for template in self.evaluate(node.func.value, depth + 1, frame):
+            if not any(p.is_literal and p.text for p in template):
+                continue   # nothing known of it
+            alts: list[tuple[Piece, ...]] = [()]
+            auto = 0
+            for piece in template:
+                if not piece.is_literal:
+                    alts = [a + (piece,) for a in alts]
+                    continue
+                for i, part in enumerate(re.split(r"\{([^{}]*)\}", piece.text)):
+                    if i % 2 == 0:
+                        if part:
+                            alts = [a + (Piece(text=part),) for a in alts]
+                        continue
+                    key = part.split(":")[0].split("!")[0]
+                    if key == "":
+                        arg = positional[auto] if auto < len(positional) else None
+                        auto += 1
+                    elif key.isdigit():
+                        arg = positional[int(key)] if int(key) < len(positional) else None
+                    else:
+                        arg = named.get(key)
+                    filled = self.evaluate(arg, depth + 1, frame) if arg is not None else [(Piece(var="?"),)]
+                    alts = [a + f for a in alts for f in filled][:MAX_ALTERNATIVES]
+            out.extend(alts)
+        return out[:MAX_ALTERNATIVES] or [(Piece(var=_describe(node), span=self.span(node)),)]
 
     def _urljoin(self, node: cst.Call, depth: int, frame: PyFrame | None) -> list[tuple[Piece, ...]]:
         """urljoin(base, path): an absolute path replaces the base's path, a relative one
