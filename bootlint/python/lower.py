@@ -79,20 +79,24 @@ def _comments(text: str) -> list[tuple[int, int, str, bool]]:
     return found
 
 
-def _catches_all(handler: cst.ExceptHandler) -> bool:
+def _caught(handler: cst.ExceptHandler) -> list[str] | None:
+    """The names of the exceptions an `except` catches (`except (ValueError, os.error):` gives
+    ValueError and error); None for a bare `except:`."""
     kind = handler.type
     if kind is None:
-        return True
+        return None
     kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    return any(dotted(k).rsplit(".", 1)[-1] in CATCH_ALL for k in kinds)
+    return [dotted(k).rsplit(".", 1)[-1] for k in kinds]
+
+
+def _catches_all(handler: cst.ExceptHandler) -> bool:
+    caught = _caught(handler)
+    return caught is None or any(name in CATCH_ALL for name in caught)
 
 
 def _local_only(handler: cst.ExceptHandler) -> bool:
-    kind = handler.type
-    if kind is None:
-        return False
-    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    return all(dotted(k).rsplit(".", 1)[-1] in LOCAL_ONLY for k in kinds)
+    caught = _caught(handler)
+    return caught is not None and all(name in LOCAL_ONLY for name in caught)
 
 
 def _presence_tested(test) -> set[str]:
