@@ -102,7 +102,8 @@ class Binder:
         passed: set[str] = set()
         for site in self.values.call_sites.get(function, ()):
             slots = positional
-            if slots and slots[0].name.value in ("self", "cls") and isinstance(site.func, cst.Attribute):
+            if slots and slots[0].name.value in ("self", "cls") and (
+                    isinstance(site.func, cst.Attribute) or function in self.values.class_names):
                 slots = slots[1:]
             i = 0
             for arg in site.args:

@@ -217,7 +217,7 @@ class _Lowering:
             init = self.constructors.get(stmt.name.value)
             if init is not None and stmt.name.value not in self.model.functions:
                 self.model.functions[stmt.name.value] = []
-                outer, self.function = self.function, init.name.value
+                outer, self.function = self.function, stmt.name.value
                 self.model.functions[stmt.name.value] = self.statement(init.body)
                 self.function = outer
             body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()

@@ -150,6 +150,9 @@ class Values:
     def _index(self, module: cst.Module) -> None:
         stack: list = [(module, None)]
         globals_of: dict[str, set[str]] = {}
+        # A top-level class's __init__ is filed under the class's name: `Request(path, body)`
+        # calls it, with its parameters bound to the call's arguments like any helper's.
+        init_of: dict[int, str] = {}
         pending: list[tuple[str | None, str, object]] = []
         while stack:
             cur, function = stack.pop()
@@ -168,10 +171,13 @@ class Values:
                 globals_of.setdefault(function, set()).update(n.name.value for n in cur.names)
             elif kind is cst.ClassDef and function is None:
                 self.class_names.add(cur.name.value)
+                for stmt in cur.body.body if isinstance(cur.body, cst.IndentedBlock) else ():
+                    if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+                        init_of[id(stmt)] = cur.name.value
             elif kind is cst.FunctionDef:
-                self.function_names.add(cur.name.value)
-                self.function_defs.setdefault(cur.name.value, cur)
-                function = cur.name.value
+                function = init_of.get(id(cur), cur.name.value)
+                self.function_names.add(function)
+                self.function_defs.setdefault(function, cur)
                 params = cur.params
                 self.params.setdefault(function, [*params.posonly_params, *params.params,
                                                   *params.kwonly_params])
@@ -257,7 +263,8 @@ class Values:
         params = self.params.get(function, [])
         positional = [p for p in params if p in self.function_defs[function].params.posonly_params
                       or p in self.function_defs[function].params.params]
-        if positional and positional[0].name.value in ("self", "cls") and isinstance(call.func, cst.Attribute):
+        if positional and positional[0].name.value in ("self", "cls") and (
+                isinstance(call.func, cst.Attribute) or function in self.class_names):
             positional = positional[1:]
         bindings: dict[str, tuple] = {}
         i = 0
