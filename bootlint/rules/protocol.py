@@ -25,8 +25,8 @@ def _suggest(words: list[str | None]) -> tuple[str, int]:
             want = shape[i] if i < len(shape) else ""
             have = words[i] if i < len(words) else ""
             if want == "*":
-                if not have:
-                    cost += 3
+                if have == "":
+                    cost += 3   # no segment there; one known only at run time fits the id
                 continue
             d = edit_distance(have or "", want) if have is not None else 0
             if d and first < 0:
