@@ -109,6 +109,11 @@ GENERATORS = {
     "shell: 5,500 if/else in the loop": lambda: ("bootstrap", _SH + b"while true; do\n" + b"".join(
         b'  if [ "$X" = %d ]; then curl -X POST "$API/invocation/$ID/response" -d "$B" || exit 1; '
         b"else echo; fi\n" % i for i in range(5_500)) + b"done\n"),
+    "shell: 10,000 traps whose action calls a function": lambda: ("bootstrap", _SH + b'f() { echo "$1" >&2; }\n'
+        + b"".join(b"trap 'f %d $LINENO' ERR\nset +e\n" % i for i in range(10_000))),
+    "shell: 300 nested ifs around 10,000 commands": lambda: ("bootstrap", b"#!/bin/bash\nwhile true; do\n"
+        + b"if true; then\n" * 300 + b'EVENT=$(curl -sS http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/'
+        b'invocation/next)\n./handler "$EVENT"\n' * 5_000 + b"fi\n" * 300 + b"done\n"),
     "python: a helper called from 5,500 lines": lambda: ("bootstrap", _helper_calls(5_500)),
     "python: a helper called from 8,000 lines": lambda: ("bootstrap", _helper_calls(8_000)),
     "file over the limit (10.5 MB)": lambda: ("bootstrap", b"#!/bin/sh\n" + b"echo aaaaaaaaa\n" * 700_000),

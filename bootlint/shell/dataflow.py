@@ -306,7 +306,7 @@ class DataFlow:
             text = self.words.literal(name) if name is not None else None
             if (text and "/" not in text and "=" not in text and text not in self.index.functions
                     and text not in SHELL_BUILTINS and text not in COMMON_COMMANDS
-                    and _inside_loop_or_function(node)):
+                    and self.index.in_loop_or_function(node)):
                 found.add(key(node))
         return found
 
@@ -439,7 +439,7 @@ class DataFlow:
         if not self.event_vars and not self.event_files:
             return found
         for node in self.index.commands:
-            if not self._is_program(node) or not _inside_loop_or_function(node):
+            if not self._is_program(node) or not self.index.in_loop_or_function(node):
                 continue
             for arg in command_args(node):
                 if expansion_names(arg) & self.event_vars or self.words.literal(arg) in self.event_files:
@@ -593,15 +593,6 @@ def assigned_name(node) -> str | None:
         return None
     return None
 
-
-def _inside_loop_or_function(node) -> bool:
-    cur = node.parent
-    while cur is not None:
-        if cur.type in ("while_statement", "for_statement", "c_style_for_statement",
-                        "function_definition"):
-            return True
-        cur = cur.parent
-    return False
 
 
 def _reads_stdin(node) -> bool:

@@ -4,6 +4,7 @@ nesting depth."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +37,15 @@ class ShellIndex:
     _ranges: list[tuple[int, int, str]] = field(default_factory=list)  # function bodies, by start
     _starts: list[int] = field(default_factory=list)
     _reach: list[int] = field(default_factory=list)   # the furthest end among ranges[:i+1]
+    _loops: list[tuple[int, int]] = field(default_factory=list)  # outermost loops' byte ranges
+
+    def in_loop_or_function(self, node) -> bool:
+        """Whether a loop or a function definition contains the node (a binary search: a walk
+        up tree-sitter's parents costs the node's depth, for every command)."""
+        if self.function_of(node) is not None:
+            return True
+        at = bisect_right(self._loops, (node.start_byte, float("inf"))) - 1
+        return at >= 0 and node.start_byte < self._loops[at][1]
 
     def function_of(self, node) -> str | None:
         """The innermost function of the file whose definition contains the node (a binary
@@ -57,12 +67,26 @@ class ShellIndex:
 
 def command_name(node) -> object | None:
     """The command_name child's first child (the word naming the command), if any."""
+    previous = None
     for child in node.children:
         if child.type == "command_name":
             name = child.children[0] if child.children else child
             # `URL=$API/x/$ID/y` read by tree-sitter as an assignment and a command `ID/y`.
-            return None if name.type == "word" and is_dollar_tail(name) else name
+            # (Asked only after a word ending in a bare `$`: is_dollar_tail climbs the tree,
+            # which costs the depth of the node in tree-sitter, for every command.)
+            cut = name.type == "word" and ends_in_bare_dollar(previous) and is_dollar_tail(name)
+            return None if cut else name
+        previous = child
     return None
+
+
+def ends_in_bare_dollar(node) -> bool:
+    """Whether a word (or an assignment's value) ends in the bare `$` of tree-sitter's cut."""
+    while node is not None and node.type == "variable_assignment":
+        node = node.child_by_field_name("value")
+    if node is None or node.type != "concatenation" or node.child_count == 0:
+        return False
+    return node.child(node.child_count - 1).type == "$"
 
 
 def command_args(node) -> list:
@@ -74,11 +98,13 @@ def command_args(node) -> list:
             seen_name = True
         elif seen_name and child.is_named and child.type not in ("file_redirect", "heredoc_redirect",
                                                                     "herestring_redirect", "comment"):
-            if child.type == "word" and args and is_dollar_tail(child):
+            if child.type == "word" and args and ends_in_bare_dollar(args[-1]) and is_dollar_tail(child):
                 continue   # the rest of the argument before it (see words.dollar_tail)
             args.append(child)
     return args
 
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 
 # The node kinds the index files, found by a query that tree-sitter runs in C: walking a 1 MB
 # file's 280,000 nodes in Python to find its 40,000 of these was a tenth of its lint time.
@@ -88,6 +114,9 @@ _QUERY = """
 (command) @command
 (declaration_command) @declaration
 (comment) @comment
+(while_statement) @loop
+(for_statement) @loop
+(c_style_for_statement) @loop
 """
 
 
@@ -138,7 +167,12 @@ def build_index(root) -> ShellIndex:
         reach = max(reach, end)
         index._reach.append(reach)
     function_of = index.function_of if index._ranges else (lambda node: None)
+    for node in sorted(found.get("loop", ()), key=by_start):
+        if index._loops and node.start_byte < index._loops[-1][1]:
+            continue   # inside the last outermost loop
+        index._loops.append((node.start_byte, node.end_byte))
     assignments: list[tuple[str, object, str | None]] = []
+    trap_text: bytes | None = None
     for node in sorted(found.get("assignment", ()), key=by_start):
         name = node.child_by_field_name("name")
         value = node.child_by_field_name("value")
@@ -154,7 +188,11 @@ def build_index(root) -> ShellIndex:
         _note_command(index, node, function)
         name = command_name(node)
         if name is not None and name.type == "word" and node_text(name) == "trap":
-            for call in _trap_action_commands(root, node):
+            if trap_text is None:
+                # One copy of the text for every trap (parsed trees keep it: one each was
+                # quadratic, 5 GB for 10,000 traps).
+                trap_text = b" " * root.start_byte + root.text
+            for call in _trap_action_commands(trap_text, node, index.functions):
                 called = command_name(call)
                 if called is not None and called.type == "word":
                     index.trap_sites.setdefault(node_text(called), []).append(call)
@@ -178,10 +216,11 @@ def build_index(root) -> ShellIndex:
     return index
 
 
-def _trap_action_commands(root, trap) -> list:
-    """The commands of a `trap '...' SIGNAL...` action in single quotes, parsed where the
-    action is written (bash reads it as shell text when the trap fires): their nodes keep
-    their places in the file, so their words read like any other."""
+def _trap_action_commands(text: bytes, trap, functions) -> list:
+    """The commands of a `trap '...' SIGNAL...` action in single quotes that calls one of the
+    file's ``functions``, parsed where the action is written (bash reads it as shell text when
+    the trap fires): their nodes keep their places in ``text`` (the file's), so their words
+    read like any other."""
     import tree_sitter
 
     from bootlint.shell.parse import parser as shared_parser
@@ -191,13 +230,13 @@ def _trap_action_commands(root, trap) -> list:
         return []
     action = args[0]
     (row, col), (end_row, end_col) = action.start_point, action.end_point
-    if action.end_byte - action.start_byte < 3:
-        return []
+    if action.end_byte - action.start_byte < 3 or not functions or \
+            not set(_WORD.findall(node_text(action))) & functions.keys():
+        return []   # (an action that calls none of the file's functions binds no parameters)
     parser = tree_sitter.Parser(shared_parser().language)
     parser.included_ranges = [tree_sitter.Range((row, col + 1), (end_row, end_col - 1),
                                                 action.start_byte + 1, action.end_byte - 1)]
     # Only the action's bytes are read; the rest of the text keeps the positions right.
-    text = b" " * root.start_byte + root.text
     found = tree_sitter.QueryCursor(_query()).captures(parser.parse(text).root_node)
     return sorted(found.get("command", ()), key=lambda n: n.start_byte)
 

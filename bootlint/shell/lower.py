@@ -197,6 +197,8 @@ class _Lowering:
         self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
+        self.nexts_made = 0   # `next` requests lowered so far (see block)
+        self.tails = _Tails()
         # Each branch and call of the file's functions with its syntax, for bind_arms.
         self.branches: list[tuple[object, Branch]] = []
         self.calls: list[tuple[object, CallFunction]] = []
@@ -225,10 +227,12 @@ class _Lowering:
                 continue
             # `$?` in the statement right after a `next` request tells whether it failed.
             self.status_after_next = after_next
+            made = self.nexts_made
             lowered = self.statement(node)
             self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
-            after_next = any(isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT
-                             for n in flatten(lowered))
+            # (counted as they are made: flattening each statement again at every level of
+            # nesting cost the depth times the size of the file)
+            after_next = self.nexts_made != made
             out.extend(lowered)
         return out
 
@@ -247,11 +251,14 @@ class _Lowering:
         body = node.child_by_field_name("body")
         if name is not None and body is not None and node_text(name) not in self.model.functions:
             self.model.functions[node_text(name)] = []  # reserve: recursion sees the name
+            made = self.nexts_made
             self.model.functions[node_text(name)] = self.statement(body)
+            self.nexts_made = made   # the body's requests are not this statement's
         return []
 
     def s_subshell(self, node) -> list[Node]:
-        return [Subshell(self.span(node), body=self.block(node.children), tail=_is_tail(node))]
+        return [Subshell(self.span(node), body=self.block(node.children),
+                         tail=self.tails.is_tail(node))]
 
     def s_redirected_statement(self, node) -> list[Node]:
         out: list[Node] = []
@@ -456,7 +463,7 @@ class _Lowering:
                                   exported=var in self.index.exported or self.index.allexport))
         if name in self.index.functions:
             out.extend(self._bound_events(node))
-            call = CallFunction(self.span(node), name=name, tail=_is_tail(node))
+            call = CallFunction(self.span(node), name=name, tail=self.tails.is_tail(node))
             self.calls.append((node, call))
             out.append(call)
         elif name == ".":
@@ -677,6 +684,7 @@ class _Lowering:
             facts = self.request_facts.facts(node, cmd, info.endpoint)
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
                                  tool=cmd.tool, method=cmd.method, facts=facts))
+            self.nexts_made += info.endpoint is Endpoint.NEXT
         return calls
 
     def _bound_events(self, site) -> list[Node]:
@@ -691,6 +699,7 @@ class _Lowering:
                 out.append(ApiCall(span, endpoint=info.endpoint, url=info, tool=inst.cmd.tool,
                                    method=inst.cmd.method, facts=facts, via=inst.chain,
                                    helper_span=self.span(raw)))
+                self.nexts_made += info.endpoint is Endpoint.NEXT
         for env in self.flow.env_instances.get(key(site), ()):
             out.append(EnvSet(span, name=env.name, exported=env.exported))
         return out
@@ -731,7 +740,7 @@ class _Lowering:
             child, cur = cur, cur.parent
         return HandlerCall(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
                             in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
-                           tail=_is_tail(node), returns_ok=self._returns_ok(node),
+                           tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
                            calls_function=node_text(command_name(node) or node) in self.index.functions)
 
     def _returns_ok(self, node) -> bool:
@@ -783,7 +792,7 @@ class _Lowering:
     def substitutions_in(self, node) -> list[Node]:
         """The $(...) inside a word or assignment, each a child process with its own events."""
         return [Subshell(self.span(sub), body=self.block(sub.children),
-                         substitution=sub.type == "command_substitution", tail=_is_tail(sub))
+                         substitution=sub.type == "command_substitution", tail=self.tails.is_tail(sub))
                 for sub in substitutions(node)]
 
     def _fetches_next(self, name: str, seen: set[str]) -> bool:
@@ -844,11 +853,6 @@ def _one_line(text: str) -> str:
     return text.split("\n", 1)[0][:60]
 
 
-def _last_statement(parent, child) -> bool:
-    named = [c for c in parent.children if c.is_named and c.type not in ("comment", "heredoc_body")]
-    return bool(named) and named[-1].start_byte == child.start_byte
-
-
 # Where a command's status becomes its body's status: the last statement of a function's body or
 # of a `$(...)`, through the last statement of an if/else arm, the right of `&&`/`||`, the last
 # element of a pipeline, a redirection.
@@ -856,49 +860,75 @@ _PASS_STATUS = ("compound_statement", "redirected_statement", "pipeline", "else_
                 "elif_clause", "if_statement", "subshell")
 
 
-def _is_tail(node) -> bool:
-    """Is this command's exit status the status of the function or `$(...)` it stands in?"""
-    child, cur = node, node.parent
-    while cur is not None:
-        kind = cur.type
-        if kind in ("function_definition", "command_substitution"):
-            return kind == "function_definition" or _last_statement(cur, child)
-        if kind in ("variable_assignment", "concatenation", "string"):
-            child, cur = cur, cur.parent  # X=$(cmd): the assignment's status is cmd's
-            continue
-        if kind == "command" and child.type in ("variable_assignment", "concatenation", "string"):
-            return False  # cmd "$(x)": the status is cmd's, not x's
-        if kind not in _PASS_STATUS:
-            return False
-        if kind == "if_statement":
-            condition = [c for i, c in enumerate(cur.children) if cur.field_name_for_child(i) == "condition"]
-            if any(c.start_byte == child.start_byte for c in condition):
-                return False
-            if child.type not in ("elif_clause", "else_clause") and not _arm_end(cur, child):
-                return False
-        elif kind in ("elif_clause", "else_clause"):
-            if child.type not in ("elif_clause", "else_clause") and not _arm_end(cur, child):
-                return False
-        elif not _last_statement(cur, child):
-            return False
-        child, cur = cur, cur.parent
-    return False
+class _Tails:
+    """Whether a command's exit status is the status of the function or `$(...)` it stands in.
+    What each block's last statements are is read once per block: asking it of every command
+    in a block of thousands was quadratic."""
 
+    def __init__(self) -> None:
+        self._last: dict[tuple, int | None] = {}           # block -> its last statement's start
+        self._arm_ends: dict[tuple, set[int]] = {}         # if/elif/else -> its arms' last starts
+        self._conditions: dict[tuple, set[int]] = {}       # if -> its conditions' starts
 
-def _arm_end(clause, child) -> bool:
-    """Is ``child`` the last statement of its arm of an if/elif/else clause?"""
-    statements = []
-    for c in clause.children:
-        if c.type in ("elif_clause", "else_clause", "fi", "then", "if", "elif", "else"):
-            # An arm runs from `then`/`else` to the next clause; before `then` is a condition.
-            if c.type in ("elif_clause", "else_clause", "fi") and statements and \
-                    statements[-1].start_byte == child.start_byte:
-                return True
-            statements = []
-            continue
-        if c.is_named and c.type != "comment":
-            statements.append(c)
-    return bool(statements) and statements[-1].start_byte == child.start_byte
+    def is_tail(self, node) -> bool:
+        child, cur = node, node.parent
+        while cur is not None:
+            kind = cur.type
+            if kind in ("function_definition", "command_substitution"):
+                return kind == "function_definition" or self._is_last(cur, child)
+            if kind in ("variable_assignment", "concatenation", "string"):
+                child, cur = cur, cur.parent  # X=$(cmd): the assignment's status is cmd's
+                continue
+            if kind == "command" and child.type in ("variable_assignment", "concatenation", "string"):
+                return False  # cmd "$(x)": the status is cmd's, not x's
+            if kind not in _PASS_STATUS:
+                return False
+            if kind == "if_statement":
+                if child.start_byte in self._condition_starts(cur):
+                    return False
+                if child.type not in ("elif_clause", "else_clause") and not self._is_arm_end(cur, child):
+                    return False
+            elif kind in ("elif_clause", "else_clause"):
+                if child.type not in ("elif_clause", "else_clause") and not self._is_arm_end(cur, child):
+                    return False
+            elif not self._is_last(cur, child):
+                return False
+            child, cur = cur, cur.parent
+        return False
+
+    def _is_last(self, parent, child) -> bool:
+        place = (parent.start_byte, parent.end_byte, parent.type)
+        if place not in self._last:
+            named = [c for c in parent.children if c.is_named and c.type not in ("comment", "heredoc_body")]
+            self._last[place] = named[-1].start_byte if named else None
+        return self._last[place] == child.start_byte
+
+    def _condition_starts(self, clause) -> set[int]:
+        place = (clause.start_byte, clause.end_byte, clause.type)
+        if place not in self._conditions:
+            self._conditions[place] = {c.start_byte for i, c in enumerate(clause.children)
+                                       if clause.field_name_for_child(i) == "condition"}
+        return self._conditions[place]
+
+    def _is_arm_end(self, clause, child) -> bool:
+        """Is ``child`` the last statement of its arm of an if/elif/else clause?"""
+        place = (clause.start_byte, clause.end_byte, clause.type)
+        ends = self._arm_ends.get(place)
+        if ends is None:
+            ends = self._arm_ends[place] = set()
+            statements: list = []
+            for c in clause.children:
+                if c.type in ("elif_clause", "else_clause", "fi", "then", "if", "elif", "else"):
+                    # An arm runs from `then`/`else` to the next clause; before `then` is a condition.
+                    if c.type in ("elif_clause", "else_clause", "fi") and statements:
+                        ends.add(statements[-1].start_byte)
+                    statements = []
+                    continue
+                if c.is_named and c.type != "comment":
+                    statements.append(c)
+            if statements:
+                ends.add(statements[-1].start_byte)
+        return child.start_byte in ends
 
 
 TEST_COMMANDS = {"[", "test", "grep", "egrep", "fgrep"}
