@@ -79,14 +79,12 @@ def substitution_errexit(shebang) -> tuple[bool, str]:
     if shebang is None:
         return True, "without a shebang the file is read as `/bin/sh`, where `$(...)` keeps errexit"
     line = f"`{shebang.line.strip()}`"
-    if shebang.interpreter != "bash":
-        if shebang.interpreter == "sh":
-            return True, (f"{line} runs bash in POSIX mode on Amazon Linux (dash elsewhere), where "
-                          f"`$(...)` keeps errexit")
-        return True, f"{line}: {shebang.interpreter} keeps errexit inside `$(...)`"
-    args = list(shebang.args)
-    if "--posix" in args or any(a == "-o" and b == "posix" for a, b in zip(args, args[1:])):
+    if shebang.interpreter == "sh":
+        return True, f"{posix_shell(shebang)}, where `$(...)` keeps errexit"
+    if shebang.interpreter == "bash" and posix_shell(shebang):
         return True, f"{line}: bash in POSIX mode keeps errexit inside `$(...)`"
+    if shebang.interpreter != "bash":
+        return True, f"{line}: {shebang.interpreter} keeps errexit inside `$(...)`"
     return False, f"{line}: bash turns errexit off inside `$(...)` (no `shopt -s inherit_errexit`)"
 
 
