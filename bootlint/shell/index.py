@@ -72,35 +72,26 @@ def command_name(node) -> object | None:
         if child.type == "command_name":
             name = child.children[0] if child.children else child
             # `URL=$API/x/$ID/y` read by tree-sitter as an assignment and a command `ID/y`.
-            # (Asked only after a word ending in a bare `$`: is_dollar_tail climbs the tree,
-            # which costs the depth of the node in tree-sitter, for every command.)
-            cut = name.type == "word" and ends_in_bare_dollar(previous) and is_dollar_tail(name)
-            return None if cut else name
+            return None if name.type == "word" and is_dollar_tail(name, previous) else name
         previous = child
     return None
-
-
-def ends_in_bare_dollar(node) -> bool:
-    """Whether a word (or an assignment's value) ends in the bare `$` of tree-sitter's cut."""
-    while node is not None and node.type == "variable_assignment":
-        node = node.child_by_field_name("value")
-    if node is None or node.type != "concatenation" or node.child_count == 0:
-        return False
-    return node.child(node.child_count - 1).type == "$"
 
 
 def command_args(node) -> list:
     """A command's argument nodes (everything after its name, not redirections)."""
     args = []
     seen_name = False
+    previous = None
     for child in node.children:
         if child.type == "command_name":
             seen_name = True
         elif seen_name and child.is_named and child.type not in ("file_redirect", "heredoc_redirect",
                                                                     "herestring_redirect", "comment"):
-            if child.type == "word" and args and ends_in_bare_dollar(args[-1]) and is_dollar_tail(child):
+            if child.type == "word" and args and is_dollar_tail(child, previous):
+                previous = child
                 continue   # the rest of the argument before it (see words.dollar_tail)
             args.append(child)
+        previous = child
     return args
 
 

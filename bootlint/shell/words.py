@@ -121,15 +121,17 @@ def dollar_tail(node):
     return after
 
 
-def is_dollar_tail(node) -> bool:
+def is_dollar_tail(node, before) -> bool:
     """Whether the node is the rest of a word that tree-sitter cut after its `$` (see
-    :func:`dollar_tail`), to be read as part of that word and not on its own."""
-    before = node.prev_sibling
-    if before is None and node.parent is not None and node.parent.type == "command_name":
-        before = node.parent.prev_sibling
+    :func:`dollar_tail`), to be read as part of that word and not on its own. ``before`` is the
+    sibling written just before it (the caller has it: asking tree-sitter for a node's previous
+    sibling climbs from the root, a cost of the node's depth for every word)."""
     while before is not None and before.type == "variable_assignment":
         before = before.child_by_field_name("value")
-    return before is not None and before.type == "concatenation" and dollar_tail(before) is node
+    if before is None or before.type != "concatenation":
+        return False
+    tail = dollar_tail(before)
+    return tail is not None and (tail.start_byte, tail.end_byte) == (node.start_byte, node.end_byte)
 
 
 def expansion_names(node) -> set[str]:
