@@ -491,7 +491,8 @@ class RuntimeModel:
     # Comments as (line, column, text, alone on its line), for suppression directives.
     comments: list[tuple[int, int, str, bool]] = field(default_factory=list)
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
-    _by_kind: dict[object, list] = field(default_factory=dict, repr=False, compare=False)
+    _by_kind: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
+    _api_calls: dict = field(default_factory=dict, repr=False, compare=False)   # endpoints -> calls
 
     def all_nodes(self) -> list[Node]:
         """Every node of the model, reachable or not, in source order of discovery."""
@@ -517,12 +518,12 @@ class RuntimeModel:
     def api_calls(self, *endpoints: Endpoint) -> list[ApiCall]:
         """The API calls to these endpoints (all of them without any), in source order; rules
         ask once per handler or request, so each answer is kept."""
-        calls = self.events(ApiCall)   # also resets the answers when the nodes were re-sorted
-        kept = self._by_kind.setdefault(("api", endpoints), None)
-        if kept is None:
-            kept = self._by_kind[("api", endpoints)] = [
-                c for c in calls if not endpoints or c.endpoint in endpoints]
-        return kept
+        calls = self.events(ApiCall)
+        if self._api_calls.get(None) is not calls:   # the nodes were sorted again: start over
+            self._api_calls = {None: calls}
+        if endpoints not in self._api_calls:
+            self._api_calls[endpoints] = [c for c in calls if not endpoints or c.endpoint in endpoints]
+        return self._api_calls[endpoints]
 
     @property
     def is_runtime(self) -> bool:

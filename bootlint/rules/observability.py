@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import Endpoint, EnvSet, HandlerCall, HeaderMatch, Related, Violation
+from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch, Related, Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
@@ -47,7 +47,7 @@ def _set_once(subject: Subject, nexts) -> Iterator[Report]:
     """_X_AMZN_TRACE_ID exported, but set only where the event loop never passes (before it, at
     start-up): every handler then sees that one value, not its own invocation's trace id."""
     flow = subject.flow
-    loops = [occ for occ in flow.of(type(nexts[0])) if occ.node.endpoint.name == "NEXT"
+    loops = [occ for occ in flow.of(ApiCall) if occ.node.endpoint is Endpoint.NEXT
              and flow.in_event_loop(occ.ctx) is not None]
     if not loops:
         return   # no event loop (BL001's finding): nothing runs per invocation
