@@ -21,14 +21,14 @@ import cProfile, pstats, statistics, sys, time
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/bench")
 from run import shell_bootstrap
 from bootlint.rules import Subject, all_rules
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 try:
-    from bootlint.frontends import by_name
+    from bootlint.frontends.registry import by_name
     fe = by_name("shell")
     lower = lambda src: fe.lower(src, None)
     subject = lambda src, model: Subject(src, model, "shell", None, fe)
 except ImportError:
-    from bootlint.shell.lower import lower_shell as lower
+    from bootlint.frontends.shell.lower import lower_shell as lower
     subject = lambda src, model: Subject(src, model, "shell", None)
 files = [shell_bootstrap(i).encode() for i in range(1000)]
 rules = [r for r in all_rules().values() if r.check is not None and r.needs_model]

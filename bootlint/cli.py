@@ -15,7 +15,7 @@ from bootlint import __version__
 FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-# Equal to bootlint.config.MAX_FILE_SIZE_BOUND (a test keeps them equal; not imported at start-up).
+# Equal to bootlint.config.settings.MAX_FILE_SIZE_BOUND (a test keeps them equal; not imported at start-up).
 MAX_FILE_SIZE_BOUND = 256 * 1024 * 1024
 
 
@@ -33,7 +33,7 @@ def _known_codes() -> set[str]:
 
 def _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size):
     """Defaults, then the configuration file, then the flags given on the command line."""
-    from bootlint.config import ConfigError, check_codes, resolve
+    from bootlint.config.settings import ConfigError, check_codes, resolve
 
     known = _known_codes()
     try:
@@ -118,7 +118,7 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
         sys.exit(EXIT_CLEAN)
     outputs = [_output_target(spec) for spec in output_files]
     fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
-    from bootlint.cache import Cache
+    from bootlint.util.cache import Cache
 
     cache = Cache(cache_dir, enabled=not no_cache).open()
     if cache.warning:
@@ -127,7 +127,7 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
         click.echo(f"bootlint: warning: {printable(cache.warning)}", err=True)
     fixing = None
     if fix or diff:
-        from bootlint.autofix import FixRequest
+        from bootlint.fixes.apply import FixRequest
 
         fixing = FixRequest(write=not diff, unsafe=unsafe_fixes, stdin=_reads_stdin(list(paths), stdin_filename))
     result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache,
@@ -193,10 +193,10 @@ def _show_diff(result, quiet: bool) -> None:
 
 def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool, jobs: int, cache,
           fixing=None, quiet: bool = False):
-    from bootlint.discover import discover
+    from bootlint.files.discover import discover
     from bootlint.engine import lint_source
     from bootlint.runner import RunResult, run, selection_for, skipped
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     out = RunResult()
     if "-" in paths or (stdin_filename and not paths):
@@ -208,7 +208,7 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
                                      f"{settings.max_file_size:,}-byte limit: not linted "
                                      f"(raise it with --max-file-size)"))
         elif fixing is not None:
-            from bootlint.autofix import fix_file
+            from bootlint.fixes.apply import fix_file
 
             out.files.append(fix_file(SourceFile.from_bytes(name, raw), name, selection, fixing))
         else:
@@ -231,7 +231,7 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
 
 def _say_nothing_found(paths: list[str], archives: bool, include: tuple[str, ...] = ()) -> None:
     """A folder walk that finds nothing says so on stderr (the exit code stays 0, as ruff's)."""
-    from bootlint.discover import BOOTSTRAP_NAMES
+    from bootlint.files.discover import BOOTSTRAP_NAMES
 
     names = ", ".join(sorted(BOOTSTRAP_NAMES))
     if include:

@@ -1,16 +1,17 @@
 """Linting one file: read, find its front end in the registry, build the model, run the rules.
 
-The engine knows no language: :mod:`bootlint.frontends` says which exist and lowers files."""
+The engine knows no language: :mod:`bootlint.frontends.registry` says which exist and lowers files."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bootlint.frontends import NotAnalysed, analysed_languages, by_name
-from bootlint.language import detect
-from bootlint.model import Finding, RuntimeModel, Severity, Span, Violation
+from bootlint.frontends.registry import NotAnalysed, analysed_languages, by_name
+from bootlint.frontends.registry import detect
+from bootlint.diagnostics import Finding, Severity, Span, Violation
+from bootlint.model import RuntimeModel
 from bootlint.rules import Rule, Subject, all_rules
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 START = Span(1, 1, 1, 1)
 
@@ -44,7 +45,7 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     internal_error: bool = False
-    # With --fix / --diff (bootlint.autofix): fixes applied (or that would be), the diff, the
+    # With --fix / --diff (bootlint.fixes.apply): fixes applied (or that would be), the diff, the
     # fixed bytes of standard input, and why the fixed file could not be written.
     fixed: int = 0
     diff: str = ""
@@ -64,8 +65,8 @@ def lint_source(src: SourceFile, selection: Selection, keep_model: bool = False)
     """Every finding for one file's bytes; never raises (a crash becomes BL999). With
     ``keep_model``, the result also carries the file's model. Runs on a thread with a large
     stack, where deep syntax cannot overflow a native parser."""
-    from bootlint.deepstack import call_with_large_stack
-    from bootlint.gcpause import gc_paused
+    from bootlint.util.deepstack import call_with_large_stack
+    from bootlint.util.gcpause import gc_paused
 
     with gc_paused():
         return call_with_large_stack(_lint_source, src, selection, keep_model)
@@ -160,7 +161,7 @@ def _finish(f: Finding, lines: list[str], selection: Selection) -> Finding:
 
 def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection: Selection) -> list[Finding]:
     """Apply the file's suppression comments; report unused (BL901) and invalid (BL903) ones."""
-    from bootlint import suppress
+    from bootlint.config import suppress
 
     if not model.comments:
         return findings

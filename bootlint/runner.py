@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING
 
 from fnmatch import fnmatch
 
-from bootlint.config import Settings
-from bootlint.discover import Target
+from bootlint.config.settings import Settings
+from bootlint.files.discover import Target
 from bootlint.engine import FileResult, Selection, finding, lint_source
 from bootlint.engine import START
 from bootlint.rules import all_rules
-from bootlint.gitmodes import GitModes
-from bootlint.source import SourceFile
+from bootlint.files.gitmodes import GitModes
+from bootlint.files.source import SourceFile
 
 if TYPE_CHECKING:
-    from bootlint.autofix import FixRequest
-    from bootlint.cache import Cache
+    from bootlint.fixes.apply import FixRequest
+    from bootlint.util.cache import Cache
 
 @dataclass
 class RunResult:
@@ -105,7 +105,7 @@ def lint_target(target: Target, selection: Selection, max_bytes: int,
     if target.problem:
         return None, target.problem
     if target.path.lower().endswith(".zip") and os.path.isfile(target.path):
-        from bootlint.archive import lint_archive
+        from bootlint.files.archive import lint_archive
 
         return lint_archive(target.path, target.display, selection), ""
     src, problem = read_target(target, max_bytes)
@@ -114,7 +114,7 @@ def lint_target(target: Target, selection: Selection, max_bytes: int,
             return skipped(target.display, selection, problem[5:]), ""
         return None, problem
     if fixing is not None:
-        from bootlint.autofix import fix_file
+        from bootlint.fixes.apply import fix_file
 
         return fix_file(src, target.path, selection, fixing), ""
     if cache is None:
@@ -159,7 +159,7 @@ def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache 
     work = [(target, settings, cache, fixing) for target in targets]
     jobs = worker_count(jobs, len(targets))
     if jobs > 1 and len(targets) >= PARALLEL_MIN_FILES:
-        from bootlint.workers import lint_in_workers
+        from bootlint.util.workers import lint_in_workers
 
         outcomes = lint_in_workers(_lint_one, work, jobs, _worker_died)
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 # A fix builder that fails gives no fix in normal use; under test it must fail loudly (also in
@@ -60,7 +60,7 @@ def _own_cache_key(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def parse_counter(monkeypatch):
     """The paths the shell front end lowers during a test (a cache hit lowers nothing)."""
-    import bootlint.shell.lower as lower
+    import bootlint.frontends.shell.lower as lower
 
     calls = []
     real = lower.lower_shell

@@ -13,11 +13,11 @@ import zipfile
 
 import pytest
 
-from bootlint.autofix import (ByteMap, FixError, apply_round, executable_mode, fix_source,
+from bootlint.fixes.apply import (ByteMap, FixError, apply_round, executable_mode, fix_source,
                               unified_diff, write_atomic)
 from bootlint.engine import FileResult, Selection, lint_source
-from bootlint.model import Applicability, Edit, Finding, Fix, Severity, Span
-from bootlint.source import SourceFile
+from bootlint.diagnostics import Applicability, Edit, Finding, Fix, Severity, Span
+from bootlint.files.source import SourceFile
 from conftest import ROOT, run_cli
 
 SHEBANG_ENV = b"#!/usr/bin/env bash -e\necho hi\n"
@@ -308,7 +308,7 @@ def test_every_fix_together_on_a_crlf_bom_japanese_file_without_its_mode(tmp_pat
 
 
 def test_a_fix_builder_that_fails_costs_the_fix_not_the_finding(monkeypatch):
-    from bootlint.shell.fixes import ShellFixes
+    from bootlint.frontends.shell.fixes import ShellFixes
 
     def broken(self, *args):
         raise ValueError("a bug in a fix builder")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootlint.shell.parse import parser
+from bootlint.frontends.shell.parse import parser
 from conftest import FIXTURES, ROOT, lint_text
 
 BASH = shutil.which("bash")
@@ -57,7 +57,7 @@ def test_a_gap_is_linted_around_when_bash_accepts_the_file():
 @needs_bash
 def test_the_gap_message_says_which_lines_and_why():
     from bootlint.engine import Selection, lint_source
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     result = lint_source(SourceFile.from_bytes("bootstrap", RUNTIME.encode()), Selection())
     messages = [f.message for f in result.findings if f.code == "BL905"]
@@ -69,7 +69,7 @@ def test_the_gap_message_says_which_lines_and_why():
 def test_a_real_error_gets_bashs_own_message_and_line():
     text = "#!/bin/bash\nwhile true; do\n  echo )\ndone\n"
     from bootlint.engine import Selection, lint_source
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     result = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection())
     errors = [(f.code, f.span.line, f.message) for f in result.findings if f.code in ("BL900", "BL905")]

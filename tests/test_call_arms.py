@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 
 from bootlint.engine import Selection, lint_source
-from bootlint.matching import glob_pattern, literal_pattern, matches, substring_pattern
+from bootlint.analysis.matching import glob_pattern, literal_pattern, matches, substring_pattern
 from bootlint.model import Piece
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 BASH = shutil.which("bash")
 REQUEST_ID = "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
@@ -182,8 +182,8 @@ def test_python_helpers_are_judged_per_call(params, body, args, reported):
 def test_folding_is_bounded_per_file_and_shared_between_equal_calls(monkeypatch):
     """Many calls of a helper with many tests: calls with the same arguments are folded once,
     and folding stops at MAX_FOLDS (later calls rule nothing out)."""
-    from bootlint.call_arms import MAX_FOLDS
-    from bootlint.shell.conditions import Conditions
+    from bootlint.analysis.call_arms import MAX_FOLDS
+    from bootlint.frontends.shell.conditions import Conditions
 
     folds = []
     real = Conditions.ruled_out

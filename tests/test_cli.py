@@ -130,8 +130,8 @@ def test_python_bootstrap_imports_libcst_and_reports(tmp_path):
 
 
 def test_python_shebangs_are_detected():
-    from bootlint.language import detect
-    from bootlint.source import SourceFile
+    from bootlint.frontends.registry import detect
+    from bootlint.files.source import SourceFile
 
     for line in ("#!/usr/bin/env python3", "#!/usr/bin/python3.12", "#!/opt/pypy/bin/pypy",
                  "#!/usr/bin/env pypy3", "#!/usr/bin/env -S python3 -u", "#!/usr/bin/python"):

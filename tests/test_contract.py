@@ -9,13 +9,13 @@ import textwrap
 
 import pytest
 
-from bootlint import frontends
+from bootlint.frontends import registry as frontends
 from bootlint.docs import header_line, rules_table
 from bootlint.engine import Selection, lint_source
-from bootlint.frontends import front_ends
-from bootlint.language import detect
+from bootlint.frontends.registry import front_ends
+from bootlint.frontends.registry import detect
 from bootlint.rules import all_rules
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 from conftest import FIXTURES, ROOT
 
 RULE_MODULES = sorted((ROOT / "bootlint" / "rules").glob("*.py"))
@@ -45,9 +45,10 @@ def test_the_engine_has_no_per_language_branch():
 
 
 def test_model_and_urls_do_not_import_each_other():
-    model = (ROOT / "bootlint" / "model.py").read_text(encoding="utf-8")
-    assert "bootlint.urls" not in model
-    from bootlint import model as m, urls
+    model = (ROOT / "bootlint" / "model" / "__init__.py").read_text(encoding="utf-8")
+    assert "bootlint.analysis.urls" not in model
+    from bootlint import model as m
+    from bootlint.analysis import urls
 
     assert urls.UrlInfo is m.UrlInfo and urls.Segment is m.Segment
 
@@ -67,9 +68,10 @@ def test_detection_asks_the_registry_by_shebang_then_name_then_content():
 
 
 THIRD = '''
-from bootlint.frontends import FrontEnd, Idioms
-from bootlint.model import ApiCall, Endpoint, RuntimeModel, Span
-from bootlint.urls import classify
+from bootlint.frontends.registry import FrontEnd, Idioms
+from bootlint.model import ApiCall, Endpoint, RuntimeModel
+from bootlint.diagnostics import Span
+from bootlint.analysis.urls import classify
 from bootlint.model import Piece
 
 
@@ -105,7 +107,7 @@ def test_a_third_language_is_one_module_and_one_registry_line(tmp_path, monkeypa
         found = {(f.code, f.span.line, f.span.column): f.message for f in result.findings}
         assert sorted(found) == [("BL001", 2, 5), ("BL004", 2, 12), ("BL201", 2, 5)]
         assert "`forever { ... }`" in found[("BL001", 2, 5)]          # the toy idioms' loop
-        from bootlint.frontends import analysed_languages
+        from bootlint.frontends.registry import analysed_languages
 
         assert analysed_languages() == "shell, Python and Toy"
     finally:

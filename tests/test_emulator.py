@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from bootlint.emulator import BASE, MAX_RESPONSE_BYTES, Invocation, RuntimeApi
-from bootlint.emulator.server import new_trace_id
+from bootlint.verify.emulator import BASE, MAX_RESPONSE_BYTES, Invocation, RuntimeApi
+from bootlint.verify.emulator.server import new_trace_id
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 SHELL = ('#!/bin/bash\nwhile true; do\n  curl -sS -D /tmp/h "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next"\n'
          '  R=$(grep -i request-id /tmp/h | cut -d" " -f2)\n'

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 BASH = shutil.which("bash")
 DASH = shutil.which("dash")

@@ -10,9 +10,9 @@ from collections import Counter
 
 import pytest
 
-from bootlint.autofix import fix_source
+from bootlint.fixes.apply import fix_source
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 from conftest import FIXTURES
 
 from conftest import ROOT

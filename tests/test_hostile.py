@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from bootlint.cli import main
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 from conftest import ROOT, lint_text, run_cli
 
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
@@ -53,12 +53,12 @@ def test_long_boolean_chains_are_bl900_with_a_position(ops):
 
 def test_chain_messages_name_the_limit():
     from bootlint.engine import Selection, lint_source
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     deep, large = (lint_source(SourceFile.from_bytes("bootstrap", _chain(n, ("and",)).encode()),
                                Selection()).findings[0].message for n in (8_000, 50_000))
     assert "nested more than 200 levels deep" in deep
-    from bootlint.python.syntax import MAX_TOKENS
+    from bootlint.frontends.python.syntax import MAX_TOKENS
 
     assert f"over {MAX_TOKENS:,} tokens" in large
 
@@ -66,7 +66,7 @@ def test_chain_messages_name_the_limit():
 def test_libcst_parses_a_long_chain_on_the_large_stack():
     """Without the bound, the chain still cannot kill the process: libcst runs on a thread with
     a large stack (on the main thread's stack it dies with SIGSEGV)."""
-    code = ("import libcst; from bootlint.deepstack import call_with_large_stack;"
+    code = ("import libcst; from bootlint.util.deepstack import call_with_large_stack;"
             "m = call_with_large_stack(libcst.parse_module, 'x = ' + ' and '.join(['a'] * 8000));"
             "print(type(m).__name__)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60,
@@ -165,7 +165,7 @@ def test_file_content_cannot_forge_lines_or_drive_the_terminal(tmp_path):
 
 
 def test_junit_stays_well_formed_with_control_characters(tmp_path):
-    from bootlint.model import Finding, Severity, Span
+    from bootlint.diagnostics import Finding, Severity, Span
     from bootlint.report import Run, render
 
     nasty = "a\x00b\x01c\x0bd\x1be\x7ff\udcff"
@@ -214,7 +214,8 @@ def test_max_file_size_bound_in_the_configuration(tmp_path, monkeypatch):
 
 
 def test_the_bound_is_the_same_in_the_cli_and_the_configuration():
-    from bootlint import cli, config
+    from bootlint import cli
+    from bootlint.config import settings as config
 
     assert cli.MAX_FILE_SIZE_BOUND == config.MAX_FILE_SIZE_BOUND
 
@@ -370,7 +371,7 @@ def test_a_cache_made_by_someone_else_changes_nothing(tmp_path, monkeypatch, par
 
 
 def test_the_user_key_is_private(tmp_path, monkeypatch):
-    from bootlint.cache import CacheRefused, load_user_key
+    from bootlint.util.cache import CacheRefused, load_user_key
 
     key = load_user_key(str(tmp_path / "k"))
     assert len(key) == 32 and load_user_key(str(tmp_path / "k")) == key
@@ -381,7 +382,7 @@ def test_the_user_key_is_private(tmp_path, monkeypatch):
 
 
 def test_a_deeply_nested_cache_entry_is_a_miss(tmp_path):
-    from bootlint.cache import Cache
+    from bootlint.util.cache import Cache
 
     cache = Cache(str(tmp_path / "c")).open()
     body = b"[" * 100_000 + b"]" * 100_000
@@ -393,9 +394,9 @@ def test_a_deeply_nested_cache_entry_is_a_miss(tmp_path):
 
 
 def test_the_cache_key_includes_the_parsers_versions(monkeypatch):
-    import bootlint.cache as cache_module
+    import bootlint.util.cache as cache_module
     from bootlint.engine import Selection
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     src = SourceFile.from_bytes("bootstrap", TUTORIAL)
     real = cache_module.tool_versions()
@@ -451,7 +452,7 @@ def test_a_pep_263_cookie_is_honoured():
             "API = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime'\n"
             "note = 'café'\nurllib.request.urlopen(API + '/invocation/nxt')\n").encode("latin-1")
     from bootlint.engine import Selection, lint_source
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     findings = lint_source(SourceFile.from_bytes("bootstrap", data), Selection(select=("BL003",))).findings
     assert [(f.code, f.span.line) for f in findings] == [("BL003", 6)]
@@ -604,7 +605,7 @@ def test_many_suppressions_each_cover_their_own_statement():
 def test_deeply_nested_shell_is_bl900_naming_the_limit():
     text = "#!/bin/bash\n" + "if true; then\n" * 2000 + "echo a\n" * 300 + "fi\n" * 2000
     from bootlint.engine import Selection, lint_source
-    from bootlint.source import SourceFile
+    from bootlint.files.source import SourceFile
 
     findings = lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection()).findings
     assert [(f.code, f.span.line) for f in findings] == [("BL900", 1)]
@@ -614,7 +615,7 @@ def test_deeply_nested_shell_is_bl900_naming_the_limit():
 def test_more_commands_than_analysed_is_bl900_naming_the_limit():
     """A file of more commands than the front end lowers within its bounds (a 2 MB file of
     short lines took 11 s and 570 MB) is said to be over the limit; one at the limit is linted."""
-    from bootlint.shell.parse import MAX_COMMANDS
+    from bootlint.frontends.shell.parse import MAX_COMMANDS
 
     over = lint_text("#!/bin/sh\n" + ":\n" * (MAX_COMMANDS + 1))
     assert over == [("BL900", 1, 1)]
@@ -625,7 +626,7 @@ def test_more_commands_than_analysed_is_bl900_naming_the_limit():
 
 
 def test_a_syntax_tree_over_the_node_limit_is_bl900_before_any_walk():
-    from bootlint.shell.parse import MAX_NODES
+    from bootlint.frontends.shell.parse import MAX_NODES
 
     lines = MAX_NODES // 4 + 1                  # `echo a` is four nodes
     found = lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * lines),

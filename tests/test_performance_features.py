@@ -94,8 +94,8 @@ def test_the_collector_is_paused_for_a_lint_and_set_back_after(monkeypatch):
     import threading
 
     from bootlint.engine import Selection, lint_source
-    from bootlint.gcpause import gc_paused
-    from bootlint.source import SourceFile
+    from bootlint.util.gcpause import gc_paused
+    from bootlint.files.source import SourceFile
 
     seen: list[bool] = []
     import bootlint.engine as engine

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from bootlint.language import detect
-from bootlint.source import SourceFile
+from bootlint.frontends.registry import detect
+from bootlint.files.source import SourceFile
 
 FORMS = {
     "four quotes": "''''exec {py} -u -- \"$0\" ${{1+\"$@\"}} # '''\n",

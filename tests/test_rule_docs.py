@@ -9,7 +9,7 @@ import pytest
 
 from bootlint.rules import all_rules
 from bootlint.engine import lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 from conftest import ROOT, lint_text
 
 PAGES = sorted((ROOT / "rules").glob("BL*.md"))
@@ -78,7 +78,7 @@ def test_every_page_says_whether_there_is_a_fix_and_shows_it(code):
     """A page either shows its fix as a before/after pair that this test applies (the fixed text
     must equal `after`, which no longer gets the finding), or says it has none, and then its
     failing example's finding carries no fix."""
-    from bootlint.autofix import fix_source
+    from bootlint.fixes.apply import fix_source
     from bootlint.engine import Selection
 
     section = _fix_section(code)

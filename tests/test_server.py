@@ -17,7 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

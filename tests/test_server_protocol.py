@@ -197,7 +197,7 @@ def test_bootlint_check_does_not_import_the_server():
 @pytest.mark.parametrize("encoding, expected, bom", [("utf-16", 11, 1), ("utf-8", 19, 3), ("utf-32", 10, 1)])
 def test_buffer_positions_count_the_negotiated_units(encoding, expected, bom):
     from bootlint.lsp.positions import Buffer
-    from bootlint.model import Span
+    from bootlint.diagnostics import Span
 
     text = "\ufeff#!/bin/sh\r\necho 日本語🚀 x\r\n"
     buffer = Buffer(text, encoding)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 
 def findings(text: str, path: str = "bootstrap", extend: tuple[str, ...] = ()):
@@ -144,7 +144,7 @@ def test_the_numeric_parameters_expand_to_digits_in_real_bash():
 
     import pytest
 
-    from bootlint.shell.commands import NUMERIC_PARAMETERS
+    from bootlint.frontends.shell.commands import NUMERIC_PARAMETERS
 
     bash = shutil.which("bash")
     if bash is None:
@@ -198,7 +198,7 @@ def test_an_unquoted_url_that_tree_sitter_cuts_after_its_dollar_reads_as_real_ba
     import pytest
 
     from bootlint.model import ApiCall, Endpoint
-    from bootlint.shell.lower import lower
+    from bootlint.frontends.shell.lower import lower
 
     bash = shutil.which("bash")
     if bash is None:

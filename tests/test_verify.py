@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bootlint.engine import Selection, lint_source
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 from bootlint.verify import static_model, verify
 from bootlint.verify.observe import STATIC_CAUSES
 from bootlint.verify.probe import plan

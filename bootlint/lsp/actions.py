@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from bootlint import autofix
+from bootlint.fixes import apply as autofix
 from bootlint.engine import FileResult, Selection, lint_source
-from bootlint.frontends import by_name
-from bootlint.model import Applicability, Finding, Fix
+from bootlint.frontends.registry import by_name
+from bootlint.diagnostics import Applicability, Finding, Fix
 from bootlint.lsp.positions import Buffer
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 _LINE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))", re.I)
 _FILE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable-file\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))",

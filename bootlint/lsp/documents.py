@@ -12,15 +12,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootlint.config import ConfigError, Settings, check_codes, find_config, load
-from bootlint.discover import excluded, included
+from bootlint.config.settings import ConfigError, Settings, check_codes, find_config, load
+from bootlint.files.discover import excluded, included
 from bootlint.engine import START, FileResult, finding, lint_source
-from bootlint.gitmodes import GitModes
-from bootlint.language import detect
+from bootlint.files.gitmodes import GitModes
+from bootlint.frontends.registry import detect
 from bootlint.lsp.positions import UTF16, Buffer
 from bootlint.rules import all_rules
 from bootlint.runner import selection_for
-from bootlint.source import SourceFile
+from bootlint.files.source import SourceFile
 
 OPTION_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select",
                "extendSelect": "extend_select"}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bootlint import docs
-from bootlint.frontends import by_name
-from bootlint.model import Finding
+from bootlint.frontends.registry import by_name
+from bootlint.diagnostics import Finding
 from bootlint.rules import all_rules
 
 

@@ -1,7 +1,7 @@
 """Where things are in an editor's buffer.
 
 bootlint's spans count 1-based code points over the text a front end parsed (the byte-order mark
-dropped, CR LF folded to LF: :class:`bootlint.source.SourceFile`); a byte edit counts bytes of the
+dropped, CR LF folded to LF: :class:`bootlint.files.source.SourceFile`); a byte edit counts bytes of the
 file as read. The Language Server Protocol counts 0-based lines and, within a line, code units of
 the encoding the client and server agreed on: UTF-16 unless the client offered another. One
 :class:`Buffer` maps all three onto offsets into the buffer's own text and back.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from bootlint.model import Span
-from bootlint.source import line_starts
+from bootlint.diagnostics import Span
+from bootlint.files.source import line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 

@@ -26,14 +26,14 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from bootlint import __version__
-from bootlint.config import CONFIG_NAMES
-from bootlint.deepstack import call_with_large_stack
+from bootlint.config.settings import CONFIG_NAMES
+from bootlint.util.deepstack import call_with_large_stack
 from bootlint.docs import help_uri
 from bootlint.lsp import actions
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
 from bootlint.lsp.hover import hover_markdown
 from bootlint.lsp.positions import UTF16, Buffer
-from bootlint.model import Finding, Severity
+from bootlint.diagnostics import Finding, Severity
 from bootlint.runner import selection_for
 
 log = logging.getLogger("bootlint.server")

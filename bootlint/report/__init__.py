@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from bootlint.model import Finding
+from bootlint.diagnostics import Finding
 
 FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 # The format a file's suffix implies, for --output-file without a FORMAT: prefix.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bootlint.model import Finding
+from bootlint.diagnostics import Finding
 from bootlint.report import printable
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable
 
-from bootlint.model import Related, RuntimeModel, Severity, Span, Violation
-from bootlint.source import SourceFile
+from bootlint.diagnostics import Related, Severity, Span, Violation
+from bootlint.model import RuntimeModel
+from bootlint.files.source import SourceFile
 
 
 @dataclass
@@ -18,20 +19,20 @@ class Subject:
     model: RuntimeModel | None
     language: str
     shebang: object | None = None   # the parsed #! line (a Shebang), if any
-    frontend: object | None = None  # bootlint.frontends.FrontEnd; None for a file not analysed
+    frontend: object | None = None  # bootlint.frontends.registry.FrontEnd; None for a file not analysed
 
     @property
     def idioms(self):
-        """How the file's language writes what a rule advises (bootlint.frontends.Idioms); for a
+        """How the file's language writes what a rule advises (bootlint.frontends.registry.Idioms); for a
         file no front end reads, the default front end's."""
-        from bootlint.frontends import default
+        from bootlint.frontends.registry import default
 
         return (self.frontend or default()).idioms
 
     @cached_property
     def flow(self):
         """The model walked from its entry point (computed once, when a rule first asks)."""
-        from bootlint.flow import Flow
+        from bootlint.analysis.flow import Flow
 
         return Flow(self.model)
 
@@ -39,7 +40,7 @@ class Subject:
     def fixes(self):
         """The fix builders of the file's front end (``<package>/fixes.py``, its ``builders``);
         every builder answers None where it has no fix, and so does a front end without one."""
-        from bootlint.fixkit import FixBuilders, Guarded
+        from bootlint.fixes.kit import FixBuilders, Guarded
 
         module = self.frontend.fixes if self.frontend is not None else None
         return Guarded(module.builders(self.source) if module is not None else FixBuilders())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Iterator
 
-from bootlint.flow import Structure
-from bootlint.model import (ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, Related, SetOption, Span,
-                            TrapSet, Violation)
+from bootlint.analysis.flow import Structure
+from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
+from bootlint.diagnostics import Related, Span, Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 

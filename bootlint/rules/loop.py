@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ApiCall, CallFunction, Endpoint, Exit, ExitKind, Violation, flatten
+from bootlint.model import ApiCall, CallFunction, Endpoint, Exit, ExitKind, flatten
+from bootlint.diagnostics import Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 

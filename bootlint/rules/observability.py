@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch, Related, Violation
+from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch
+from bootlint.diagnostics import Related, Violation
 from bootlint.rules import Report, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"

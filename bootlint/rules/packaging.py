@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.frontends import suggested_shebangs
-from bootlint.model import ByteEdit, Edit, Fix, Severity, Span, Violation
+from bootlint.frontends.registry import suggested_shebangs
+from bootlint.diagnostics import ByteEdit, Edit, Fix, Severity, Span, Violation
 from bootlint.rules import Report, Subject, meta_rule, rule
-from bootlint.source import BOM
+from bootlint.files.source import BOM
 
 LINE_1 = Span(1, 1, 1, 1)
 PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False)
@@ -75,7 +75,7 @@ def not_executable(subject: Subject) -> Iterator[Report]:
         src.mode_origin, f"`chmod +x {path}`")
     fix = None
     if src.mode_origin == "disk" and src.mode is not None:
-        from bootlint.autofix import executable_mode
+        from bootlint.fixes.apply import executable_mode
 
         mode = executable_mode(src.mode)
         fix = Fix(f"make it executable (mode {mode & 0o7777:04o})", mode=mode)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ApiCall, Endpoint, Facts, Handover, Violation
+from bootlint.model import ApiCall, Endpoint, Facts, Handover
+from bootlint.diagnostics import Violation
 from bootlint.rules import Report, Subject, about_request, rule
-from bootlint.urls import API_VERSION, KNOWN_PATHS, edit_distance
+from bootlint.analysis.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
 
 def _calls_with(subject: Subject, fact: str, *endpoints: Endpoint) -> Iterator[tuple[ApiCall, object]]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import (
-    ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind, TempCreate, TempRemove, Violation,
-)
-from bootlint.paths import IterationPaths
+from bootlint.model import ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind, TempCreate, TempRemove
+from bootlint.diagnostics import Violation
+from bootlint.analysis.paths import IterationPaths
 from bootlint.rules import Report, Subject, about_request, rule
 
 

@@ -12,7 +12,8 @@ import statistics
 import tempfile
 from dataclasses import dataclass, field
 
-from bootlint.model import Finding, RuntimeModel, Span
+from bootlint.diagnostics import Finding, Span
+from bootlint.model import RuntimeModel
 
 DEFAULT_TIMEOUT = 3.0    # seconds per invocation: Lambda's default function timeout
 
@@ -32,8 +33,8 @@ class VerifyResult:
 
 def static_model(path: str, display: str) -> tuple[RuntimeModel | None, str, str]:
     """``check``'s model of the bootstrap (None if it has none), its language and its text."""
-    from bootlint.language import detect
-    from bootlint.source import SourceFile
+    from bootlint.frontends.registry import detect
+    from bootlint.files.source import SourceFile
 
     with open(path, "rb") as handle:
         raw = handle.read(2 * 1024 * 1024)
@@ -65,7 +66,7 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
 
 
 def _run(package, handler, events, timeout, work) -> VerifyResult:
-    from bootlint.emulator import RuntimeApi
+    from bootlint.verify.emulator import RuntimeApi
     from bootlint.rules import all_rules
     from bootlint.verify.observe import observations
     from bootlint.verify.probe import plan

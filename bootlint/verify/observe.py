@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bootlint.model import (ApiCall, Endpoint, HandlerCall, InitStep, RuntimeModel, Span,
-                            TempCreate)
+from bootlint.model import ApiCall, Endpoint, HandlerCall, InitStep, RuntimeModel, TempCreate
+from bootlint.diagnostics import Span
 from bootlint.verify.scenario import Timeline
 
 START = Span(1, 1, 1, 1)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from bootlint.model import HandlerCall, InitStep, RuntimeModel
-from bootlint.python.syntax import python_ast
+from bootlint.frontends.python.syntax import python_ast
 
 MARKER = "BOOTLINT-PROBE"
 DEFAULT_HANDLER = "function.handler"

@@ -14,8 +14,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from bootlint.emulator import Invocation, Record, RuntimeApi
-from bootlint.emulator.server import new_trace_id
+from bootlint.verify.emulator import Invocation, Record, RuntimeApi
+from bootlint.verify.emulator.server import new_trace_id
 from bootlint.verify.process import Start
 
 

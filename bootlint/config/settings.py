@@ -1,0 +1,219 @@
+"""Settings: defaults, then a configuration file, then the command line, each key remembering
+where its value came from.
+
+Files, first found walking up from the current folder (stopping at a repository's root):
+`bootlint.toml`, `.bootlint.toml`, or `pyproject.toml` with a `[tool.bootlint]` table.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bootlint.files.discover import DEFAULT_EXCLUDE
+from bootlint.diagnostics import Severity
+
+CONFIG_NAMES = ("bootlint.toml", ".bootlint.toml", "pyproject.toml")
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+# The largest --max-file-size / max-file-size: a file is held in memory several times over
+# (bytes, text, the parser's tree), so a limit beyond this one is no limit at all.
+MAX_FILE_SIZE_BOUND = 256 * 1024 * 1024
+LEVELS = ("error", "warning", "info")
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the file and key it is about (exit code 2)."""
+
+
+@dataclass
+class Settings:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: dict[str, str] = field(default_factory=dict)
+    fail_on: str = "warning"
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    extend_include: tuple[str, ...] = ()      # folder walks also lint files these globs match
+    respect_gitignore: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    config_file: str | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fail_rank(self) -> int:
+        return Severity(self.fail_on).rank
+
+    @property
+    def all_excludes(self) -> tuple[str, ...]:
+        return self.exclude + self.extend_exclude
+
+    def origin(self, key: str) -> str:
+        return self.origins.get(key, "default")
+
+    def cache_key(self) -> str:
+        """What in the settings changes the findings of a file (for the cache)."""
+        return repr((self.select, self.ignore, self.extend_select, sorted(self.per_file_ignores.items()),
+                     sorted(self.severity.items())))
+
+
+# key in the file -> (attribute, kind)
+KEYS = {
+    "select": ("select", "codes"),
+    "ignore": ("ignore", "codes"),
+    "extend-select": ("extend_select", "codes"),
+    "per-file-ignores": ("per_file_ignores", "glob-codes"),
+    "severity": ("severity", "code-level"),
+    "fail-on": ("fail_on", "level"),
+    "exclude": ("exclude", "strings"),
+    "extend-exclude": ("extend_exclude", "strings"),
+    "extend-include": ("extend_include", "strings"),
+    "respect-gitignore": ("respect_gitignore", "bool"),
+    "max-file-size": ("max_file_size", "positive-int"),
+}
+EXPECTED = {
+    "codes": "a list of rule codes or prefixes, such as [\"BL1\", \"BL201\"]",
+    "glob-codes": "a table of glob = [codes], such as {\"legacy/*\" = [\"BL101\"]}",
+    "code-level": "a table of code = \"error\" | \"warning\" | \"info\"",
+    "level": "one of \"error\", \"warning\", \"info\"",
+    "strings": "a list of glob patterns (strings)",
+    "bool": "true or false",
+    "positive-int": f"a whole number of bytes from 1 to {MAX_FILE_SIZE_BOUND:,}",
+}
+
+
+def _toml():
+    """tomllib (tomli before Python 3.11), imported only when there is a file to read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest configuration file from ``start`` up to the repository's root."""
+    folder = (start or Path.cwd()).resolve()
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
+                return candidate
+        if (folder / ".git").exists() or folder.parent == folder:
+            return None
+        folder = folder.parent
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+        if "bootlint" not in text:
+            return False  # most pyproject.toml files: no need to parse them
+        return "bootlint" in _toml().loads(text).get("tool", {})
+    except (OSError, ValueError, UnicodeDecodeError):
+        return True  # let loading report the problem
+
+
+def load(path: Path, known_codes: set[str]) -> Settings:
+    """Settings from one file; raises ConfigError naming the file, the key and what it expects."""
+    tomllib = _toml()
+    try:
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is not an error.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("bootlint", {})
+        where = f"{path}: [tool.bootlint]"
+    elif set(data) == {"tool"} and isinstance(data["tool"], dict) and set(data["tool"]) == {"bootlint"}:
+        # [tool.bootlint] pasted from a pyproject.toml: read as meant.
+        data = data["tool"]["bootlint"]
+        where = f"{path}: [tool.bootlint]"
+    elif "tool" in data:
+        raise ConfigError(f"{path}: unknown key 'tool': in {path.name} write the settings at the top "
+                          f"level, without a [tool.bootlint] header ([tool.bootlint] is for pyproject.toml)")
+    else:
+        where = str(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table")
+    settings = Settings(config_file=str(path))
+    for key, value in data.items():
+        if key not in KEYS:
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(KEYS))})")
+        attribute, kind = KEYS[key]
+        setattr(settings, attribute, _convert(where, key, kind, value, known_codes))
+        settings.origins[attribute] = str(path)
+    return settings
+
+
+def _convert(where: str, key: str, kind: str, value, known: set[str]):
+    def bad(detail: str = ""):
+        return ConfigError(f"{where}: '{key}' must be {EXPECTED[kind]}{detail}")
+
+    if kind == "codes":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad()
+        return tuple(check_codes(f"{where}: '{key}'", [v.strip().upper() for v in value], known))
+    if kind == "strings":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad()
+        return tuple(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if kind == "positive-int":
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_FILE_SIZE_BOUND:
+            raise bad()
+        return value
+    if kind == "level":
+        if value not in LEVELS:
+            raise bad(f", not {value!r}")
+        return value
+    if kind == "glob-codes":
+        if not isinstance(value, dict):
+            raise bad()
+        out = {}
+        for glob, codes in value.items():
+            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+                raise bad(f" (at '{glob}')")
+            out[glob] = tuple(check_codes(f"{where}: '{key}' '{glob}'", [c.upper() for c in codes], known))
+        return out
+    # code-level
+    if not isinstance(value, dict):
+        raise bad()
+    out = {}
+    for code, level in value.items():
+        check_codes(f"{where}: '{key}'", [code.upper()], known, exact=True)
+        if level not in LEVELS:
+            raise bad(f" (at '{code}': {level!r})")
+        out[code.upper()] = level
+    return out
+
+
+def check_codes(where: str, codes: list[str], known: set[str], exact: bool = False) -> list[str]:
+    """Codes or prefixes that name at least one rule; anything else is an error."""
+    for code in codes:
+        ok = code in known if exact else any(k.startswith(code) for k in known) and code.startswith("BL")
+        if not ok:
+            raise ConfigError(f"{where}: unknown rule code '{code}' (see `bootlint rule --all`)")
+    return codes
+
+
+def resolve(config: str | None, isolated: bool, known_codes: set[str]) -> Settings:
+    """Defaults, or the named file, or the one found from the current folder."""
+    if isolated:
+        return Settings()
+    path = Path(config) if config else find_config()
+    if path is None:
+        return Settings()
+    if config and not path.is_file():
+        raise ConfigError(f"{config}: no such configuration file")
+    return load(path, known_codes)
+

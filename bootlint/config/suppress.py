@@ -1,0 +1,134 @@
+"""Suppression comments.
+
+- `# bootlint: disable=BL101,BL301 -- reason` alone on its line: the next command (shell) or
+  statement (Python), all of its lines; at the end of a line: that line.
+- `# bootlint: disable-file=BL201` anywhere: the whole file.
+- `# noqa: BL101` at the end of a line, in languages whose idioms say noqa (Python) (other linters' codes beside it are
+  left to them; a bare `# noqa` is not bootlint's).
+BL901 (unused-suppression) and BL903 (invalid-suppression) can be silenced only by configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from bootlint.diagnostics import Finding, Span
+
+CONFIG_ONLY = {"BL901", "BL903"}
+_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*(?P<body>.*)$", re.I)
+_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z0-9_, ]+)", re.I)
+_CODE = re.compile(r"^BL\d{3}$")
+
+
+@dataclass
+class Directive:
+    span: Span
+    codes: tuple[str, ...]
+    first_line: int          # the lines it covers (file-wide: 0 .. a large number)
+    last_line: int
+    used: set[str] = field(default_factory=set)
+
+
+def parse(comments, statements, known: set[str], noqa: bool = False) -> tuple[list[Directive], list[tuple[Span, str]]]:
+    """Directives in the comments, and the problems (BL903) of the malformed ones. ``noqa``:
+    the language's linters use `# noqa: CODE` (the front end's idioms say so)."""
+    directives: list[Directive] = []
+    problems: list[tuple[Span, str]] = []
+    following = _Statements(statements)
+    for line, column, text, alone in comments:
+        span = Span(line, column, line, column + len(text))
+        match = _DIRECTIVE.search(text)
+        if match:
+            body, _, _reason = match.group("body").partition("--")
+            kind, eq, codes_text = body.partition("=")
+            kind = kind.strip().lower()
+            if kind not in ("disable", "disable-file") or not eq:
+                problems.append((span, f"malformed suppression `{text.strip()}`: write "
+                                       f"`# bootlint: disable=BL101 -- reason` or `disable-file=...`"))
+                continue
+            codes = tuple(c.strip().upper() for c in codes_text.split(",") if c.strip())
+            if not codes:
+                problems.append((span, "the suppression names no rule code"))
+                continue
+        else:
+            found = _NOQA.search(text) if noqa else None
+            if not found:
+                continue
+            codes = tuple(c.strip().upper() for c in found.group("codes").split(",")
+                          if c.strip().upper().startswith("BL"))
+            if not codes:
+                continue
+            kind, alone = "disable", False
+        bad = [c for c in codes if not _CODE.match(c) or c not in known]
+        if bad:
+            problems.append((span, f"unknown rule code{'s' if len(bad) > 1 else ''} "
+                                   f"{', '.join(bad)} in the suppression (see `bootlint rule --all`)"))
+            continue
+        config_only = [c for c in codes if c in CONFIG_ONLY]
+        if config_only:
+            problems.append((span, f"{', '.join(config_only)} can only be ignored in the configuration, "
+                                   f"not by a comment"))
+            codes = tuple(c for c in codes if c not in CONFIG_ONLY)
+            if not codes:
+                continue
+        if kind == "disable-file":
+            first, last = 0, 1 << 30
+        elif alone:
+            first, last = following.after(line)
+        else:
+            first = last = line
+        directives.append(Directive(span, codes, first, last))
+    return directives, problems
+
+
+class _Statements:
+    """Where each statement starts and the furthest line a statement starting there reaches:
+    the next statement after a line is one bisection (a scan per comment made 40,000
+    suppressions quadratic)."""
+
+    def __init__(self, statements: list[tuple[int, int]]) -> None:
+        ends: dict[int, int] = {}
+        for start, end in statements:
+            ends[start] = max(end, ends.get(start, end))
+        self.starts = sorted(ends)
+        self.ends = ends
+
+    def after(self, line: int) -> tuple[int, int]:
+        """The lines of the first statement after a comment line (the outermost one there)."""
+        at = bisect_right(self.starts, line)
+        if at == len(self.starts):
+            return (-1, -1)
+        start = self.starts[at]
+        return start, self.ends[start]
+
+
+# Directives covering at most this many lines are indexed line by line; wider ones (file-wide,
+# long statements) are few and checked one by one.
+_INDEXED_LINES = 256
+
+
+def apply(findings: list[Finding], directives: list[Directive]) -> list[Finding]:
+    """The findings no directive suppresses; directives note what they suppressed (indexed by
+    code and line: 40,000 directives against as many findings is not a product)."""
+    by_line: dict[tuple[str, int], list[Directive]] = {}
+    wide: dict[str, list[Directive]] = {}
+    for d in directives:
+        for code in d.codes:
+            if d.last_line - d.first_line < _INDEXED_LINES:
+                for line in range(d.first_line, d.last_line + 1):
+                    by_line.setdefault((code, line), []).append(d)
+            else:
+                wide.setdefault(code, []).append(d)
+    kept = []
+    for finding in findings:
+        line = finding.span.line
+        covering = by_line.get((finding.code, line), []) + [
+            d for d in wide.get(finding.code, ()) if d.first_line <= line <= d.last_line]
+        if covering:
+            for d in covering:
+                d.used.add(finding.code)
+            continue
+        kept.append(finding)
+    return kept

@@ -1,0 +1,117 @@
+"""The diagnostic types every layer shares: where (Span), how serious (Severity), what a rule
+yields (Violation), what it proposes (Fix, Edit, ByteEdit, Applicability) and what is reported
+(Finding). The language-neutral runtime model is :mod:`bootlint.model`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 1-based, inclusive-start, exclusive-end range in character columns."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class Severity(str, enum.Enum):
+    """How serious a finding is; ordered error > warning > info."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Applicability(str, enum.Enum):
+    """Whether a fix keeps the program's meaning (``--fix``) or changes it on purpose
+    (``--unsafe-fixes``)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text in ``span`` (1-based character columns, end exclusive) by ``text``.
+    An empty span inserts; an empty ``text`` deletes."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class ByteEdit:
+    """Replace bytes ``start``..``end`` (offsets in the file as read, end exclusive) by ``data``:
+    for what the text cannot address, since a :class:`Span` counts in the text after the
+    byte-order mark is dropped and CR LF folded (BL405, BL402)."""
+
+    start: int
+    end: int
+    data: bytes = b""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What a rule proposes: a title and edits that never overlap one another.
+
+    ``mode`` is for fixes that are not text edits (BL403's ``chmod +x``): the file mode to set.
+    ``byte_edits`` change the file's bytes where no text position reaches (a BOM, a CR).
+    """
+
+    title: str
+    edits: tuple[Edit, ...] = ()
+    applicability: Applicability = Applicability.SAFE
+    mode: int | None = None
+    byte_edits: tuple[ByteEdit, ...] = ()
+
+    @property
+    def is_safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding is about (the `set -e` line for BL101, the helper for a
+    call-site finding), for SARIF ``relatedLocations`` and LSP ``relatedInformation``."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: where, what, and optionally how to fix it and what else is involved."""
+
+    span: Span
+    message: str
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
+    # A rule whose cases differ in gravity (BL406: a relative interpreter works from the task
+    # root, so it is a warning) sets it; None is the rule's own severity.
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic, ready for suppression and reporting."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    span: Span
+    source_line: str = ""   # the text of the finding's line, for context and fingerprints
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.span.line, self.span.column, self.code, self.message)

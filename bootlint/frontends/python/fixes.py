@@ -1,0 +1,416 @@
+"""Fixes for Python bootstraps, made with libcst: nodes are found by the spans the findings
+carry, rewritten as libcst nodes and printed back (formatting and comments kept), then handed
+over as text edits. Loaded only when a Python finding asks for a fix.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+
+from bootlint.fixes.kit import FixBuilders, Indent
+from bootlint.diagnostics import Applicability, Edit, Fix, Span
+from bootlint.frontends.python.positions import positions_of
+from bootlint.files.source import SourceFile
+
+SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
+
+
+def _quote_other(string_node) -> str:
+    """A quote character that can sit inside the string's own quotes (Python < 3.12 f-strings
+    may not reuse them)."""
+    quote = getattr(string_node, "quote", '"')
+    return "'" if quote.startswith('"') and len(quote) == 1 else '"'
+
+
+class PythonFixes(FixBuilders):
+    """Fix builders for one Python source (parsed again with libcst, once, when a fix is asked)."""
+
+    def __init__(self, src: SourceFile) -> None:
+        self.src = src
+
+    @cached_property
+    def _parsed(self):
+        if "libcst" in self.src.parsed:   # what the lowering parsed
+            return self.src.parsed["libcst"]
+        module = cst.parse_module(self.src.text)
+        return module, positions_of(module)
+
+    @property
+    def module(self) -> cst.Module:
+        return self._parsed[0]
+
+    @property
+    def positions(self):
+        return self._parsed[1]
+
+    @cached_property
+    def indent(self) -> Indent:
+        return Indent.of(self.src.text, default="    ")
+
+    def span(self, node) -> Span:
+        rng = self.positions[node]
+        return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+    def code(self, node) -> str:
+        return self.module.code_for_node(node)
+
+    def find(self, span: Span, kinds: tuple, exact: bool = False):
+        """The smallest node of one of ``kinds`` whose span is (or contains) ``span``."""
+        best, best_size = None, None
+        key = (span.line, span.column), (span.end_line, span.end_column)
+        for node, rng in self.positions.items():
+            if not isinstance(node, kinds):
+                continue
+            start, end = (rng.start.line, rng.start.column + 1), (rng.end.line, rng.end.column + 1)
+            if exact and (start, end) != key:
+                continue
+            if start <= key[0] and key[1] <= end:
+                size = (end[0] - start[0], end[1] - start[1])
+                if best is None or size < best_size:
+                    best, best_size = node, size
+        return best
+
+    def parent_of(self, child):
+        for node in self.positions:
+            for field_value in _children(node):
+                if field_value is child:
+                    return node
+        return None
+
+    def has_import(self, name: str) -> bool:
+        """Does the module `import name` at its top level?"""
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Import) and any(
+                            isinstance(a.name, cst.Name) and a.name.value == name and a.asname is None
+                            for a in small.names):
+                        return True
+        return False
+
+    def _import_index(self) -> int:
+        """Where a new import goes in the module's body: before its first import, after a
+        docstring and `from __future__` imports."""
+        at = 0
+        for i, stmt in enumerate(self.module.body):
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) \
+                    and small.module.value == "__future__":
+                at = i + 1
+            elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                return i
+            elif i == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
+                at = 1
+        return at
+
+    def imports(self, name: str) -> list[Edit]:
+        """An edit adding `import name` where the module lacks one (nothing when it has it)."""
+        if self.has_import(name):
+            return []
+        body = self.module.body
+        at = self._import_index()
+        if at >= len(body):
+            line = len(self.src.text.split("\n"))
+            return [Edit(Span(line, 1, line, 1), f"\nimport {name}\n")]
+        stmt = body[at]
+        # Above the statement's own comment lines, which belong to it.
+        line = self.span(stmt).line - len(getattr(stmt, "leading_lines", ()))
+        return [Edit(Span(line, 1, line, 1), f"import {name}\n")]
+
+    # -- safe ------------------------------------------------------------------------------------
+    def runtime_api_host(self, span: Span) -> Fix | None:
+        """BL004: the written-out host becomes `os.environ["AWS_LAMBDA_RUNTIME_API"]`: the whole
+        string when it is only the host, a `{...}` field of an f-string otherwise."""
+        node = self.find(span, (cst.SimpleString, cst.FormattedStringText))
+        if node is None:
+            return None
+        title = "take the host from AWS_LAMBDA_RUNTIME_API"
+        whole = self.span(node)
+        if isinstance(node, cst.FormattedStringText):
+            string = self.parent_of(node)
+            q = _quote_other(string)
+            field = f"{{os.environ[{q}AWS_LAMBDA_RUNTIME_API{q}]}}"
+            return Fix(title, (Edit(span, field), *self.imports("os")), SAFE)
+        prefix = node.prefix.lower()
+        if "b" in prefix or whole.line != whole.end_line:
+            return None
+        inner = Span(whole.line, whole.column + len(node.prefix) + len(node.quote), whole.end_line,
+                     whole.end_column - len(node.quote))
+        if (span.column, span.end_column) == (inner.column, inner.end_column) or span == whole:
+            return Fix(title, (Edit(whole, 'os.environ["AWS_LAMBDA_RUNTIME_API"]'), *self.imports("os")), SAFE)
+        # Part of a plain string: make it an f-string with the variable as a field.
+        text = node.value
+        start = span.column - whole.column
+        end = span.end_column - whole.column
+        q = _quote_other(node)
+        body = text[len(node.prefix) + len(node.quote):len(text) - len(node.quote)]
+        head = body[:start - len(node.prefix) - len(node.quote)]
+        tail = body[end - len(node.prefix) - len(node.quote):]
+
+        def braces(s: str) -> str:
+            return s.replace("{", "{{").replace("}", "}}")
+
+        new = (f"f{node.prefix.replace('u', '').replace('U', '')}{node.quote}{braces(head)}"
+               f"{{os.environ[{q}AWS_LAMBDA_RUNTIME_API{q}]}}{braces(tail)}{node.quote}")
+        return Fix(title, (Edit(whole, new), *self.imports("os")), SAFE)
+
+    def drop_timeout(self, span: Span) -> Fix | None:
+        """BL006: remove the `timeout=` argument of the `next` request (or of its connection)."""
+        arg = self.find(span, (cst.Arg,), exact=True)
+        if arg is None or arg.keyword is None or arg.keyword.value != "timeout":
+            return None
+        call = self.parent_of(arg)
+        if not isinstance(call, cst.Call):
+            return None
+        args = [a for a in call.args if a is not arg]
+        if args and call.args[-1] is arg:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        new = call.with_changes(args=args)
+        return Fix("remove the timeout on the long-poll `next`", (Edit(self.span(call), self.code(new)),), SAFE)
+
+    # -- rewriting whole statements ----------------------------------------------------------------
+    @cached_property
+    def parents(self) -> dict:
+        out, stack = {}, [self.module]
+        while stack:
+            node = stack.pop()
+            for child in _children(node):
+                out[id(child)] = node
+                stack.append(child)
+        return out
+
+    def statement_of(self, span: Span):
+        """The statement (a line of small statements, or a compound one) that holds a span."""
+        return self.find(span, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+
+    def block_of(self, stmt):
+        parent = self.parents.get(id(stmt))
+        return parent if isinstance(parent, (cst.Module, cst.IndentedBlock)) else None
+
+    def around(self, stmt, kinds):
+        """The nearest ancestor of one of ``kinds`` (None when there is none)."""
+        cur = self.parents.get(id(stmt))
+        while cur is not None and not isinstance(cur, kinds):
+            cur = self.parents.get(id(cur))
+        return cur
+
+    def with_import(self, module: cst.Module, name: str) -> cst.Module:
+        """The (rewritten) module with `import name` added where :meth:`imports` puts it."""
+        if self.has_import(name):
+            return module
+        body = list(module.body)
+        at = self._import_index()
+        new = cst.SimpleStatementLine([cst.Import([cst.ImportAlias(cst.Name(name))])])
+        if at < len(body):
+            # Comments above the statement it goes before stay above the import.
+            new = new.with_changes(leading_lines=body[at].leading_lines)
+            body[at] = body[at].with_changes(leading_lines=())
+        body.insert(at, new)
+        return module.with_changes(body=body)
+
+    def rewrite(self, title: str, module: cst.Module) -> Fix | None:
+        """One edit: the smallest stretch of text where the rewritten module differs."""
+        old, new = self.src.text, module.code
+        if old == new:
+            return None
+        start = 0
+        limit = min(len(old), len(new))
+        while start < limit and old[start] == new[start]:
+            start += 1
+        end = 0
+        while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+            end += 1
+        return Fix(title, (Edit(Span(*self._at(start), *self._at(len(old) - end)),
+                                new[start:len(new) - end]),), UNSAFE)
+
+    def _at(self, offset: int) -> tuple[int, int]:
+        text = self.src.text
+        line = text.count("\n", 0, offset) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+    def replace_statements(self, block, first: int, last: int, new: list) -> cst.Module:
+        body = list(block.body)
+        body[first:last + 1] = new
+        if isinstance(block, cst.Module):
+            return self.module.with_changes(body=body)
+        return self.module.deep_replace(block, block.with_changes(body=body))
+
+    # -- unsafe ------------------------------------------------------------------------------------
+    def event_loop(self, first: Span, last: Span) -> Fix | None:
+        """BL001: `while True:` around the statements from the one that requests `next` through
+        the last that posts the response, indented in the file's style."""
+        one, two = self.statement_of(first), self.statement_of(last)
+        if one is None or two is None:
+            return None
+        block = self.block_of(one)
+        while two is not None and self.block_of(two) is not block:
+            two = self.parents.get(id(two))
+        if block is None or two is None:
+            return None
+        body = list(block.body)
+        i, j = body.index(one), body.index(two)
+        if j < i:
+            return None
+        stmts = [body[i].with_changes(leading_lines=()), *body[i + 1:j + 1]]
+        loop = cst.While(test=cst.Name("True"), body=cst.IndentedBlock(body=stmts, indent=self.indent.unit),
+                         leading_lines=body[i].leading_lines)
+        return self.rewrite("wrap next, the handler and the response in `while True:`",
+                            self.replace_statements(block, i, j, [loop]))
+
+    def guard_handler(self, handler: Span, response: Span | None) -> Fix | None:
+        """BL101, BL102: `try:` around the handler's statement, `except Exception as exc:` that
+        posts the error the way the file posts the response, then `continue` (`return` in a
+        function the loop calls)."""
+        if response is None:
+            return None
+        stmt = self.statement_of(handler)
+        post = self.statement_of(response)
+        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(post, cst.SimpleStatementLine):
+            return None
+        scope = self.around(stmt, (cst.While, cst.For, cst.FunctionDef))
+        if scope is None or self.around(stmt, (cst.FunctionDef,)) is not self.around(post, (cst.FunctionDef,)):
+            return None
+        leave = cst.Continue() if isinstance(scope, (cst.While, cst.For)) else cst.Return()
+        error = _ErrorPost()
+        report = post.visit(error)
+        if not (error.url and error.body):
+            return None
+        block = self.block_of(stmt)
+        if block is None:
+            return None
+        guard = cst.Try(
+            body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=())], indent=self.indent.unit),
+            handlers=[cst.ExceptHandler(
+                body=cst.IndentedBlock(body=[report.with_changes(leading_lines=()),
+                                             cst.SimpleStatementLine([leave])], indent=self.indent.unit),
+                type=cst.Name("Exception"), name=cst.AsName(name=cst.Name("exc")))],
+            leading_lines=stmt.leading_lines)
+        i = list(block.body).index(stmt)
+        module = self.with_import(self.replace_statements(block, i, i, [guard]), "json")
+        return self.rewrite("post the handler's failure to /invocation/{id}/error and go on with the next event",
+                            module)
+
+    def export_trace_id(self, request_id: str, near: Span) -> Fix | None:
+        """BL201: after `rid = <headers>[...Request-Id...]`, `os.environ["_X_AMZN_TRACE_ID"] =`
+        the same lookup of Lambda-Runtime-Trace-Id (with "" when the header is absent)."""
+        for node in self.positions:
+            if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+                continue
+            assign = node.body[0]
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+                continue
+            target = assign.targets[0].target
+            if not isinstance(target, cst.Name) or target.value != request_id:
+                continue
+            value = _trace_lookup(assign.value)
+            block = self.block_of(node)
+            if value is None or block is None:
+                continue
+            setter = cst.parse_statement(f'os.environ["_X_AMZN_TRACE_ID"] = {self.module.code_for_node(value)}\n')
+            i = list(block.body).index(node)
+            module = self.with_import(self.replace_statements(block, i, i, [node, setter]), "os")
+            return self.rewrite("set _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header, read the "
+                                "way the request id is", module)
+        return None
+
+    def exit_after(self, span: Span) -> Fix | None:
+        """BL104: `sys.exit(1)` right after the post to /runtime/init/error."""
+        stmt = self.statement_of(span)
+        block = self.block_of(stmt) if stmt is not None else None
+        if not isinstance(stmt, cst.SimpleStatementLine) or block is None:
+            return None
+        i = list(block.body).index(stmt)
+        module = self.with_import(self.replace_statements(
+            block, i, i, [stmt, cst.parse_statement("sys.exit(1)\n")]), "sys")
+        return self.rewrite("exit after reporting the init error", module)
+
+
+ERROR_BODY = ('json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__, '
+              '"stackTrace": []}).encode()')
+BODY_KEYWORDS = {"data", "body", "json", "content"}
+
+
+class _ErrorPost(cst.CSTTransformer):
+    """The response post turned into the error post: `/response` -> `/error` in the URL's text,
+    the body -> the documented error JSON."""
+
+    def __init__(self) -> None:
+        self.url = False
+        self.body = False
+
+    def _swap(self, text: str) -> str:
+        at = text.rfind("response")
+        if at < 0:
+            return text
+        self.url = True
+        return text[:at] + "error" + text[at + len("response"):]
+
+    def leave_SimpleString(self, original, updated):
+        return updated.with_changes(value=self._swap(updated.value))
+
+    def leave_FormattedStringText(self, original, updated):
+        return updated.with_changes(value=self._swap(updated.value))
+
+    def leave_Arg(self, original, updated):
+        if updated.keyword is not None and updated.keyword.value in BODY_KEYWORDS:
+            self.body = True
+            value = ERROR_BODY if updated.keyword.value != "json" else ERROR_BODY.split("(", 1)[1].rsplit(").encode()", 1)[0]
+            return updated.with_changes(value=cst.parse_expression(value))
+        return updated
+
+    def leave_Call(self, original, updated):
+        name = updated.func.attr.value if isinstance(updated.func, cst.Attribute) else (
+            updated.func.value if isinstance(updated.func, cst.Name) else "")
+        # A body given by position: conn.request(method, url, body), requests.post(url, data),
+        # urlopen(url, data), Request(url, data).
+        index = {"request": 2, "post": 1, "urlopen": 1, "Request": 1}.get(name)
+        args = list(updated.args)
+        if index is not None and len(args) > index and args[index].keyword is None and args[index].star == "":
+            self.body = True
+            args[index] = args[index].with_changes(value=cst.parse_expression(ERROR_BODY))
+            return updated.with_changes(args=args)
+        return updated
+
+
+def _trace_lookup(value):
+    """`h["Lambda-Runtime-Aws-Request-Id"]`, `h.get(...)`, `r.getheader(...)` rewritten to look
+    up the trace header with "" when it is absent; None for any other shape."""
+    def is_request_id(node) -> bool:
+        return isinstance(node, cst.SimpleString) and node.evaluated_value.lower() == "lambda-runtime-aws-request-id"
+
+    def trace(node: cst.SimpleString) -> cst.SimpleString:
+        q = node.quote
+        return node.with_changes(value=f"{node.prefix}{q}Lambda-Runtime-Trace-Id{q}")
+
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        key = value.slice[0].slice.value
+        if is_request_id(key):
+            q = key.quote
+            return cst.Call(func=cst.Attribute(value=value.value, attr=cst.Name("get")),
+                            args=[cst.Arg(trace(key)), cst.Arg(cst.SimpleString(f"{q}{q}"))])
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+            value.func.attr.value in ("get", "getheader") and len(value.args) >= 1 and is_request_id(value.args[0].value):
+        key = value.args[0].value
+        q = key.quote
+        args = [cst.Arg(trace(key)), cst.Arg(cst.SimpleString(f"{q}{q}"))]
+        return value.with_changes(args=args)
+    return None
+
+
+def _children(node) -> list:
+    """A node's direct children, read from its fields (libcst's .children re-runs a visitor)."""
+    out = []
+    for name in getattr(node, "__dataclass_fields__", ()):
+        value = getattr(node, name, None)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return out
+
+
+def builders(src: SourceFile) -> PythonFixes:
+    """The front end's entry point (bootlint.frontends.registry.FrontEnd.fixes)."""
+    return PythonFixes(src)

@@ -1,0 +1,72 @@
+"""The Python front end's registration: what it reads and how rules word their advice for it.
+
+Light on purpose (no libcst here): libcst loads when a Python file is lowered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bootlint.frontends.registry import FrontEnd, Idioms
+
+_PYTHON_RE = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[a-z]?$")
+# A file with no shebang whose first line of code can only be Python.
+_PYTHON_START = re.compile(r"^(import [\w.]+(\s*,\s*[\w.]+)*\s*$|from [\w.]+ import |def \w+\(.*\):|"
+                           r"class \w+.*:\s*$|if __name__ == )")
+
+
+# The shell-and-Python polyglot: under a shell shebang, a line that opens a Python string and
+# that the shell runs as `exec python ... "$0"` (four quotes then `exec python -u -- "$0"`, or
+# `"""exec" python3 "$0" "$@"`, or `''':'` with `exec python3 "$0" "$@"` on the next line):
+# sh hands the file to Python at once, and Python reads that line as a string.
+_HANDED_BACK = re.compile(
+    r"\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?:''''|\"\"\"\"|'''|\"\"\")(?:[^\n]*\n)?"
+    r"[^\n]*?\bexec\b[^\n]*\b(?:python|pypy)[\d.]*\b[^\n]*\$\{?0")
+
+
+def _handed_back(body: str) -> bool:
+    return _HANDED_BACK.match(body) is not None
+
+
+def _looks_like_python(text: str) -> bool:
+    for line in text.split("\n", 50)[:50]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return bool(_PYTHON_START.match(stripped))
+    return False
+
+
+IDIOMS = Idioms(
+    display_name="Python",
+    loop="while True:",
+    guard="catch it and post it to /invocation/{id}/error",
+    unguarded="is not inside `try: ... except Exception:`: one exception ends the runtime",
+    export='os.environ["{name}"] = {value}',
+    read_api_variable='os.environ["AWS_LAMBDA_RUNTIME_API"]',
+    exit_now="sys.exit(1)",
+    status_check="check `status_code` or call `raise_for_status()`",
+    exec_form="os.execvp(...)",
+    parent="Python",
+    error_json="build it with json.dumps({...})",
+    variable="{name}",
+    cleanup_at_exit="an atexit handler",
+    case_fold={"": "use `resp.headers[...]`, which folds case"},
+    comment="#",
+    noqa=True,
+    shebang="#!/usr/bin/env python3",
+    env_shebang="#!/usr/bin/env python3",
+)
+
+FRONTEND = FrontEnd(
+    name="python",
+    languages=("python", "pypy"),
+    interpreters=lambda interpreter: bool(_PYTHON_RE.match(interpreter)),
+    lower_module="bootlint.frontends.python.lower",
+    idioms=IDIOMS,
+    extensions=(".py",),
+    content=_looks_like_python,
+    handed_back=_handed_back,
+    # No ERR trap, no declaration builtin hiding a status, no curl data flags in Python.
+    cannot_report=frozenset({"BL106", "BL107", "BL303"}),
+    package="bootlint.frontends.python",
+)

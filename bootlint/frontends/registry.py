@@ -1,0 +1,203 @@
+"""The front-end registry: every language bootlint analyses, one line each.
+
+A front end is a package (``bootlint/frontends/shell/``, ``bootlint/frontends/python/``) whose ``frontend`` module
+defines ``FRONTEND``, a :class:`FrontEnd`: the languages it claims, how it recognises a file
+(shebang interpreter, file name, content), ``lower(source, shebang) -> RuntimeModel``, and its
+:class:`Idioms` (the wording rules use where languages differ). The engine and language
+detection (:func:`detect`: shebang, else name, else content) iterate :func:`front_ends`; nothing else knows which languages exist. The ``frontend``
+modules stay light: the parser (tree-sitter, libcst) is imported by ``lower`` when a file of
+that language is met.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Mapping
+
+from bootlint.frontends.shebang import Shebang
+from bootlint.files.source import SourceFile
+
+if TYPE_CHECKING:
+    from bootlint.model import RuntimeModel
+
+# One line per language, in the order detection asks them (the first one is the default for
+# a file with no shebang, no telling name and no telling content).
+REGISTRY = (
+    "bootlint.frontends.shell.frontend",
+    "bootlint.frontends.python.frontend",
+)
+
+
+@dataclass(frozen=True)
+class Idioms:
+    """How a language writes what the rules advise. Each entry is a short code snippet or phrase
+    that a rule puts into its message; ``{name}``-style fields are filled by the rule."""
+
+    display_name: str               # "shell", "Python"
+    loop: str                       # the loop to write around next/handler/response
+    guard: str                      # how to guard the handler call
+    unguarded: str                  # why an unguarded handler call is fatal ({errexit}: where errexit came from)
+    export: str                     # how to export a variable: {name}, {value}
+    read_api_variable: str          # how to take the address from AWS_LAMBDA_RUNTIME_API
+    exit_now: str                   # exit the process now
+    status_check: str               # detect a failed request
+    exec_form: str                  # replace the process by a program: {command}
+    parent: str                     # who would stay in between without exec
+    error_json: str                 # build the error body
+    variable: str                   # how a variable is written in a message: {name}
+    cleanup_at_exit: str            # cleanup that runs only once, at exit
+    case_fold: Mapping[str, str]    # how to fold a header lookup's case, by HeaderMatch.how ("" = default)
+    comment: str = "#"              # line comment, for suppressions: "{comment} bootlint: disable=BL101"
+    noqa: bool = False              # `# noqa: BL101` also suppresses
+    shebang: str = ""               # the shebang to suggest for a new file
+    env_shebang: str = ""           # the same through env
+
+
+class NotAnalysed(Exception):
+    """A front end refuses a file it could not analyse soundly (nested deeper than it reads):
+    the engine reports the message as BL900 and goes on with the other files."""
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """One registered language."""
+
+    name: str                                   # the model's language: "shell", "python"
+    languages: tuple[str, ...]                  # what it claims, for messages and docs
+    interpreters: Callable[[str], bool]         # a shebang interpreter's basename it reads
+    lower_module: str                           # module with ``lower(src, shebang)``
+    idioms: Idioms
+    extensions: tuple[str, ...] = ()            # file names it reads without a shebang
+    content: Callable[[str], bool] | None = None  # recognises a file without shebang by its text
+    # Recognises, by the text after its shebang, a file whose shell shebang hands the file
+    # itself to this language's interpreter at once (a shell-and-Python polyglot).
+    handed_back: Callable[[str], bool] | None = None
+    # Rules whose events this language cannot produce (no ERR trap in Python): the per-rule
+    # fixture check does not ask for fixtures of this language for them.
+    cannot_report: frozenset[str] = field(default_factory=frozenset)
+    package: str = ""                           # its package, for the optional ``fixes`` module
+
+    def recognises_shebang(self, shebang: Shebang) -> bool:
+        return self.interpreters(shebang.interpreter)
+
+    def recognises_name(self, name: str) -> bool:
+        return any(name.endswith(ext) for ext in self.extensions)
+
+    def recognises_content(self, text: str) -> bool:
+        return self.content is not None and self.content(text)
+
+    def recognises_handed_back(self, body: str) -> bool:
+        return self.handed_back is not None and self.handed_back(body)
+
+    def lower(self, src: "SourceFile", shebang: "Shebang | None") -> "RuntimeModel":
+        """Parse and lower a file, then run the shared passes over its model."""
+        from bootlint.analysis.passes import finish
+
+        module = importlib.import_module(self.lower_module)
+        return finish(module.lower(src, shebang))
+
+    @property
+    def fixes(self):
+        """The front end's fix builders (``<package>/fixes.py``), or None when it has none."""
+        return _optional_module(f"{self.package}.fixes") if self.package else None
+
+
+@lru_cache(maxsize=None)
+def _optional_module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+@lru_cache(maxsize=1)
+def front_ends() -> tuple[FrontEnd, ...]:
+    """Every registered front end, in registry order."""
+    return tuple(importlib.import_module(path).FRONTEND for path in REGISTRY)
+
+
+def by_name(name: str) -> FrontEnd | None:
+    """The front end whose model language is ``name``."""
+    return next((fe for fe in front_ends() if fe.name == name), None)
+
+
+def default() -> FrontEnd:
+    return front_ends()[0]
+
+
+def suggested_shebangs() -> str:
+    """"`#!/bin/sh` or `#!/usr/bin/env python3`": a first line for each language."""
+    lines = [f"`{fe.idioms.shebang}`" for fe in front_ends() if fe.idioms.shebang]
+    return lines[0] if len(lines) == 1 else ", ".join(lines[:-1]) + " or " + lines[-1]
+
+
+def analysed_languages() -> str:
+    """"shell and Python": the languages bootlint analyses, for messages."""
+    names = [fe.idioms.display_name for fe in front_ends()]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# --- Which language a file is written in -----------------------------------------------------
+
+# Languages bootlint does not analyse, recognised without a shebang by their first line of code
+# (the interpreter's name, as a shebang would give it, and what only that language writes there).
+UNANALYSED_CONTENT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("php", re.compile(r"^<\?(php\b|=)")),
+    ("node", re.compile(r"""^(['"]use strict['"];?$|(const|var)\s+[\w${}\[\], ]+\s*=|let\s+\w+\s+=|"""
+                        r"""import\s.*\sfrom\s+['"]|import\s+['"]|(module\.)?exports[.\[ =]|"""
+                        r"""require\(['"]|async function\b|export\s+(default|async|function|const))""")),
+    ("ruby", re.compile(r"""^(require(_relative)?\s+['"]|puts\s|def\s+\w+[?!]?(\s*$|\s*\()(?!.*:\s*$)|"""
+                        r"""class\s+[A-Z]\w*\s*(<\s*\w+)?\s*$|module\s+[A-Z]\w*\s*$)""")),
+    ("perl", re.compile(r"^(use\s+(strict|warnings|[A-Z][\w:]*)\b.*;|my\s+[$@%]\w+|package\s+[\w:]+;)")),
+    ("lua", re.compile(r"^local\s+\w+\s+=")),
+)
+
+
+def unanalysed_language(text: str) -> str | None:
+    """The language of a file without shebang whose first line of code only that language writes
+    (PHP, JavaScript, Ruby, Perl, Lua), else None."""
+    for line in text.split("\n", 50)[:50]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "//", "/*", "*", "--")) and not stripped.startswith("#!"):
+            continue
+        return next((name for name, pattern in UNANALYSED_CONTENT if pattern.match(stripped)), None)
+    return None
+
+
+@dataclass(frozen=True)
+class Detected:
+    language: str               # a front end's name, "binary", or the interpreter's name
+    shebang: Shebang | None
+    frontend: "FrontEnd | None" = None   # None: not analysed (binary, another language)
+
+
+def detect(src: SourceFile) -> Detected:
+    """Decide how to analyse a file: by shebang, else by name, else by content, else the
+    default front end (the first registered)."""
+    if src.is_binary:
+        return Detected("binary", None)
+    line = src.shebang
+    if line is None:
+        name = src.path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+        chosen = next((fe for fe in front_ends() if fe.recognises_name(name)), None) or next(
+            (fe for fe in front_ends() if fe.recognises_content(src.text)), None)
+        if chosen is None:
+            other = unanalysed_language(src.text)
+            if other is not None:
+                return Detected(other, None)   # BL902, never the shell parser's BL900
+            chosen = default()
+        return Detected(chosen.name, None, chosen)
+    shebang = Shebang.parse(line)
+    body = src.text.split("\n", 1)[1] if "\n" in src.text else ""
+    for fe in front_ends():
+        if fe.recognises_handed_back(body):
+            return Detected(fe.name, shebang, fe)   # the shell only starts fe's interpreter on it
+    for fe in front_ends():
+        if fe.recognises_shebang(shebang):
+            return Detected(fe.name, shebang, fe)
+    return Detected(shebang.interpreter or "unknown", shebang)

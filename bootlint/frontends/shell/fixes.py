@@ -1,0 +1,473 @@
+"""Fixes for shell bootstraps: byte edits found on the tree-sitter tree, written back as text
+edits, in the file's own indentation style.
+
+Every builder returns a :class:`~bootlint.model.Fix` or None when the shape of the code is not
+one it can rewrite with confidence (then the finding simply has no fix). The rules reach these
+builders through the front end, never by name.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import cached_property
+
+from bootlint.fixes.kit import FixBuilders, Indent, post_error_body
+from bootlint.diagnostics import Applicability, Edit, Fix, Span
+from bootlint.frontends.shell.commands import REMOVERS
+from bootlint.files.source import SourceFile
+
+SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
+# Nodes whose children are statements run one after another.
+BLOCKS = {"program", "compound_statement", "do_group", "if_statement", "elif_clause", "else_clause",
+          "case_item", "subshell"}
+HTTP_TOOLS = {"curl", "wget", "http", "https"}
+TIMEOUT_LETTERS = {"curl": "m", "wget": "T"}
+TIMEOUT_LONG = {"--max-time", "--timeout", "--read-timeout"}
+API_VARIABLE = "${AWS_LAMBDA_RUNTIME_API}"
+
+
+class ShellFixes(FixBuilders):
+    """Fix builders for one shell source, on the tree the lowering parsed (parsed again, once,
+    when a fix is asked of a source that was not lowered here)."""
+
+    def __init__(self, src: SourceFile) -> None:
+        self.src = src
+
+    # -- positions ---------------------------------------------------------------------------------
+    @cached_property
+    def tree(self):
+        tree = self.src.parsed.get("tree-sitter")
+        if tree is None:
+            from bootlint.frontends.shell.parse import parse
+
+            tree = parse(self.src)
+        return tree
+
+    def assignments_of(self, name: str) -> list:
+        """Every `name=value` in the file: from the lowering's index when it read this tree."""
+        index = self.src.parsed.get("shell-index")
+        if index is not None and self.src.parsed.get("tree-sitter") is self.tree:
+            nodes = index.assignment_nodes.get(name, ())
+        else:
+            nodes, stack = [], [self.tree.root_node]
+            while stack:
+                node = stack.pop()
+                if node.type == "variable_assignment":
+                    nodes.append(node)
+                stack.extend(node.named_children)
+        # (the index files `A[1]=x` under A: only the plain name is this variable)
+        return [node for node in nodes if (named := node.child_by_field_name("name")) is not None
+                and self.text(named) == name]
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [self.src.line_start(row) for row in range(self.src.text.count("\n") + 1)]
+
+    @cached_property
+    def indent(self) -> Indent:
+        return Indent.of(self.src.text, default="  ")
+
+    def byte(self, line: int, column: int) -> int:
+        """Offset in the parsed bytes of a 1-based (line, character column)."""
+        start = self.src.line_start(line - 1)
+        end = self.src.encoded.find(b"\n", start)
+        data = self.src.encoded[start:end if end >= 0 else len(self.src.encoded)]
+        if data.isascii():
+            return start + min(column - 1, len(data))
+        return start + len(data.decode("utf-8", "replace")[:column - 1].encode("utf-8"))
+
+    def span_of(self, start: int, end: int) -> Span:
+        return Span(*self._point(start), *self._point(end))
+
+    def _point(self, offset: int) -> tuple[int, int]:
+        row = bisect_right(self._starts, offset) - 1
+        return row + 1, self.src.column(row, offset - self._starts[row])
+
+    def edit(self, start: int, end: int, text: str) -> Edit:
+        return Edit(self.span_of(start, end), text)
+
+    def text(self, node) -> str:
+        return self.src.encoded[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def node_at(self, span: Span):
+        start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
+        return self.tree.root_node.descendant_for_byte_range(start, max(start, end))
+
+    def line_indent(self, node) -> str:
+        start = self.src.line_start(node.start_point[0])
+        line = self.src.encoded[start:node.start_byte].decode("utf-8", "replace")
+        return line[:len(line) - len(line.lstrip(" \t"))]
+
+    @staticmethod
+    def ancestor(node, *types):
+        while node is not None and node.type not in types:
+            node = node.parent
+        return node
+
+    @staticmethod
+    def statement(node):
+        """The statement a node belongs to: its ancestor whose parent is a block."""
+        while node.parent is not None and node.parent.type not in BLOCKS:
+            node = node.parent
+        return node
+
+    @staticmethod
+    def words(command) -> list:
+        return [c for c in command.children if c.is_named and c.type not in (
+            "file_redirect", "heredoc_redirect", "herestring_redirect", "comment")]
+
+    # -- safe ------------------------------------------------------------------------------------
+    def data_binary(self, span: Span) -> Fix | None:
+        """BL303: `-d @f`, `--data @f`, `--data-ascii @f`, `-sSd@f` -> `--data-binary @f`."""
+        node = self.node_at(span)
+        word = self.text(node)
+        if word.startswith("--"):
+            name, sep, rest = word.partition("=")
+            if name not in ("--data", "--data-ascii"):
+                return None
+            new = "--data-binary" + sep + rest
+        elif word.startswith("-") and "d" in word:
+            at = word.index("d")
+            cluster, rest = word[:at], word[at + 1:]
+            new = (cluster + " " if cluster != "-" else "") + "--data-binary" + (" " + rest if rest else "")
+        else:
+            return None
+        return Fix(f"use `--data-binary`, which sends the file as it is",
+                   (self.edit(node.start_byte, node.end_byte, new),), SAFE)
+
+    def runtime_api_host(self, span: Span) -> Fix | None:
+        """BL004: the written-out host becomes `${AWS_LAMBDA_RUNTIME_API}` (closing and reopening
+        single quotes around it)."""
+        start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
+        node = self.tree.root_node.descendant_for_byte_range(start, end)
+        if self.ancestor(node, "heredoc_body", "heredoc_redirect", "comment") is not None:
+            return None
+        quoted = self.ancestor(node, "raw_string", "ansi_c_string")
+        text = f"'\"{API_VARIABLE}\"'" if quoted is not None else API_VARIABLE
+        return Fix("take the host from AWS_LAMBDA_RUNTIME_API", (self.edit(start, end, text),), SAFE)
+
+    def drop_timeout(self, span: Span) -> Fix | None:
+        """BL006: remove `-m N`, `--max-time=N`, the `m` of `-sSm5`, wget's `-T N`, or a
+        `timeout N` in front of the request."""
+        flag = self.node_at(span)
+        command = self.ancestor(flag, "command")
+        if command is None:
+            return None
+        words = self.words(command)
+        index = next((i for i, w in enumerate(words) if w.start_byte == flag.start_byte), None)
+        if index is None:
+            return None
+        word = self.text(flag)
+        title = "remove the timeout on the long-poll `next`"
+        if index == 0 or flag.type == "command_name":
+            # `timeout [opts] N curl ...`: everything before the client goes.
+            client = next((w for w in words[1:] if self.text(w).rsplit("/", 1)[-1] in HTTP_TOOLS), None)
+            if client is None:
+                return None
+            return Fix(title, (self.edit(flag.start_byte, client.start_byte, ""),), SAFE)
+        tool = next((self.text(w).rsplit("/", 1)[-1] for w in words if self.text(w).rsplit("/", 1)[-1]
+                     in HTTP_TOOLS), "curl")
+        letter = TIMEOUT_LETTERS.get(tool, "m")
+        start = words[index - 1].end_byte
+        if word.startswith("--"):
+            name = word.partition("=")[0]
+            if name not in TIMEOUT_LONG:
+                return None
+            end = flag.end_byte if "=" in word or index + 1 >= len(words) else words[index + 1].end_byte
+            return Fix(title, (self.edit(start, end, ""),), SAFE)
+        if not word.startswith("-") or letter not in word:
+            return None
+        at = word.index(letter)
+        inline = word[at + 1:]
+        cluster = word[:at]
+        drop_next = not inline and index + 1 < len(words)
+        end = words[index + 1].end_byte if drop_next else flag.end_byte
+        if cluster == "-":
+            return Fix(title, (self.edit(start, end, ""),), SAFE)
+        return Fix(title, (self.edit(flag.start_byte, end, cluster),), SAFE)
+
+    # -- unsafe ------------------------------------------------------------------------------------
+    def siblings(self, first: Span, last: Span):
+        """The statements that hold ``first`` and ``last``, in one block (``last``'s climbs to
+        the statement beside ``first``'s); None when they are not in one block, in order."""
+        one = self.statement(self.node_at(first))
+        two = self.statement(self.node_at(last))
+        while two is not None and not _same(two.parent, one.parent):
+            two = two.parent
+        if two is None or two.start_byte < one.start_byte:
+            return None
+        return one, two
+
+    def protected_rows(self, start_row: int, end_row: int) -> set[int]:
+        """0-based rows whose leading blanks are content (here-document bodies and their end
+        word, continuation lines of multi-line strings): indenting them would change the
+        program."""
+        rows: set[int] = set()
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.end_point[0] < start_row or node.start_point[0] > end_row:
+                continue
+            if node.type in ("heredoc_body", "heredoc_end"):
+                rows.update(range(node.start_point[0], node.end_point[0] + 1))
+            elif node.type in ("string", "raw_string", "ansi_c_string") and node.end_point[0] > node.start_point[0]:
+                rows.update(range(node.start_point[0] + 1, node.end_point[0] + 1))
+            stack.extend(node.named_children)
+        return rows
+
+    def reindent(self, start_row: int, end_row: int) -> tuple[int, int, list[str]]:
+        """Rows ``start_row``..``end_row`` one level deeper: (start byte, end byte, lines)."""
+        start = self.src.line_start(start_row)
+        end = self.src.encoded.find(b"\n", self.src.line_start(end_row))
+        end = len(self.src.encoded) if end < 0 else end
+        lines = self.src.encoded[start:end].decode("utf-8", "replace").split("\n")
+        keep = {row - start_row for row in self.protected_rows(start_row, end_row)}
+        return start, end, self.indent.more(lines, keep)
+
+    def event_loop(self, first: Span, last: Span) -> Fix | None:
+        """BL001: `while true; do` ... `done` around the statements from the one that requests
+        `next` through the last that posts the response, one level deeper."""
+        pair = self.siblings(first, last)
+        if pair is None:
+            return None
+        one, two = pair
+        base = self.line_indent(one)
+        start, end, lines = self.reindent(one.start_point[0], two.end_point[0])
+        text = "\n".join([f"{base}while true; do", *lines, f"{base}done"])
+        return Fix("wrap next, the handler and the response in `while true; do ... done`",
+                   (self.edit(start, end, text),), UNSAFE)
+
+
+    def enclosing(self, node):
+        """The innermost loop or function around a node (None at the top of the script)."""
+        cur = node.parent
+        while cur is not None:
+            if cur.type in ("while_statement", "for_statement", "c_style_for_statement", "function_definition"):
+                return cur
+            cur = cur.parent
+        return None
+
+    def function_of(self, node):
+        return self.ancestor(node.parent, "function_definition")
+
+    def error_post(self, response: Span, near) -> str | None:
+        """A curl command that posts the documented error JSON to the `/error` URL written the
+        way the file writes its `/response` URL (same base, same request-id variable); None when
+        that URL is not a curl argument in the same function as ``near``."""
+        url = self.node_at(response)
+        command = self.ancestor(url, "command")
+        if command is None or not _same(self.function_of(url), self.function_of(near)):
+            return None
+        name = command.child_by_field_name("name")
+        if name is None or self.text(name).rsplit("/", 1)[-1] != "curl":
+            return None
+        text = self.text(url)
+        at = text.rfind("response")
+        if at < 0:
+            return None
+        target = text[:at] + "error" + text[at + len("response"):]
+        return (f"curl -sS -X POST {target} -H 'Content-Type: application/json' "
+                f"--data-binary '{post_error_body()}' >/dev/null || true")
+
+    def guard_handler(self, handler: Span, response: Span | None) -> Fix | None:
+        """BL101, BL102: `if ! <the handler's statement>; then <post the error>; continue; fi`
+        (`return 0` when the handler runs in a function the loop calls)."""
+        if response is None:
+            return None
+        stmt = self.statement(self.node_at(handler))
+        if stmt.type not in ("variable_assignment", "command", "redirected_statement", "pipeline",
+                             "variable_assignments"):
+            return None
+        around = self.enclosing(stmt)
+        if around is None:
+            return None   # no loop yet: BL001's fix comes first
+        leave = "return 0" if around.type == "function_definition" else "continue"
+        post = self.error_post(response, stmt)
+        if post is None:
+            return None
+        base, unit = self.line_indent(stmt), self.indent.unit
+        # The clean-up the rest of the iteration does (`rm -f "$HEADERS"`) is done before leaving
+        # too: a `continue` that skipped it would leak a file per failed event (BL301).
+        cleanup = "".join(f"{base}{unit}{self.text(s)}\n" for s in self.removals_after(stmt))
+        text = (f"if ! {self.text(stmt)}; then\n{base}{unit}{post}\n{cleanup}{base}{unit}{leave}\n{base}fi")
+        return Fix("post the handler's failure to /invocation/{id}/error and go on with the next event",
+                   (self.edit(stmt.start_byte, stmt.end_byte, text),), UNSAFE)
+
+    def removals_after(self, stmt) -> list:
+        """The statements after ``stmt`` in its block that only delete files (`rm -f "$X"`)."""
+        found = []
+        sibling = stmt.next_named_sibling
+        while sibling is not None:
+            name = sibling.child_by_field_name("name") if sibling.type == "command" else None
+            if name is not None and self.text(name).rsplit("/", 1)[-1] in REMOVERS:
+                found.append(sibling)
+            sibling = sibling.next_named_sibling
+        return found
+
+    def jumps(self, body, word: str) -> list:
+        """`continue` (or `return`) commands that leave ``body``'s iteration (or function): not
+        those of a nested loop, function or child process."""
+        found, stack = [], list(body.children)
+        while stack:
+            node = stack.pop()
+            if node.type in ("while_statement", "for_statement", "c_style_for_statement",
+                             "function_definition", "subshell", "command_substitution") and word == "continue":
+                continue
+            if node.type in ("function_definition", "subshell", "command_substitution"):
+                continue
+            if node.type == "command":
+                name = node.child_by_field_name("name")
+                if name is not None and self.text(name) == word:
+                    found.append(node)
+                    continue
+            stack.extend(node.named_children)
+        return sorted(found, key=lambda n: n.start_byte)
+
+    @staticmethod
+    def _rm(names: list[str], text: str) -> str | None:
+        if len(names) != 1:
+            return None
+        flags = "-rf" if re.search(r"(^|\s)-[a-zA-Z]*d", text) else "-f"
+        return f'rm {flags} "${names[0]}"'
+
+    def _before(self, jump, rm: str) -> Edit:
+        """``rm`` run just before a `continue`/`return`."""
+        if jump.parent is not None and jump.parent.type in BLOCKS:
+            return self.edit(jump.start_byte, jump.start_byte, f"{rm}\n{self.line_indent(jump)}")
+        return self.edit(jump.start_byte, jump.end_byte, f"{{ {rm}; {self.text(jump)}; }}")
+
+    def remove_temp_before(self, span: Span, names: list[str], text: str) -> Fix | None:
+        """BL301, a `continue` (`return`) that skips the removal: remove the file before it."""
+        rm = self._rm(names, text)
+        jump = self.ancestor(self.node_at(span), "command")
+        if rm is None or jump is None:
+            return None
+        return Fix(f"remove the temp file before leaving the iteration (`{rm}`)", (self._before(jump, rm),), UNSAFE)
+
+    def remove_temp(self, span: Span, names: list[str], text: str) -> Fix | None:
+        """BL301: `rm -f "$X"` (`rm -rf` for `mktemp -d`) at the end of the iteration that made
+        it, and before every `continue` that leaves it early (`return`, when the file is made in
+        a function the loop calls)."""
+        rm = self._rm(names, text)
+        if rm is None:
+            return None
+        made = self.node_at(span)
+        around = self.enclosing(made)
+        if around is None:
+            return None
+        body = around.child_by_field_name("body")
+        if body is None or body.type not in ("do_group", "compound_statement"):
+            return None
+        word = "return" if around.type == "function_definition" else "continue"
+        edits = [self._before(jump, rm) for jump in self.jumps(body, word) if jump.start_byte >= made.end_byte]
+        statements = [c for c in body.children if c.is_named and c.type != "comment"]
+        last = statements[-1] if statements else None
+        ends_in_jump = last is not None and last.type == "command" and self.text(last).split()[0] == word
+        if last is not None and not ends_in_jump:
+            edits.append(self.edit(last.end_byte, last.end_byte, f"\n{self.line_indent(last)}{rm}"))
+        if not edits:
+            return None
+        return Fix(f"remove the temp file at the end of each invocation (`{rm}`)", tuple(edits), UNSAFE)
+
+    def export_trace_id(self, request_id: str, near: Span) -> Fix | None:
+        """BL201: after the statement that reads the request id from the `next` response's
+        headers, the same reading of Lambda-Runtime-Trace-Id into `_X_AMZN_TRACE_ID`, exported
+        (empty when the header is absent, which must not stop an errexit script)."""
+        after = self.byte(near.line, near.column)
+        found = self.assignments_of(request_id)
+        found.sort(key=lambda n: (n.start_byte < after, n.start_byte))
+        for assignment in found:
+            value = assignment.child_by_field_name("value")
+            if value is None or assignment.parent is None or assignment.parent.type not in BLOCKS:
+                continue
+            text = self.text(value)
+            match = re.search(r"lambda-runtime-aws-request-id", text, re.I)
+            if match is None:
+                continue
+            header = match.group(0)
+            trace = ("lambda-runtime-trace-id" if header.islower() else
+                     "LAMBDA-RUNTIME-TRACE-ID" if header.isupper() else "Lambda-Runtime-Trace-Id")
+            value_text = text[:match.start()] + trace + text[match.end():]
+            base = self.line_indent(assignment)
+            new = (f"\n{base}_X_AMZN_TRACE_ID={value_text} || _X_AMZN_TRACE_ID=\"\""
+                   f"\n{base}export _X_AMZN_TRACE_ID")
+            return Fix("export _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header, read the "
+                       "way the request id is", (self.edit(assignment.end_byte, assignment.end_byte, new),),
+                       UNSAFE)
+        return None
+
+    def pipe_payload(self, span: Span) -> Fix | None:
+        """BL302: `curl ... -d "$X"` -> `printf '%s' "$X" | curl ... --data-binary @-` (printf
+        adds no newline, unlike a here-string)."""
+        start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
+        command = self.ancestor(self.tree.root_node.descendant_for_byte_range(start, end), "command")
+        if command is None:
+            return None
+        words = self.words(command)
+        flag = next((w for w in words if w.start_byte == start), None)
+        value = next((w for w in words if w.end_byte == end), None)
+        name = command.child_by_field_name("name")
+        if flag is None or value is None or flag is value or name is None or \
+                self.text(name).rsplit("/", 1)[-1] != "curl":
+            return None
+        if self.text(flag) not in ("-d", "--data", "--data-ascii", "--data-binary", "--data-raw"):
+            return None
+        outer = command.parent
+        if outer is not None and outer.type == "redirected_statement":
+            if any(c.type in ("herestring_redirect", "heredoc_redirect") or self.text(c).lstrip().startswith("<")
+                   for c in outer.children if c is not command):
+                return None   # curl already reads its standard input
+            outer = outer.parent
+        if outer is not None and outer.type == "pipeline" and outer.named_children[0].start_byte != command.start_byte:
+            return None
+        payload = self.text(value)
+        if value.type in ("simple_expansion", "expansion", "command_substitution"):
+            payload = f'"{payload}"'
+        previous = words[words.index(flag) - 1]
+        return Fix("pipe the payload into curl (`printf '%s' ... | curl --data-binary @-`)", (
+            self.edit(command.start_byte, command.start_byte, f"printf '%s' {payload} | "),
+            self.edit(previous.end_byte, value.end_byte, " --data-binary @-")), UNSAFE)
+
+    def keep_init_guard(self, span: Span) -> Fix | None:
+        """BL103: `. file || report` -> `command . file || report` (`command` takes away the
+        special built-in's power to end a POSIX shell; for a file that exists nothing changes)."""
+        node = self.ancestor(self.node_at(span), "command")
+        name = node.child_by_field_name("name") if node is not None else None
+        if name is None or self.text(name) not in (".", "source"):
+            return None
+        return Fix(f"run it as `command {self.text(name)}`, so that the shell survives a missing file "
+                   f"and the guard reports it", (self.edit(name.start_byte, name.start_byte, "command "),), SAFE)
+
+    def exit_after(self, span: Span) -> Fix | None:
+        """BL104: `exit 1` right after the post to /runtime/init/error (`{ post; exit 1; }` when
+        the post is one side of `||` or `&&`)."""
+        node = self.ancestor(self.node_at(span), "command")
+        if node is None:
+            return None
+        if node.parent is not None and node.parent.type == "redirected_statement":
+            node = node.parent
+        if node.parent is not None and node.parent.type == "pipeline":
+            node = node.parent
+        parent = node.parent
+        title = "exit after reporting the init error"
+        if parent is not None and parent.type in BLOCKS:
+            return Fix(title, (self.edit(node.end_byte, node.end_byte, f"\n{self.line_indent(node)}exit 1"),),
+                       UNSAFE)
+        if parent is not None and parent.type == "list":
+            return Fix(title, (self.edit(node.start_byte, node.end_byte, f"{{ {self.text(node)}; exit 1; }}"),),
+                       UNSAFE)
+        return None
+
+
+def builders(src: SourceFile) -> ShellFixes:
+    """The front end's entry point (bootlint.frontends.registry.FrontEnd.fixes)."""
+    return ShellFixes(src)
+
+
+def _same(a, b) -> bool:
+    """The same tree node (tree-sitter hands out a new wrapper object each time); two Nones
+    (the top of the script) are the same place too."""
+    if a is None or b is None:
+        return a is None and b is None
+    return (a.start_byte, a.end_byte, a.type) == (b.start_byte, b.end_byte, b.type)

@@ -1,0 +1,41 @@
+"""The shell front end's registration: what it reads and how rules word their advice for it.
+
+Light on purpose (no tree-sitter here): the parser loads when a shell file is lowered.
+"""
+
+from __future__ import annotations
+
+from bootlint.frontends.registry import FrontEnd, Idioms
+
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "pdksh", "ksh93", "busybox"})
+
+IDIOMS = Idioms(
+    display_name="shell",
+    loop="while true; do ... done",
+    guard="write `if ! RESPONSE=$(handler ...); then <post to /error>; continue; fi`",
+    unguarded="runs under {errexit} without a guard: one failed invocation kills the runtime",
+    export='export {name}="{value}"',
+    read_api_variable='"http://${AWS_LAMBDA_RUNTIME_API}/..."',
+    exit_now="exit 1",
+    status_check="add `-f` (`--fail`) or check `-w '%{http_code}'`",
+    exec_form="exec {command}",
+    parent="this shell",
+    error_json="build it with `jq -n --arg m \"$MSG\" '{errorMessage: $m, errorType: \"E\", stackTrace: []}'`",
+    variable="${name}",
+    cleanup_at_exit="a `trap ... EXIT`",
+    case_fold={"awk": "compare `tolower($1)`", "sed": "add the `I` flag", "": "add `-i`"},
+    comment="#",
+    noqa=False,
+    shebang="#!/bin/sh",
+    env_shebang="#!/usr/bin/env bash",
+)
+
+FRONTEND = FrontEnd(
+    name="shell",
+    languages=("sh", "bash", "dash", "ksh", "busybox sh"),
+    interpreters=SHELLS.__contains__,
+    lower_module="bootlint.frontends.shell.lower",
+    idioms=IDIOMS,
+    extensions=(".sh", ".bash"),
+    package="bootlint.frontends.shell",
+)

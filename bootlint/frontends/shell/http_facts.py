@@ -1,0 +1,157 @@
+"""What a curl or wget command line says about a Runtime API request: timeouts, failure
+detection, how the body is passed, and whether an error body is the documented JSON."""
+
+from __future__ import annotations
+
+from bootlint.analysis.error_body import error_body_problem
+from bootlint.model import ERROR_ENDPOINTS, POST_ENDPOINTS, Endpoint, Fact, Facts, Piece
+from bootlint.diagnostics import Span
+from bootlint.frontends.shell.commands import HttpCommand
+from bootlint.frontends.shell.index import command_args, command_name
+from bootlint.frontends.shell.words import Words, expansion_names, node_text, substitutions
+
+STDIN_VALUES = ("@-", "@/dev/stdin")
+
+
+def _reads_a_file(alts: list[tuple[Piece, ...]]) -> bool:
+    """Does every way the value reads start with a literal `@` (curl's "read this file")?"""
+    return bool(alts) and all(a and a[0].is_literal and a[0].text.startswith("@") for a in alts)
+
+
+def join_spans(first: Span, last: Span) -> Span:
+    if (last.end_line, last.end_column) < (first.line, first.column):
+        return first  # a flag written in a helper, its value at the call site
+    return Span(first.line, first.column, last.end_line, last.end_column)
+
+
+class RequestFacts:
+    """Computes :class:`Fact` entries for one HTTP command."""
+
+    def __init__(self, words: Words, payload_names: set[str] | frozenset[str] = frozenset()) -> None:
+        self.words = words
+        # Variables that hold the event or the handler's output: data of any size.
+        self.payload_names = payload_names
+
+    def span(self, node) -> Span:
+        return self.words.span(node)
+
+    def facts(self, node, cmd: HttpCommand, endpoint: Endpoint) -> dict[str, Fact]:
+        out: dict[str, Fact] = {}
+        for name, wrapper in cmd.wrappers:
+            if name in ("timeout", "gtimeout"):
+                out[Facts.TIMEOUT] = Fact(self.span(wrapper), f"`{name}` around the request")
+        client = cmd.client
+        for opt in cmd.options:
+            if opt.name in client.timeouts:
+                out[Facts.TIMEOUT] = Fact(self.span(opt.flag), node_text(opt.flag))
+        if self._failure_checked(cmd):
+            first = cmd.options[0].flag if cmd.options else node
+            out[Facts.FAILURE_CHECKED] = Fact(self.span(first))
+        if endpoint in POST_ENDPOINTS:
+            self._body_facts(node, cmd, endpoint, out)
+        return out
+
+    def _failure_checked(self, cmd: HttpCommand) -> bool:
+        client = cmd.client
+        if client.fails_on_status:
+            return True
+        for opt in cmd.options:
+            if opt.name in client.fail_options:
+                return True
+            if opt.name in client.status_writers and opt.value is not None:
+                if "http_code" in node_text(opt.value) or "response_code" in node_text(opt.value):
+                    return True
+        return False
+
+    def _body_facts(self, node, cmd: HttpCommand, endpoint: Endpoint, out: dict[str, Fact]) -> None:
+        client = cmd.client
+        for opt in cmd.options:
+            if opt.name not in client.raw_body_options or opt.value is None:
+                continue
+            text = opt.inline if opt.inline is not None else self.words.literal(opt.value)
+            flag_span = self.span(opt.flag)
+            whole = join_spans(flag_span, self.span(opt.value))
+            alts = [(Piece(text=text),)] if opt.inline is not None else self.words.evaluate(opt.value)
+            if opt.name in client.file_options and _reads_a_file(alts):
+                # `-d @file`, `-d @"$F"`, `-d "@$F"`: curl reads the file (stripping CR and LF
+                # for -d/--data-ascii): not a payload on the command line.
+                if opt.name in client.stripping:
+                    shown = text if text is not None else node_text(opt.value)
+                    out[Facts.NEWLINE_STRIP] = Fact(flag_span, f"{node_text(opt.flag)} {shown}")
+                if endpoint in ERROR_ENDPOINTS and text in STDIN_VALUES:
+                    self._check_error_body(self._stdin_body(node), whole, out)
+                continue
+            if endpoint is Endpoint.RESPONSE and self._unbounded(opt.value, alts):
+                out[Facts.PAYLOAD_ARGV] = Fact(whole, node_text(opt.flag))
+            if endpoint in ERROR_ENDPOINTS and opt.name != "item":  # httpie builds JSON from items
+                # Every way the body can read must be the error JSON (a helper called with
+                # several constant messages reads several ways).
+                for alt in alts:
+                    self._check_error_body(alt, whole, out)
+                    if Facts.BODY_MALFORMED in out:
+                        break
+
+    def _unbounded(self, value, alts: list[tuple[Piece, ...]]) -> bool:
+        """Can this body be large? A value that is one expansion (`"$RESPONSE"`, `"$(cat f)"`)
+        not known to be fixed text, or a template that pastes in the event, the handler's output
+        or a command's output; not fixed text, nor a short template of other values
+        (`"{\"n\":$N}"`)."""
+        if all(p.is_literal for a in alts for p in a):
+            return False
+        if any(len(a) == 1 for a in alts):
+            return True
+        return bool(expansion_names(value) & self.payload_names or substitutions(value))
+
+    def _stdin_body(self, node) -> tuple[Piece, ...] | None:
+        """The body piped into curl when it is printed by printf or echo with a static text."""
+        parent = node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            node, parent = parent, parent.parent
+        if parent is None or parent.type != "pipeline":
+            return None
+        before = [c for c in parent.children if c.is_named and c.end_byte <= node.start_byte]
+        if not before or before[-1].type != "command":
+            return None
+        producer = before[-1]
+        name = command_name(producer)
+        tool = self.words.literal(name) if name is not None else None
+        args = command_args(producer)
+        if tool == "printf" and args:
+            fmt = self.words.evaluate(args[0])
+            if len(fmt) != 1:
+                return None
+            pieces: list[Piece] = []
+            # Each `%s` takes the next argument (bash prints nothing for a missing one); one
+            # whose value is not known, or a format used again for more arguments, is a value.
+            values = args[1:]
+            filled = 0
+            for piece in fmt[0]:
+                if piece.is_literal and "%s" in piece.text:
+                    for i, chunk in enumerate(piece.text.split("%s")):
+                        if i:
+                            pieces.extend(self._printf_argument(values, filled))
+                            filled += 1
+                        pieces.append(Piece(text=chunk))
+                else:
+                    pieces.append(piece)
+            if filled < len(values):
+                pieces.append(Piece(var="%s"))
+            return tuple(pieces)
+        if tool == "echo" and len(args) == 1:
+            alts = self.words.evaluate(args[0])
+            return alts[0] if len(alts) == 1 else None
+        return None
+
+    def _printf_argument(self, values: list, at: int) -> tuple[Piece, ...]:
+        if at >= len(values):
+            return (Piece(text=""),)
+        alts = self.words.evaluate(values[at])
+        return alts[0] if len(alts) == 1 else (Piece(var="%s"),)
+
+    @staticmethod
+    def _check_error_body(pieces: tuple[Piece, ...] | None, span: Span, out: dict[str, Fact]) -> None:
+        if pieces is None:
+            return
+        problem = error_body_problem(pieces)
+        if problem:
+            out[Facts.BODY_MALFORMED] = Fact(span, problem)

@@ -1,0 +1,376 @@
+"""The Runtime API on 127.0.0.1 (HTTP/1.1, an ephemeral port), recording everything it is sent.
+
+What it answers is the documented protocol (``/work/shared/spec/runtime-api.md``):
+
+- ``GET /2018-06-01/runtime/invocation/next`` is held open until an invocation is queued, then
+  answered 200 with the event and the ``Lambda-Runtime-*`` headers and
+  ``Content-Type: application/json`` (awslambdaric's native client dies without it). The first
+  ``next`` ends the init phase.
+- ``POST .../invocation/{id}/response``: 202; 413 past 6 MB; 400 for an unknown id or one already
+  answered.
+- ``POST .../invocation/{id}/error``: 202 (same 400s), recording ``Lambda-Runtime-Function-Error-Type``
+  (optional) and whether the body is the documented error JSON.
+- ``POST .../init/error``: 202 during the init phase, 403 once it is over.
+- anything else: 404.
+
+A held ``next`` whose client has gone away never receives an event: the event stays queued for
+the next process, as Lambda keeps an invocation for the runtime it starts next.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import select
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+from bootlint.analysis.error_body import json_error_problem
+
+BASE = "/2018-06-01/runtime"
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+KEEP_BODY_BYTES = 64 * 1024          # what a record keeps of a body (its size is always kept)
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:bootlint-verify"
+
+_ANSWER_RE = re.compile(r"^/invocation/([^/]*)/(response|error)$")
+
+
+@dataclass
+class Invocation:
+    """One event for the runtime, and what became of it."""
+
+    event: bytes
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    trace_id: str | None = None
+    timeout: float = 3.0
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    function_arn: str = FUNCTION_ARN
+    queued_at: float | None = None
+    delivered_at: float | None = None
+    deadline_ms: int | None = None
+    answered_at: float | None = None
+    outcome: str | None = None               # "response" or "error" once answered (202)
+    body: bytes = b""                        # the answer's body (first KEEP_BODY_BYTES)
+    body_size: int = 0
+    error_type: str | None = None            # Lambda-Runtime-Function-Error-Type, if sent
+    error_body_problem: str = ""             # why an /error body is not the documented JSON
+    rejected: list[tuple[int, str]] = field(default_factory=list)   # (status, why) for 4xx answers
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers `next` sends with this invocation."""
+        out = [("Content-Type", "application/json"),
+               ("Lambda-Runtime-Aws-Request-Id", self.request_id),
+               ("Lambda-Runtime-Deadline-Ms", str(self.deadline_ms)),
+               ("Lambda-Runtime-Invoked-Function-Arn", self.function_arn)]
+        if self.trace_id:
+            out.append(("Lambda-Runtime-Trace-Id", self.trace_id))
+        if self.client_context is not None:
+            out.append(("Lambda-Runtime-Client-Context", self.client_context))
+        if self.cognito_identity is not None:
+            out.append(("Lambda-Runtime-Cognito-Identity", self.cognito_identity))
+        return out
+
+
+@dataclass
+class Record:
+    """One request the runtime sent, as received, with the status it was answered."""
+
+    at: float                  # time.monotonic() when its headers arrived
+    method: str
+    path: str
+    status: int = 0
+    endpoint: str = ""         # next, response, error, init/error, restore, unknown
+    request_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""          # the first KEEP_BODY_BYTES
+    size: int = 0
+    why: str = ""              # for a 4xx: what was wrong
+
+
+def new_trace_id() -> str:
+    """An X-Ray trace header as Lambda sends it."""
+    epoch = f"{int(time.time()):08x}"
+    return f"Root=1-{epoch}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+
+
+class RuntimeApi:
+    """The emulator: start it, queue invocations, read what the runtime did.
+
+    ``on_next`` is called (in the server's thread) when a ``next`` request arrives, before it
+    waits for an event: the driver takes its measurements there.
+    """
+
+    def __init__(self, on_next: Callable[[Record], None] | None = None) -> None:
+        self.records: list[Record] = []
+        self.invocations: dict[str, Invocation] = {}
+        self.init_over = False
+        self.on_next = on_next
+        self.changed = threading.Condition()
+        self._pending: collections.deque[Invocation] = collections.deque()
+        self._stopping = False
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.api = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="bootlint-runtime-api", daemon=True)
+
+    # --- the driver's side ---------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        """``host:port``, the value of AWS_LAMBDA_RUNTIME_API."""
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> "RuntimeApi":
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        with self.changed:
+            self._stopping = True
+            self.changed.notify_all()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "RuntimeApi":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def queue(self, invocation: Invocation) -> None:
+        """Make an invocation available to the next `next` request."""
+        with self.changed:
+            invocation.queued_at = time.monotonic()
+            self.invocations[invocation.request_id] = invocation
+            self._pending.append(invocation)
+            self.changed.notify_all()
+
+    def withdraw(self, invocation: Invocation) -> None:
+        """Take back an invocation no runtime picked up."""
+        with self.changed:
+            if invocation in self._pending:
+                self._pending.remove(invocation)
+
+    def new_init_phase(self) -> None:
+        """A new runtime process is starting: /init/error is accepted again until its first next."""
+        with self.changed:
+            self.init_over = False
+
+    def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` holds (checked whenever a request is handled), at most
+        ``timeout`` seconds; wakes every 20 ms so callers may also watch their process."""
+        end = time.monotonic() + timeout
+        with self.changed:
+            while not predicate():
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self.changed.wait(min(left, 0.02))
+            return True
+
+    # --- the server's side ---------------------------------------------------------------
+    def _record(self, record: Record) -> None:
+        with self.changed:
+            self.records.append(record)
+            self.changed.notify_all()
+
+    def handle(self, request: "_Handler", method: str) -> None:
+        record = Record(time.monotonic(), method, request.path.split("?", 1)[0],
+                        headers={k.lower(): v for k, v in request.headers.items()})
+        body, size = request.read_body()
+        record.body, record.size = body[:KEEP_BODY_BYTES], size
+        path = record.path
+        rest = path[len(BASE):] if path.startswith(BASE + "/") else None
+        answer = _ANSWER_RE.match(rest or "")
+        if method == "GET" and rest == "/invocation/next":
+            record.endpoint = "next"
+            self._next(request, record)
+        elif method == "POST" and answer:
+            record.endpoint, record.request_id = answer.group(2), answer.group(1)
+            self._answer(request, record, body, size)
+        elif method == "POST" and rest == "/init/error":
+            record.endpoint = "init/error"
+            with self.changed:
+                over = self.init_over
+            if over:
+                self._send(request, record, 403, "the init phase is over (the first next ended it)")
+            else:
+                record.why = json_error_problem(body.decode("utf-8", "replace"))
+                self._send(request, record, 202)
+        elif rest in ("/restore/next", "/restore/error"):
+            record.endpoint = "restore"
+            self._send(request, record, 404, "SnapStart restore is not emulated")
+        else:
+            record.endpoint = "unknown"
+            self._send(request, record, 404, f"no such endpoint: {method} {path}")
+
+    def _next(self, request: "_Handler", record: Record) -> None:
+        if self.on_next is not None:
+            self.on_next(record)
+        with self.changed:
+            self.init_over = True
+            self.records.append(record)
+            self.changed.notify_all()
+            invocation = None
+            while invocation is None:
+                if self._stopping:
+                    break
+                if self._pending:
+                    invocation = self._pending.popleft()
+                    if _peer_gone(request.connection):
+                        self._pending.appendleft(invocation)
+                        invocation = None
+                        break
+                    invocation.delivered_at = time.monotonic()
+                    invocation.deadline_ms = int((time.time() + invocation.timeout) * 1000)
+                    break
+                self.changed.wait(0.05)
+                if _peer_gone(request.connection):
+                    break
+        if invocation is None:
+            request.close_connection = True
+            record.status = 0          # never answered: the client went away or the run ended
+            return
+        record.status = 200
+        record.request_id = invocation.request_id
+        try:
+            request.send_response(200)
+            for name, value in invocation.headers():
+                request.send_header(name, value)
+            request.send_header("Content-Length", str(len(invocation.event)))
+            request.end_headers()
+            request.wfile.write(invocation.event)
+            request.wfile.flush()
+        except OSError:
+            with self.changed:   # it never reached a runtime: keep it for the next one
+                invocation.delivered_at = invocation.deadline_ms = None
+                self._pending.appendleft(invocation)
+                self.changed.notify_all()
+            request.close_connection = True
+
+    def _answer(self, request: "_Handler", record: Record, body: bytes, size: int) -> None:
+        with self.changed:
+            invocation = self.invocations.get(record.request_id or "")
+            if invocation is None or invocation.delivered_at is None:
+                status, why = 400, f"unknown request id {record.request_id!r}"
+            elif invocation.outcome is not None:
+                status, why = 400, (f"request {record.request_id} was already answered "
+                                    f"(/{invocation.outcome})")
+            elif record.endpoint == "response" and size > MAX_RESPONSE_BYTES:
+                status, why = 413, f"the response is {size:,} bytes, over the 6 MB limit"
+            else:
+                status, why = 202, ""
+                invocation.outcome, invocation.answered_at = record.endpoint, record.at
+                invocation.body, invocation.body_size = body[:KEEP_BODY_BYTES], size
+                if record.endpoint == "error":
+                    invocation.error_type = record.headers.get("lambda-runtime-function-error-type")
+                    invocation.error_body_problem = json_error_problem(body.decode("utf-8", "replace"))
+            if invocation is not None and status != 202:
+                invocation.rejected.append((status, why))
+        self._send(request, record, status, why)
+
+    def _send(self, request: "_Handler", record: Record, status: int, why: str = "") -> None:
+        record.status = status
+        record.why = why or record.why
+        if status == 202:
+            payload = b'{"status":"OK"}'
+        else:
+            payload = json.dumps({"errorMessage": why, "errorType": f"HTTP{status}"}).encode()
+        self._record(record)
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(payload)))
+            request.end_headers()
+            request.wfile.write(payload)
+            request.wfile.flush()
+        except OSError:
+            request.close_connection = True
+
+
+def _peer_gone(sock: socket.socket) -> bool:
+    """True when the client closed its end (an exited process): readable with nothing to read."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            return False
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+    api: RuntimeApi
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass  # everything is recorded; nothing is printed
+
+    def read_body(self) -> tuple[bytes, int]:
+        """The body (what is kept of it) and its full size; reads it all either way, so that
+        the connection stays usable."""
+        kept = bytearray()
+        size = 0
+
+        def take(chunk: bytes) -> None:
+            nonlocal size
+            size += len(chunk)
+            if len(kept) < MAX_RESPONSE_BYTES + 1:
+                kept.extend(chunk[:MAX_RESPONSE_BYTES + 1 - len(kept)])
+
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    n = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                except ValueError:
+                    break
+                if n == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass   # trailers
+                    break
+                while n > 0:
+                    chunk = self.rfile.read(min(n, 65536))
+                    if not chunk:
+                        return bytes(kept), size
+                    take(chunk)
+                    n -= len(chunk)
+                self.rfile.readline(8)
+            return bytes(kept), size
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                break
+            take(chunk)
+            length -= len(chunk)
+        return bytes(kept), size
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.server.api.handle(self, "GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.server.api.handle(self, "POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self.server.api.handle(self, "PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self.server.api.handle(self, "DELETE")
+
