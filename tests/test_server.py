@@ -445,3 +445,42 @@ async def test_an_unsafe_fix_says_so_and_applied_relints_clean_for_that_code(cli
         text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
         context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.bootlint"])))
     assert not only_all
+
+
+async def test_a_configuration_that_cannot_be_read_is_shown_on_the_document_and_linting_goes_on(client, workspace):
+    """Issue 19: a 1,000-level nested TOML value does not silently disable linting."""
+    folder = workspace / "nested"
+    folder.mkdir()
+    (folder / "bootlint.toml").write_text("select = " + "[" * 1000 + "]" * 1000 + "\n", encoding="utf-8")
+    uri = open_doc(client, folder / "bootstrap", TUTORIAL)
+    params = await published(client, uri, 1)
+    first, *rest = params.diagnostics
+    assert (first.source, first.code, first.severity) == ("bootlint", None, types.DiagnosticSeverity.Error)
+    assert (first.range.start.line, first.range.start.character, first.range.end.character) == (0, 0, 0)
+    assert first.message.startswith(f"configuration not used: {folder / 'bootlint.toml'}: ")
+    assert first.message.endswith("(using the default settings)")
+    expected = [f for f in cli_findings(TUTORIAL) if f["code"] != "BL201"]
+    assert sorted((d.code, d.range.start.line + 1, d.range.start.character + 1) for d in rest) == \
+        sorted(key(f) for f in expected)
+
+
+async def test_each_file_gets_the_settings_check_finds_from_its_own_project_whatever_the_root(client, workspace):
+    """Issue 24: in a monorepo opened at its root, a function's own `bootlint.toml` applies to
+    its bootstrap, as `bootlint check` run there applies it; a function without one gets the
+    defaults."""
+    mono = workspace / "mono"
+    (mono / ".git").mkdir(parents=True)
+    (mono / "fn-a").mkdir()
+    (mono / "fn-b").mkdir()
+    (mono / "fn-a" / "bootlint.toml").write_text('[severity]\nBL302 = "error"\n', encoding="utf-8")
+    got = {}
+    for fn in ("fn-a", "fn-b"):
+        (mono / fn / "bootstrap").write_text(TUTORIAL, encoding="utf-8")
+        uri = open_doc(client, mono / fn / "bootstrap", TUTORIAL)
+        got[fn] = (await published(client, uri, 1)).diagnostics
+        proc = run_cli("check", "--format", "json", "--ignore", "BL201", "bootstrap", cwd=mono / fn)
+        cli = json.loads(proc.stdout)
+        assert sorted((d.code, d.range.start.line + 1, d.range.start.character + 1, d.severity) for d in got[fn]) \
+            == sorted((*key(f), {"error": 1, "warning": 2, "info": 3}[f["severity"]]) for f in cli), fn
+    severity = {fn: next(d.severity for d in got[fn] if d.code == "BL302") for fn in got}
+    assert severity == {"fn-a": types.DiagnosticSeverity.Error, "fn-b": types.DiagnosticSeverity.Warning}

@@ -255,3 +255,56 @@ def test_every_readme_editor_setup_starts_the_server_and_it_answers_initialize(r
         server.answer(1)
         server.send({"method": "exit"})
         assert server.proc.wait(timeout=TIMEOUT) == 0, editor
+
+
+HOVER_FAULT = "\n".join([
+    "import sys, bootlint.lsp.server as s",
+    "def hover_markdown(*args):",
+    "    raise RuntimeError('injected fault in ' + s.__file__)",
+    "s.hover_markdown = hover_markdown",
+    "sys.exit(s.main())",
+])
+
+
+def test_odd_requests_get_clean_answers_and_no_internal_error_is_logged(raw):
+    """Issue 19: an object or array id, an unknown method, a didChange or didClose of a document
+    never opened, a NUL in a file URI and a second `initialize` each get a JSON-RPC answer or a
+    warning, never "internal error" at error level; an error's answer holds no traceback."""
+    server = raw([sys.executable, "-c", HOVER_FAULT])
+    server.initialize()
+    seen: list[dict] = []
+    server.send({"id": {"a": 1}, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": "file:///x/bootstrap"}, "position": {"line": 0, "character": 0}}})
+    assert server.next(lambda m: seen.append(m) or "error" in m) == {
+        "jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid request: an id is a number or a string"}}
+    server.send({"id": [2], "method": "shutdown"})
+    assert server.next(lambda m: seen.append(m) or "error" in m)["error"]["code"] == -32600
+    server.send({"id": True, "method": "shutdown"})
+    assert server.next(lambda m: seen.append(m) or "error" in m)["error"]["code"] == -32600
+    server.send({"id": 3, "method": "bootlint/noSuchMethod", "params": {}})
+    assert server.next(lambda m: seen.append(m) or m.get("id") == 3)["error"]["code"] == -32601
+    server.send({"method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": "file:///never/opened/bootstrap", "version": 2}, "contentChanges": [{"text": "x"}]}})
+    server.send({"method": "textDocument/didClose", "params": {"textDocument": {"uri": "file:///never/opened/bootstrap"}}})
+    server.open("file:///tmp/a%00b/bootstrap", TUTORIAL)
+    server.send({"id": 4, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+    assert server.next(lambda m: seen.append(m) or m.get("id") == 4) == {
+        "jsonrpc": "2.0", "id": 4, "error": {"code": -32600, "message": "the server is already initialized"}}
+    # A handler that fails: an internal error whose answer names the error and nothing else.
+    server.open("file:///nowhere/fault/bootstrap", TUTORIAL)
+    server.send({"id": 5, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": "file:///nowhere/fault/bootstrap"}, "position": {"line": 16, "character": 14}}})
+    fault = server.next(lambda m: seen.append(m) or m.get("id") == 5)
+    assert set(fault["error"]) == {"code", "message"} and fault["error"]["code"] == -32603
+    assert "injected fault" in fault["error"]["message"]
+    server.send({"id": 6, "method": "shutdown"})
+    server.next(lambda m: seen.append(m) or m.get("id") == 6)
+    logged = [(m["params"]["type"], m["params"]["message"]) for m in seen if m.get("method") == "window/logMessage"]
+    assert logged[:3] == [
+        (2, "bootlint: ignored textDocument/didChange for a document that is not open: file:///never/opened/bootstrap"),
+        (2, "bootlint: ignored textDocument/didClose for a document that is not open: file:///never/opened/bootstrap"),
+        (2, "bootlint: ignored 'file:///tmp/a%00b/bootstrap': a file name holds no NUL")]
+    assert not [message for kind, message in logged if kind == 1 and "injected" not in message]
+    server.send({"method": "exit"})
+    assert server.proc.wait(timeout=TIMEOUT) == 0
+    assert "Traceback" not in server.stderr()

@@ -1,9 +1,10 @@
 """What the server lints, with which settings: the editor's buffer, never the file on disk.
 
-Settings are found as `bootlint check` finds them when run from a workspace folder (the nearest
-`bootlint.toml`, `.bootlint.toml` or `pyproject.toml` with `[tool.bootlint]`, up to the
-repository's root), then the client's initialization options (`select`, `ignore`,
-`extend-select`) replace the keys of the same name, as flags do on the command line.
+Settings are found for each file as `bootlint check` finds them when run from the file's
+project (the nearest `bootlint.toml`, `.bootlint.toml` or `pyproject.toml` with
+`[tool.bootlint]` from the file's folder up to the repository's root), then the client's
+settings (`select`, `ignore`, `extend-select`) replace the keys of the same name, as flags do on
+the command line.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bootlint.files.source import SourceFile
 
 OPTION_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select",
                "extendSelect": "extend_select"}
+KNOWN_OPTIONS = ("select", "ignore", "extend-select", "debounce")
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Linted:
     src: SourceFile
     result: FileResult
     language: str
+    config_problem: str | None = None   # the configuration file could not be used: why
 
     @property
     def findings(self):
@@ -51,31 +54,58 @@ class Executable:
 
 
 class Workspace:
-    """The workspace folders, their settings (cached until a configuration file changes) and the
-    client's overrides."""
+    """The workspace folders, the settings that apply to each file (cached until a configuration
+    file changes) and the client's overrides.
+
+    A file's settings are found as `bootlint check` finds them when run from the file's project:
+    the nearest configuration file from the file's own folder up to the repository's root,
+    whatever folder the editor opened (in a monorepo, each function's `bootlint.toml`); paths are
+    shown relative to that file's folder, as `per-file-ignores` and `exclude` patterns are
+    written. With no configuration file, the workspace folder is the root."""
 
     def __init__(self, folders: list[str] | None = None, options: dict | None = None) -> None:
         self.folders: list[str] = [os.path.realpath(f) for f in folders or []]
         self.overrides: dict[str, tuple[str, ...]] = {}
         self.problems: list[str] = []
-        self._settings: dict[str, Settings] = {}
+        self.debounce: float | None = None
+        self._settings: dict[str | None, Settings] = {}
+        self._config_of: dict[str, Path | None] = {}
+        self._broken: dict[str | None, str] = {}
         self._known = set(all_rules())
-        for key, value in (options or {}).items():
+        self.set_options(options or {}, "initialization option")
+
+    def set_options(self, options: dict, where: str) -> None:
+        """The client's settings (``initializationOptions``, or what ``workspace/configuration``
+        answers): `select`, `ignore`, `extend-select` replace those keys of the configuration
+        file, as flags do; `debounce` is in milliseconds. A ruff-style ``{"settings": {...}}`` is
+        read as meant; any other key is reported, not dropped in silence."""
+        if set(options) == {"settings"} and isinstance(options["settings"], dict):
+            options = options["settings"]
+        overrides: dict[str, tuple[str, ...]] = {}
+        for key, value in options.items():
+            if key == "debounce":
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 10_000:
+                    self.debounce = value / 1000
+                else:
+                    self.problems.append(f"{where} 'debounce' must be a number of milliseconds (0 to 10000)")
+                continue
             attribute = OPTION_KEYS.get(key)
             if attribute is None:
+                self.problems.append(f"unknown {where} '{key}' (known: {', '.join(sorted(KNOWN_OPTIONS))})")
                 continue
             if isinstance(value, str):
                 value = [part for part in value.replace(" ", ",").split(",") if part]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                self.problems.append(f"initialization option '{key}' must be a list of rule codes")
+                self.problems.append(f"{where} '{key}' must be a list of rule codes")
                 continue
             try:
-                codes = check_codes(f"initialization option '{key}'", [v.strip().upper() for v in value],
-                                    self._known)
+                codes = check_codes(f"{where} '{key}'", [v.strip().upper() for v in value], self._known)
             except ConfigError as exc:
                 self.problems.append(str(exc))
                 continue
-            self.overrides[attribute] = tuple(codes)
+            overrides[attribute] = tuple(codes)
+        self.overrides = overrides
+        self._settings.clear()
 
     def add_folder(self, path: str) -> None:
         real = os.path.realpath(path)
@@ -91,40 +121,67 @@ class Workspace:
     def forget(self) -> None:
         """Read the configuration files again on next use."""
         self._settings.clear()
+        self._config_of.clear()
+        self._broken.clear()
+
+    def config_of(self, path: str) -> Path | None:
+        """The configuration file that applies to a file (None: the defaults)."""
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in self._config_of:
+            try:
+                self._config_of[folder] = find_config(Path(folder))
+            except (OSError, ValueError):   # an unreadable folder: no configuration found there
+                self._config_of[folder] = None
+        return self._config_of[folder]
 
     def root_of(self, path: str) -> str:
-        """The workspace folder a file is in (the innermost), else the file's own folder."""
+        """The folder paths are shown relative to: the configuration file's, else the workspace
+        folder the file is in (the innermost), else the file's own folder."""
+        config = self.config_of(path)
+        if config is not None:
+            return os.path.realpath(config.parent)
         real = os.path.realpath(path)
         inside = [f for f in self.folders if real == f or real.startswith(f.rstrip(os.sep) + os.sep)]
         return max(inside, key=len) if inside else os.path.dirname(real)
 
     def settings_for(self, path: str) -> Settings:
-        """The settings `bootlint check` would use, run from the file's workspace folder.
-        A broken configuration file is reported once (in :attr:`problems`) and the defaults used."""
-        root = self.root_of(path)
-        if root not in self._settings:
+        """The settings `bootlint check` would use for the file. A configuration file that
+        cannot be read is reported (in :attr:`problems` and by :meth:`broken`) and the defaults
+        used: linting goes on."""
+        config = self.config_of(path)
+        key = str(config) if config is not None else None
+        if key not in self._settings:
             settings = Settings()
-            try:
-                found = find_config(Path(root))
-                if found is not None:
-                    settings = load(found, self._known)
-            except ConfigError as exc:
-                self.problems.append(f"{exc} (using the default settings)")
+            if config is not None:
+                try:
+                    settings = load(config, self._known)
+                except ConfigError as exc:
+                    self._broken[key] = f"{exc} (using the default settings)"
+                except RecursionError:   # a deeply nested table, before load() says so itself
+                    self._broken[key] = f"{config}: nested too deeply to read (using the default settings)"
+                if key in self._broken:
+                    self.problems.append(self._broken[key])
             for attribute, codes in self.overrides.items():
                 setattr(settings, attribute, codes)
-                settings.origins[attribute] = "initialization options"
-            self._settings[root] = settings
-        return self._settings[root]
+                settings.origins[attribute] = "editor settings"
+            self._settings[key] = settings
+        return self._settings[key]
+
+    def broken(self, path: str) -> str | None:
+        """Why the configuration file that applies to a file could not be used (None: it was)."""
+        config = self.config_of(path)
+        self.settings_for(path)
+        return self._broken.get(str(config) if config is not None else None)
 
     def display(self, path: str) -> str:
-        """The path `bootlint check` would show, relative to the workspace folder."""
+        """The path `bootlint check` would show, relative to the file's root (:meth:`root_of`)."""
         real = os.path.realpath(path)
         root = self.root_of(path)
         return os.path.relpath(real, root).replace(os.sep, "/") if real.startswith(root) else real
 
     def lintable(self, path: str) -> bool:
-        """A file `bootlint check` would lint in a walk of the workspace folder: a bootstrap name
-        or a pattern of the configuration's `extend-include`, not excluded."""
+        """A file `bootlint check` would lint in a walk of its project: a bootstrap name or a
+        pattern of the configuration's `extend-include`, not excluded."""
         settings = self.settings_for(path)
         display = self.display(path)
         return included(display, settings.extend_include) and not excluded(display, settings.all_excludes)
@@ -149,6 +206,7 @@ def lint_text(workspace: Workspace, path: str, text: str, version: int | None,
     """Lint a buffer as `bootlint check` lints the file with that text."""
     buffer = Buffer(text, encoding)
     settings = workspace.settings_for(path)
+    problem = workspace.broken(path)
     display = workspace.display(path)
     selection = selection_for(settings, display)
     src = SourceFile.from_bytes(display, buffer.raw)
@@ -160,8 +218,8 @@ def lint_text(workspace: Workspace, path: str, text: str, version: int | None,
             result.findings.append(finding(all_rules()["BL904"], display, START,
                                            f"{len(buffer.raw):,} bytes is over the "
                                            f"{settings.max_file_size:,}-byte limit: not analysed"))
-        return Linted(version, buffer, src, result, "")
+        return Linted(version, buffer, src, result, "", problem)
     result = lint_source(src, selection, keep_model=True)
     language = result.model.language if result.model is not None else detect(src).language
-    return Linted(version, buffer, src, result, language)
+    return Linted(version, buffer, src, result, language, problem)
 

@@ -18,15 +18,34 @@ UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
 
 def units(text: str, encoding: str = UTF16) -> int:
-    """How many code units of ``encoding`` the text takes."""
-    if text.isascii():
-        return len(text)
-    if encoding == UTF32:
+    """How many code units of ``encoding`` the text takes (counted by the codec, in C: a
+    1.9 MB line is not walked character by character in Python)."""
+    if text.isascii() or encoding == UTF32:
         return len(text)
     if encoding == UTF8:
         return len(text.encode("utf-8", errors="surrogatepass"))
     # A code point above the Basic Multilingual Plane is a surrogate pair: two units.
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
+
+
+def index_of_units(text: str, count: int, encoding: str = UTF16) -> int:
+    """The index into ``text`` (code points) that ``count`` code units of ``encoding`` reach,
+    clamped to the text; a count that ends inside a character's units counts that character
+    (as pygls does). An ASCII text needs no conversion; any other is encoded once."""
+    count = max(count, 0)
+    if text.isascii() or encoding == UTF32:
+        return min(count, len(text))
+    if encoding == UTF8:
+        data = text.encode("utf-8", errors="surrogatepass")
+        if count >= len(data):
+            return len(text)
+        index = len(data[:count].decode("utf-8", errors="ignore"))
+        return index + (len(text[:index].encode("utf-8", errors="surrogatepass")) < count)
+    data = text.encode("utf-16-le", errors="surrogatepass")
+    if 2 * count >= len(data):
+        return len(text)
+    # Half a surrogate pair decodes (surrogatepass) to one lone surrogate: the pair is counted.
+    return len(data[:2 * count].decode("utf-16-le", errors="surrogatepass"))
 
 
 class Buffer:
@@ -83,15 +102,7 @@ class Buffer:
         if line >= len(self.starts):
             return len(self.text)
         start, end = self.starts[line], self._line_end(line)
-        text = self.text[start:end]
-        if text.isascii() or self.encoding == UTF32:
-            return start + min(max(character, 0), len(text))
-        count = 0
-        for i, ch in enumerate(text):
-            if count >= character:
-                return start + i
-            count += units(ch, self.encoding)
-        return end
+        return start + index_of_units(self.text[start:end], character, self.encoding)
 
     # --- out of offsets ------------------------------------------------------------------
 

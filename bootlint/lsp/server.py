@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -30,6 +30,7 @@ from bootlint.config.settings import CONFIG_NAMES
 from bootlint.util.deepstack import call_with_large_stack
 from bootlint.docs import help_uri
 from bootlint.lsp import actions
+from bootlint.lsp.codec import FastCodec
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
 from bootlint.lsp.hover import hover_markdown
 from bootlint.lsp.positions import UTF16, Buffer
@@ -85,15 +86,35 @@ class Protocol(LanguageServerProtocol):
                 self.failed_request = data["id"]   # answered in report_server_error
             raise
 
+    def _send_response(self, msg_id, result=None, error=None) -> None:
+        # pygls puts the Python traceback (file paths included) in an internal error's data:
+        # the client gets the message only; the server's log has the rest.
+        if error is not None and getattr(error, "data", None) is not None:
+            error.data = None
+        super()._send_response(msg_id, result, error)
+
     def handle_message(self, message) -> None:
         if not hasattr(message, "jsonrpc"):
             msg_id = message.get("id") if isinstance(message, dict) else None
-            self.send_error(msg_id if isinstance(msg_id, (int, str)) else None, INVALID_REQUEST,
+            self.send_error(msg_id if _valid_id(msg_id) else None, INVALID_REQUEST,
                             "not a JSON-RPC 2.0 message (an object with \"jsonrpc\": \"2.0\")")
             return
         method = getattr(message, "method", None)
-        is_request = method is not None and getattr(message, "id", None) is not None
+        msg_id = getattr(message, "id", None)
+        if method is not None and msg_id is not None and not _valid_id(msg_id):
+            self.send_error(None, INVALID_REQUEST, "invalid request: an id is a number or a string")
+            return
+        is_request = method is not None and msg_id is not None
+        if method in (types.TEXT_DOCUMENT_DID_CHANGE, types.TEXT_DOCUMENT_DID_CLOSE) and not is_request:
+            uri = getattr(getattr(message.params, "text_document", None), "uri", None)
+            if self._workspace is None or uri not in self._workspace.text_documents:
+                self._server.log(types.MessageType.Warning,
+                                 f"bootlint: ignored {method} for a document that is not open: {uri}")
+                return
         if is_request and method == types.INITIALIZE:
+            if self.initialize_seen:
+                self.send_error(msg_id, INVALID_REQUEST, "the server is already initialized")
+                return
             self.initialize_seen = True
         elif is_request and not self.initialize_seen:
             self.send_error(message.id, SERVER_NOT_INITIALIZED, "the server is not initialized yet")
@@ -102,6 +123,11 @@ class Protocol(LanguageServerProtocol):
             self.send_error(message.id, INVALID_REQUEST, "the server is shutting down")
             return
         super().handle_message(message)
+
+
+def _valid_id(msg_id) -> bool:
+    """A JSON-RPC request id: a string or an integer (not a boolean, an object or an array)."""
+    return isinstance(msg_id, str) or (isinstance(msg_id, int) and not isinstance(msg_id, bool))
 
 
 class MessageReader:
@@ -214,6 +240,8 @@ class BootlintServer(LanguageServer):
         if source is JsonRpcException and isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
             # From the read loop: the body is not JSON (or not UTF-8).
             protocol.send_error(None, PARSE_ERROR, f"parse error: not JSON ({error})")
+        elif isinstance(error, JsonRpcMethodNotFound):
+            pass   # the request was answered "method not found": nothing went wrong here
         elif protocol.failed_request is not None:
             code = error.code if isinstance(error, JsonRpcException) else -32603
             protocol.send_error(protocol.failed_request, code, f"invalid request: {error}")
@@ -317,7 +345,15 @@ class BootlintServer(LanguageServer):
                                               f"{type(exc).__name__}: {exc}")
 
     def diagnostics(self, doc: Document, linted: Linted) -> list[types.Diagnostic]:
-        return [self.diagnostic(doc, linted, f) for f in linted.findings]
+        out = [self.diagnostic(doc, linted, f) for f in linted.findings]
+        if linted.config_problem:
+            # Shown on the document too: a message box is gone in a second, and the findings
+            # below are the defaults', not the project's.
+            out.insert(0, types.Diagnostic(
+                range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+                message=f"configuration not used: {linted.config_problem}",
+                severity=types.DiagnosticSeverity.Error, source="bootlint"))
+        return out
 
     def diagnostic(self, doc: Document, linted: Linted, f: Finding) -> types.Diagnostic:
         buffer = linted.buffer
@@ -341,6 +377,9 @@ class BootlintServer(LanguageServer):
         """Start tracking a document bootlint would lint (None for any other)."""
         path = to_fs_path(uri) if uri.startswith("file:") else None
         if not path:
+            return None
+        if "\0" in path:   # no file has that name: nothing to lint or to read
+            self.log(types.MessageType.Warning, f"bootlint: ignored {uri!r}: a file name holds no NUL")
             return None
         try:
             if not self.project.lintable(path):
@@ -400,11 +439,14 @@ def initialize(ls: BootlintServer, params: types.InitializeParams) -> None:
         folders = [to_fs_path(params.root_uri)]
     elif not folders and params.root_path:
         folders = [params.root_path]
-    options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-    ls.project = Workspace([f for f in folders if f], options)
-    debounce = options.get("debounce")
-    if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and 0 <= debounce <= 10_000:
-        ls.debounce = debounce / 1000
+    options = params.initialization_options
+    ls.project = Workspace([f for f in folders if f], options if isinstance(options, dict) else {})
+    if options is not None and not isinstance(options, dict):
+        ls.project.problems.append("initializationOptions must be an object: ignored")
+    if ls.project.debounce is not None:
+        ls.debounce = ls.project.debounce
+    # pygls' codec walks a line per character in Python for every change: see bootlint.lsp.codec.
+    ls.workspace._position_codec = FastCodec(ls.workspace.position_encoding)
     ls.pull = _get(params.capabilities, "text_document", "diagnostic") is not None
 
 
