@@ -79,20 +79,34 @@ def test_edits_of_one_fix_that_overlap_are_not_applied():
 def test_rounds_relint_between_and_stop_after_ten():
     calls = []
 
-    def lint(src):  # every round finds one more thing to append: the cap ends it
+    def lint(src):  # every round's fix removes its finding and brings another: the cap ends it
         calls.append(src.raw)
+        end = len(src.text.split("\n")[0]) + 1
+        f = finding(Fix("more", (edit(1, end, 1, end, "x"),)))
+        f = Finding(f"BL{end:03d}", "x", Severity.ERROR, "m", "bootstrap", f.span, fix=f.fix)
+        return FileResult(src.path, [f])
+
+    out = fix_source(SourceFile.from_bytes("bootstrap", b"a\n"), lint, unsafe=False)
+    assert out.rounds == 10 and out.fixed == 10 and out.raw == b"a" + b"x" * 10 + b"\n"
+    assert len(calls) == 11 and out.stuck == []
+
+
+def test_a_fix_that_leaves_its_finding_is_dropped_and_ends_the_fixing():
+    def lint(src):  # the fix appends, but the finding stays (a fix landing in the wrong place)
         end = len(src.text.split("\n")[0]) + 1
         return FileResult(src.path, [finding(Fix("more", (edit(1, end, 1, end, "x"),)))])
 
     out = fix_source(SourceFile.from_bytes("bootstrap", b"a\n"), lint, unsafe=False)
-    assert out.rounds == 10 and out.fixed == 10 and out.raw == b"a" + b"x" * 10 + b"\n"
-    assert len(calls) == 11
+    assert (out.raw, out.rounds, out.fixed) == (b"a\n", 0, 0)
+    assert [f.code for f in out.stuck] == ["BL999"]
 
 
 def test_fixes_that_undo_each_other_stop():
     def lint(src):
         to = "b" if src.raw.startswith(b"a") else "a"
-        return FileResult(src.path, [finding(Fix("flip", (edit(1, 1, 1, 2, to),)))])
+        code = "BL001" if to == "b" else "BL002"
+        f = finding(Fix("flip", (edit(1, 1, 1, 2, to),)))
+        return FileResult(src.path, [Finding(code, "x", Severity.ERROR, "m", "bootstrap", f.span, fix=f.fix)])
 
     out = fix_source(SourceFile.from_bytes("bootstrap", b"a\n"), lint, unsafe=False)
     assert out.rounds == 2 and out.raw == b"a\n"
@@ -113,15 +127,17 @@ def test_diff_shows_a_mode_change_as_git_does():
 
 # -- writing -----------------------------------------------------------------------------------------
 
-def test_write_is_atomic_keeps_the_mode_and_follows_a_link(tmp_path):
+def test_write_is_atomic_keeps_the_mode_and_never_follows_a_link(tmp_path):
     target = tmp_path / "real"
     target.write_bytes(b"old\n")
     target.chmod(0o750)
+    write_atomic(str(target), b"old\n", b"new\n")
+    assert target.read_bytes() == b"new\n" and stat.S_IMODE(target.stat().st_mode) == 0o750
     link = tmp_path / "bootstrap"
     link.symlink_to("real")
-    write_atomic(str(link), b"old\n", b"new\n")
+    with pytest.raises(FixError, match="symbolic link"):
+        write_atomic(str(link), b"new\n", b"newer\n")
     assert link.is_symlink() and target.read_bytes() == b"new\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o750
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bootstrap", "real"]   # no temp file left
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bootlint.diagnostics import Span
-
-BOM = b"\xef\xbb\xbf"
+from bootlint.fixes.textmap import BOM, TextMap, line_break, line_starts  # noqa: F401 (re-exported)
 # A UTF-16 text's start: with a byte-order mark, or `#!` as two-byte units without one.
 UTF16_STARTS = ((b"\xff\xfe", "UTF-16 (little-endian, with a byte-order mark)", "utf-16"),
                 (b"\xfe\xff", "UTF-16 (big-endian, with a byte-order mark)", "utf-16"),
@@ -42,9 +41,8 @@ class SourceFile:
     executable: bool | None = None
     mode_origin: str = ""
     mode_note: str = ""
-    _encoded: bytes = b""
-    _line_starts: list[int] = field(default_factory=list)
-    _ascii: bool | None = None   # an all-ASCII text has byte columns equal to character columns
+    encoding: str = "utf-8"      # what the text was decoded from (a PEP 263 cookie can change it)
+    _map: TextMap | None = field(default=None, repr=False, compare=False)
     # What a front end parsed, kept for its fix builders so that a fix does not parse again
     # (Python: the libcst module and its positions).
     parsed: dict = field(default_factory=dict, repr=False, compare=False)
@@ -70,7 +68,7 @@ class SourceFile:
             src.has_crlf = True
             src.crlf_line = body.count(b"\n", 0, crlf_at) + 1
             body = body.replace(b"\r\n", b"\n")
-        elif b"\r" in body and b"\n" not in body:
+        elif line_break(body) == b"\r":
             # Lines as an editor shows them; the kernel sees one line (BL402).
             src.cr_only = True
             body = body.replace(b"\r", b"\n")
@@ -87,45 +85,32 @@ class SourceFile:
         body = self.raw[len(BOM):] if self.has_bom else self.raw
         text = body.decode(encoding, errors="replace").replace("\r\n", "\n")
         self.text = text.replace("\r", "\n") if self.cr_only else text
-        self._encoded = b""
-        self._line_starts = []
-        self._ascii = None
+        self.encoding = encoding
+        self._map = None
+
+    @property
+    def textmap(self) -> TextMap:
+        """Positions in :attr:`text` (lines, code points, UTF-8 bytes, UTF-16)."""
+        if self._map is None or self._map.text is not self.text:
+            self._map = TextMap(self.text)
+        return self._map
 
     @property
     def encoded(self) -> bytes:
         """The text as UTF-8: what tree-sitter parses and what its byte offsets refer to."""
-        if not self._encoded and self.text:
-            self._encoded = self.text.encode("utf-8", errors="surrogatepass")
-        return self._encoded
-
-    def _starts(self) -> list[int]:
-        if not self._line_starts:
-            self._line_starts = line_starts(self.encoded)
-        return self._line_starts
+        return self.textmap.encoded
 
     def line_start(self, row: int) -> int:
         """Byte offset in :attr:`encoded` where a 0-based row starts."""
-        starts = self._starts()
-        return starts[row] if row < len(starts) else len(self.encoded)
+        return self.textmap.line_start(row)
 
     def column(self, row: int, byte_col: int) -> int:
         """1-based character column of a 0-based (row, byte column) position."""
-        if self._ascii is None:
-            self._ascii = self.encoded.isascii()
-        starts = self._starts()
-        if row >= len(starts):
-            return 1
-        if self._ascii:
-            return byte_col + 1
-        start = starts[row]
-        prefix = self.encoded[start:start + byte_col]
-        if prefix.isascii():
-            return byte_col + 1
-        return len(prefix.decode("utf-8", errors="replace")) + 1
+        return self.textmap.column(row, byte_col)
 
     def span(self, start: tuple[int, int], end: tuple[int, int]) -> Span:
         """A :class:`Span` from tree-sitter's 0-based (row, byte column) points."""
-        return Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+        return self.textmap.span_of_points(start, end)
 
     @property
     def name(self) -> str:
@@ -143,17 +128,6 @@ class SourceFile:
         if self.text.startswith("#!"):
             return self.text.split("\n", 1)[0]
         return None
-
-
-def line_starts(data: bytes | str, base: int = 0) -> list[int]:
-    """Offsets where each line of ``data`` starts (after each LF), the first at ``base``."""
-    newline = b"\n" if isinstance(data, bytes) else "\n"
-    starts = [base]
-    pos = data.find(newline, base)
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = data.find(newline, pos + 1)
-    return starts
 
 
 def _python_script(raw: bytes) -> bool:

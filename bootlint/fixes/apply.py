@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bootlint.diagnostics import Applicability, Finding, Fix, Span
-from bootlint.files.source import BOM, SourceFile, line_starts
+from bootlint.files.source import SourceFile
+from bootlint.fixes.textmap import RawMap
 
 MAX_ROUNDS = 10
 
@@ -26,49 +27,9 @@ class FixError(Exception):
     """A fix could not be applied or written; the message says why (shown to the user)."""
 
 
-# --- positions ----------------------------------------------------------------------------------
+# --- positions ---------------------------------------------------------------------------------
 
-class ByteMap:
-    """Maps 1-based (line, character column) positions of a file's text to offsets in its raw
-    bytes."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.base = len(BOM) if raw.startswith(BOM) else 0
-        self.starts = line_starts(raw, self.base)
-        try:
-            raw[self.base:].decode("utf-8")
-            self.valid = True
-        except UnicodeDecodeError:
-            self.valid = False
-        crlf = raw.count(b"\r\n")
-        # Newlines written into a CR LF file are written the way its other lines end.
-        self.newline = "\r\n" if crlf and crlf * 2 > raw.count(b"\n") else "\n"
-
-    def _line(self, line: int) -> bytes:
-        """The bytes of a 1-based line as the text sees it: without its LF, nor the CR before it."""
-        start = self.starts[line - 1]
-        end = self.starts[line] - 1 if line < len(self.starts) else len(self.raw)
-        data = self.raw[start:end]
-        if line < len(self.starts) and data.endswith(b"\r"):
-            data = data[:-1]
-        return data
-
-    def offset(self, line: int, column: int) -> int:
-        """The byte offset of a text position (a column past the line's end is its end)."""
-        if line < 1:
-            return self.base
-        if line > len(self.starts):
-            return len(self.raw)
-        data = self._line(line)
-        if data.isascii():
-            return self.starts[line - 1] + min(max(column - 1, 0), len(data))
-        text = data.decode("utf-8", "replace")
-        prefix = text[:max(column - 1, 0)]
-        return self.starts[line - 1] + len(prefix.encode("utf-8"))
-
-    def span(self, span: Span) -> tuple[int, int]:
-        return self.offset(span.line, span.column), self.offset(span.end_line, span.end_column)
+ByteMap = RawMap   # text positions -> raw byte offsets (bootlint.textmap)
 
 
 # --- applying ---------------------------------------------------------------------------------
@@ -76,9 +37,10 @@ class ByteMap:
 Change = tuple[int, int, bytes]   # (start, end, replacement) in raw byte offsets
 
 
-def changes_of(fix: Fix, bytemap: ByteMap) -> list[Change] | None:
+def changes_of(fix: Fix, bytemap: RawMap) -> list[Change] | None:
     """The fix's edits as byte changes, sorted; None when they cannot be applied (a text edit on
-    a file that is not UTF-8, or edits of one fix that overlap: a bug in the rule)."""
+    a file whose bytes do not map to its text exactly, or edits of one fix that overlap: a bug in
+    the rule)."""
     out: list[Change] = []
     if fix.edits and not bytemap.valid:
         return None
@@ -86,8 +48,10 @@ def changes_of(fix: Fix, bytemap: ByteMap) -> list[Change] | None:
         start, end = bytemap.span(edit.span)
         if end < start:
             return None
-        text = edit.text.replace("\n", bytemap.newline) if bytemap.newline != "\n" else edit.text
-        out.append((start, end, text.encode("utf-8")))
+        data = bytemap.encode(edit.text)
+        if data is None:
+            return None
+        out.append((start, end, data))
     for edit in fix.byte_edits:
         out.append((edit.start, edit.end, edit.data))
     out.sort(key=lambda c: (c[0], c[1]))
@@ -123,14 +87,23 @@ def wanted(finding: Finding, unsafe: bool, codes: frozenset[str] | None = None) 
         codes is None or finding.code in codes)
 
 
-def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
-                codes: frozenset[str] | None = None) -> tuple[bytes, int | None, int]:
-    """One round: every wanted fix that does not overlap one taken before it (in file order).
-    Returns the new bytes, the mode a fix asks for (or None) and how many fixes were applied."""
-    bytemap = ByteMap(raw)
+@dataclass
+class Round:
+    """What one round of fixes made: the new bytes, the mode a fix asks for (or None), and the
+    findings whose fixes were applied (two findings may share one fix)."""
+
+    raw: bytes
+    mode: int | None
+    applied: list[Finding]
+
+
+def fix_round(raw: bytes, findings: list[Finding], unsafe: bool, codes: frozenset[str] | None = None,
+              encoding: str = "utf-8") -> Round:
+    """One round: every wanted fix that does not overlap one taken before it (in file order)."""
+    bytemap = RawMap(raw, encoding)
     taken: list[Change] = []
     mode = None
-    applied = 0
+    applied: list[Finding] = []
     done: list[list[Change]] = []
     for f in findings:
         if not wanted(f, unsafe, codes):
@@ -140,7 +113,7 @@ def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
         if changes is None:
             continue
         if changes and changes in done:
-            applied += 1   # two findings, one fix (BL101 and BL102 both guard the handler)
+            applied.append(f)   # two findings, one fix (BL101 and BL102 both guard the handler)
             continue
         if any(_overlap(c, t) for c in changes for t in taken):
             continue  # the next round, after a fresh lint
@@ -150,9 +123,29 @@ def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
         taken.extend(changes)
         if fix.mode is not None:
             mode = fix.mode
-        applied += 1
+        applied.append(f)
     taken.sort(key=lambda c: (c[0], c[1]))
-    return apply_changes(raw, taken), mode, applied
+    return Round(apply_changes(raw, taken), mode, applied)
+
+
+def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
+                codes: frozenset[str] | None = None, encoding: str = "utf-8") -> tuple[bytes, int | None, int]:
+    """:func:`fix_round` as (new bytes, mode or None, how many findings it fixed)."""
+    step = fix_round(raw, findings, unsafe, codes, encoding)
+    return step.raw, step.mode, len(step.applied)
+
+
+def not_removed(before: list[Finding], after: list[Finding], applied: list[Finding]) -> list[Finding]:
+    """The applied fixes' findings that the fresh lint still reports: for each rule, fewer
+    findings must be left than there were by at least the number fixed (positions move, so the
+    findings are counted, not matched by place). A fix that leaves its finding is a bug in it:
+    applied again it would only repeat the damage."""
+    from collections import Counter
+
+    fixed = Counter(f.code for f in applied)
+    had = Counter(f.code for f in before)
+    left = Counter(f.code for f in after)
+    return [f for f in applied if left[f.code] > had[f.code] - fixed[f.code]]
 
 
 @dataclass
@@ -161,10 +154,12 @@ class Fixed:
 
     raw: bytes                     # the fixed bytes (the original when nothing applied)
     mode: int | None               # the mode to give the file, when a fix changes it
-    fixed: int                     # fixes applied, over every round
+    fixed: int                     # findings whose fixes were applied, over every round
     findings: list[Finding] = field(default_factory=list)   # what the final text still gets
     rounds: int = 0
     internal_error: bool = False
+    # Findings whose fix did not remove them: that round was not kept, and fixing stopped.
+    stuck: list[Finding] = field(default_factory=list)
 
     def changed(self, original: bytes, original_mode: int | None) -> bool:
         return self.raw != original or (self.mode is not None and self.mode != original_mode)
@@ -183,26 +178,32 @@ def fix_source(src: SourceFile, lint: Callable[[SourceFile], object], unsafe: bo
                first=None, codes: frozenset[str] | None = None) -> Fixed:
     """Apply fixes in rounds until nothing changes (at most :data:`MAX_ROUNDS`), linting again
     between rounds: fixes that overlapped one already taken get their turn then, with positions
-    of the new text. ``lint`` returns a FileResult; ``first`` is the result for ``src`` if known."""
+    of the new text. A round whose fixes leave a finding they were applied for is dropped and
+    ends the fixing (:attr:`Fixed.stuck`). ``lint`` returns a FileResult; ``first`` is the result
+    for ``src`` if known (linting sets the encoding a Python coding cookie names)."""
     result = first if first is not None else lint(src)
     raw, mode, fixed, rounds = src.raw, None, 0, 0
     current = src
     seen = {raw}
+    stuck: list[Finding] = []
     while rounds < MAX_ROUNDS and not result.internal_error:
-        new_raw, new_mode, applied = apply_round(raw, result.findings, unsafe, codes)
-        if not applied or (new_raw == raw and (new_mode is None or new_mode == mode)):
+        step = fix_round(raw, result.findings, unsafe, codes, current.encoding)
+        if not step.applied or (step.raw == raw and (step.mode is None or step.mode == mode)):
             break
+        new_mode = step.mode if step.mode is not None else mode
+        candidate = rebuild(src, step.raw, new_mode)
+        after = lint(candidate)
+        if not after.internal_error:
+            stuck = not_removed(result.findings, after.findings, step.applied)
+            if stuck:
+                break
         rounds += 1
-        fixed += applied
-        if new_mode is not None:
-            mode = new_mode
-        raw = new_raw
-        current = rebuild(src, raw, mode)
-        result = lint(current)
-        if raw in seen and new_mode is None:
+        fixed += len(step.applied)
+        raw, mode, current, result = step.raw, new_mode, candidate, after
+        if raw in seen and step.mode is None:
             break  # fixes that undo one another: stop rather than go round
         seen.add(raw)
-    return Fixed(raw, mode, fixed, list(result.findings), rounds, result.internal_error)
+    return Fixed(raw, mode, fixed, list(result.findings), rounds, result.internal_error, stuck)
 
 
 # --- showing and writing ------------------------------------------------------------------------
@@ -221,7 +222,10 @@ def unified_diff(path: str, before: bytes, after: bytes, old_mode: int | None = 
         return f"diff --git {old_name} {new_name}\n{head}" if head else ""
 
     def lines(data: bytes) -> list[str]:
-        return data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        # Lines as patch and git apply read them: ended by LF only (a CR-only file is one line;
+        # str.splitlines would also split at CR, form feeds and U+2028).
+        parts = data.decode("utf-8", "surrogateescape").split("\n")
+        return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
     out = []
     for line in difflib.unified_diff(lines(before), lines(after), old_name, new_name):
@@ -241,35 +245,75 @@ def executable_mode(mode: int) -> int:
     return (mode & ~0o7777) | perms | added
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _read_again(path: str, size: int) -> bytes:
+    """The file's first ``size`` bytes, never through a link nor blocking on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(size)
+
+
+def writable(path: str, st: os.stat_result) -> str:
+    """Why bootlint must not replace this file, or "": it is rewritten only as its owner could
+    rewrite it (a link, a read-only file, another user's file are left alone)."""
+    if stat.S_ISLNK(st.st_mode):
+        return ("it is a symbolic link: not fixed (bootlint does not write through links; "
+                "fix the file it points to)")
+    if not stat.S_ISREG(st.st_mode):
+        return "it is not a regular file: not fixed"
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid not in (None, 0) and st.st_uid != euid:
+        return "it belongs to another user: not fixed"
+    if not st.st_mode & stat.S_IWUSR or not os.access(path, os.W_OK, follow_symlinks=False):
+        return "it is read-only: not fixed (make it writable to fix it)"
+    return ""
+
+
 def write_atomic(path: str, original: bytes, data: bytes, mode: int | None = None) -> None:
     """Replace a file's bytes through a temporary file in the same folder and a rename, keeping
-    its mode (or setting ``mode``); refuse when the file changed since it was read."""
-    real = os.path.realpath(path)   # a link stays a link; its target gets the new bytes
+    its mode (or setting ``mode``) without setuid/setgid, its owner and group; refuse a link, a
+    file its owner made read-only or that belongs to someone else, and a file that changed since
+    it was read."""
     try:
-        st = os.stat(real)
-        with open(real, "rb") as handle:
-            current = handle.read(len(original) + 1)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise FixError(f"cannot read it again before writing: {exc.strerror or exc}") from None
+    why = writable(path, st)
+    if why:
+        raise FixError(why)
+    try:
+        current = _read_again(path, len(original) + 1)
     except OSError as exc:
         raise FixError(f"cannot read it again before writing: {exc.strerror or exc}") from None
     if current != original:
         raise FixError("the file changed since bootlint read it: not fixed (run again)")
-    folder = os.path.dirname(real) or "."
+    folder = os.path.dirname(path) or "."
     import tempfile
 
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".bootlint")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".bootlint")
     except OSError as exc:
         raise FixError(f"cannot write in {folder}: {exc.strerror or exc}") from None
+    # Content the user controls never gets the set-user-ID or set-group-ID bit from a fix.
+    new_mode = stat.S_IMODE(mode if mode is not None else st.st_mode) & ~(stat.S_ISUID | stat.S_ISGID)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fchmod(handle.fileno(), stat.S_IMODE(mode if mode is not None else st.st_mode))
+            made = os.fstat(handle.fileno())
+            if (made.st_uid, made.st_gid) != (st.st_uid, st.st_gid):
+                try:   # the owner and group stay (root fixing another user's file)
+                    os.fchown(handle.fileno(), st.st_uid, st.st_gid)
+                except PermissionError:
+                    pass   # a group the user is not in: the folder's default, as any editor's save
+            os.fchmod(handle.fileno(), new_mode)
             os.fsync(handle.fileno())
-        with open(real, "rb") as handle:   # the last moment to notice an editor's save
-            if handle.read(len(original) + 1) != original:
-                raise FixError("the file changed since bootlint read it: not fixed (run again)")
-        os.replace(tmp, real)
+        again = os.lstat(path)   # the last moment to notice an editor's save, or a swap for a link
+        if (again.st_ino, again.st_dev) != (st.st_ino, st.st_dev) or _read_again(path, len(original) + 1) != original:
+            raise FixError("the file changed since bootlint read it: not fixed (run again)")
+        os.replace(tmp, path)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -303,6 +347,8 @@ def fix_file(src: SourceFile, path: str, selection, request: FixRequest):
 
     first = lint(src)
     outcome = fix_source(src, lint, request.unsafe, first)
+    if outcome.stuck:
+        first = _report_stuck(first, outcome)
     if not outcome.changed(src.raw, src.mode):
         if request.stdin:
             first.fixed_raw = src.raw
@@ -311,7 +357,7 @@ def fix_file(src: SourceFile, path: str, selection, request: FixRequest):
         if request.write:
             result = type(first)(src.path, outcome.findings, outcome.internal_error)
             result.fixed, result.fixed_raw = outcome.fixed, outcome.raw
-            return result
+            return _report_stuck(result, outcome) if outcome.stuck else result
         first.fixed, first.diff = outcome.fixed, unified_diff(src.path, src.raw, outcome.raw)
         return first
     if not request.write:
@@ -325,4 +371,21 @@ def fix_file(src: SourceFile, path: str, selection, request: FixRequest):
         return first
     result = type(first)(src.path, outcome.findings, outcome.internal_error)
     result.fixed = outcome.fixed
+    return _report_stuck(result, outcome) if outcome.stuck else result
+
+
+def _report_stuck(result, outcome: Fixed):
+    """BL999 for each fix that left the finding it was applied for (a bug in bootlint: that
+    round was not applied, and nothing after it)."""
+    from bootlint.engine import START, finding
+    from bootlint.rules import all_rules
+
+    result.internal_error = True
+    seen = {f.message for f in result.findings if f.code == "BL999"}
+    for f in outcome.stuck:
+        message = (f"internal error: the fix \"{f.fix.title}\" for {f.code} at line {f.span.line} did not "
+                   f"remove the finding; it was not applied and fixing stopped; please report this")
+        if message not in seen:
+            seen.add(message)
+            result.findings.append(finding(all_rules()["BL999"], result.path, START, message))
     return result

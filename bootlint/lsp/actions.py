@@ -12,6 +12,7 @@ from bootlint.frontends.registry import by_name
 from bootlint.diagnostics import Applicability, Finding, Fix
 from bootlint.lsp.positions import Buffer
 from bootlint.files.source import SourceFile
+from bootlint.fixes import textmap
 
 _LINE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))", re.I)
 _FILE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable-file\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))",
@@ -70,15 +71,7 @@ def is_safe(fix: Fix) -> bool:
 def minimal_change(old: str, new: str) -> Change:
     """One change that turns ``old`` into ``new``, as small as the common ends allow (an editor
     keeps the cursor and folds outside it)."""
-    start = 0
-    limit = min(len(old), len(new))
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    return Change(start, end_old, new[start:end_new])
+    return Change(*textmap.minimal_change(old, new))
 
 
 def fix_all(src: SourceFile, first: FileResult, selection: Selection) -> str:

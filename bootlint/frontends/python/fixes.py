@@ -13,6 +13,7 @@ from bootlint.fixes.kit import FixBuilders, Indent
 from bootlint.diagnostics import Applicability, Edit, Fix, Span
 from bootlint.frontends.python.positions import positions_of
 from bootlint.files.source import SourceFile
+from bootlint.fixes.textmap import minimal_change
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 
@@ -215,20 +216,8 @@ class PythonFixes(FixBuilders):
         old, new = self.src.text, module.code
         if old == new:
             return None
-        start = 0
-        limit = min(len(old), len(new))
-        while start < limit and old[start] == new[start]:
-            start += 1
-        end = 0
-        while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
-            end += 1
-        return Fix(title, (Edit(Span(*self._at(start), *self._at(len(old) - end)),
-                                new[start:len(new) - end]),), UNSAFE)
-
-    def _at(self, offset: int) -> tuple[int, int]:
-        text = self.src.text
-        line = text.count("\n", 0, offset) + 1
-        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        start, end, text = minimal_change(old, new)
+        return Fix(title, (Edit(self.src.textmap.char_span(start, end), text),), UNSAFE)
 
     def replace_statements(self, block, first: int, last: int, new: list) -> cst.Module:
         body = list(block.body)

@@ -9,7 +9,6 @@ builders through the front end, never by name.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from functools import cached_property
 
 from bootlint.fixes.kit import FixBuilders, Indent, post_error_body
@@ -61,28 +60,15 @@ class ShellFixes(FixBuilders):
                 and self.text(named) == name]
 
     @cached_property
-    def _starts(self) -> list[int]:
-        return [self.src.line_start(row) for row in range(self.src.text.count("\n") + 1)]
-
-    @cached_property
     def indent(self) -> Indent:
         return Indent.of(self.src.text, default="  ")
 
     def byte(self, line: int, column: int) -> int:
         """Offset in the parsed bytes of a 1-based (line, character column)."""
-        start = self.src.line_start(line - 1)
-        end = self.src.encoded.find(b"\n", start)
-        data = self.src.encoded[start:end if end >= 0 else len(self.src.encoded)]
-        if data.isascii():
-            return start + min(column - 1, len(data))
-        return start + len(data.decode("utf-8", "replace")[:column - 1].encode("utf-8"))
+        return self.src.textmap.byte_offset(line, column)
 
     def span_of(self, start: int, end: int) -> Span:
-        return Span(*self._point(start), *self._point(end))
-
-    def _point(self, offset: int) -> tuple[int, int]:
-        row = bisect_right(self._starts, offset) - 1
-        return row + 1, self.src.column(row, offset - self._starts[row])
+        return self.src.textmap.span(start, end)
 
     def edit(self, start: int, end: int, text: str) -> Edit:
         return Edit(self.span_of(start, end), text)

@@ -1,0 +1,169 @@
+"""Fixes that never damage a file (issue 19): line endings the front end and the fix engine read
+alike, spans that edit only what they mean to, fixes that stop when they do not remove their
+finding, and writes that never go through a link nor past the file's permissions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from bootlint.cli import main
+from bootlint.files.source import SourceFile
+from bootlint.fixes.textmap import RawMap, TextMap, line_break, minimal_change
+
+API = "${AWS_LAMBDA_RUNTIME_API}"
+NEXT = "/2018-06-01/runtime/invocation/next"
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result
+
+
+def write(path, data: bytes, mode: int = 0o755):
+    path.write_bytes(data)
+    path.chmod(mode)
+    return path
+
+
+# -- one map of positions --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,expected", [
+    (b"a\rb\rc", b"\r"), (b"a\nb\r\n", b"\n"), (b"a\rb\n", b"\n"), (b"abc", b"\n"), (b"\xef\xbb\xbfa\rb", b"\r")])
+def test_the_text_and_the_raw_map_split_lines_by_one_rule(raw, expected):
+    assert line_break(raw.removeprefix(b"\xef\xbb\xbf")) == expected
+    src = SourceFile.from_bytes("bootstrap", raw)
+    raw_map = RawMap(raw)
+    # Every character of the text is found at the same place in the raw bytes.
+    for row, line in enumerate(src.text.split("\n"), start=1):
+        for col, char in enumerate(line, start=1):
+            at = raw_map.offset(row, col)
+            assert raw[at:at + len(char.encode())].decode() == char, (row, col)
+
+
+def test_cr_only_positions_map_past_each_cr():
+    raw = "\ufeff#!/bin/sh\rx=é\rcurl z\r".encode()
+    raw_map = RawMap(raw)
+    assert raw_map.newline == "\r"
+    assert raw[raw_map.offset(3, 6):raw_map.offset(3, 7)] == b"z"
+    assert raw[raw_map.offset(2, 3):raw_map.offset(2, 4)] == "é".encode()
+    assert raw_map.offset(2, 99) == raw.index(b"\rcurl")
+
+
+def test_text_map_bytes_code_points_and_utf16():
+    tm = TextMap("a😀é b\nx")
+    assert tm.byte_offset(1, 3) == 5 and tm.point(5) == (1, 3)     # after the 4-byte emoji
+    assert tm.utf16_column(1, 3) == 3                               # the emoji is a surrogate pair
+    assert tm.from_utf16(1, 3) == 3 and tm.from_utf16(1, 2) == 2    # inside the pair: its start
+    assert tm.char_point(6) == (2, 1) and tm.char_offset(1, 99) == 5
+    assert tm.span(0, len(tm.encoded)).end_line == 2
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("abcdef", "abXdef", (2, 3, "X")), ("aaa", "aaaa", (3, 3, "a")), ("abc", "abc", (3, 3, "")),
+    ("", "x", (0, 0, "x")), ("xyz", "", (0, 3, ""))])
+def test_minimal_change(old, new, expected):
+    assert minimal_change(old, new) == expected
+    start, end, text = expected
+    assert old[:start] + text + old[end:] == new
+
+
+# -- CR-only line endings ----------------------------------------------------------------------------
+
+SHELL_CR = (f"#!/bin/bash\rwhile true; do\r  curl -sS http://127.0.0.1:9001{NEXT}\rdone\r").encode()
+PYTHON_CR = ("#!/usr/bin/env python3\rimport urllib.request\rwhile True:\r"
+             f"    r = urllib.request.urlopen('http://127.0.0.1:9001{NEXT}')\r").encode()
+
+
+def test_cr_only_shell_is_fixed_in_place_once(tmp_path):
+    path = write(tmp_path / "bootstrap", SHELL_CR)
+    result = invoke("check", "--fix", str(path))
+    assert path.read_bytes() == SHELL_CR.replace(b"127.0.0.1:9001", API.encode())
+    assert "Fixed 1 problem." in result.output and "BL004" not in result.output
+
+
+def test_cr_only_python_is_fixed_in_place_with_cr_line_endings(tmp_path):
+    path = write(tmp_path / "bootstrap.py", PYTHON_CR)
+    result = invoke("check", "--fix", str(path))
+    assert path.read_bytes() == (
+        "#!/usr/bin/env python3\rimport os\rimport urllib.request\rwhile True:\r"
+        f"    r = urllib.request.urlopen(f'http://{{os.environ[\"AWS_LAMBDA_RUNTIME_API\"]}}{NEXT}')\r").encode()
+    assert "Fixed 1 problem." in result.output
+
+
+@pytest.mark.skipif(shutil.which("patch") is None, reason="needs patch")
+@pytest.mark.parametrize("data", [
+    SHELL_CR, PYTHON_CR,
+    # A lone CR in an LF file (it is part of the line) and no final newline.
+    f"#!/bin/sh\nx='a\rb'\nwhile true; do curl -sS http://127.0.0.1:9001{NEXT}; done".encode()],
+    ids=["shell-cr", "python-cr", "lone-cr"])
+def test_diff_of_cr_files_is_a_patch_that_applies(tmp_path, data):
+    name = "bootstrap.py" if data.startswith(b"#!/usr/bin/env python3") else "bootstrap"
+    (tmp_path / "fixed").mkdir()
+    fixed = write(tmp_path / "fixed" / name, data)
+    shown = write(tmp_path / name, data)
+    diff = invoke("check", "--diff", str(shown)).stdout_bytes
+    assert diff.count(b"\\ No newline at end of file") <= 2
+    invoke("check", "--fix", str(fixed))
+    copy = write(tmp_path / "copy", data)
+    run = subprocess.run(["patch", "--binary", "-s", str(copy)], input=diff, capture_output=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert copy.read_bytes() == fixed.read_bytes() != data
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+BL004_SHELL = f"#!/bin/sh\nwhile true; do\n  curl -sS http://127.0.0.1:9001{NEXT}\ndone\n".encode()
+
+
+def test_a_linked_bootstrap_is_not_written_through(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    notes = write(outside / "notes.txt", BL004_SHELL, 0o644)
+    before = notes.stat()
+    fn = tmp_path / "repo" / "fn"
+    fn.mkdir(parents=True)
+    (fn / "bootstrap").symlink_to("../../outside/notes.txt")
+    result = invoke("check", "--fix", str(tmp_path / "repo"))
+    assert result.exit_code == 2
+    assert "bootstrap: error: cannot fix: it is a symbolic link: not fixed" in result.stderr
+    after = notes.stat()
+    assert notes.read_bytes() == BL004_SHELL
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert (fn / "bootstrap").is_symlink() and os.listdir(fn) == ["bootstrap"]
+
+
+def test_a_read_only_file_is_not_rewritten(tmp_path):
+    path = write(tmp_path / "bootstrap", BL004_SHELL, 0o555)
+    inode = path.stat().st_ino
+    result = invoke("check", "--fix", str(path))
+    assert result.exit_code == 2 and "cannot fix: it is read-only: not fixed" in result.stderr
+    assert path.read_bytes() == BL004_SHELL and path.stat().st_ino == inode
+    assert path.stat().st_mode & 0o7777 == 0o555
+
+
+def test_another_users_file_is_not_rewritten(tmp_path, monkeypatch):
+    from bootlint.fixes import apply as autofix
+
+    path = write(tmp_path / "bootstrap", BL004_SHELL, 0o777)
+    monkeypatch.setattr(autofix.os, "geteuid", lambda: path.stat().st_uid + 1)
+    with pytest.raises(autofix.FixError, match="belongs to another user"):
+        autofix.write_atomic(str(path), BL004_SHELL, b"x\n")
+    assert path.read_bytes() == BL004_SHELL
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to own files for others")
+def test_as_root_owner_and_group_stay_and_setuid_setgid_go(tmp_path):
+    path = write(tmp_path / "bootstrap", BL004_SHELL.replace(b"\n", b"\r\n"), 0o6755)
+    os.chown(path, 4321, 4322)
+    result = invoke("check", "--fix", str(path))
+    assert result.exit_code in (0, 1), result.output
+    st = path.stat()
+    assert (st.st_uid, st.st_gid) == (4321, 4322)
+    assert st.st_mode & 0o7777 == 0o755
+    assert path.read_bytes().count(API.encode()) == 1
