@@ -383,7 +383,7 @@ def rule_command(code, show_all, output_format) -> None:
 def server_command(stdio) -> None:
     """Run the language server for editors (Language Server Protocol over standard input and
     output)."""
-    from bootlint.lsp.server import main as serve
+    from bootlint.lsp.early import serve   # answers `initialize` before importing pygls
 
     sys.exit(serve())
 

@@ -308,3 +308,44 @@ def test_odd_requests_get_clean_answers_and_no_internal_error_is_logged(raw):
     server.send({"method": "exit"})
     assert server.proc.wait(timeout=TIMEOUT) == 0
     assert "Traceback" not in server.stderr()
+
+
+FULL_SERVER = [sys.executable, "-c", "import sys, bootlint.lsp.server as s; sys.exit(s.main())"]
+CLIENTS = [
+    {},
+    {"general": {"positionEncodings": ["utf-8", "utf-16"]}, "notebookDocument": {"synchronization": {}}},
+    {"general": {"positionEncodings": ["utf-32"]}, "textDocument": {"synchronization": {
+        "willSave": True, "willSaveWaitUntil": True}, "diagnostic": {}},
+     "workspace": {"fileOperations": {"willCreate": True, "didRename": True}, "diagnostics": {"refreshSupport": True}}},
+    {"general": {"positionEncodings": ["latin-1"]}},
+]
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=["none", "utf-8", "utf-32", "unknown"])
+def test_the_early_initialize_answer_is_what_pygls_answers_and_is_sent_once(raw, client):
+    """Issue 24: `bootlint server` answers `initialize` before it imports pygls; the answer is the
+    one pygls computes for the same client, and pygls' own is not sent again."""
+    early, full = raw(), raw(FULL_SERVER)
+    for server in (early, full):
+        server.send({"id": 0, "method": "initialize",
+                     "params": {"processId": None, "rootUri": None, "capabilities": client}})
+    answers = [server.answer(0) for server in (early, full)]
+    assert answers[0]["result"] == answers[1]["result"]
+    for server in (early, full):
+        server.send({"method": "initialized", "params": {}})
+        server.send({"id": 1, "method": "shutdown"})
+        before = []
+        server.next(lambda m: before.append(m) or m.get("id") == 1)
+        assert not [m for m in before if m.get("id") == 0]
+        server.send({"method": "exit"})
+        assert server.proc.wait(timeout=TIMEOUT) == 0
+
+
+def test_a_first_message_that_is_not_initialize_is_left_to_pygls(raw):
+    server = raw()
+    server.send({"id": 1, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": "file:///x/bootstrap"}, "position": {"line": 0, "character": 0}}})
+    assert server.answer(1)["error"]["code"] == -32002
+    assert server.initialize()["result"]["serverInfo"]["name"] == "bootlint"   # pygls' answer
+    server.send({"id": 2, "method": "shutdown"})
+    assert server.answer(2)["result"] is None

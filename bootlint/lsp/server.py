@@ -74,6 +74,7 @@ class Protocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.failed_request: object = None
         self.initialize_seen = False
+        self.answered_early: int | str | None = None
 
     def send_error(self, msg_id, code: int, message: str) -> None:
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
@@ -87,6 +88,9 @@ class Protocol(LanguageServerProtocol):
             raise
 
     def _send_response(self, msg_id, result=None, error=None) -> None:
+        if msg_id is not None and msg_id == self.answered_early:
+            self.answered_early = None   # bootlint.lsp.early answered this initialize already
+            return
         # pygls puts the Python traceback (file paths included) in an internal error's data:
         # the client gets the message only; the server's log has the rest.
         if error is not None and getattr(error, "data", None) is not None:
@@ -138,11 +142,11 @@ class MessageReader:
     itself: a thread blocked in a buffered reader would hold its lock while the process exits.
     A Content-Length larger than what arrives costs only what arrives."""
 
-    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop, prefix: bytes = b"") -> None:
         self.fd = fd
         self.loop = loop
         self.items: asyncio.Queue = asyncio.Queue()
-        self.buffer = bytearray()
+        self.buffer = bytearray(prefix)   # what bootlint.lsp.early read already
         self.lock = threading.Lock()
         self.read = 0      # messages read (by the thread)
         self.taken = 0     # messages taken (by the loop)
@@ -665,12 +669,15 @@ def _quiet_logging() -> None:
     logging.getLogger("pygls").setLevel(logging.CRITICAL)   # what matters reaches the client
 
 
-def main() -> int:
-    """Serve on standard input and output until `exit` (0 after `shutdown`, else 1)."""
+def main(prefix: bytes = b"", answered: int | str | None = None) -> int:
+    """Serve on standard input and output until `exit` (0 after `shutdown`, else 1). ``prefix``:
+    what was read from standard input already; ``answered``: the id of the `initialize` request
+    in it that was answered already (:mod:`bootlint.lsp.early`)."""
     _quiet_logging()
+    server.protocol.answered_early = answered
     try:
         # The loop runs on a thread with the parsers' large stack: linting on it starts no thread.
-        call_with_large_stack(asyncio.run, _serve())
+        call_with_large_stack(asyncio.run, _serve(prefix))
     except (KeyboardInterrupt, SystemExit, BrokenPipeError):
         pass   # `exit` ends the loop with SystemExit; the code is decided below
     except Exception as exc:  # the connection broke in a way pygls does not handle
@@ -681,10 +688,10 @@ def main() -> int:
     return 0 if server.shutdown_requested else 1
 
 
-async def _serve() -> None:
+async def _serve(prefix: bytes = b"") -> None:
     """pygls' stdio loop, fed by :class:`MessageReader`."""
     server._stop_event = stop = threading.Event()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    server.reader = MessageReader(sys.stdin.fileno(), asyncio.get_running_loop())
+    server.reader = MessageReader(sys.stdin.fileno(), asyncio.get_running_loop(), prefix)
     await run_async(stop_event=stop, reader=server.reader, protocol=server.protocol,
                     logger=logging.getLogger("pygls"), error_handler=server.report_server_error)
