@@ -45,6 +45,18 @@ def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = Non
                           capture_output=True, env=full_env, timeout=120)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--snapshot-update", action="store_true", default=False,
+                     help="Rewrite tests/snapshots from the current output (review the diff before committing).")
+
+
+@pytest.fixture(scope="session")
+def snapshot_update(request) -> bool:
+    """Rewrite snapshots instead of comparing them: `--snapshot-update` or BOOTLINT_UPDATE_SNAPSHOTS=1."""
+    return bool(request.config.getoption("--snapshot-update")) or os.environ.get(
+        "BOOTLINT_UPDATE_SNAPSHOTS", "") not in ("", "0")
+
+
 @pytest.fixture
 def cli():
     return run_cli
