@@ -27,6 +27,18 @@ SNAPSHOTS = ROOT / "tests" / "snapshots"
 CASES = sorted(p for p in FIXTURES.glob("*/BL*/*") if p.name.startswith(("fail-", "pass-")))
 
 
+# Snapshots that pin the behaviour before a change that altered it by mistake: the test is an
+# expected failure until the regression is fixed (strict, so the fix shows up as XPASS and the
+# entry must be removed). Each entry names the commit and what changed.
+KNOWN_REGRESSIONS = {
+    "shell/BL101/fail-tutorial.sh": "f9031ec (fixes, issue 19): --diff --unsafe-fixes of the "
+        "tutorial without a final newline is now a BL999 ('the fix ... for BL301 did not remove the "
+        "finding') and fixes nothing, exit 3; before, 6 fixes",
+    "shell/BL301/fail-find-lists-tmp-without-deleting.sh": "f9031ec (fixes, issue 19): the same "
+        "BL999 for BL301's rm -f when the other fixes run in the same rounds; before, 4 fixes",
+}
+
+
 def _id(path):
     return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
 
@@ -61,12 +73,19 @@ def snapshot_text(fixture) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("fixture", CASES, ids=_id)
+def _cases():
+    for path in CASES:
+        reason = KNOWN_REGRESSIONS.get(_id(path))
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+        yield pytest.param(path, id=_id(path), marks=marks)
+
+
+@pytest.mark.parametrize("fixture", list(_cases()))
 def test_snapshot(fixture, snapshot_update):
     actual = snapshot_text(fixture)
     stored_path = snapshot_path(fixture)
     stored = stored_path.read_bytes().decode("utf-8") if stored_path.exists() else None
-    if snapshot_update:
+    if snapshot_update and _id(fixture) not in KNOWN_REGRESSIONS:
         if stored != actual:
             stored_path.parent.mkdir(parents=True, exist_ok=True)
             stored_path.write_bytes(actual.encode("utf-8"))
