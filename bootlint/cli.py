@@ -178,6 +178,12 @@ def _show_diff(result, quiet: bool) -> None:
     diffs = [r.diff for r in result.files if r.diff]
     for text in diffs:
         click.echo(text, nl=False)
+    from bootlint.report import printable
+
+    for r in result.files:   # a fix that did not do its job (BL999) is said, not only counted
+        for f in r.findings:
+            if f.code == "BL999":
+                click.echo(f"{printable(r.path)}: error: {printable(f.message)} [BL999]", err=True)
     fixed = sum(r.fixed for r in result.files)
     if not quiet:
         noun = "problem" if fixed == 1 else "problems"

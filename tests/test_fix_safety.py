@@ -167,3 +167,93 @@ def test_as_root_owner_and_group_stay_and_setuid_setgid_go(tmp_path):
     assert (st.st_uid, st.st_gid) == (4321, 4322)
     assert st.st_mode & 0o7777 == 0o755
     assert path.read_bytes().count(API.encode()) == 1
+
+
+# -- BL004: only the host ------------------------------------------------------------------------------
+
+URL_WORDS = [   # (the word, whether a fix is expected)
+    (r"http://127.0.0.1\:9001/2018-06-01/runtime/invocation/next", False),       # a backslash escape
+    ("http://127.0.0.1:9001/2018-06-01/runtime/\\\ninvocation/next", True),     # a line continuation
+    ("$'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next'", False),     # $'...' quoting
+    ("$'http://127.0.0.1:9001/2018-06-01/runtime/invocation/ne\\x78t'", False),  # an escape in $'...'
+    ("\"http://127.0.0.1:9001\"/2018-06-01/runtime/invocation/next", True),
+    ("'http://localhost:9001/2018-06-01/runtime/invocation/next'", True),
+    (r"http://127.0.0.1:9001/2018-06-01/runtime/invocation/ne\xt", False),
+]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("word,fixable", URL_WORDS)
+def test_the_bl004_fix_changes_the_host_and_nothing_else_of_the_url(tmp_path, word, fixable):
+    """What bash makes of the URL word after the fix is the URL before it with the host swapped
+    for the variable's value; or the finding has no fix."""
+    original = f"#!/bin/bash\nwhile true; do\n  curl -sS {word}\ndone\n"
+    path = write(tmp_path / "bootstrap", original.encode())
+    invoke("check", "--fix", "--select", "BL004", str(path))
+
+    def url(text: str) -> str:
+        body = text.split("curl -sS ", 1)[1].rsplit("\ndone", 1)[0]
+        run = subprocess.run(["bash", "-c", f"printf '%s' {body}"], capture_output=True, text=True,
+                             env={"AWS_LAMBDA_RUNTIME_API": "api.example:7"})
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    before, after = url(original), url(path.read_text())
+    assert before.endswith("/2018-06-01/runtime/invocation/next")
+    if fixable:
+        assert after == before.replace("127.0.0.1:9001", "api.example:7").replace("localhost:9001", "api.example:7")
+    else:
+        assert path.read_text() == original
+
+
+# -- BL101 on a line of several statements -------------------------------------------------------------
+
+PY_LOOP = '''#!/usr/bin/env python3
+import json, os, urllib.request
+API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+from function import handler
+while True:
+    with urllib.request.urlopen(f"http://{API}/2018-06-01/runtime/invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        ev = json.loads(r.read())
+'''
+POST = ('urllib.request.urlopen(urllib.request.Request(f"http://{API}/2018-06-01/runtime/invocation/{rid}/response", '
+        'data=json.dumps(out).encode(), method="POST"))')
+
+
+@pytest.mark.parametrize("tail,rest", [
+    (f"    out = handler(ev); {POST}\n", f"    {POST}\n"),
+    (f"    print('event'); out = handler(ev); {POST}  # post it\n",
+     f"    {POST}  # post it\n"),
+    (f"    out = handler(ev); print('done')\n    {POST}\n", f"    print('done')\n    {POST}\n"),
+], ids=["handler-then-post", "three-on-a-line", "post-on-the-next-line"])
+def test_the_python_guard_takes_only_the_handler_call(tmp_path, tail, rest):
+    path = write(tmp_path / "bootstrap", (PY_LOOP + tail).encode())
+    result = invoke("check", "--fix", "--unsafe-fixes", "--select", "BL101,BL102", str(path))
+    text = path.read_text()
+    compile(text, "bootstrap", "exec")
+    assert text.count("handler(ev)") == 1 and text.count("try:") == 1, text
+    assert "Fixed 2 problems." in result.output and result.exit_code == 0, result.output
+    assert text.endswith("        continue\n" + rest), text
+    assert "    try:\n        out = handler(ev)\n    except Exception as exc:\n" in text
+
+
+def test_a_fix_that_leaves_its_finding_is_a_bl999_and_the_file_stays(tmp_path, monkeypatch):
+    """A fix builder that puts its edit in the wrong place (here: the end of the file, as the
+    CR-only bug did) is applied once at most: never repeated, never written, said as a bug."""
+    from bootlint.frontends.shell.fixes import ShellFixes
+    from bootlint.diagnostics import Edit, Fix, Span
+
+    def misplaced(self, span):
+        end = self.src.text.count("\n") + 1
+        return Fix("take the host from AWS_LAMBDA_RUNTIME_API", (Edit(Span(end, 1, end, 1), API),))
+
+    monkeypatch.setattr(ShellFixes, "runtime_api_host", misplaced)
+    path = write(tmp_path / "bootstrap", BL004_SHELL)
+    for args in (("--fix",), ("--diff",)):
+        result = invoke("check", *args, str(path))
+        assert result.exit_code == 3, result.output
+        assert ('error: internal error: the fix "take the host from AWS_LAMBDA_RUNTIME_API" for BL004 at line 3 '
+                'did not remove the finding; it was not applied and fixing stopped; please report this'
+                ) in result.output
+        assert path.read_bytes() == BL004_SHELL and "Fixed" not in result.output

@@ -262,22 +262,41 @@ class PythonFixes(FixBuilders):
         if scope is None or self.around(stmt, (cst.FunctionDef,)) is not self.around(post, (cst.FunctionDef,)):
             return None
         leave = cst.Continue() if isinstance(scope, (cst.While, cst.For)) else cst.Return()
+        # Only the small statement that calls the handler is guarded, and only the one that
+        # posts the response is copied as the error post: on `out = handler(ev); post(out)` the
+        # whole line would put a second handler call in the `except` (and the next round would
+        # guard that one).
+        call = self.find(handler, (cst.BaseSmallStatement,))
+        posting = self.find(response, (cst.BaseSmallStatement,))
+        if call is None or posting is None or call is posting or call not in stmt.body or posting not in post.body:
+            return None
         error = _ErrorPost()
-        report = post.visit(error)
+        report = cst.SimpleStatementLine([_alone(posting).visit(error)])
         if not (error.url and error.body):
             return None
         block = self.block_of(stmt)
         if block is None:
             return None
+        k = list(stmt.body).index(call)
+        before, after = stmt.body[:k], stmt.body[k + 1:]
         guard = cst.Try(
-            body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=())], indent=self.indent.unit),
+            body=cst.IndentedBlock(body=[cst.SimpleStatementLine([_alone(call)])], indent=self.indent.unit),
             handlers=[cst.ExceptHandler(
-                body=cst.IndentedBlock(body=[report.with_changes(leading_lines=()),
-                                             cst.SimpleStatementLine([leave])], indent=self.indent.unit),
+                body=cst.IndentedBlock(body=[report, cst.SimpleStatementLine([leave])], indent=self.indent.unit),
                 type=cst.Name("Exception"), name=cst.AsName(name=cst.Name("exc")))],
-            leading_lines=stmt.leading_lines)
+            leading_lines=() if before else stmt.leading_lines)
+        new = [guard]
+        if before:
+            new.insert(0, stmt.with_changes(body=[*before[:-1], _alone(before[-1])],
+                                            trailing_whitespace=cst.TrailingWhitespace()))
+        if after:
+            new.append(cst.SimpleStatementLine([*after[:-1], _alone(after[-1])],
+                                               trailing_whitespace=stmt.trailing_whitespace))
+        elif len(stmt.body) == 1:
+            new[-1] = guard.with_changes(body=guard.body.with_changes(
+                body=[stmt.with_changes(leading_lines=())]))
         i = list(block.body).index(stmt)
-        module = self.with_import(self.replace_statements(block, i, i, [guard]), "json")
+        module = self.with_import(self.replace_statements(block, i, i, new), "json")
         return self.rewrite("post the handler's failure to /invocation/{id}/error and go on with the next event",
                             module)
 
@@ -361,6 +380,11 @@ class _ErrorPost(cst.CSTTransformer):
             args[index] = args[index].with_changes(value=cst.parse_expression(ERROR_BODY))
             return updated.with_changes(args=args)
         return updated
+
+
+def _alone(small):
+    """A small statement without the `;` that joined it to the next one on its line."""
+    return small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
 
 
 def _trace_lookup(value):

@@ -24,6 +24,9 @@ HTTP_TOOLS = {"curl", "wget", "http", "https"}
 TIMEOUT_LETTERS = {"curl": "m", "wget": "T"}
 TIMEOUT_LONG = {"--max-time", "--timeout", "--read-timeout"}
 API_VARIABLE = "${AWS_LAMBDA_RUNTIME_API}"
+# What a host written out in a URL looks like in the source: a name or address and a port, with
+# nothing bash would read differently from how it is written.
+HOST_TEXT = re.compile(r"[A-Za-z0-9._~%\[\]:-]+")
 
 
 class ShellFixes(FixBuilders):
@@ -126,11 +129,17 @@ class ShellFixes(FixBuilders):
         """BL004: the written-out host becomes `${AWS_LAMBDA_RUNTIME_API}` (closing and reopening
         single quotes around it)."""
         start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
+        if not HOST_TEXT.fullmatch(self.src.encoded[start:end].decode("utf-8", "replace")):
+            # The span is not the host as written (a word with a backslash escape, a line
+            # continuation or $'...' quoting is reported as a whole): replacing it would drop
+            # the URL's path.
+            return None
         node = self.tree.root_node.descendant_for_byte_range(start, end)
         if self.ancestor(node, "heredoc_body", "heredoc_redirect", "comment") is not None:
             return None
         quoted = self.ancestor(node, "raw_string", "ansi_c_string")
-        text = f"'\"{API_VARIABLE}\"'" if quoted is not None else API_VARIABLE
+        reopen = "$'" if quoted is not None and quoted.type == "ansi_c_string" else "'"
+        text = f"'\"{API_VARIABLE}\"{reopen}" if quoted is not None else API_VARIABLE
         return Fix("take the host from AWS_LAMBDA_RUNTIME_API", (self.edit(start, end, text),), SAFE)
 
     def drop_timeout(self, span: Span) -> Fix | None:
