@@ -16,7 +16,9 @@ from typing import Container
 import libcst as cst
 
 from bootlint.analysis.matching import either, literal_pattern, matches, negate, substring_pattern
-from bootlint.frontends.python.values import PyFrame, Values, names_in
+from bootlint.frontends.python.callsites import frame_of
+from bootlint.frontends.python.index import names_in, walk
+from bootlint.frontends.python.values import PyFrame, Values
 
 _NOT_FOUND = object()
 
@@ -25,7 +27,7 @@ class PyConditions:
     """Folds the tests of a Python file in a frame (a helper's parameters bound to a call's
     arguments): Python's :class:`~bootlint.analysis.call_arms.Folding`. A branch's syntax is (the
     function it is written in, the `if`'s test); ``binder`` is the front end's
-    :class:`~bootlint.frontends.python.bind.Binder`; ``request_ids``: the names that hold a request id
+    :class:`~bootlint.frontends.python.callsites.Binder`; ``request_ids``: the names that hold a request id
     (see bootlint.analysis.matching)."""
 
     def __init__(self, values: Values, binder, request_ids: Container[str]) -> None:
@@ -38,8 +40,8 @@ class PyConditions:
     def owner(self, syntax) -> str | None:
         if isinstance(syntax, tuple):
             return syntax[0]
-        owner = self.values.scope.get(id(syntax))
-        return owner if owner in self.values.function_defs else None
+        owner = self.values.index.scope.get(id(syntax))
+        return owner if owner in self.values.index.function_defs else None
 
     def tests_parameters(self, syntax, function: str) -> bool:
         return self.binder.mentions_params(syntax[1], function)
@@ -48,7 +50,7 @@ class PyConditions:
         return any(self.binder.mentions_params(a.value, function) for a in site.args)
 
     def enter(self, site: cst.Call, name: str, caller: PyFrame | None) -> PyFrame:
-        return self.values.bind(name, site, caller, caller.site if caller is not None else site,
+        return frame_of(self.values.index, name, site, caller, caller.site if caller is not None else site,
                                 (caller.chain if caller is not None else ()) + (name,))
 
     @staticmethod
@@ -153,7 +155,7 @@ class PyConditions:
         found = self._assigned_in.get(function)
         if found is None:
             found = set()
-            for node in self.values.walk(self.values.function_defs[function].body):
+            for node in walk(self.values.index.function_defs[function].body):
                 targets = []
                 if isinstance(node, cst.Assign):
                     targets = [t.target for t in node.targets]
@@ -182,11 +184,11 @@ class PyConditions:
         where it is read) stands for; any other node as it is."""
         if not isinstance(node, cst.Name):
             return node
-        function = self.values.scope.get(id(node))
-        if function is not None and (node.value in self.values.param_names(function)
+        function = self.values.index.scope.get(id(node))
+        if function is not None and (node.value in self.values.index.param_names(function)
                                      or node.value in self._assigned(function)):
             return node
-        values = self.values.scoped.get((None, node.value), ())
+        values = self.values.index.scoped.get((None, node.value), ())
         return values[0] if len(values) == 1 else node
 
     def _readings(self, node, frame: PyFrame):

@@ -11,7 +11,7 @@ import libcst as cst
 
 from bootlint.fixes.kit import FixBuilders, Indent
 from bootlint.diagnostics import Applicability, Edit, Fix, Span
-from bootlint.frontends.python.positions import positions_of
+from bootlint.frontends.python.syntax import positions_of
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import minimal_change
 

@@ -33,12 +33,14 @@ from bootlint.model import (
 from bootlint.diagnostics import Span
 from bootlint.analysis.call_arms import ArmBinder
 from bootlint.analysis.matching import RequestIds
-from bootlint.frontends.python.bind import Binder
+from bootlint.frontends.python.callsites import Binder, frame_of
+from bootlint.frontends.python.clients import Clients
 from bootlint.frontends.python.conditions import PyConditions
-from bootlint.frontends.python.positions import positions_of
-from bootlint.frontends.python.request_facts import PythonRequestFacts
-from bootlint.frontends.python.syntax import compile_error, declared_encoding, libcst_error
-from bootlint.frontends.python.values import KNOWN_LIBRARIES, Values, dotted, kids, names_in, subscript_key
+from bootlint.frontends.python.facts import PythonRequestFacts, Requests
+from bootlint.frontends.python.handlers import Handlers
+from bootlint.frontends.python.index import KNOWN_LIBRARIES, Index, code, dotted, kids, names_in, subscript_key, walk
+from bootlint.frontends.python.syntax import compile_error, declared_encoding, libcst_error, positions_of
+from bootlint.frontends.python.values import Values
 from bootlint.files.source import SourceFile
 from bootlint.analysis.urls import classify
 
@@ -148,15 +150,18 @@ class _Lowering:
     def __init__(self, module: cst.Module, positions, model: RuntimeModel) -> None:
         self.positions = positions
         self.model = model
-        self.values = Values(module, self.span)
-        self.function_names = self.values.function_names
-        self.binder = Binder(self.values)
-        posted, fetchers = self._through_helpers()
-        self.handlers = self.values.handler_calls(posted, fetchers)
+        self.index = index = Index(module)
+        self.values = values = Values(index, self.span)
+        self.clients = clients = Clients(index, values)
+        self.function_names = index.function_names
+        self.binder = Binder(index, values, clients)
+        self.requests = Requests(index, values, clients)
+        posted, self.requests.fetchers = self._through_helpers()
+        self.handlers = Handlers(index, values, self.requests).handler_calls(posted)
         self._handler_roots: set[str] | None = None
-        self.next_names = self.values.next_names(self.handlers)
-        self.event_names = self.values.event_names(self.next_names)
-        self.request_facts = PythonRequestFacts(module, self.values, self.span)
+        self.next_names = self.requests.next_names(self.handlers)
+        self.event_names = self.requests.event_names(self.next_names)
+        self.request_facts = PythonRequestFacts(index, values, clients, self.span)
         # Each `if` (in the function being lowered) and call of the file's functions, for bind_arms.
         self.function: str | None = None
         self.branches: list[tuple[tuple[str, cst.BaseExpression], Branch]] = []
@@ -176,7 +181,7 @@ class _Lowering:
         """The arguments, at the call site, that the file's helpers post to /response; and the
         calls of helpers that request `next` (what they return is the event, not a result)."""
         posted, fetchers = [], set()
-        for function, sites in self.values.call_sites.items():
+        for function, sites in self.index.call_sites.items():
             for site in sites:
                 requests, _ = self.binder.bind(function, site)
                 for request in requests:
@@ -202,7 +207,7 @@ class _Lowering:
             value = value.args[0].value
         if isinstance(value, cst.Call) and dotted(value.func).split(".")[0] == "subprocess":
             self.model.main.append(Handover(self.span(value), uses_exec=False, is_last=True,
-                                            text=self.values.code(value)[:60]))
+                                            text=code(value)[:60]))
         for node in self.model.main:
             if isinstance(node, Handover) and node.uses_exec and node.span.line == self.span(last).line:
                 node.is_last = True
@@ -270,13 +275,13 @@ class _Lowering:
         /invocation/{id}/error: the block's failures are reported, not fatal."""
         if not isinstance(manager, cst.Call) or not isinstance(manager.func, cst.Name):
             return False
-        function = self.values.function_defs.get(manager.func.value)
+        function = self.index.function_defs.get(manager.func.value)
         if function is None or not any(
                 dotted(d.decorator).rsplit(".", 1)[-1] == "contextmanager" for d in function.decorators):
             return False
-        for node in self.values.walk(function):
+        for node in walk(function):
             if not isinstance(node, cst.Try) or not any(
-                    isinstance(n, cst.Yield) for n in self.values.walk(node.body)):
+                    isinstance(n, cst.Yield) for n in walk(node.body)):
                 continue
             for handler in node.handlers:
                 if _catches_all(handler) and not _reraises(handler) and (
@@ -291,15 +296,15 @@ class _Lowering:
         return any(i.endpoint is Endpoint.ERROR for r in requests for i in r.infos)
 
     def _posts_error(self, body) -> bool:
-        for node in self.values.walk(body):
+        for node in walk(body):
             if isinstance(node, cst.Call):
-                if Endpoint.ERROR in self.values._endpoints(node):
+                if Endpoint.ERROR in self.requests.endpoints(node):
                     return True
                 name = dotted(node.func)
-                helper = self.values.function_defs.get(name)
+                helper = self.index.function_defs.get(name)
                 if helper is not None and helper is not body and any(
-                        isinstance(c, cst.Call) and Endpoint.ERROR in self.values._endpoints(c)
-                        for c in self.values.walk(helper)):
+                        isinstance(c, cst.Call) and Endpoint.ERROR in self.requests.endpoints(c)
+                        for c in walk(helper)):
                     return True
         return False
 
@@ -328,13 +333,13 @@ class _Lowering:
         `if` written in the loop would: its arms that do no work are the failed-`next` path."""
         function = self.function
         params = _presence_tested(test) if function else set()
-        if not params or not params <= self.values.param_names(function):
+        if not params or not params <= self.index.param_names(function):
             return False
-        sites = self.values.call_sites.get(function, ())
-        if not sites or function not in self.values.function_defs:
+        sites = self.index.call_sites.get(function, ())
+        if not sites or function not in self.index.function_defs:
             return False
         for site in sites:
-            bindings = self.values.bind(function, site, None, site, (function,)).bindings
+            bindings = frame_of(self.index, function, site, None, site, (function,)).bindings
             for param in params:
                 bound = bindings.get(param)
                 if bound is None or not (isinstance(bound[0], cst.Name) and bound[0].value in self.next_names):
@@ -404,12 +409,12 @@ class _Lowering:
         if isinstance(node.names, cst.ImportStar):
             return []
         if self._handler_roots is None:
-            roots = {dotted(c.func).split(".")[0] for c in self.values.calls
+            roots = {dotted(c.func).split(".")[0] for c in self.index.calls
                      if id(c) in self.handlers}
             # `handler = lambda_function.handler` at the top, then `handler(event, ctx)`: the
             # module the name was taken from is the handler's too.
             for root in list(roots):
-                for value in self.values.scoped.get((None, root), ()):
+                for value in self.index.scoped.get((None, root), ()):
                     if isinstance(value, (cst.Attribute, cst.Name)):
                         roots.add(dotted(value).split(".")[0])
             self._handler_roots = roots
@@ -462,7 +467,7 @@ class _Lowering:
         if id(call) in self.handlers:
             out.append(HandlerCall(span, text=name[:80]))
         if name in self.function_names or (name.startswith("self.") and last in self.function_names) \
-                or self.values.method_of_instance(name):
+                or self.index.method_of_instance(name):
             if not self.binder.is_bound_later(call):
                 out.extend(self._bound_events(last, call))
             function = CallFunction(span, name=last)
@@ -497,7 +502,7 @@ class _Lowering:
             out.append(Handover(span, text=f"{name}()"))
         if name.split(".")[0] == "subprocess" or name in ("os.system", "os.spawnv", "os.spawnvp"):
             out.extend(self._argv_payload(call, name))
-        if self.values.request_call(call) is not None:
+        if self.clients.request_call(call) is not None:
             out.extend(self.api_calls(call, last, targets))
         return out
 
@@ -520,11 +525,11 @@ class _Lowering:
         if not key or not key.lower().startswith("lambda-runtime-"):
             return []
         value = node.value
-        sources = [value] if not isinstance(value, cst.Name) else self.values.assignments.get(value.value, [])
+        sources = [value] if not isinstance(value, cst.Name) else self.index.assignments.get(value.value, [])
         sensitive = bool(sources) and all(
             isinstance(v, (cst.Dict, cst.DictComp)) or (isinstance(v, cst.Call) and dotted(v.func) == "dict")
             for v in sources)
-        if key == key.lower() and any(".lower()" in self.values.code(v) for v in sources):
+        if key == key.lower() and any(".lower()" in code(v) for v in sources):
             sensitive = False  # {k.lower(): v ...}["lambda-runtime-..."]: folded by hand
         return [HeaderMatch(self.span(node.slice[0]), header=key, case_sensitive=sensitive, how="subscript")]
 
@@ -546,7 +551,7 @@ class _Lowering:
     def api_calls(self, call: cst.Call, method_name: str, targets) -> list[Node]:
         if id(call) in self.binder.parametric:
             return []  # depends on the function's parameters: read at each call site
-        url_node, method, frame = self.values.request_target(call, method_name)
+        url_node, method, frame = self.clients.request_target(call, method_name)
         if url_node is None:
             return []
         calls: list[Node] = []

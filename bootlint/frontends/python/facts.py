@@ -1,13 +1,104 @@
-"""What a Python HTTP call says about a Runtime API request: timeouts, failure detection, the
-error body's shape and a written-out host."""
+"""What the Python bootstrap's requests say: the endpoint each request call reaches, which names
+hold what `next` returned (and which of them the event), and the facts about a request that rules
+read (timeouts, failure detection, the error body's shape, a written-out host)."""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from bootlint.analysis.error_body import error_body_problem
+from bootlint.analysis.urls import classify
+from bootlint.frontends.python.clients import Clients
+from bootlint.frontends.python.index import Index, dotted, kids, names_in
+from bootlint.frontends.python.values import MAX_DEPTH, Values
 from bootlint.model import ERROR_ENDPOINTS, Endpoint, Fact, Facts, Piece
-from bootlint.frontends.python.values import Values, dotted, names_in
+
+PASS_THROUGH = {"dumps", "type", "loads", "encode", "decode", "str", "bytes", "dict", "list", "bytearray",
+                "format", "join", "strip", "get", "items", "len", "int", "float", "repr", "read",
+                "Request", "urlopen", "post", "put", "request", "json", "getheader", "getheaders",
+                "info", "getcode", "geturl", "getresponse", "lower", "split"}
+
+
+class Requests:
+    """The endpoints of the file's request calls, and the values of `next`."""
+
+    def __init__(self, index: Index, values: Values, clients: Clients) -> None:
+        self.index = index
+        self.values = values
+        self.clients = clients
+        self.fetchers: set[int] = set()   # calls of the file's helpers that request `next`
+        self._endpoint_cache: dict[int, set[Endpoint]] = {}
+
+    def endpoints(self, call: cst.Call) -> set[Endpoint]:
+        """The endpoints a call requests (empty for a call that is not a request)."""
+        cached = self._endpoint_cache.get(id(call))
+        if cached is None:
+            cached = self._endpoint_cache[id(call)] = self._find_endpoints(call)
+        return cached
+
+    def _find_endpoints(self, call: cst.Call) -> set[Endpoint]:
+        last = self.clients.request_call(call)
+        if last is None:
+            return set()
+        url, _, frame = self.clients.request_target(call, last)
+        if url is None:
+            return set()
+        return {info.endpoint for alt in self.values.evaluate(url, 0, frame) if (info := classify(alt)) is not None}
+
+    def _mentions_headers(self, node) -> bool:
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, (cst.Name, cst.Attribute)) and "header" in dotted(cur).lower():
+                return True
+            if isinstance(cur, cst.SimpleString) and "header" in cur.value.lower():
+                return True
+            stack.extend(kids(cur))
+        return False
+
+    def _fetches(self, call: cst.Call, fetching: set) -> bool:
+        """A call of a helper that requests `next` (directly, or at this call site)."""
+        return id(call) in self.fetchers or \
+            dotted(call.func).removeprefix("self.") in fetching
+
+    def event_names(self, next_names: set[str]) -> set[str]:
+        """Of the names holding what `next` returned, those that hold its body (the event), not
+        a header such as the request id."""
+        events = set()
+        for name in next_names:
+            values = self.index.assignments.get(name, [])
+            if values and not any(self._mentions_headers(v) for v in values):
+                events.add(name)
+        return events
+
+    def next_names(self, handlers: set[int]) -> set[str]:
+        """Names bound to what the `next` request returned, and to values computed from them
+        (not the handler's result, which is about the handler)."""
+        names: set[str] = set()
+        # The file's functions that request `next` themselves: what a call of one returns
+        # (`got = fetch()`, `rid, event = next_event()`) is what `next` gave.
+        fetching = {self.index.scope.get(id(c)) for c in self.index.calls if Endpoint.NEXT in self.endpoints(c)} - {None}
+        # http.client: conn.request("GET", ".../next") then resp = conn.getresponse().
+        connections = {name for call in self.index.calls if Endpoint.NEXT in self.endpoints(call)
+                       and isinstance(call.func, cst.Attribute) for name in self.index.names(call.func.value)}
+        for name, values in self.index.assignments.items():
+            for value in values:
+                calls = self.index.calls_in(value)
+                if any(Endpoint.NEXT in self.endpoints(c) or self._fetches(c, fetching) for c in calls) or any(
+                        isinstance(c.func, cst.Attribute) and c.func.attr.value == "getresponse"
+                        and self.index.names(c.func.value) & connections for c in calls):
+                    names.add(name)
+        for _ in range(MAX_DEPTH):
+            grown = {n for n, values in self.index.assignments.items()
+                     if any(self.index.names(v) & names and all(
+                         id(c) not in handlers and dotted(c.func).rsplit(".", 1)[-1] in PASS_THROUGH
+                         for c in self.index.calls_in(v)) for v in values)}
+            if grown <= names:
+                break
+            names |= grown
+        return names
+
+
 
 STATUS_ATTRIBUTES = {"raise_for_status", "status_code", "ok", "status", "getcode", "code"}
 STRING_TRACES = {"format_exc", "str", "repr"}
@@ -16,21 +107,22 @@ STRING_TRACES = {"format_exc", "str", "repr"}
 class PythonRequestFacts:
     """Facts for the HTTP calls of one module; file-wide facts are found once."""
 
-    def __init__(self, module: cst.Module, values: Values, span) -> None:
+    def __init__(self, index: Index, values: Values, clients: Clients, span) -> None:
         self.values = values
+        self.clients = clients
         self.span = span
         self.default_timeout: Fact | None = None
         self.status_roots: set[str] = set()
-        for call in values.calls:
+        for call in index.calls:
             if dotted(call.func) in ("socket.setdefaulttimeout", "setdefaulttimeout") and call.args \
                     and not _is_none(call.args[0].value):
                 self.default_timeout = Fact(span(call), "socket.setdefaulttimeout()")
-        for attribute in values.attributes:
+        for attribute in index.attributes:
             if attribute.attr.value in STATUS_ATTRIBUTES:
-                self.status_roots |= values.names(attribute.value)
+                self.status_roots |= index.names(attribute.value)
         # resp = conn.getresponse(); resp.status: the check covers the connection too.
         for _ in range(3):
-            for name, assigned in values.assignments.items():
+            for name, assigned in index.assignments.items():
                 if name in self.status_roots:
                     for value in assigned:
                         self.status_roots |= names_in(value)
@@ -74,7 +166,7 @@ class PythonRequestFacts:
         receiver = call.func.value
         candidates = [receiver] if isinstance(receiver, cst.Call) else []
         if isinstance(receiver, cst.Name):
-            candidates = self.values.assignments.get(receiver.value, [])
+            candidates = self.values.index.assignments.get(receiver.value, [])
         for value in candidates:
             if isinstance(value, cst.Call) and dotted(value.func).rsplit(".", 1)[-1] in (
                     "HTTPConnection", "HTTPSConnection"):
@@ -92,7 +184,7 @@ class PythonRequestFacts:
         return None
 
     def _error_body(self, call: cst.Call) -> tuple[str, cst.CSTNode | None]:
-        for body in self.values.payload(call):
+        for body in self.clients.payload(call):
             problem = self._body_problem(body, 0)
             if problem:
                 return problem, body
@@ -113,7 +205,7 @@ class PythonRequestFacts:
         if isinstance(node, cst.Dict):
             return self._dict_problem(node, depth)
         if isinstance(node, cst.Name):
-            values = self.values.assignments.get(node.value, [])
+            values = self.values.index.assignments.get(node.value, [])
             problems = [self._body_problem(v, depth + 1) for v in values]
             return problems[0] if problems and all(problems) else ""
         if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.BinaryOperation)):
@@ -125,7 +217,7 @@ class PythonRequestFacts:
 
     def _dict_problem(self, node, depth: int) -> str:
         if isinstance(node, cst.Name):
-            values = self.values.assignments.get(node.value, [])
+            values = self.values.index.assignments.get(node.value, [])
             return self._dict_problem(values[0], depth + 1) if len(values) == 1 and depth < 4 else ""
         if not isinstance(node, cst.Dict):
             return ""

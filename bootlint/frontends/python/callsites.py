@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from bootlint.frontends.python.values import MAX_CALL_DEPTH, PyFrame, Values, dotted, names_in, subscript_key
 from bootlint.analysis.urls import classify
+from bootlint.frontends.python.clients import Clients
+from bootlint.frontends.python.index import Index, dotted, names_in, subscript_key, walk
+from bootlint.frontends.python.values import MAX_CALL_DEPTH, PyFrame, Values
 
 
 @dataclass
@@ -36,27 +38,57 @@ class BoundEnv:
 ENV_SETTERS = {"os.putenv", "os.environ.setdefault", "putenv", "environ.setdefault"}
 
 
+def frame_of(index: Index, function: str, call: cst.Call, caller: PyFrame | None, site,
+         chain: tuple[str, ...]) -> PyFrame:
+    """The frame of one call: positional arguments in order (a method's `self` skipped),
+    keywords by name, the defaults for the rest."""
+    scope = index.scope.get(id(call))
+    params = index.params.get(function, [])
+    positional = [p for p in params if p in index.function_defs[function].params.posonly_params
+                  or p in index.function_defs[function].params.params]
+    if positional and positional[0].name.value in ("self", "cls") and (
+            isinstance(call.func, cst.Attribute) or function in index.class_names):
+        positional = positional[1:]
+    bindings: dict[str, tuple] = {}
+    i = 0
+    for arg in call.args:
+        if arg.star:
+            break
+        if arg.keyword is None:
+            if i < len(positional):
+                bindings[positional[i].name.value] = (arg.value, scope, caller)
+            i += 1
+        else:
+            bindings[arg.keyword.value] = (arg.value, scope, caller)
+    for p in params:
+        if p.name.value not in bindings and p.default is not None:
+            bindings[p.name.value] = (p.default, None, None)
+    return PyFrame(function, bindings, site, chain)
+
+
 class Binder:
     """Decides once which requests depend on parameters, then reads them per call site."""
 
-    def __init__(self, values: Values) -> None:
+    def __init__(self, index: Index, values: Values, clients: Clients) -> None:
+        self.index = index
         self.values = values
+        self.clients = clients
         self.by_scope: dict[str | None, list[cst.Call]] = {}
-        for call in values.calls:
-            self.by_scope.setdefault(values.scope.get(id(call)), []).append(call)
+        for call in index.calls:
+            self.by_scope.setdefault(index.scope.get(id(call)), []).append(call)
         self.parametric: set[int] = set()
         self._bound: dict[int, tuple[list, list]] = {}
         self._environ: dict[str, list] = {}
         self._passed: dict[str, set[str]] = {}
-        for function in values.call_sites:
+        for function in index.call_sites:
             for call in self.by_scope.get(function, ()):
-                last = values.request_call(call)
+                last = clients.request_call(call)
                 if last is not None and self._undecided(call, last) and \
                         self.mentions_params(call, function):
                     self.parametric.add(id(call))
 
     def _undecided(self, call: cst.Call, last: str) -> bool:
-        url, _, frame = self.values.request_target(call, last)
+        url, _, frame = self.clients.request_target(call, last)
         if url is None:
             return True
         infos = [classify(alt) for alt in self.values.evaluate(url, 0, frame)]
@@ -68,7 +100,7 @@ class Binder:
         directly or through its locals?"""
         if function is None:
             return False
-        params = self.values.param_names(function)
+        params = self.index.param_names(function)
         if only is not None:
             params &= only
         names = names_in(node)
@@ -77,13 +109,13 @@ class Binder:
         if depth > 4:
             return False
         return any(self.mentions_params(v, function, depth + 1, only)
-                   for n in names for v in self.values.scoped.get((function, n), ()))
+                   for n in names for v in self.index.scoped.get((function, n), ()))
 
     def is_bound_later(self, site: cst.Call) -> bool:
         """A call inside a helper that passes the helper's parameters on: read when the helper's
         own call sites are."""
-        owner = self.values.scope.get(id(site))
-        if owner not in self.values.call_sites:
+        owner = self.index.scope.get(id(site))
+        if owner not in self.index.call_sites:
             return False
         passed = self.passed_params(owner)
         return any(self.mentions_params(a.value, owner, only=passed) for a in site.args)
@@ -96,14 +128,14 @@ class Binder:
         cached = self._passed.get(function)
         if cached is not None:
             return cached
-        params = self.values.params.get(function, [])
-        signature = self.values.function_defs[function].params
+        params = self.index.params.get(function, [])
+        signature = self.index.function_defs[function].params
         positional = [p for p in params if p in signature.posonly_params or p in signature.params]
         passed: set[str] = set()
-        for site in self.values.call_sites.get(function, ()):
+        for site in self.index.call_sites.get(function, ()):
             slots = positional
             if slots and slots[0].name.value in ("self", "cls") and (
-                    isinstance(site.func, cst.Attribute) or function in self.values.class_names):
+                    isinstance(site.func, cst.Attribute) or function in self.index.class_names):
                 slots = slots[1:]
             i = 0
             for arg in site.args:
@@ -126,8 +158,8 @@ class Binder:
             return cached
         requests: list[BoundRequest] = []
         env: list[BoundEnv] = []
-        if function in self.values.function_defs:
-            frame = self.values.bind(function, site, None, site, (function,))
+        if function in self.index.function_defs:
+            frame = frame_of(self.index, function, site, None, site, (function,))
             self._walk(frame, requests, env)
         self._bound[id(site)] = (requests, env)
         return requests, env
@@ -135,7 +167,7 @@ class Binder:
     def posted_arguments(self, request: BoundRequest) -> list:
         """The expressions, as written at the call site, that become the request's body."""
         out = []
-        stack = [(payload, request.frame) for payload in self.values.payload(request.call)]
+        stack = [(payload, request.frame) for payload in self.clients.payload(request.call)]
         while stack:
             expr, frame = stack.pop()
             if frame is None:
@@ -147,12 +179,12 @@ class Binder:
         return out
 
     def _walk(self, frame: PyFrame, requests: list, env: list) -> None:
-        values = self.values
+        index, values, clients = self.index, self.values, self.clients
         for call in self.by_scope.get(frame.function, ()):
             name = dotted(call.func)
             last = name.rsplit(".", 1)[-1]
             if id(call) in self.parametric:
-                url, method, url_frame = values.request_target(call, last, frame)
+                url, method, url_frame = clients.request_target(call, last, frame)
                 if url is None:
                     continue
                 infos = []
@@ -169,14 +201,14 @@ class Binder:
                     env.append(BoundEnv(key))
                 continue
             callee = name.removeprefix("self.")
-            if (callee in values.call_sites and callee not in frame.chain
+            if (callee in index.call_sites and callee not in frame.chain
                     and len(frame.chain) < MAX_CALL_DEPTH
                     and self.is_bound_later(call)):
-                inner = values.bind(callee, call, frame, frame.site, frame.chain + (callee,))
+                inner = frame_of(index, callee, call, frame, frame.site, frame.chain + (callee,))
                 self._walk(inner, requests, env)
         # os.environ[name] = value with the name a parameter.
-        for index in self._environ_keys(frame.function):
-            key = values.literal(index, frame)
+        for key_node in self._environ_keys(frame.function):
+            key = values.literal(key_node, frame)
             if key:
                 env.append(BoundEnv(key))
 
@@ -186,12 +218,12 @@ class Binder:
         keys = self._environ.get(function)
         if keys is None:
             keys = self._environ[function] = []
-            for node in self.values.walk(self.values.function_defs[function].body):
+            for node in walk(self.index.function_defs[function].body):
                 if isinstance(node, cst.Assign):
                     for target in node.targets:
                         t = target.target
-                        index = subscript_key(t) if isinstance(t, cst.Subscript) else None
-                        if index is not None and dotted(t.value) in ("os.environ", "environ") \
-                                and self.mentions_params(index, function):
-                            keys.append(index)
+                        key = subscript_key(t) if isinstance(t, cst.Subscript) else None
+                        if key is not None and dotted(t.value) in ("os.environ", "environ") \
+                                and self.mentions_params(key, function):
+                            keys.append(key)
         return keys
