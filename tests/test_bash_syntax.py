@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootlint.frontends.shell.parse import parser
+from bootlint.frontends.shell.syntax import parser
 from conftest import FIXTURES, ROOT, lint_text
 
 BASH = shutil.which("bash")

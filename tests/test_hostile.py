@@ -615,7 +615,7 @@ def test_deeply_nested_shell_is_bl900_naming_the_limit():
 def test_more_commands_than_analysed_is_bl900_naming_the_limit():
     """A file of more commands than the front end lowers within its bounds (a 2 MB file of
     short lines took 11 s and 570 MB) is said to be over the limit; one at the limit is linted."""
-    from bootlint.frontends.shell.parse import MAX_COMMANDS
+    from bootlint.frontends.shell.syntax import MAX_COMMANDS
 
     over = lint_text("#!/bin/sh\n" + ":\n" * (MAX_COMMANDS + 1))
     assert over == [("BL900", 1, 1)]
@@ -626,7 +626,7 @@ def test_more_commands_than_analysed_is_bl900_naming_the_limit():
 
 
 def test_a_syntax_tree_over_the_node_limit_is_bl900_before_any_walk():
-    from bootlint.frontends.shell.parse import MAX_NODES
+    from bootlint.frontends.shell.syntax import MAX_NODES
 
     lines = MAX_NODES // 4 + 1                  # `echo a` is four nodes
     found = lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\n" + b"echo a\n" * lines),

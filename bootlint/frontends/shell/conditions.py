@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Container
 
 from bootlint.analysis.matching import either, glob_pattern, literal_pattern, matches, negate
-from bootlint.frontends.shell.dataflow import DataFlow
-from bootlint.frontends.shell.index import command_args, command_name
-from bootlint.frontends.shell.words import Bound, Frame, Words, node_text
+from bootlint.frontends.shell.callsites import CallSites
+from bootlint.frontends.shell.syntax import command_args, command_name, node_text
+from bootlint.frontends.shell.values import Bound, Frame, Words
 
 # Nodes that stand for one word's value (not a test expression tree-sitter grouped wrongly).
 VALUE_NODES = ("word", "string", "raw_string", "concatenation", "simple_expansion", "expansion",
@@ -29,7 +29,7 @@ class Conditions:
     arguments): the shell's :class:`~bootlint.analysis.call_arms.Folding`. ``request_ids``: the variables
     that hold a request id (see bootlint.analysis.matching)."""
 
-    def __init__(self, words: Words, flow: DataFlow, request_ids: Container[str]) -> None:
+    def __init__(self, words: Words, flow: CallSites, request_ids: Container[str]) -> None:
         self.words = words
         self.flow = flow
         self.request_ids = request_ids

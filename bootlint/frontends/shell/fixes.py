@@ -41,7 +41,7 @@ class ShellFixes(FixBuilders):
     def tree(self):
         tree = self.src.parsed.get("tree-sitter")
         if tree is None:
-            from bootlint.frontends.shell.parse import parse
+            from bootlint.frontends.shell.syntax import parse
 
             tree = parse(self.src)
         return tree

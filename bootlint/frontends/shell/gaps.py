@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bootlint.frontends.shell.parse import parser
+from bootlint.frontends.shell.syntax import parser
 
 MAX_REPAIRS = 50
 MAX_LINE_TRIES = 6

@@ -9,7 +9,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bootlint.frontends.shell.words import is_dollar_tail, node_text
+from bootlint.frontends.shell.syntax import command_args, command_name, node_text
 
 @dataclass
 class ShellIndex:
@@ -64,35 +64,6 @@ class ShellIndex:
         (straight-line: a `shift` anywhere before counts)."""
         return sum(n for at, n in self.shifts.get(function, ()) if at < byte)
 
-
-def command_name(node) -> object | None:
-    """The command_name child's first child (the word naming the command), if any."""
-    previous = None
-    for child in node.children:
-        if child.type == "command_name":
-            name = child.children[0] if child.children else child
-            # `URL=$API/x/$ID/y` read by tree-sitter as an assignment and a command `ID/y`.
-            return None if name.type == "word" and is_dollar_tail(name, previous) else name
-        previous = child
-    return None
-
-
-def command_args(node) -> list:
-    """A command's argument nodes (everything after its name, not redirections)."""
-    args = []
-    seen_name = False
-    previous = None
-    for child in node.children:
-        if child.type == "command_name":
-            seen_name = True
-        elif seen_name and child.is_named and child.type not in ("file_redirect", "heredoc_redirect",
-                                                                    "herestring_redirect", "comment"):
-            if child.type == "word" and args and is_dollar_tail(child, previous):
-                previous = child
-                continue   # the rest of the argument before it (see words.dollar_tail)
-            args.append(child)
-        previous = child
-    return args
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
@@ -214,7 +185,7 @@ def _trap_action_commands(text: bytes, trap, functions) -> list:
     read like any other."""
     import tree_sitter
 
-    from bootlint.frontends.shell.parse import parser as shared_parser
+    from bootlint.frontends.shell.syntax import parser as shared_parser
 
     args = command_args(trap)
     if len(args) < 2 or args[0].type != "raw_string":

@@ -2,51 +2,30 @@
 
 from __future__ import annotations
 
-from bootlint.frontends.registry import NotAnalysed
-from bootlint.model import (
-    ApiCall,
-    Branch,
-    CallFunction,
-    Endpoint,
-    EnvSet,
-    Exit,
-    ExitKind,
-    Guarded,
-    HandlerCall,
-    Handover,
-    InitStep,
-    Loop,
-    LoopKind,
-    Node,
-    RuntimeModel,
-    SetOption,
-    Subshell,
-    TempCreate,
-    TempRemove,
-    TrapSet,
-    HeaderMatch,
-    ArgvPayload,
-    flatten,
-)
-from bootlint.diagnostics import Span
 from bootlint.analysis.call_arms import ArmBinder
 from bootlint.analysis.matching import RequestIds
-from bootlint.frontends.shell.commands import (
-    COMMON_COMMANDS, FIND_DELETES, FIND_EXECS, HTTP_CLIENTS, REMOVERS, SHELL_BUILTINS, TEMP_DIRS,
-    VARIABLE_SETTERS, assigned_names,
-)
-from bootlint.frontends.shell.conditions import Conditions
-from bootlint.frontends.shell.dataflow import DataFlow, assigned_name, declared_name, key
-from bootlint.frontends.shell.http_facts import RequestFacts
-from bootlint.frontends.shell.index import ShellIndex, build_index, command_args, command_name
-from bootlint.frontends.shell.parse import MAX_COMMANDS, MAX_NESTING, MAX_NODES, parse, syntax_errors
-from bootlint.frontends.shell.words import Words, expansion_names, node_text, substitutions, unbind
+from bootlint.diagnostics import Span
 from bootlint.files.source import SourceFile
+from bootlint.frontends.registry import NotAnalysed
+from bootlint.frontends.shell.callsites import CallSites, declared_name
+from bootlint.frontends.shell.commands import COMMON_COMMANDS, VARIABLE_SETTERS, assigned_names
+from bootlint.frontends.shell.conditions import Conditions
+from bootlint.frontends.shell.facts import EventFacts, RequestFacts
+from bootlint.frontends.shell.handlers import Handlers
+from bootlint.frontends.shell.index import build_index
+from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering
+from bootlint.frontends.shell.status import Tails
+from bootlint.frontends.shell.syntax import (
+    MAX_COMMANDS, MAX_NESTING, MAX_NODES, assigned_name, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
+)
+from bootlint.frontends.shell.values import Words
+from bootlint.model import (
+    ApiCall, Branch, CallFunction, Endpoint, EnvSet, Guarded, HandlerCall, Handover, Loop, LoopKind,
+    Node, RuntimeModel, Subshell, flatten,
+)
 
 TRUE_COMMANDS = {"true", ":", "/bin/true", "/usr/bin/true"}
 FALSE_COMMANDS = {"false", "/bin/false", "/usr/bin/false"}
-DECLARATIONS = ("local", "export", "declare", "readonly", "typeset")
-HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
 RUNTIME_LAUNCHERS = {"node", "nodejs", "python", "python3", "java", "dotnet", "Rscript", "php",
                      "ruby", "perl", "deno", "bun", "pwsh", "julia", "lua", "elixir", "erl"}
 
@@ -199,37 +178,33 @@ def _merge_lines(spans: list[Span]) -> list[Span]:
     return out
 
 
-def _prev_named(node):
-    sib = node.prev_named_sibling
-    while sib is not None and sib.type == "comment":
-        sib = sib.prev_named_sibling
-    return sib
+class _Lowering(CommandLowering):
+    """The walk over a shell tree that builds the model: one lowering per kind of statement
+    (:data:`STATEMENTS`), simple commands by name (:data:`~.lower_commands.COMMANDS`)."""
 
-
-class _Lowering:
-    def __init__(self, src: SourceFile, index: ShellIndex, model: RuntimeModel) -> None:
+    def __init__(self, src: SourceFile, index, model: RuntimeModel) -> None:
         self.src = src
         self.index = index
         self.model = model
         self.words = Words(src, index)
-        self.flow = DataFlow(index, self.words)
+        self.sites = CallSites(index, self.words)
+        self.event = EventFacts(index, self.words, self.sites)
+        self.handlers = Handlers(index, self.words, self.sites, self.event).found
+        self.next_vars = self.event.next_values(self.handlers)
         self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
         self.nexts_made = 0   # `next` requests lowered so far (see block)
-        self.tails = _Tails()
+        self.tails = Tails()
         # Each branch and call of the file's functions with its syntax, for bind_arms.
         self.branches: list[tuple[object, Branch]] = []
         self.calls: list[tuple[object, CallFunction]] = []
 
-    def span(self, node) -> Span:
-        return self.src.span(tuple(node.start_point), tuple(node.end_point))
-
     def _payload_names(self) -> set[str]:
         """Variables that hold data of any size: the event, and the handler's output."""
-        names = set(self.flow.event_vars)
+        names = set(self.event.event_vars)
         for cmd in self.index.commands:
-            if key(cmd) in self.flow.handlers:
+            if key(cmd) in self.handlers:
                 # (`grep`/`cut` feeding a request id into the body are not the handler's output)
                 tool = command_name(cmd)
                 if tool is None or node_text(tool).rsplit("/", 1)[-1] not in COMMON_COMMANDS:
@@ -257,9 +232,9 @@ class _Lowering:
 
     def statement(self, node) -> list[Node]:
         kind = node.type
-        method = getattr(self, "s_" + kind, None)
+        method = STATEMENTS.get(kind)
         if method is not None:
-            return method(node)
+            return method(self, node)
         if kind in ("do_group", "compound_statement", "program"):
             return self.block(node.children)
         # ERROR nodes and anything unforeseen: what is inside still counts.
@@ -342,7 +317,6 @@ class _Lowering:
                 arms.append(self.s_if_statement(child))
         return [self._branch(node, cond_nodes, cond, arms, after_next)]
 
-    s_elif_clause = s_if_statement
 
     def _branch(self, node, cond_nodes, cond, arms, after_next: bool = False) -> Branch:
         failure = frozenset()
@@ -357,7 +331,7 @@ class _Lowering:
 
     def bind_arms(self) -> None:
         """Each call of the file's functions: the arms of the callee its arguments rule out."""
-        conditions = Conditions(self.words, self.flow, RequestIds(self.model.all_nodes))
+        conditions = Conditions(self.words, self.sites, RequestIds(self.model.all_nodes))
         ArmBinder(conditions).bind(self.branches, self.calls)
 
     def s_case_statement(self, node) -> list[Node]:
@@ -466,15 +440,15 @@ class _Lowering:
         for arg in args:
             out.extend(self.substitutions_in(arg))
         name = self.words.literal(name_node)
-        if key(node) in self.flow.handlers:
+        if key(node) in self.handlers:
             out.append(self._handler_call(node))
         out.extend(self._argv_payload(node, name, args))
-        if key(node) in self.flow.http:
+        if key(node) in self.sites.http:
             return out + self.c_curl(node, args)
         if name is None:
             return out
         base = name.rsplit("/", 1)[-1]
-        handler = getattr(self, "c_" + base.replace("-", "_").replace(".", "dot"), None)
+        lowering = COMMANDS.get(base)
         if base in VARIABLE_SETTERS and name not in self.index.functions:
             # `read -r X`, `printf -v X`, `mapfile X`, `let X=1`: variables set as any assignment.
             for at, var in assigned_names(base, [self.words.literal(a) for a in args]):
@@ -489,297 +463,9 @@ class _Lowering:
             out.extend(self.c_source(node, args))
         elif base in HEADER_TOOLS:
             out.extend(self._header_match(base, args))
-        elif handler is not None and ("/" not in name or base in ("mktemp", "rm")):
-            out.extend(handler(node, args))
+        elif lowering is not None and ("/" not in name or base in BY_PATH):
+            out.extend(lowering(self, node, args))
         return out
-
-    def _argv_payload(self, node, name: str | None, args) -> list[Node]:
-        """The event passed as an argument to an external program (Linux caps one at 128 KiB)."""
-        if name is None or not self.flow.event_vars:
-            return []
-        base = name.rsplit("/", 1)[-1]
-        external = "/" in name or (base not in SHELL_BUILTINS and name not in self.index.functions
-                                   and (base in COMMON_COMMANDS or not self.index.sources))
-        if not external or base in HTTP_CLIENTS:
-            return []
-        for arg in args:
-            if expansion_names(arg) & self.flow.event_vars:
-                return [ArgvPayload(self.span(arg), program=base, text=node_text(arg)[:40])]
-        return []
-
-    def _header_match(self, tool: str, args) -> list[Node]:
-        """grep/awk/sed looking a Lambda-Runtime-* header up by name, with or without case folding."""
-        texts = [self.words.literal(a) for a in args]
-        flags = "".join(t[1:] for t in texts if t and t.startswith("-") and not t.startswith("--"))
-        longs = {t for t in texts if t and t.startswith("--")}
-        for arg, text in zip(args, texts):
-            if not text or "lambda-runtime-" not in text.lower() or text.startswith("-"):
-                continue
-            header = text[text.lower().index("lambda-runtime-"):].split(":")[0].split("/")[0]
-            header = header.strip("^$'\" ").split(" ")[0]
-            if tool in ("grep", "egrep", "fgrep", "zgrep"):
-                sensitive = "i" not in flags and "y" not in flags and "--ignore-case" not in longs
-            elif tool in ("awk", "gawk", "mawk"):
-                sensitive = not any(k in text for k in ("tolower", "toupper", "IGNORECASE"))
-            else:  # sed: the I flag of s///I or an /re/I address folds case
-                sensitive = not _sed_folds_case(text)
-            return [HeaderMatch(self.span(arg), header=header, case_sensitive=sensitive, how=tool)]
-        return []
-
-    def c_set(self, node, args) -> list[Node]:
-        errexit = pipefail = errtrace = posix = None
-        words = [self.words.literal(a) or "" for a in args]
-        i = 0
-        while i < len(words):
-            word = words[i]
-            i += 1
-            if word in ("--", "-"):
-                break
-            if len(word) < 2 or word[0] not in "-+":
-                break
-            on = word[0] == "-"
-            letters = word[1:]
-            if "e" in letters:
-                errexit = on
-            if "E" in letters:
-                errtrace = on
-            if "o" in letters and i < len(words):
-                option = words[i]
-                i += 1
-                if option == "errexit":
-                    errexit = on
-                elif option == "pipefail":
-                    pipefail = on
-                elif option == "errtrace":
-                    errtrace = on
-                elif option == "posix":
-                    posix = on
-        if posix is not None:
-            self.posix = f"`{_one_line(node_text(node))}` on line {node.start_point[0] + 1} puts bash " \
-                         f"in POSIX mode" if posix else ""
-        if errexit is None and pipefail is None and errtrace is None and posix is None:
-            return []
-        return [SetOption(self.span(node), errexit=errexit, pipefail=pipefail, errtrace=errtrace,
-                          substitutions_keep_errexit=posix, text=_one_line(node_text(node)))]
-
-    def c_shopt(self, node, args) -> list[Node]:
-        """`shopt -s inherit_errexit`: `$(...)` keeps errexit from here on (bash 4.4+)."""
-        words = [self.words.literal(a) or "" for a in args]
-        if "inherit_errexit" not in words:
-            return []
-        on = "-s" in words or not any(w == "-u" for w in words)
-        if "-u" in words:
-            on = False
-        if not ("-s" in words or "-u" in words):
-            return []  # `shopt inherit_errexit` only prints the setting
-        return [SetOption(self.span(node), substitutions_keep_errexit=on,
-                          text=_one_line(node_text(node)))]
-
-    def c_exit(self, node, args) -> list[Node]:
-        return [Exit(self.span(node), kind=ExitKind.EXIT, text=node_text(node))]
-
-    def c_return(self, node, args) -> list[Node]:
-        return [Exit(self.span(node), kind=ExitKind.RETURN, text=node_text(node))]
-
-    def c_break(self, node, args) -> list[Node]:
-        levels = self.words.literal(args[0]) if args else "1"
-        return [Exit(self.span(node), kind=ExitKind.BREAK, text=node_text(node),
-                     levels=int(levels) if levels and levels.isdigit() else 1)]
-
-    def c_continue(self, node, args) -> list[Node]:
-        levels = self.words.literal(args[0]) if args else "1"
-        return [Exit(self.span(node), kind=ExitKind.CONTINUE, text=node_text(node),
-                     levels=int(levels) if levels and levels.isdigit() else 1)]
-
-    def c_exec(self, node, args) -> list[Node]:
-        if not args:  # exec 1>&2, exec > >(tee log): only redirections
-            return []
-        return [Handover(self.span(node), uses_exec=True, text=node_text(node)),
-                Exit(self.span(node), kind=ExitKind.EXEC, text=node_text(node))]
-
-    def c_source(self, node, args) -> list[Node]:
-        lost = ""
-        guard = _failure_guard(node) if self.posix else ""
-        if guard:
-            word = node_text(command_name(node) or node)
-            lost = (f"{self.posix}, where `{word}` of a file that is missing or does not parse "
-                    f"ends the shell at once, before the {guard} written to report it runs; "
-                    f"`command {word}` keeps the shell alive")
-        return [InitStep(self.span(node), text=node_text(node), guard_lost=lost)]
-
-    def c_command(self, node, args) -> list[Node]:
-        """`command . file`: the same load, without the power to end a POSIX shell."""
-        if args and self.words.literal(args[0]) in (".", "source"):
-            return [InitStep(self.span(node), text=node_text(node))]
-        return []
-
-    def c_mktemp(self, node, args) -> list[Node]:
-        flags = [self.words.literal(a) or "" for a in args]
-        if any(f in ("-u", "--dry-run") or (f.startswith("-") and not f.startswith("--") and "u" in f)
-               for f in flags):
-            return []
-        target = assigned_name(node)
-        names = {target} if target else self._captured_output(node)
-        return [TempCreate(self.span(node), names=frozenset(names), text=node_text(node),
-                           handed_out=bool(names) and not target)]
-
-    def _captured_output(self, node) -> set[str]:
-        """A command that prints into its function's output (`make_tmp() { mktemp; }`): the
-        variables the function's call sites assign that output to (`f=$(make_tmp)`)."""
-        cur = node.parent
-        while cur is not None and cur.type != "function_definition":
-            if cur.type in ("command_substitution", "process_substitution", "redirected_statement",
-                            "pipeline"):
-                return set()   # its output goes elsewhere
-            cur = cur.parent
-        if cur is None:
-            return set()
-        name = cur.child_by_field_name("name")
-        sites = self.index.call_sites.get(node_text(name), ()) if name is not None else ()
-        return {n for n in (assigned_name(site) for site in sites) if n}
-
-    def c_rm(self, node, args) -> list[Node]:
-        names = set()
-        for arg in args:
-            names |= expansion_names(arg)
-        sweep = any(_temp_dir(node_text(arg), contents=True) for arg in args)
-        return [TempRemove(self.span(node), names=frozenset(names), sweep=sweep)] if names or sweep else []
-
-    def c_find(self, node, args) -> list[Node]:
-        """`find /tmp -mindepth 1 -delete`, `find "$TMPDIR" ... -exec rm -rf {} +`: a sweep."""
-        texts = [node_text(a) for a in args]
-        paths = []
-        for text in texts:
-            if text.startswith(("-", "(", "!", "\\(")):
-                break
-            paths.append(text)
-        # -delete cannot remove a directory that is not empty: with -maxdepth it leaves
-        # `mktemp -d` directories with files in them (real find, see test_shell_semantics).
-        deletes = (any(t in FIND_DELETES for t in texts) and "-maxdepth" not in texts) or any(
-            t in FIND_EXECS and i + 1 < len(texts) and texts[i + 1].strip("\"'").rsplit("/", 1)[-1] == "rm"
-            for i, t in enumerate(texts))
-        if deletes and any(_temp_dir(p, contents=False) for p in paths):
-            return [TempRemove(self.span(node), sweep=True)]
-        return []
-
-    c_unlink = c_rmdir = c_shred = c_rm
-
-    def c_trap(self, node, args) -> list[Node]:
-        if len(args) < 2:
-            return []
-        body = self.words.literal(args[0])
-        signals = {(self.words.literal(a) or "").upper().removeprefix("SIG") for a in args[1:]}
-        if not body:
-            return []
-        out: list[Node] = []
-        if signals & {"ERR"}:
-            out.append(TrapSet(self.span(node), signals=frozenset(signals), text=node_text(node)[:60]))
-        from bootlint.frontends.shell.parse import parser
-
-        sub_src = SourceFile.from_bytes(self.src.path, body.encode("utf-8"))
-        tree = parser().parse(sub_src.encoded)
-        names: set[str] = set()
-        stack = [tree.root_node]
-        while stack:
-            cur = stack.pop()
-            if cur.type == "command":
-                cname = command_name(cur)
-                if cname is not None and node_text(cname).rsplit("/", 1)[-1] in REMOVERS:
-                    for arg in command_args(cur):
-                        names |= expansion_names(arg)
-            stack.extend(cur.children)
-        if "RETURN" in signals and names:
-            # Runs when the function that set it returns: within the same invocation.
-            out.append(TempRemove(self.span(node), names=frozenset(names)))
-        return out
-
-    def c_curl(self, node, args) -> list[Node]:
-        entry = self.flow.http.get(key(node))
-        if not entry or key(node) in self.flow.parametric:
-            return []  # a helper's request that depends on its parameters: read per call site
-        cmd, urls = entry
-        calls: list[Node] = []
-        for url_node, info in urls:
-            facts = self.request_facts.facts(node, cmd, info.endpoint)
-            calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
-                                 tool=cmd.tool, method=cmd.method, facts=facts))
-            self.nexts_made += info.endpoint is Endpoint.NEXT
-        return calls
-
-    def _bound_events(self, site) -> list[Node]:
-        """What a call of the file's own helper does with its arguments: the requests it makes
-        (reported here, at the line the user wrote, naming the helper) and the variables it sets."""
-        out: list[Node] = []
-        span = self.span(site)
-        for inst in self.flow.instances.get(key(site), ()):
-            for url_node, info in inst.urls:
-                raw, _ = unbind(url_node)
-                facts = self.request_facts.facts(site, inst.cmd, info.endpoint)
-                out.append(ApiCall(span, endpoint=info.endpoint, url=info, tool=inst.cmd.tool,
-                                   method=inst.cmd.method, facts=facts, via=inst.chain,
-                                   helper_span=self.span(raw)))
-                self.nexts_made += info.endpoint is Endpoint.NEXT
-        for env in self.flow.env_instances.get(key(site), ()):
-            out.append(EnvSet(span, name=env.name, exported=env.exported))
-        return out
-
-    def _handler_call(self, node) -> HandlerCall:
-        """The handler's command, with whether its exit status reaches the shell."""
-        status_kept, in_pipe, masked_by, masked_at = True, False, "", None
-        child, cur = node, node.parent
-        while cur is not None:
-            t = cur.type
-            if t == "pipeline":
-                named = [c for c in cur.children if c.is_named]
-                if named and named[-1].start_byte != child.start_byte:
-                    in_pipe = True
-            elif t == "command_substitution":
-                outer = cur.parent
-                while outer is not None and outer.type in ("string", "concatenation"):
-                    outer = outer.parent
-                if outer is None or outer.type != "variable_assignment":
-                    status_kept = False
-                    break
-                holder = outer.parent
-                if holder is not None and holder.type == "declaration_command":
-                    status_kept = False
-                    masked_by = node_text(holder.children[0])
-                    masked_at = self.span(outer)
-                elif holder is not None and holder.type == "command":
-                    status_kept = False
-                break
-            elif t in ("file_redirect", "heredoc_redirect", "herestring_redirect", "test_command",
-                       "process_substitution"):
-                status_kept = False
-                break
-            elif t in ("if_statement", "while_statement", "do_group", "compound_statement",
-                       "program", "function_definition", "list", "case_item", "else_clause",
-                       "elif_clause", "subshell"):
-                break
-            child, cur = cur, cur.parent
-        return HandlerCall(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
-                            in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
-                           tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
-                           calls_function=node_text(command_name(node) or node) in self.index.functions)
-
-    def _returns_ok(self, node) -> bool:
-        """Is this a call to one of the file's functions whose last command always succeeds?"""
-        name = command_name(node)
-        function = self.index.functions.get(node_text(name)) if name is not None else None
-        body = function.child_by_field_name("body") if function is not None else None
-        if body is None:
-            return False
-        last = [c for c in body.children if c.is_named and c.type != "comment"]
-        while last and last[-1].type == "redirected_statement":
-            last = [c for c in last[-1].children if c.is_named][:1]
-        if not last or last[-1].type != "command":
-            return False
-        cname = command_name(last[-1])
-        text = self.words.literal(cname) if cname is not None else None
-        args = [self.words.literal(a) for a in command_args(last[-1])]
-        if text in ("echo", "printf", "true", ":"):
-            return True
-        return text in ("return", "exit") and args[:1] == ["0"]
 
     def mark_last_statement(self, root) -> None:
         """A script whose last statement starts another runtime hands over to it (BL008)."""
@@ -838,116 +524,10 @@ class _Lowering:
         # `next` and runs no handler tells by its status whether `next` failed.
         if any(isinstance(n, CallFunction) and self._fetches_next(n.name, set()) for n in events):
             return True
-        names = set().union(*(self.flow.references(t) for t in _tests(node)))
+        names = set().union(*(self.event.references(t) for t in _tests(node)))
         if "?" in names and after_next:
             return True
-        return bool(names & self.flow.next_vars)
-
-
-def _failure_guard(node) -> str:
-    """How the script handles this command's failure, when it does: the `||` after it, the `if`
-    or `while` it is the condition of, the `!` before it ("" when it does not)."""
-    child, cur = node, node.parent
-    while cur is not None:
-        kind = cur.type
-        if kind == "list":
-            named = [c for c in cur.children if c.is_named and c.type != "comment"]
-            ops = {c.type for c in cur.children if not c.is_named}
-            if named and named[0].start_byte == child.start_byte and "||" in ops:
-                return "`||`"
-        elif kind == "negated_command":
-            return "`!`"
-        elif kind in ("if_statement", "elif_clause", "while_statement"):
-            condition = cur.child_by_field_name("condition")
-            if condition is not None and condition.start_byte <= child.start_byte < condition.end_byte:
-                return f"`{'while' if kind == 'while_statement' else 'if'}` around it"
-            return ""
-        elif kind not in ("redirected_statement", "pipeline", "compound_statement"):
-            return ""
-        child, cur = cur, cur.parent
-    return ""
-
-
-def _one_line(text: str) -> str:
-    return text.split("\n", 1)[0][:60]
-
-
-# Where a command's status becomes its body's status: the last statement of a function's body or
-# of a `$(...)`, through the last statement of an if/else arm, the right of `&&`/`||`, the last
-# element of a pipeline, a redirection.
-_PASS_STATUS = ("compound_statement", "redirected_statement", "pipeline", "else_clause", "list",
-                "elif_clause", "if_statement", "subshell")
-
-
-class _Tails:
-    """Whether a command's exit status is the status of the function or `$(...)` it stands in.
-    What each block's last statements are is read once per block: asking it of every command
-    in a block of thousands was quadratic."""
-
-    def __init__(self) -> None:
-        self._last: dict[tuple, int | None] = {}           # block -> its last statement's start
-        self._arm_ends: dict[tuple, set[int]] = {}         # if/elif/else -> its arms' last starts
-        self._conditions: dict[tuple, set[int]] = {}       # if -> its conditions' starts
-
-    def is_tail(self, node) -> bool:
-        child, cur = node, node.parent
-        while cur is not None:
-            kind = cur.type
-            if kind in ("function_definition", "command_substitution"):
-                return kind == "function_definition" or self._is_last(cur, child)
-            if kind in ("variable_assignment", "concatenation", "string"):
-                child, cur = cur, cur.parent  # X=$(cmd): the assignment's status is cmd's
-                continue
-            if kind == "command" and child.type in ("variable_assignment", "concatenation", "string"):
-                return False  # cmd "$(x)": the status is cmd's, not x's
-            if kind not in _PASS_STATUS:
-                return False
-            if kind == "if_statement":
-                if child.start_byte in self._condition_starts(cur):
-                    return False
-                if child.type not in ("elif_clause", "else_clause") and not self._is_arm_end(cur, child):
-                    return False
-            elif kind in ("elif_clause", "else_clause"):
-                if child.type not in ("elif_clause", "else_clause") and not self._is_arm_end(cur, child):
-                    return False
-            elif not self._is_last(cur, child):
-                return False
-            child, cur = cur, cur.parent
-        return False
-
-    def _is_last(self, parent, child) -> bool:
-        place = (parent.start_byte, parent.end_byte, parent.type)
-        if place not in self._last:
-            named = [c for c in parent.children if c.is_named and c.type not in ("comment", "heredoc_body")]
-            self._last[place] = named[-1].start_byte if named else None
-        return self._last[place] == child.start_byte
-
-    def _condition_starts(self, clause) -> set[int]:
-        place = (clause.start_byte, clause.end_byte, clause.type)
-        if place not in self._conditions:
-            self._conditions[place] = {c.start_byte for i, c in enumerate(clause.children)
-                                       if clause.field_name_for_child(i) == "condition"}
-        return self._conditions[place]
-
-    def _is_arm_end(self, clause, child) -> bool:
-        """Is ``child`` the last statement of its arm of an if/elif/else clause?"""
-        place = (clause.start_byte, clause.end_byte, clause.type)
-        ends = self._arm_ends.get(place)
-        if ends is None:
-            ends = self._arm_ends[place] = set()
-            statements: list = []
-            for c in clause.children:
-                if c.type in ("elif_clause", "else_clause", "fi", "then", "if", "elif", "else"):
-                    # An arm runs from `then`/`else` to the next clause; before `then` is a condition.
-                    if c.type in ("elif_clause", "else_clause", "fi") and statements:
-                        ends.add(statements[-1].start_byte)
-                    statements = []
-                    continue
-                if c.is_named and c.type != "comment":
-                    statements.append(c)
-            if statements:
-                ends.add(statements[-1].start_byte)
-        return child.start_byte in ends
+        return bool(names & self.next_vars)
 
 
 TEST_COMMANDS = {"[", "test", "grep", "egrep", "fgrep"}
@@ -972,18 +552,24 @@ def _tests(node) -> list:
     return found
 
 
-def _sed_folds_case(script: str) -> bool:
-    """Does a sed script match case-insensitively (s/re/x/I, /re/I)?"""
-    import re
-
-    return bool(re.search(r"(^|[;\n])\s*(s(.).*?\3.*?\3[gpmeIi0-9]*[Ii]|/[^/]*/[Ii])", script))
-
-
-def _temp_dir(text: str, contents: bool) -> bool:
-    """Is this word the temp directory (``contents``: everything in it, `/tmp/*`)?"""
-    word = text.replace('"', "").replace("'", "")      # "$TMPDIR"/*, '/tmp'
-    if contents:
-        if not word.endswith("/*"):
-            return False
-        word = word[:-2]
-    return word.rstrip("/") in TEMP_DIRS
+# The statement lowerings, by tree-sitter-bash node type; any other node is lowered as the block
+# of its named children (ERROR nodes too: what is inside still counts).
+STATEMENTS = {
+    "function_definition": _Lowering.s_function_definition,
+    "subshell": _Lowering.s_subshell,
+    "redirected_statement": _Lowering.s_redirected_statement,
+    "negated_command": _Lowering.s_negated_command,
+    "test_command": _Lowering.s_test_command,
+    "pipeline": _Lowering.s_pipeline,
+    "list": _Lowering.s_list,
+    "if_statement": _Lowering.s_if_statement,
+    "elif_clause": _Lowering.s_if_statement,
+    "case_statement": _Lowering.s_case_statement,
+    "while_statement": _Lowering.s_while_statement,
+    "for_statement": _Lowering.s_for_statement,
+    "c_style_for_statement": _Lowering.s_c_style_for_statement,
+    "variable_assignment": _Lowering.s_variable_assignment,
+    "variable_assignments": _Lowering.s_variable_assignments,
+    "declaration_command": _Lowering.s_declaration_command,
+    "command": _Lowering.s_command,
+}

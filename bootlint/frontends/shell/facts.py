@@ -1,14 +1,21 @@
-"""What a curl or wget command line says about a Runtime API request: timeouts, failure
-detection, how the body is passed, and whether an error body is the documented JSON."""
-
+"""Facts about a shell file's requests and what they return: what a curl or wget command line
+says about a Runtime API request (timeouts, failure detection, how the body is passed, whether
+an error body is the documented JSON), which variables and files hold the event, and which hold
+what `next` returned."""
 from __future__ import annotations
 
 from bootlint.analysis.error_body import error_body_problem
 from bootlint.model import ERROR_ENDPOINTS, POST_ENDPOINTS, Endpoint, Fact, Facts, Piece
 from bootlint.diagnostics import Span
-from bootlint.frontends.shell.commands import HttpCommand
-from bootlint.frontends.shell.index import command_args, command_name
-from bootlint.frontends.shell.words import Words, expansion_names, node_text, substitutions
+from bisect import bisect_left
+
+from bootlint.frontends.shell.callsites import CallSites
+from bootlint.frontends.shell.clients import HttpCommand
+from bootlint.frontends.shell.index import ShellIndex
+from bootlint.frontends.shell.syntax import (
+    assigned_name, command_args, command_name, expansion_names, node_text, substitutions,
+)
+from bootlint.frontends.shell.values import Words
 
 STDIN_VALUES = ("@-", "@/dev/stdin")
 
@@ -155,3 +162,99 @@ class RequestFacts:
         problem = error_body_problem(pieces)
         if problem:
             out[Facts.BODY_MALFORMED] = Fact(span, problem)
+
+# How many assignments away from `next` a value can be and still count as what it returned.
+MAX_HOPS = 6
+
+
+class EventFacts:
+    """Variables and files that hold the event (what `next` returned as its body), and those
+    that hold anything `next` returned (its headers, the request id, values made from them)."""
+
+    def __init__(self, index: ShellIndex, words: Words, sites: CallSites) -> None:
+        self.index = index
+        self.words = words
+        self.sites = sites
+        self.event_vars = self._event_vars()
+        self.event_files = self._event_files()
+
+    def references(self, node) -> set[str]:
+        """Variables and literal file paths a node mentions (``$?`` included as ``?``)."""
+        refs: set[str] = set()
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if cur.type in ("variable_name", "special_variable_name"):
+                refs.add(node_text(cur))
+            elif cur.type == "word" and "/" in node_text(cur):
+                refs.add(node_text(cur))
+            stack.extend(cur.named_children)
+        return refs
+
+    def _event_vars(self) -> set[str]:
+        """Variables that hold the event: the body `next` returned (EVENT=$(curl ... next))."""
+        names = {assigned_name(node) for node in self.index.commands
+                 if Endpoint.NEXT in self.sites.endpoints_of(node)}
+        names.discard(None)
+        return names  # type: ignore[return-value]
+
+    def _event_files(self) -> set[str]:
+        """Files the `next` request writes the event to (`curl -o /tmp/event.json`)."""
+        files: set[str] = set()
+        for node in self.index.commands:
+            for cmd, urls in self.sites.requests_of(node):
+                if any(info.endpoint is Endpoint.NEXT for _, info in urls):
+                    for opt in cmd.get("output", "o", "O", "output-document"):
+                        text = self.words.literal(opt.value) if opt.value is not None else None
+                        if text and text != "-":
+                            files.add(text)
+        return files
+
+    def next_values(self, handlers: set[tuple[int, int]]) -> set[str]:
+        """Variables and files holding what `next` returned, and values computed from them
+        (but not the output of the ``handlers``, which is about the handler, not the request)."""
+        self._handler_starts = sorted(handlers)
+        return self._next_tainted()
+
+    def _contains_handler(self, node) -> bool:
+        starts = self._handler_starts
+        # Handlers are ranges sorted by start: only those starting inside the node can be in it.
+        for i in range(bisect_left(starts, (node.start_byte, -1)), len(starts)):
+            start, end = starts[i]
+            if start >= node.end_byte:
+                break
+            if end <= node.end_byte:
+                return True
+        return False
+
+    def _next_tainted(self) -> set[str]:
+        """Variables and files holding what `next` returned, and values computed from them
+        (but not the handler's output, which is about the handler, not the request)."""
+        names: set[str] = set()
+        for node in self.index.commands:
+            nexts = [cmd for cmd, urls in self.sites.requests_of(node)
+                     if any(info.endpoint is Endpoint.NEXT for _, info in urls)]
+            if not nexts:
+                continue
+            for opt in (o for cmd in nexts for o in cmd.get(*cmd.client.output_options)):
+                if opt.value is not None:
+                    names |= self.references(opt.value) | {self.words.literal(opt.value) or ""}
+            target = assigned_name(node)
+            if target:
+                names.add(target)
+            parent = node.parent
+            if parent is not None and parent.type == "redirected_statement":
+                for child in parent.children:
+                    dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+                    if dest is not None:
+                        names |= self.references(dest) | {self.words.literal(dest) or ""}
+        names.discard("")
+        candidates = {name: [v for v in values if v is not None and not self._contains_handler(v)]
+                      for name, values in self.index.assignments.items()}
+        for _ in range(MAX_HOPS):
+            grown = {name for name, values in candidates.items()
+                     if any(self.references(v) & names for v in values)}
+            if grown <= names:
+                break
+            names |= grown
+        return names

@@ -4,18 +4,17 @@ parameters bound to the arguments of a call site (a :class:`Frame`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import islice
 
 from bootlint.model import Piece
 from bootlint.frontends.shell.commands import NUMERIC_PARAMETERS
 from bootlint.files.source import SourceFile
+from bootlint.frontends.shell.syntax import NAME_AFTER_DOLLAR, Place, command_args, dollar_tail, node_text
 
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6
 MAX_CALL_DEPTH = 8          # helpers calling helpers, each call site binding $1..$9
-SUBSTITUTIONS = ("command_substitution", "process_substitution")
 # Arguments that are one word whatever they hold (quoted, or with no expansion to split).
 _PLAIN_ARGUMENTS = ("word", "number", "raw_string", "string", "ansi_c_string")
 POSITIONAL = frozenset("123456789")
@@ -83,89 +82,6 @@ def rest_start(node) -> int | None:
     return None
 
 
-def node_text(node) -> str:
-    return node.text.decode("utf-8", "replace")
-
-
-_NAME_AFTER_DOLLAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a piece of a word is written, for text that tree-sitter left outside any node."""
-
-    type: str
-    start_byte: int
-    end_byte: int
-    start_point: tuple[int, int]
-    end_point: tuple[int, int]
-
-
-def dollar_tail(node):
-    """tree-sitter-bash (issues 180, 315) cuts an unquoted `$name` that follows an expansion
-    and a literal (`$API/invocation/$ID/response`, `$DIR/$NAME.json`) into a bare `$` ending
-    the word and a new word `ID/response` (an argument, or the name of a phantom command after
-    an assignment). For a word ending so: that next word, else None."""
-    if node.type != "concatenation" or not node.children or node.children[-1].type != "$":
-        return None
-    cur = node
-    while cur.next_sibling is None and cur.parent is not None and cur.parent.end_byte == cur.end_byte \
-            and cur.parent.type in ("variable_assignment", "concatenation"):
-        cur = cur.parent
-    after = cur.next_sibling
-    if after is not None and after.type == "command_name" and after.children:
-        after = after.children[0]
-    if after is None or after.type != "word" or after.start_byte != node.end_byte \
-            or after.start_point[0] != node.end_point[0]:
-        return None
-    return after
-
-
-def is_dollar_tail(node, before) -> bool:
-    """Whether the node is the rest of a word that tree-sitter cut after its `$` (see
-    :func:`dollar_tail`), to be read as part of that word and not on its own. ``before`` is the
-    sibling written just before it (the caller has it: asking tree-sitter for a node's previous
-    sibling climbs from the root, a cost of the node's depth for every word)."""
-    while before is not None and before.type == "variable_assignment":
-        before = before.child_by_field_name("value")
-    if before is None or before.type != "concatenation":
-        return False
-    tail = dollar_tail(before)
-    return tail is not None and (tail.start_byte, tail.end_byte) == (node.start_byte, node.end_byte)
-
-
-def expansion_names(node) -> set[str]:
-    """Variables a word expands (``$X``, ``${X}``, ``${X:-d}``), outside nested substitutions."""
-    names: set[str] = set()
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if cur.type in ("simple_expansion", "expansion"):
-            for child in cur.children:
-                if child.type in ("variable_name", "special_variable_name"):
-                    names.add(node_text(child))
-                    break
-        if cur.type in SUBSTITUTIONS and cur is not node:
-            continue
-        stack.extend(cur.named_children)
-    return names
-
-
-def substitutions(node) -> list:
-    """The outermost $(...) / `...` / <(...) inside a node (or the node itself), in source order."""
-    if node.type in SUBSTITUTIONS:
-        return [node]
-    found = []
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if cur.type in SUBSTITUTIONS and cur is not node:
-            found.append(cur)
-            continue
-        stack.extend(reversed(cur.named_children))
-    return found
-
-
 class Words:
     """Static evaluation of words against the file's assignments, in the scope they are read in.
 
@@ -183,8 +99,6 @@ class Words:
         self._resolved: dict[tuple, list[tuple[Piece, ...]] | None] = {}
         self._resolving: set[tuple] = set()
         # function name -> the argument lists of its call sites, for `$1` read outside any frame.
-        from bootlint.frontends.shell.index import command_args
-
         self.calls: dict[str, list] = {}
         for sites in (index.call_sites, index.trap_sites):
             for name, commands in sites.items():
@@ -293,7 +207,7 @@ class Words:
 
     def _dollar_tail(self, dollar, tail, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
         text = node_text(tail)
-        match = _NAME_AFTER_DOLLAR.match(text)
+        match = NAME_AFTER_DOLLAR.match(text)
         if match is None:   # a `$` that names nothing is a literal `$`
             return [(Piece(text="$"),) + a for a in self.evaluate(tail, depth, frame)]
         size = len(match.group(0).encode("utf-8"))

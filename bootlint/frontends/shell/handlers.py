@@ -1,0 +1,249 @@
+"""Which commands of a shell file are the handler: the commands whose output becomes the posted
+response (through variables, pipes, here-strings, files), else the programs run with the event,
+else the command `_HANDLER` names."""
+
+from __future__ import annotations
+
+from bootlint.frontends.shell.callsites import CallSites
+from bootlint.frontends.shell.clients import HTTP_CLIENTS, HttpCommand
+from bootlint.frontends.shell.commands import COMMON_COMMANDS, INTERPRETERS, PASS_THROUGH, SHELL_BUILTINS
+from bootlint.frontends.shell.facts import EventFacts
+from bootlint.frontends.shell.index import ShellIndex
+from bootlint.frontends.shell.syntax import (
+    command_args, command_name, expansion_names, key, node_text, substitutions,
+)
+from bootlint.frontends.shell.values import POSITIONAL, Words, unbind
+from bootlint.model import Endpoint
+
+MAX_HOPS = 6
+
+
+class Handlers:
+    """Finds the handler's commands once (:attr:`found`, by place)."""
+
+    def __init__(self, index: ShellIndex, words: Words, sites: CallSites, facts: EventFacts) -> None:
+        self.index = index
+        self.words = words
+        self.sites = sites
+        self.event_vars = facts.event_vars
+        self.event_files = facts.event_files
+        self._visits: tuple[set | None, dict] = (None, {})   # see _first_visit
+        self.found = self._find_handlers()
+
+    def _find_handlers(self) -> set[tuple[int, int]]:
+        found: set[tuple[int, int]] = set()
+        for node in self.index.commands:
+            for cmd, urls in self.sites.requests_of(node):
+                if any(info.endpoint is Endpoint.RESPONSE for _, info in urls):
+                    self._payload_producers(node, cmd, found)
+        if found:
+            return found
+        found = self._event_consumers()
+        if found:
+            return found
+        handler_vars = self._handler_name_vars()
+        for node in self.index.commands:
+            name = command_name(node)
+            if name is not None and name.type != "word" and (self._mentions(name, handler_vars)):
+                found.add(key(node))
+        if found or not self.index.sources:
+            return found
+        # A function defined in a sourced file: a name that is not the file's, a builtin or a tool.
+        for node in self.index.commands:
+            name = command_name(node)
+            text = self.words.literal(name) if name is not None else None
+            if (text and "/" not in text and "=" not in text and text not in self.index.functions
+                    and text not in SHELL_BUILTINS and text not in COMMON_COMMANDS
+                    and self.index.in_loop_or_function(node)):
+                found.add(key(node))
+        return found
+
+    def _handler_name_vars(self) -> set[str]:
+        """_HANDLER and the variables computed from it (HANDLER_FN=$(echo $_HANDLER | cut ...))."""
+        names = {"_HANDLER"}
+        for _ in range(MAX_HOPS):
+            grown = {name for name, values in self.index.assignments.items()
+                     if any(v is not None and self._mentions(v, names) for v in values)}
+            if grown <= names:
+                break
+            names |= grown
+        return names
+
+    @staticmethod
+    def _mentions(node, names: set[str]) -> bool:
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if cur.type == "variable_name" and node_text(cur) in names:
+                return True
+            stack.extend(cur.named_children)
+        return False
+
+    def _payload_producers(self, node, cmd: HttpCommand, found: set) -> None:
+        """Add the commands whose output becomes this POST's body."""
+        for opt in cmd.options:
+            if opt.name not in cmd.client.body_options:
+                continue
+            value = opt.value
+            if value is None:
+                continue
+            text = opt.inline if opt.inline is not None else self.words.literal(value)
+            if text in ("@-", "-", "@/dev/stdin"):
+                self._stdin_producers(node, found, 0)
+            elif text is not None and text.startswith("@"):
+                self._file_producers(text[1:], found)
+            elif text is None and node_text(value).lstrip("\"'").startswith("@"):
+                # `-d @"$BODY"`: the body is what is written to the file the variable names, not
+                # what made the name (`BODY=$(mktemp)` is no handler).
+                self._file_var_producers(expansion_names(value), found)
+            else:
+                self._value_producers(value, found, 0)
+
+    def _value_producers(self, value, found: set, hops: int) -> None:
+        if hops > MAX_HOPS:
+            return
+        raw, frame = unbind(value)
+        if not self._first_visit(found, (raw.start_byte, raw.end_byte, raw.type, id(frame)), hops):
+            return
+        if frame is not None:
+            # A helper's parameter: what the call site passed.
+            for name in expansion_names(raw) & POSITIONAL:
+                at = int(name) - 1 + self.index.shift_at(frame.function, raw.start_byte)
+                if at < len(frame.args):
+                    self._value_producers(frame.args[at], found, hops + 1)
+            value = raw
+        for sub in substitutions(value):
+            for inner in _last_commands(sub):
+                self._producer(inner, found, hops + 1)
+        names = set() if value.type in ("command_substitution", "process_substitution") else expansion_names(value)
+        for name in names:
+            # A name already followed in this query in as few hops has nothing new to give:
+            # without this, each use of a variable assigned n times costs n (quadratic).
+            if not self._first_visit(found, ("$", name), hops):
+                continue
+            for v in self.index.assignments.get(name, []):
+                if v is not None:
+                    self._value_producers(v, found, hops + 1)
+
+    def _first_visit(self, found: set, node_key: tuple, hops: int) -> bool:
+        """Whether a value is new to the query that fills ``found`` (or reached in fewer hops
+        than before). A variable assigned in every copy of a loop body would otherwise be
+        followed once per use and per assignment: quadratic in the file's length."""
+        if self._visits[0] is not found:
+            self._visits = (found, {})
+        best = self._visits[1].get(node_key)
+        if best is not None and best <= hops:
+            return False
+        self._visits[1][node_key] = hops
+        return True
+
+    def _producer(self, cmd, found: set, hops: int) -> None:
+        name = command_name(cmd)
+        text = self.words.literal(name) if name is not None else None
+        if text is not None and text.rsplit("/", 1)[-1] in PASS_THROUGH:
+            for arg in command_args(cmd):
+                self._value_producers(arg, found, hops)
+            self._stdin_producers(cmd, found, hops)
+        elif text is not None and text in SHELL_BUILTINS:
+            return
+        else:
+            found.add(key(cmd))
+
+    def _stdin_producers(self, node, found: set, hops: int) -> None:
+        """What feeds a command's standard input: the pipeline before it, a here-string."""
+        parent = node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            for child in parent.children:
+                if child.type in ("herestring_redirect", "heredoc_redirect"):
+                    self._value_producers(child, found, hops + 1)
+            node, parent = parent, parent.parent
+        if parent is not None and parent.type == "pipeline":
+            before = []
+            for child in parent.children:
+                if child.start_byte >= node.start_byte:
+                    break
+                if child.is_named:
+                    before.append(child)
+            if before:
+                for cmd in _last_commands(before[-1]):
+                    self._producer(cmd, found, hops + 1)
+
+    def _event_consumers(self) -> set[tuple[int, int]]:
+        """Programs run once per event with the event (its variable, or the file `next` wrote):
+        `"$LAMBDA_TASK_ROOT/handler" "$EVENT"`, `Rscript x.R "$EVENT"`, `bash ./h.sh /tmp/e`."""
+        found: set[tuple[int, int]] = set()
+        if not self.event_vars and not self.event_files:
+            return found
+        for node in self.index.commands:
+            if not self._is_program(node) or not self.index.in_loop_or_function(node):
+                continue
+            for arg in command_args(node):
+                if expansion_names(arg) & self.event_vars or self.words.literal(arg) in self.event_files:
+                    found.add(key(node))
+                    break
+        return found
+
+    def _is_program(self, node) -> bool:
+        """A command that runs a program of the user's (not a builtin, the file's function, an
+        HTTP client or a usual tool; an interpreter running a script is one)."""
+        name = command_name(node)
+        if name is None:
+            return False
+        text = self.words.literal(name)
+        if text is None:
+            return name.type != "command_substitution"
+        base = text.rsplit("/", 1)[-1]
+        if base in INTERPRETERS:
+            return True
+        return not (base in SHELL_BUILTINS or base in COMMON_COMMANDS or base in HTTP_CLIENTS
+                    or text in self.index.functions or base in PASS_THROUGH) and (
+            "/" in text or not self.index.sources)
+
+    def _file_var_producers(self, names: set[str], found: set) -> None:
+        """Commands that write to a file named by one of these variables: redirected into it
+        (`./handler > "$OUT"`) or programs given it (`./handler "$EVENT" "$OUT"`)."""
+        if names:
+            self._file_writers(lambda word: bool(expansion_names(word) & names), found)
+
+    def _file_producers(self, path_text: str, found: set) -> None:
+        """Commands whose output is redirected to the file that the POST reads, or programs
+        given that file to write (`./handler /tmp/event.json /tmp/out.json`)."""
+        path = path_text.strip("\"'")
+        self._file_writers(lambda word: node_text(word).strip("\"'") == path
+                           or self.words.literal(word) == path, found)
+
+    def _file_writers(self, names_file, found: set) -> None:
+        """Commands that write the file a word names (``names_file(word)``): a program given
+        it as an argument, or a command whose output is redirected into it."""
+        for node in self.index.commands:
+            if self._is_program(node) and any(names_file(a) for a in command_args(node)):
+                found.add(key(node))
+                continue
+            parent = node.parent
+            if parent is None or parent.type != "redirected_statement":
+                continue
+            for child in parent.children:
+                dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+                if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
+                        and names_file(dest):
+                    self._producer(node, found, 1)
+
+
+def _last_commands(node) -> list:
+    """The commands whose output a substitution or pipeline element produces."""
+    out = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "command":
+            out.append(cur)
+            continue
+        if cur.type == "pipeline":
+            named = [c for c in cur.children if c.is_named]
+            if named:
+                stack.append(named[-1])
+            continue
+        if cur.type in ("variable_assignment", "file_redirect", "herestring_redirect", "comment"):
+            continue
+        stack.extend(cur.named_children)
+    return out

@@ -1,0 +1,235 @@
+"""tree-sitter-bash: parsing shell text, collecting its syntax errors, and reading the pieces
+of a tree every later pass needs (a node's text, a command's name and arguments, the
+expansions and substitutions in a word). Imports nothing of the front end's own."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bootlint.diagnostics import Span
+from bootlint.files.source import SourceFile
+
+# tree-sitter recurses over the tree in some of its own code paths; deeper input than this is
+# reported rather than handed to it.
+MAX_NESTING = 2000
+# Lowering and the rules cost about 40 microseconds and 2 KB per command: past this many commands a
+# file would need more than the 5 s and 512 MB a lint may take (a 2 MB file of `echo a` lines has
+# 299,000 and took 11 s and 570 MB). Real bootstraps have a few hundred.
+MAX_COMMANDS = 50_000
+# Checked before any pass of bootlint's own walks the tree (tree-sitter counts its nodes for free):
+# the tutorial has 176 nodes, a 2 MB file of short lines 1.2 million. Dense code costs up to about
+# 8 µs a node on a quiet hour of the project machine and 19 µs on its slowest (the tutorial's loop
+# 1,600 times, 280,000 nodes: 2.3 s and 5.4 s), so this many stay within 4 s at the slowest: from
+# 4,000 lines (an `if` with a request on each) to 20,000 (the tutorial's), ten times the largest
+# bootstrap we know or more.
+MAX_NODES = 200_000
+
+
+@lru_cache(maxsize=1)
+def parser():
+    """One shared tree-sitter parser for bash (loading the grammar costs a few milliseconds)."""
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+def parse(src: SourceFile):
+    """Parse the file's text; returns the tree-sitter tree."""
+    return parser().parse(src.encoded)
+
+
+def syntax_errors(src: SourceFile, root) -> list[tuple[Span, str]]:
+    """Positions and messages of the tree's ERROR and MISSING nodes, outermost first, max 20."""
+    found: list[tuple[Span, str]] = []
+    if not root.has_error:
+        return found
+    stack = [root]
+    while stack and len(found) < 20:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.is_missing:
+            span = src.span(tuple(node.start_point), tuple(node.end_point))
+            opener = node.parent
+            while opener is not None and opener.parent is not None and opener.type in (
+                    "do_group", "compound_statement"):
+                opener = opener.parent
+            where = ""
+            if opener is not None and opener.type != "program":
+                keyword = opener.children[0].type if opener.children else opener.type
+                where = f" to close the '{keyword}' on line {opener.start_point[0] + 1}"
+            found.append((span, f"syntax error: missing '{node.type}'{where}"))
+            continue
+        if node.type == "ERROR":
+            span = src.span(tuple(node.start_point), tuple(node.start_point))
+            first = node.children[0].type if node.children else ""
+            found.append((span, _error_message(node, first)))
+            continue
+        stack.extend(reversed(node.children))
+    return found
+
+
+def _error_message(node, first: str) -> str:
+    text = node.text.decode("utf-8", "replace")
+    keyword_ends = {"if": "fi", "while": "done", "until": "done", "for": "done", "case": "esac",
+                    "{": "}", "(": ")", "$(": ")", "select": "done"}
+    if first in keyword_ends and keyword_ends[first] not in text.split():
+        return f"syntax error: '{first}' is never closed (expected '{keyword_ends[first]}')"
+    if text.count('"') % 2 or text.count("'") % 2:
+        return "syntax error: unterminated quoted string"
+    snippet = text.strip().split("\n", 1)[0][:40]
+    return f"syntax error: the shell cannot parse '{snippet}'"
+
+
+SUBSTITUTIONS = ("command_substitution", "process_substitution")
+
+
+def node_text(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+NAME_AFTER_DOLLAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a piece of a word is written, for text that tree-sitter left outside any node."""
+
+    type: str
+    start_byte: int
+    end_byte: int
+    start_point: tuple[int, int]
+    end_point: tuple[int, int]
+
+
+def dollar_tail(node):
+    """tree-sitter-bash (issues 180, 315) cuts an unquoted `$name` that follows an expansion
+    and a literal (`$API/invocation/$ID/response`, `$DIR/$NAME.json`) into a bare `$` ending
+    the word and a new word `ID/response` (an argument, or the name of a phantom command after
+    an assignment). For a word ending so: that next word, else None."""
+    if node.type != "concatenation" or not node.children or node.children[-1].type != "$":
+        return None
+    cur = node
+    while cur.next_sibling is None and cur.parent is not None and cur.parent.end_byte == cur.end_byte \
+            and cur.parent.type in ("variable_assignment", "concatenation"):
+        cur = cur.parent
+    after = cur.next_sibling
+    if after is not None and after.type == "command_name" and after.children:
+        after = after.children[0]
+    if after is None or after.type != "word" or after.start_byte != node.end_byte \
+            or after.start_point[0] != node.end_point[0]:
+        return None
+    return after
+
+
+def is_dollar_tail(node, before) -> bool:
+    """Whether the node is the rest of a word that tree-sitter cut after its `$` (see
+    :func:`dollar_tail`), to be read as part of that word and not on its own. ``before`` is the
+    sibling written just before it (the caller has it: asking tree-sitter for a node's previous
+    sibling climbs from the root, a cost of the node's depth for every word)."""
+    while before is not None and before.type == "variable_assignment":
+        before = before.child_by_field_name("value")
+    if before is None or before.type != "concatenation":
+        return False
+    tail = dollar_tail(before)
+    return tail is not None and (tail.start_byte, tail.end_byte) == (node.start_byte, node.end_byte)
+
+
+def expansion_names(node) -> set[str]:
+    """Variables a word expands (``$X``, ``${X}``, ``${X:-d}``), outside nested substitutions."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type in ("simple_expansion", "expansion"):
+            for child in cur.children:
+                if child.type in ("variable_name", "special_variable_name"):
+                    names.add(node_text(child))
+                    break
+        if cur.type in SUBSTITUTIONS and cur is not node:
+            continue
+        stack.extend(cur.named_children)
+    return names
+
+
+def substitutions(node) -> list:
+    """The outermost $(...) / `...` / <(...) inside a node (or the node itself), in source order."""
+    if node.type in SUBSTITUTIONS:
+        return [node]
+    found = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type in SUBSTITUTIONS and cur is not node:
+            found.append(cur)
+            continue
+        stack.extend(reversed(cur.named_children))
+    return found
+
+
+def command_name(node) -> object | None:
+    """The command_name child's first child (the word naming the command), if any."""
+    previous = None
+    for child in node.children:
+        if child.type == "command_name":
+            name = child.children[0] if child.children else child
+            # `URL=$API/x/$ID/y` read by tree-sitter as an assignment and a command `ID/y`.
+            return None if name.type == "word" and is_dollar_tail(name, previous) else name
+        previous = child
+    return None
+
+
+def command_args(node) -> list:
+    """A command's argument nodes (everything after its name, not redirections)."""
+    args = []
+    seen_name = False
+    previous = None
+    for child in node.children:
+        if child.type == "command_name":
+            seen_name = True
+        elif seen_name and child.is_named and child.type not in ("file_redirect", "heredoc_redirect",
+                                                                    "herestring_redirect", "comment"):
+            if child.type == "word" and args and is_dollar_tail(child, previous):
+                previous = child
+                continue   # the rest of the argument before it (see dollar_tail)
+            args.append(child)
+        previous = child
+    return args
+
+
+def key(node) -> tuple[int, int]:
+    """A node's place (its bytes), to file facts about it by."""
+    return (node.start_byte, node.end_byte)
+
+
+def assigned_name(node) -> str | None:
+    """The variable that a command's output is assigned to (X=$(cmd), X="$(cmd)", local X=...)."""
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "variable_assignment":
+            name = cur.child_by_field_name("name")
+            return node_text(name) if name is not None else None
+        if cur.type in ("command_substitution", "string", "pipeline", "concatenation",
+                        "redirected_statement"):
+            cur = cur.parent
+            continue
+        return None
+    return None
+
+
+def reads_stdin(node) -> bool:
+    """Is something piped or redirected into the command (`printf ... | http POST url`)?"""
+    parent = node.parent
+    if parent is not None and parent.type == "redirected_statement":
+        if any(c.type in ("herestring_redirect", "heredoc_redirect") or (
+                c.type == "file_redirect" and c.text.lstrip(b"0123456789").startswith(b"<"))
+               for c in parent.children):
+            return True
+        node, parent = parent, parent.parent
+    if parent is not None and parent.type == "pipeline":
+        named = [c for c in parent.children if c.is_named]
+        return bool(named) and named[0].start_byte != node.start_byte
+    return False
