@@ -7,6 +7,8 @@ Files, first found walking up from the current folder (stopping at a repository'
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,13 +108,32 @@ def find_config(start: Path | None = None) -> Path | None:
         folder = folder.parent
 
 
+# A configuration file is a few hundred bytes; a link to a huge file (or a device) is not read.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text (UTF-8, a byte-order mark allowed), read only when it is a regular file
+    within :data:`MAX_CONFIG_BYTES`; OSError, UnicodeDecodeError or ConfigError otherwise."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO never blocks
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path}: not a regular file: not read")
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: over the {MAX_CONFIG_BYTES:,}-byte limit for a configuration file: not read")
+    # utf-8-sig: a byte-order mark (as some Windows editors write) is not an error.
+    return data.decode("utf-8-sig")
+
+
 def _has_tool_table(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
         if "bootlint" not in text:
             return False  # most pyproject.toml files: no need to parse them
         return "bootlint" in _toml().loads(text).get("tool", {})
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, ConfigError, RecursionError):
         return True  # let loading report the problem
 
 
@@ -120,14 +141,16 @@ def load(path: Path, known_codes: set[str]) -> Settings:
     """Settings from one file; raises ConfigError naming the file, the key and what it expects."""
     tomllib = _toml()
     try:
-        # utf-8-sig: a byte-order mark (as some Windows editors write) is not an error.
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(read_config_text(path))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read (arrays or tables inside one another "
+                          f"hundreds of levels deep)") from None
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("bootlint", {})
         where = f"{path}: [tool.bootlint]"
