@@ -1,11 +1,12 @@
 """The diagnostic types every layer shares: where (Span), how serious (Severity), what a rule
-yields (Violation), what it proposes (Fix, Edit, ByteEdit, Applicability) and what is reported
-(Finding). The language-neutral runtime model is :mod:`bootlint.model`."""
+yields (Violation), what it asks for (RequestedFix), what is proposed (Fix, Edit, ByteEdit,
+Applicability) and what is reported (Finding). The language-neutral runtime model is :mod:`bootlint.model`."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True, order=True)
@@ -77,6 +78,18 @@ class Fix:
         return self.applicability is Applicability.SAFE
 
 
+class RequestedFix:
+    """What a rule attaches to a violation to ask for a fix: a small frozen dataclass per kind of
+    change (the kinds are in :mod:`bootlint.fixes.requests`). The rule decides whether to fix;
+    the file's front end decides how (its table of implementations), and the engine turns the
+    request into a :class:`Fix` whose title and applicability come from the request's type."""
+
+    # A template filled from the request's fields, the front end's idioms and the details its
+    # implementation returns ("take the host from AWS_LAMBDA_RUNTIME_API").
+    title: ClassVar[str] = ""
+    applicability: ClassVar[Applicability] = Applicability.SAFE
+
+
 @dataclass(frozen=True)
 class Related:
     """Another place a finding is about (the `set -e` line for BL101, the helper for a
@@ -88,11 +101,12 @@ class Related:
 
 @dataclass(frozen=True)
 class Violation:
-    """What a rule yields: where, what, and optionally how to fix it and what else is involved."""
+    """What a rule yields: where, what, and optionally the fix it asks for and what else is
+    involved."""
 
     span: Span
     message: str
-    fix: Fix | None = None
+    fix: RequestedFix | None = None
     related: tuple[Related, ...] = ()
     # A rule whose cases differ in gravity (BL406: a relative interpreter works from the task
     # root, so it is a warning) sets it; None is the rule's own severity.

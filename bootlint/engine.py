@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 
 from bootlint.frontends.registry import NotAnalysed, analysed_languages, by_name
 from bootlint.frontends.registry import detect
-from bootlint.diagnostics import Finding, Severity, Span, Violation
+from bootlint.diagnostics import Finding, Severity, Span
+from bootlint.fixes.build import Fixer
 from bootlint.model import RuntimeModel
 from bootlint.rules import Rule, Subject, all_rules
 from bootlint.files.source import SourceFile
@@ -82,6 +83,7 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
             out.append(finding(rules[code], src.path, span, message))
 
     def run_rules(subject: Subject, with_model: bool) -> None:
+        fixer = Fixer(src, subject.frontend, subject.model.parsed if subject.model is not None else None)
         for code, rule in rules.items():
             if rule.check is None or rule.needs_model != with_model or not selection.enabled(code):
                 continue
@@ -91,13 +93,14 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
                 continue
             try:
                 reported: set[Span] = set()
-                for item in rule.check(subject):
-                    v = item if isinstance(item, Violation) else Violation(*item)
+                for v in rule.check(subject):
                     # The same place reached along two call paths is one finding (the first).
                     if v.span not in reported:
                         reported.add(v.span)
-                        out.append(finding(rule, src.path, v.span, v.message, v.fix, v.related,
-                                           v.severity))
+                        # The fix the rule asks for, carried out by the front end (a fix that
+                        # fails costs the fix, not the finding: bootlint.fixes.build).
+                        out.append(finding(rule, src.path, v.span, v.message, fixer.fix(v.fix, rule.fixes),
+                                           v.related, v.severity))
             except RecursionError:
                 raise  # the file is nested too deeply: said once, below
             except Exception as exc:  # a bug in one rule must not hide the others

@@ -13,7 +13,8 @@ import zipfile
 
 import pytest
 
-from bootlint.fixes.apply import (ByteMap, FixError, apply_round, executable_mode, fix_source,
+from bootlint.fixes.packaging import executable_mode
+from bootlint.fixes.apply import (ByteMap, FixError, apply_round, fix_source,
                               unified_diff, write_atomic)
 from bootlint.engine import FileResult, Selection, lint_source
 from bootlint.diagnostics import Applicability, Edit, Finding, Fix, Severity, Span

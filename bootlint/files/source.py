@@ -43,9 +43,6 @@ class SourceFile:
     mode_note: str = ""
     encoding: str = "utf-8"      # what the text was decoded from (a PEP 263 cookie can change it)
     _map: TextMap | None = field(default=None, repr=False, compare=False)
-    # What a front end parsed, kept for its fix builders so that a fix does not parse again
-    # (Python: the libcst module and its positions).
-    parsed: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, path: str, raw: bytes, mode: int | None = None) -> "SourceFile":

@@ -237,14 +237,6 @@ def unified_diff(path: str, before: bytes, after: bytes, old_mode: int | None = 
     return (f"diff --git {old_name} {new_name}\n{head}" if head else "") + text
 
 
-def executable_mode(mode: int) -> int:
-    """`chmod +x` the way a script needs it: an execute bit wherever there is a read bit (the
-    owner's at least); nothing else changes."""
-    perms = mode & 0o7777
-    added = (perms & 0o444) >> 2 or 0o100
-    return (mode & ~0o7777) | perms | added
-
-
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 

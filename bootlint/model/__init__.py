@@ -383,6 +383,9 @@ class RuntimeModel:
     statements: list[tuple[int, int]] = field(default_factory=list)
     # Comments as (line, column, text, alone on its line), for suppression directives.
     comments: list[tuple[int, int, str, bool]] = field(default_factory=list)
+    # What the front end parsed (its own type: a tree and its index, a libcst module and its
+    # positions), handed to its fix builders so that a fix does not parse again; no rule reads it.
+    parsed: object | None = field(default=None, repr=False, compare=False)
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
     _by_kind: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
     _api_calls: dict = field(default_factory=dict, repr=False, compare=False)   # endpoints -> calls

@@ -36,15 +36,6 @@ class Subject:
 
         return Flow(self.model)
 
-    @cached_property
-    def fixes(self):
-        """The fix builders of the file's front end (``<package>/fixes.py``, its ``builders``);
-        every builder answers None where it has no fix, and so does a front end without one."""
-        from bootlint.fixes.kit import FixBuilders, Guarded
-
-        module = self.frontend.fixes if self.frontend is not None else None
-        return Guarded(module.builders(self.source) if module is not None else FixBuilders())
-
 
 def about_request(call, span: Span, message: str, fix=None) -> Violation:
     """A violation about a Runtime API request; when a helper of the file makes the request for
@@ -58,9 +49,7 @@ def about_request(call, span: Span, message: str, fix=None) -> Violation:
                      related=related)
 
 
-# A rule yields Violations; a bare (span, message) pair is still accepted while rules move over.
-Report = Violation | tuple[Span, str]
-Check = Callable[[Subject], Iterable[Report]]
+Check = Callable[[Subject], Iterable[Violation]]
 
 
 @dataclass(frozen=True)
@@ -78,6 +67,9 @@ class Rule:
     runtime_only: bool = True
     # Runs without a model (packaging checks on the bytes of the file).
     needs_model: bool = True
+    # The fix request types (bootlint.fixes.requests) its violations may carry: a rule decides
+    # whether to fix, the file's front end decides how.
+    fixes: tuple[type, ...] = ()
 
 
 RULES: dict[str, Rule] = {}

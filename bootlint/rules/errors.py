@@ -8,7 +8,8 @@ from typing import Iterator
 from bootlint.analysis.flow import Structure
 from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
 from bootlint.diagnostics import Related, Span, Violation
-from bootlint.rules import Report, Subject, about_request, rule
+from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard
+from bootlint.rules import Subject, about_request, rule
 
 
 def _errexit_origin(subject: Subject) -> str:
@@ -38,8 +39,9 @@ def _unresolved_calls(subject: Subject) -> bool:
 
 
 @rule("BL101", "invocation-failure-kills-runtime", "error",
-      "One failing handler call ends the whole runtime (errexit, an uncaught exception).")
-def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
+      "One failing handler call ends the whole runtime (errexit, an uncaught exception).",
+      fixes=(GuardHandlerCall,))
+def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
     idioms = subject.idioms
     traps = subject.model.events(TrapSet)
     errtrace = _errtrace(subject)
@@ -76,7 +78,7 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Report]:
                         related=_errexit_related(subject, ctx.errexit_at))
 
 
-def _guard_fix(subject: Subject, handler: HandlerCall):
+def _guard_fix(subject: Subject, handler: HandlerCall) -> GuardHandlerCall | None:
     """Guard the handler call and post its failure to /error, the way the file posts /response
     (the first response post after the call, else the last one)."""
     responses = subject.model.api_calls(Endpoint.RESPONSE)
@@ -87,7 +89,7 @@ def _guard_fix(subject: Subject, handler: HandlerCall):
     at = bisect_left(responses, (handler.span.line, handler.span.column),
                      key=lambda r: (r.span.line, r.span.column))
     chosen = responses[at] if at < len(responses) else responses[-1]
-    return subject.fixes.guard_handler(handler.span, chosen.span)
+    return GuardHandlerCall(handler.span, chosen.span)
 
 
 def _errtrace(subject: Subject) -> bool:
@@ -100,8 +102,8 @@ def _errtrace(subject: Subject) -> bool:
 
 
 @rule("BL102", "invocation-error-unreported", "warning",
-      "The runtime posts /response but never /invocation/{id}/error.")
-def invocation_error_unreported(subject: Subject) -> Iterator[Report]:
+      "The runtime posts /response but never /invocation/{id}/error.", fixes=(GuardHandlerCall,))
+def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     responses = model.api_calls(Endpoint.RESPONSE)
     if not responses or model.api_calls(Endpoint.ERROR) or _unresolved_calls(subject):
@@ -114,8 +116,8 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Report]:
 
 
 @rule("BL103", "init-error-unreported", "warning",
-      "Initialisation can fail and nothing posts /runtime/init/error.")
-def init_error_unreported(subject: Subject) -> Iterator[Report]:
+      "Initialisation can fail and nothing posts /runtime/init/error.", fixes=(KeepInitGuard,))
+def init_error_unreported(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     steps = model.events(InitStep)
     if not steps or _unresolved_calls(subject):
@@ -127,7 +129,7 @@ def init_error_unreported(subject: Subject) -> Iterator[Report]:
                 yield Violation(step.span, (
                     f"a handler file that is missing or does not parse is never posted to /runtime/init/error "
                     f"(Lambda sees only an exit): {step.guard_lost}"),
-                    subject.fixes.keep_init_guard(step.span))
+                    KeepInitGuard(step.span))
         return
     yield Violation(steps[0].span, (
         "loading the handler can fail here and nothing posts /runtime/init/error: the failure "
@@ -135,8 +137,9 @@ def init_error_unreported(subject: Subject) -> Iterator[Report]:
 
 
 @rule("BL104", "init-error-without-exit", "warning",
-      "After posting /runtime/init/error the runtime goes on instead of exiting.")
-def init_error_without_exit(subject: Subject) -> Iterator[Report]:
+      "After posting /runtime/init/error the runtime goes on instead of exiting.",
+      fixes=(ExitAfterInitError,))
+def init_error_without_exit(subject: Subject) -> Iterator[Violation]:
     structure = Structure(subject.model)
     exit_now = f"`{subject.idioms.exit_now}`"
     for call in subject.model.api_calls(Endpoint.INIT_ERROR):
@@ -144,12 +147,12 @@ def init_error_without_exit(subject: Subject) -> Iterator[Report]:
             yield about_request(call, call.span, (
                 f"after posting /runtime/init/error the runtime goes on: the API requires it to exit, "
                 f"and a later `next` is answered with an error; add {exit_now} on this path"),
-                subject.fixes.exit_after(call.span))
+                ExitAfterInitError(call.span))
 
 
 @rule("BL105", "malformed-error-report", "warning",
       "An /error or /init/error body that is not the documented error JSON.")
-def malformed_error_report(subject: Subject) -> Iterator[Report]:
+def malformed_error_report(subject: Subject) -> Iterator[Violation]:
     fix = subject.idioms.error_json
     for call in subject.model.api_calls(Endpoint.ERROR, Endpoint.INIT_ERROR):
         fact = call.facts.get(Facts.BODY_MALFORMED)
@@ -161,7 +164,7 @@ def malformed_error_report(subject: Subject) -> Iterator[Report]:
 
 @rule("BL106", "masked-handler-status", "warning",
       "`local`/`export`/`declare` assign the handler's output and hide its exit status.")
-def masked_handler_status(subject: Subject) -> Iterator[Report]:
+def masked_handler_status(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.events(HandlerCall):
         if not call.masked_by or call.masked_at is None:
             continue
@@ -174,7 +177,7 @@ def masked_handler_status(subject: Subject) -> Iterator[Report]:
 
 @rule("BL107", "err-trap-not-inherited", "warning",
       "`trap ... ERR` is the only error handling, but it does not reach the handler's function or $(...).")
-def err_trap_not_inherited(subject: Subject) -> Iterator[Report]:
+def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     traps = model.events(TrapSet)
     if not traps or _errtrace(subject):

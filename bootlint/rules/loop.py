@@ -6,12 +6,13 @@ from typing import Iterator
 
 from bootlint.model import ApiCall, CallFunction, Endpoint, Exit, ExitKind, flatten
 from bootlint.diagnostics import Violation
-from bootlint.rules import Report, Subject, about_request, rule
+from bootlint.fixes.requests import WrapEventLoop
+from bootlint.rules import Subject, about_request, rule
 
 
 @rule("BL001", "missing-event-loop", "error",
-      "`invocation/next` is requested outside any loop that can run forever.")
-def missing_event_loop(subject: Subject) -> Iterator[Report]:
+      "`invocation/next` is requested outside any loop that can run forever.", fixes=(WrapEventLoop,))
+def missing_event_loop(subject: Subject) -> Iterator[Violation]:
     if subject.flow.event_loops:
         return  # a priming read before the loop is fine once some loop requests `next`
     for occ in subject.flow.next_calls():
@@ -23,7 +24,7 @@ def missing_event_loop(subject: Subject) -> Iterator[Report]:
             None if occ.ctx.loops else _loop_fix(subject, occ))
 
 
-def _loop_fix(subject: Subject, occ):
+def _loop_fix(subject: Subject, occ) -> WrapEventLoop | None:
     """The loop around the code of one invocation: from where `next` is requested (or the call
     into the function that requests it) to where the last response is posted, in the code the
     script runs first."""
@@ -35,7 +36,7 @@ def _loop_fix(subject: Subject, occ):
         return None
     if last is None or (last.line, last.column) < (first.line, first.column):
         last = first
-    return subject.fixes.event_loop(first, last)
+    return WrapEventLoop(first, last)
 
 
 def _in_main(subject: Subject, occ, first: bool):
@@ -52,7 +53,7 @@ def _in_main(subject: Subject, occ, first: bool):
 
 @rule("BL002", "event-loop-exits", "error",
       "The event loop can exit, break or return outside the path that handles a failed `next`.")
-def event_loop_exits(subject: Subject) -> Iterator[Report]:
+def event_loop_exits(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
     for occ in flow.of(Exit):
         ctx, node = occ.ctx, occ.node

@@ -6,7 +6,8 @@ from typing import Iterator
 
 from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch
 from bootlint.diagnostics import Related, Violation
-from bootlint.rules import Report, Subject, about_request, rule
+from bootlint.fixes.requests import ExportTraceId
+from bootlint.rules import Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TRACE", "X_AMZ_TRACE_ID",
@@ -14,8 +15,9 @@ LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TR
 
 
 @rule("BL201", "trace-id-not-propagated", "warning",
-      "The runtime never exports _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header.")
-def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
+      "The runtime never exports _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header.",
+      fixes=(ExportTraceId,))
+def trace_id_not_propagated(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     nexts = [c for c in model.api_calls() if c.endpoint.name == "NEXT"]
     if not nexts:
@@ -44,7 +46,7 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Report]:
         f"`{setter}`"), _trace_fix(subject, nexts[0]))
 
 
-def _set_once(subject: Subject, nexts) -> Iterator[Report]:
+def _set_once(subject: Subject, nexts) -> Iterator[Violation]:
     """_X_AMZN_TRACE_ID exported, but set only where the event loop never passes (before it, at
     start-up): every handler then sees that one value, not its own invocation's trace id."""
     flow = subject.flow
@@ -63,22 +65,21 @@ def _set_once(subject: Subject, nexts) -> Iterator[Report]:
         related=(Related(loops[0].node.span, "the `next` request whose header holds the value"),))
 
 
-def _trace_fix(subject: Subject, next_call):
+def _trace_fix(subject: Subject, next_call) -> ExportTraceId | None:
     """Read the trace header the way the file reads the request id (the variable its /response
     or /error URL puts in the path)."""
+    found = []
     for call in subject.model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
         rid = call.url.request_id if call.url is not None else None
         names = [p.var for p in (rid.pieces if rid else ()) if p.var]
-        if len(names) == 1:
-            fix = subject.fixes.export_trace_id(names[0], next_call.span)
-            if fix is not None:
-                return fix
-    return None
+        if len(names) == 1 and names[0] not in found:
+            found.append(names[0])
+    return ExportTraceId(tuple(found), next_call.span) if found else None
 
 
 @rule("BL202", "case-sensitive-header-match", "warning",
       "A `next` response header is matched with its exact case.")
-def case_sensitive_header_match(subject: Subject) -> Iterator[Report]:
+def case_sensitive_header_match(subject: Subject) -> Iterator[Violation]:
     case_fold = subject.idioms.case_fold
     for match in subject.model.events(HeaderMatch):
         if not match.case_sensitive:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from bootlint.frontends.registry import suggested_shebangs
-from bootlint.diagnostics import ByteEdit, Edit, Fix, Severity, Span, Violation
-from bootlint.rules import Report, Subject, meta_rule, rule
-from bootlint.files.source import BOM
+from bootlint.diagnostics import Severity, Span, Violation
+from bootlint.fixes.requests import ConvertLineEndings, MakeExecutable, RemoveByteOrderMark, SplitEnvArguments
+from bootlint.rules import Subject, meta_rule, rule
 
 LINE_1 = Span(1, 1, 1, 1)
 PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False)
@@ -19,11 +19,11 @@ def _line_end(subject: Subject, line: int) -> Span:
 
 
 @rule("BL401", "missing-shebang", "error", "The bootstrap does not start with `#!`.", **PACKAGING)
-def missing_shebang(subject: Subject) -> Iterator[Report]:
+def missing_shebang(subject: Subject) -> Iterator[Violation]:
     src = subject.source
     if src.utf16 and not src.raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        yield LINE_1, (f"the file is {src.utf16}: the kernel sees `#\\x00!`, not `#!`, and cannot "
-                       f"execute it (exec format error); save it as UTF-8")
+        yield Violation(LINE_1, f"the file is {src.utf16}: the kernel sees `#\\x00!`, not `#!`, and "
+                                f"cannot execute it (exec format error); save it as UTF-8")
         return
     if not src.is_entrypoint or src.shebang is not None:
         return
@@ -32,34 +32,31 @@ def missing_shebang(subject: Subject) -> Iterator[Report]:
                    f"as the first line"))
 
 
-@rule("BL402", "crlf-line-endings", "error", "CR LF line endings.", **PACKAGING)
-def crlf_line_endings(subject: Subject) -> Iterator[Report]:
+@rule("BL402", "crlf-line-endings", "error", "CR LF line endings.", fixes=(ConvertLineEndings,),
+      **PACKAGING)
+def crlf_line_endings(subject: Subject) -> Iterator[Violation]:
     src = subject.source
     if src.cr_only:
-        yield _line_end(subject, 1), (
+        yield Violation(_line_end(subject, 1), (
             "the file has CR line endings and no LF (classic Mac OS): the kernel reads the whole "
             "file as the `#!` line and cannot find that interpreter, and the interpreter would see "
-            "one line; convert the line endings to LF")
+            "one line; convert the line endings to LF"))
         return
     if not src.has_crlf:
         return
     default = subject.idioms.shebang[2:]
     interpreter = (src.shebang or "#!" + default)[2:].strip().split(" ")[0] or default
     first = f" (first on line {src.crlf_line})" if src.crlf_line != 1 else ""
-    raw = src.raw
-    edits, at = [], raw.find(b"\r\n")
-    while at >= 0:
-        edits.append(ByteEdit(at, at + 1))
-        at = raw.find(b"\r\n", at + 2)
     yield Violation(_line_end(subject, 1), (
         f"the file has CR LF line endings{first}: the kernel looks for the interpreter "
         f"`{interpreter}\\r` (\"bad interpreter\") and the interpreter reads `\\r` into every line; "
         f"convert to LF (`dos2unix`, or `git config core.autocrlf false` and a .gitattributes "
-        f"`bootstrap text eol=lf`)"), Fix("convert CR LF line endings to LF", byte_edits=tuple(edits)))
+        f"`bootstrap text eol=lf`)"), ConvertLineEndings())
 
 
-@rule("BL403", "not-executable", "error", "The bootstrap lacks the execute bit.", **PACKAGING)
-def not_executable(subject: Subject) -> Iterator[Report]:
+@rule("BL403", "not-executable", "error", "The bootstrap lacks the execute bit.", fixes=(MakeExecutable,),
+      **PACKAGING)
+def not_executable(subject: Subject) -> Iterator[Violation]:
     src = subject.source
     if not src.is_entrypoint or src.executable is not False:
         return
@@ -73,33 +70,30 @@ def not_executable(subject: Subject) -> Iterator[Report]:
                            f"the index)",
               "zip": "`chmod 755 bootstrap` before zipping (zip keeps Unix modes)"}.get(
         src.mode_origin, f"`chmod +x {path}`")
-    fix = None
-    if src.mode_origin == "disk" and src.mode is not None:
-        from bootlint.fixes.apply import executable_mode
-
-        mode = executable_mode(src.mode)
-        fix = Fix(f"make it executable (mode {mode & 0o7777:04o})", mode=mode)
+    # Only a mode read from the disk can be changed (not the git index's, nor an archive's).
+    fix = MakeExecutable() if src.mode_origin == "disk" and src.mode is not None else None
     yield Violation(LINE_1, f"the bootstrap is not executable {where}{note}: Lambda cannot start it "
                             f"(Runtime.InvalidEntrypoint, permission denied); {advice}", fix)
 
 
-@rule("BL405", "byte-order-mark", "error", "A UTF-8 byte-order mark before `#!`.", **PACKAGING)
-def byte_order_mark(subject: Subject) -> Iterator[Report]:
+@rule("BL405", "byte-order-mark", "error", "A UTF-8 byte-order mark before `#!`.",
+      fixes=(RemoveByteOrderMark,), **PACKAGING)
+def byte_order_mark(subject: Subject) -> Iterator[Violation]:
     src = subject.source
     if src.utf16 and src.raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         mark = "".join(f"\\x{byte:02x}" for byte in src.raw[:2])
-        yield LINE_1, (f"the file is {src.utf16}: the kernel sees `{mark}` before `#!` and "
-                       f"cannot execute it (exec format error); save it as UTF-8 without BOM")
+        yield Violation(LINE_1, f"the file is {src.utf16}: the kernel sees `{mark}` before `#!` and "
+                                f"cannot execute it (exec format error); save it as UTF-8 without BOM")
         return
     if src.has_bom:
         yield Violation(LINE_1, "the file starts with a UTF-8 byte-order mark: the kernel sees "
                                 "`\\xef\\xbb\\xbf#!`, not `#!`, and cannot execute it (exec format "
-                                "error); save it as UTF-8 without BOM",
-                        Fix("remove the byte-order mark", byte_edits=(ByteEdit(0, len(BOM)),)))
+                                "error); save it as UTF-8 without BOM", RemoveByteOrderMark())
 
 
-@rule("BL406", "invalid-shebang", "error", "A shebang that cannot work.", **PACKAGING)
-def invalid_shebang(subject: Subject) -> Iterator[Report]:
+@rule("BL406", "invalid-shebang", "error", "A shebang that cannot work.", fixes=(SplitEnvArguments,),
+      **PACKAGING)
+def invalid_shebang(subject: Subject) -> Iterator[Violation]:
     shebang = subject.shebang
     line = subject.source.shebang
     if line is None:
@@ -127,23 +121,10 @@ def invalid_shebang(subject: Subject) -> Iterator[Report]:
         yield Violation(span, (
             f"`#!{body}` gives env one argument, `{command}`, which names no program (Linux passes "
             f"everything after the interpreter as one argument); write `#!/usr/bin/env -S {command}` "
-            f"or set the options in the script"), _env_split_fix(line, shebang.path))
+            f"or set the options in the script"), SplitEnvArguments(shebang.path))
         return
     if shebang.via_env and not shebang.interpreter:
         yield Violation(span, f"`#!/usr/bin/env` names no program: write `{subject.idioms.env_shebang}`")
-
-
-def _env_split_fix(line: str, env_path: str) -> Fix | None:
-    """Insert `-S ` after env, so that it splits the rest into words (coreutils 8.30+: the
-    provided.al2023 image has it)."""
-    at = line.find(env_path)
-    if at < 0:
-        return None
-    column = at + len(env_path)
-    while column < len(line) and line[column] in " \t":
-        column += 1
-    where = Span(1, column + 1, 1, column + 1)
-    return Fix("add `-S` so that env splits the interpreter from its options", (Edit(where, "-S "),))
 
 
 meta_rule("BL404", "bootstrap-not-at-archive-root", "error",

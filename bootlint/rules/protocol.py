@@ -6,7 +6,8 @@ from typing import Iterator
 
 from bootlint.model import ApiCall, Endpoint, Facts, Handover
 from bootlint.diagnostics import Violation
-from bootlint.rules import Report, Subject, about_request, rule
+from bootlint.fixes.requests import DropNextTimeout, ReadApiHost
+from bootlint.rules import Subject, about_request, rule
 from bootlint.analysis.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
 
@@ -41,7 +42,7 @@ def _suggest(words: list[str | None]) -> tuple[str, int]:
 
 @rule("BL003", "unknown-runtime-endpoint", "error",
       "A Runtime API URL whose path or version is not a known endpoint.")
-def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
+def unknown_runtime_endpoint(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls():
         url = call.url
         if url is None or url.unresolved or call.endpoint is Endpoint.EXTENSION:
@@ -63,8 +64,9 @@ def unknown_runtime_endpoint(subject: Subject) -> Iterator[Report]:
 
 
 @rule("BL004", "hardcoded-runtime-api", "error",
-      "A Runtime API URL whose host is written out instead of taken from AWS_LAMBDA_RUNTIME_API.")
-def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
+      "A Runtime API URL whose host is written out instead of taken from AWS_LAMBDA_RUNTIME_API.",
+      fixes=(ReadApiHost,))
+def hardcoded_runtime_api(subject: Subject) -> Iterator[Violation]:
     fix = subject.idioms.read_api_variable
     for call in subject.model.api_calls():
         url = call.url
@@ -79,12 +81,12 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Report]:
             continue
         yield about_request(call, span, f"the Runtime API host `{host}` is written out: Lambda gives the "
                                         f"address in AWS_LAMBDA_RUNTIME_API and it is not always {host}; "
-                                        f"use {fix}", subject.fixes.runtime_api_host(span))
+                                        f"use {fix}", ReadApiHost(span))
 
 
 @rule("BL005", "request-id-missing", "error",
       "A /response or /error URL without the request id taken from the `next` response.")
-def request_id_missing(subject: Subject) -> Iterator[Report]:
+def request_id_missing(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
         url = call.url
         if url is None:
@@ -102,18 +104,19 @@ def request_id_missing(subject: Subject) -> Iterator[Report]:
                 f"from the Lambda-Runtime-Aws-Request-Id header of the `next` response"))
 
 
-@rule("BL006", "timeout-on-next", "error", "A timeout on the long-poll `next` request.")
-def timeout_on_next(subject: Subject) -> Iterator[Report]:
+@rule("BL006", "timeout-on-next", "error", "A timeout on the long-poll `next` request.",
+      fixes=(DropNextTimeout,))
+def timeout_on_next(subject: Subject) -> Iterator[Violation]:
     for call, fact in _calls_with(subject, Facts.TIMEOUT, Endpoint.NEXT):
         yield about_request(call, fact.span, (
             f"{fact.detail} puts a timeout on `invocation/next`, a long poll that may wait for an "
             f"event indefinitely (the process is frozen between events); remove it (a connect "
-            f"timeout is fine)"), subject.fixes.drop_timeout(fact.span))
+            f"timeout is fine)"), DropNextTimeout(fact.span))
 
 
 @rule("BL007", "next-failure-unchecked", "warning",
       "The `next` request's failure is not detected.", opt_in=True)
-def next_failure_unchecked(subject: Subject) -> Iterator[Report]:
+def next_failure_unchecked(subject: Subject) -> Iterator[Violation]:
     fix = subject.idioms.status_check
     for call in subject.model.api_calls(Endpoint.NEXT):
         if Facts.FAILURE_CHECKED in call.facts:
@@ -124,7 +127,7 @@ def next_failure_unchecked(subject: Subject) -> Iterator[Report]:
 
 @rule("BL008", "handover-without-exec", "info",
       "The last command starts the real runtime without `exec`.", opt_in=True, runtime_only=False)
-def handover_without_exec(subject: Subject) -> Iterator[Report]:
+def handover_without_exec(subject: Subject) -> Iterator[Violation]:
     if subject.model.is_runtime:
         return
     for handover in subject.model.events(Handover):

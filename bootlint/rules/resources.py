@@ -7,12 +7,14 @@ from typing import Iterator
 from bootlint.model import ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind, TempCreate, TempRemove
 from bootlint.diagnostics import Violation
 from bootlint.analysis.paths import IterationPaths
-from bootlint.rules import Report, Subject, about_request, rule
+from bootlint.fixes.requests import PipePayload, RemoveTempFile, RemoveTempFileBeforeJump, SendFileAsIs
+from bootlint.rules import Subject, about_request, rule
 
 
 @rule("BL301", "temp-file-leak", "warning",
-      "A temp file made per invocation is not removed in the same iteration.")
-def temp_file_leak(subject: Subject) -> Iterator[Report]:
+      "A temp file made per invocation is not removed in the same iteration.",
+      fixes=(RemoveTempFile, RemoveTempFileBeforeJump))
+def temp_file_leak(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
     removals = flow.of(TempRemove)
     paths = IterationPaths(subject.model)
@@ -39,7 +41,7 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
                     f"`{jump.text[:20]}` skips the removal of the temp file{held} made by {what}: "
                     f"every invocation that takes this path leaves a file in /tmp, which persists "
                     f"between invocations and fills up; remove it before `{jump.text[:20]}`"),
-                    subject.fixes.remove_temp_before(jump.span, sorted(node.names), node.text))
+                    RemoveTempFileBeforeJump(jump.span, tuple(sorted(node.names)), node.text))
             for end in leaks.open_paths:
                 path = (f"a path through this branch (lines {end.span.line}\u2013{end.span.end_line})"
                         if isinstance(end, Branch) else f"this path (to line {end.span.end_line})")
@@ -59,13 +61,14 @@ def temp_file_leak(subject: Subject) -> Iterator[Report]:
             f"in the same iteration: /tmp persists between invocations and fills up; remove it before "
             f"the next event ({idioms.cleanup_at_exit} runs only when the runtime exits)"),
             # (A name handed out is removed by the caller, not where it is made: no fix.)
-            subject.fixes.remove_temp(node.span, sorted(node.names), node.text)
+            RemoveTempFile(node.span, tuple(sorted(node.names)), node.text)
             if loop and not node.handed_out else None)
 
 
 @rule("BL302", "payload-on-command-line", "warning",
-      "The event or the response is passed as a command-line argument to an external program.")
-def payload_on_command_line(subject: Subject) -> Iterator[Report]:
+      "The event or the response is passed as a command-line argument to an external program.",
+      fixes=(PipePayload,))
+def payload_on_command_line(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls(Endpoint.RESPONSE):
         fact = call.facts.get(Facts.PAYLOAD_ARGV)
         if fact is not None:
@@ -73,7 +76,7 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
                 f"`{fact.detail}` passes the response on {call.tool}'s command line: Linux caps one argument "
                 f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
                 f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"),
-                subject.fixes.pipe_payload(fact.span))
+                PipePayload(fact.span))
     for arg in subject.model.events(ArgvPayload):
         yield Violation(arg.span, (
             f"the event is passed to `{arg.program}` as a command-line argument: Linux caps one "
@@ -82,11 +85,12 @@ def payload_on_command_line(subject: Subject) -> Iterator[Report]:
 
 
 @rule("BL303", "newline-stripping-post", "warning",
-      "curl -d/--data @file or @- on a runtime POST strips CR and LF from the payload.")
-def newline_stripping_post(subject: Subject) -> Iterator[Report]:
+      "curl -d/--data @file or @- on a runtime POST strips CR and LF from the payload.",
+      fixes=(SendFileAsIs,))
+def newline_stripping_post(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls():
         fact = call.facts.get(Facts.NEWLINE_STRIP)
         if fact is not None:
             yield about_request(call, fact.span, (
                 f"`{fact.detail}` makes curl drop every CR and LF of the payload, corrupting it; use "
-                f"`--data-binary {fact.detail.split()[-1]}`"), subject.fixes.data_binary(fact.span))
+                f"`--data-binary {fact.detail.split()[-1]}`"), SendFileAsIs(fact.span))

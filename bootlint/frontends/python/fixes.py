@@ -1,6 +1,8 @@
 """Fixes for Python bootstraps, made with libcst: nodes are found by the spans the findings
 carry, rewritten as libcst nodes and printed back (formatting and comments kept), then handed
-over as text edits. Loaded only when a Python finding asks for a fix.
+over as text edits. Loaded only when a Python finding asks for a fix. :data:`IMPLEMENTATIONS`
+says which fix requests (bootlint.fixes.requests) this front end carries out, and with which
+builder; titles and applicability belong to the request types.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from functools import cached_property
 
 import libcst as cst
 
-from bootlint.fixes.kit import FixBuilders, Indent
-from bootlint.diagnostics import Applicability, Edit, Fix, Span
-from bootlint.frontends.python.syntax import positions_of
+from bootlint.fixes import requests as want
+from bootlint.fixes.kit import Indent
+from bootlint.fixes.requests import Rewrite
+from bootlint.diagnostics import Edit, Span
+from bootlint.frontends.python.syntax import PythonParse, positions_of
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import minimal_change
-
-SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 
 
 def _quote_other(string_node) -> str:
@@ -25,26 +27,28 @@ def _quote_other(string_node) -> str:
     return "'" if quote.startswith('"') and len(quote) == 1 else '"'
 
 
-class PythonFixes(FixBuilders):
-    """Fix builders for one Python source (parsed again with libcst, once, when a fix is asked)."""
+class PythonFixes:
+    """Fix builders for one Python source, on what the lowering parsed (parsed again with
+    libcst, once, when a fix is asked of a source that was not lowered here)."""
 
-    def __init__(self, src: SourceFile) -> None:
+    def __init__(self, src: SourceFile, parsed: PythonParse | None = None) -> None:
         self.src = src
+        self.given = parsed
 
     @cached_property
-    def _parsed(self):
-        if "libcst" in self.src.parsed:   # what the lowering parsed
-            return self.src.parsed["libcst"]
+    def _parsed(self) -> PythonParse:
+        if self.given is not None:
+            return self.given
         module = cst.parse_module(self.src.text)
-        return module, positions_of(module)
+        return PythonParse(module, positions_of(module))
 
     @property
     def module(self) -> cst.Module:
-        return self._parsed[0]
+        return self._parsed.module
 
     @property
     def positions(self):
-        return self._parsed[1]
+        return self._parsed.positions
 
     @cached_property
     def indent(self) -> Indent:
@@ -121,26 +125,25 @@ class PythonFixes(FixBuilders):
         return [Edit(Span(line, 1, line, 1), f"import {name}\n")]
 
     # -- safe ------------------------------------------------------------------------------------
-    def runtime_api_host(self, span: Span) -> Fix | None:
+    def runtime_api_host(self, span: Span) -> Rewrite | None:
         """BL004: the written-out host becomes `os.environ["AWS_LAMBDA_RUNTIME_API"]`: the whole
         string when it is only the host, a `{...}` field of an f-string otherwise."""
         node = self.find(span, (cst.SimpleString, cst.FormattedStringText))
         if node is None:
             return None
-        title = "take the host from AWS_LAMBDA_RUNTIME_API"
         whole = self.span(node)
         if isinstance(node, cst.FormattedStringText):
             string = self.parent_of(node)
             q = _quote_other(string)
             field = f"{{os.environ[{q}AWS_LAMBDA_RUNTIME_API{q}]}}"
-            return Fix(title, (Edit(span, field), *self.imports("os")), SAFE)
+            return Rewrite((Edit(span, field), *self.imports("os")))
         prefix = node.prefix.lower()
         if "b" in prefix or whole.line != whole.end_line:
             return None
         inner = Span(whole.line, whole.column + len(node.prefix) + len(node.quote), whole.end_line,
                      whole.end_column - len(node.quote))
         if (span.column, span.end_column) == (inner.column, inner.end_column) or span == whole:
-            return Fix(title, (Edit(whole, 'os.environ["AWS_LAMBDA_RUNTIME_API"]'), *self.imports("os")), SAFE)
+            return Rewrite((Edit(whole, 'os.environ["AWS_LAMBDA_RUNTIME_API"]'), *self.imports("os")))
         # Part of a plain string: make it an f-string with the variable as a field.
         text = node.value
         start = span.column - whole.column
@@ -155,9 +158,9 @@ class PythonFixes(FixBuilders):
 
         new = (f"f{node.prefix.replace('u', '').replace('U', '')}{node.quote}{braces(head)}"
                f"{{os.environ[{q}AWS_LAMBDA_RUNTIME_API{q}]}}{braces(tail)}{node.quote}")
-        return Fix(title, (Edit(whole, new), *self.imports("os")), SAFE)
+        return Rewrite((Edit(whole, new), *self.imports("os")))
 
-    def drop_timeout(self, span: Span) -> Fix | None:
+    def drop_timeout(self, span: Span) -> Rewrite | None:
         """BL006: remove the `timeout=` argument of the `next` request (or of its connection)."""
         arg = self.find(span, (cst.Arg,), exact=True)
         if arg is None or arg.keyword is None or arg.keyword.value != "timeout":
@@ -169,7 +172,7 @@ class PythonFixes(FixBuilders):
         if args and call.args[-1] is arg:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         new = call.with_changes(args=args)
-        return Fix("remove the timeout on the long-poll `next`", (Edit(self.span(call), self.code(new)),), SAFE)
+        return Rewrite((Edit(self.span(call), self.code(new)),))
 
     # -- rewriting whole statements ----------------------------------------------------------------
     @cached_property
@@ -211,13 +214,13 @@ class PythonFixes(FixBuilders):
         body.insert(at, new)
         return module.with_changes(body=body)
 
-    def rewrite(self, title: str, module: cst.Module) -> Fix | None:
+    def rewrite(self, module: cst.Module, **detail: str) -> Rewrite | None:
         """One edit: the smallest stretch of text where the rewritten module differs."""
         old, new = self.src.text, module.code
         if old == new:
             return None
         start, end, text = minimal_change(old, new)
-        return Fix(title, (Edit(self.src.textmap.char_span(start, end), text),), UNSAFE)
+        return Rewrite((Edit(self.src.textmap.char_span(start, end), text),), detail=detail)
 
     def replace_statements(self, block, first: int, last: int, new: list) -> cst.Module:
         body = list(block.body)
@@ -227,7 +230,7 @@ class PythonFixes(FixBuilders):
         return self.module.deep_replace(block, block.with_changes(body=body))
 
     # -- unsafe ------------------------------------------------------------------------------------
-    def event_loop(self, first: Span, last: Span) -> Fix | None:
+    def event_loop(self, first: Span, last: Span) -> Rewrite | None:
         """BL001: `while True:` around the statements from the one that requests `next` through
         the last that posts the response, indented in the file's style."""
         one, two = self.statement_of(first), self.statement_of(last)
@@ -245,10 +248,9 @@ class PythonFixes(FixBuilders):
         stmts = [body[i].with_changes(leading_lines=()), *body[i + 1:j + 1]]
         loop = cst.While(test=cst.Name("True"), body=cst.IndentedBlock(body=stmts, indent=self.indent.unit),
                          leading_lines=body[i].leading_lines)
-        return self.rewrite("wrap next, the handler and the response in `while True:`",
-                            self.replace_statements(block, i, j, [loop]))
+        return self.rewrite(self.replace_statements(block, i, j, [loop]))
 
-    def guard_handler(self, handler: Span, response: Span | None) -> Fix | None:
+    def guard_handler(self, handler: Span, response: Span | None) -> Rewrite | None:
         """BL101, BL102: `try:` around the handler's statement, `except Exception as exc:` that
         posts the error the way the file posts the response, then `continue` (`return` in a
         function the loop calls)."""
@@ -297,10 +299,9 @@ class PythonFixes(FixBuilders):
                 body=[stmt.with_changes(leading_lines=())]))
         i = list(block.body).index(stmt)
         module = self.with_import(self.replace_statements(block, i, i, new), "json")
-        return self.rewrite("post the handler's failure to /invocation/{id}/error and go on with the next event",
-                            module)
+        return self.rewrite(module)
 
-    def export_trace_id(self, request_id: str, near: Span) -> Fix | None:
+    def export_trace_id(self, request_id: str, near: Span) -> Rewrite | None:
         """BL201: after `rid = <headers>[...Request-Id...]`, `os.environ["_X_AMZN_TRACE_ID"] =`
         the same lookup of Lambda-Runtime-Trace-Id (with "" when the header is absent)."""
         for node in self.positions:
@@ -319,11 +320,10 @@ class PythonFixes(FixBuilders):
             setter = cst.parse_statement(f'os.environ["_X_AMZN_TRACE_ID"] = {self.module.code_for_node(value)}\n')
             i = list(block.body).index(node)
             module = self.with_import(self.replace_statements(block, i, i, [node, setter]), "os")
-            return self.rewrite("set _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header, read the "
-                                "way the request id is", module)
+            return self.rewrite(module, verb="set")
         return None
 
-    def exit_after(self, span: Span) -> Fix | None:
+    def exit_after(self, span: Span) -> Rewrite | None:
         """BL104: `sys.exit(1)` right after the post to /runtime/init/error."""
         stmt = self.statement_of(span)
         block = self.block_of(stmt) if stmt is not None else None
@@ -332,7 +332,7 @@ class PythonFixes(FixBuilders):
         i = list(block.body).index(stmt)
         module = self.with_import(self.replace_statements(
             block, i, i, [stmt, cst.parse_statement("sys.exit(1)\n")]), "sys")
-        return self.rewrite("exit after reporting the init error", module)
+        return self.rewrite(module)
 
 
 ERROR_BODY = ('json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__, '
@@ -424,6 +424,23 @@ def _children(node) -> list:
     return out
 
 
-def builders(src: SourceFile) -> PythonFixes:
-    """The front end's entry point (bootlint.frontends.registry.FrontEnd.fixes)."""
-    return PythonFixes(src)
+def builders(src: SourceFile, parsed: PythonParse | None = None) -> PythonFixes:
+    """The front end's entry point (bootlint.fixes.build): the builders for one file, on what
+    its lowering parsed (``RuntimeModel.parsed``)."""
+    return PythonFixes(src, parsed)
+
+
+def _trace_id(fx: PythonFixes, request: want.ExportTraceId) -> Rewrite | None:
+    """The first of the request-id variables whose reading can be followed."""
+    return next(filter(None, (fx.export_trace_id(name, request.near) for name in request.request_ids)), None)
+
+
+# The fix requests this front end carries out, and how (bootlint.fixes.build looks them up here).
+IMPLEMENTATIONS = {
+    want.ReadApiHost: lambda fx, r: fx.runtime_api_host(r.span),
+    want.DropNextTimeout: lambda fx, r: fx.drop_timeout(r.span),
+    want.WrapEventLoop: lambda fx, r: fx.event_loop(r.first, r.last),
+    want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response),
+    want.ExportTraceId: _trace_id,
+    want.ExitAfterInitError: lambda fx, r: fx.exit_after(r.span),
+}

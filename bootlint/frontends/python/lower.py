@@ -39,7 +39,8 @@ from bootlint.frontends.python.conditions import PyConditions
 from bootlint.frontends.python.facts import PythonRequestFacts, Requests
 from bootlint.frontends.python.handlers import Handlers
 from bootlint.frontends.python.index import KNOWN_LIBRARIES, Index, code, dotted, kids, names_in, subscript_key, walk
-from bootlint.frontends.python.syntax import compile_error, declared_encoding, libcst_error, positions_of
+from bootlint.frontends.python.syntax import (PythonParse, compile_error, declared_encoding, libcst_error,
+                                             positions_of)
 from bootlint.frontends.python.values import Values
 from bootlint.files.source import SourceFile
 from bootlint.analysis.urls import classify
@@ -74,7 +75,7 @@ def lower_python(src: SourceFile) -> RuntimeModel:
         model.syntax_errors = [libcst_error(exc)]
         return model
     positions = positions_of(module)
-    src.parsed["libcst"] = (module, positions)   # for bootlint.frontends.python.fixes
+    model.parsed = PythonParse(module, positions)   # for bootlint.frontends.python.fixes
     lowering = _Lowering(module, positions, model)
     model.main = lowering.block(module.body)
     lowering.mark_last_statement(module)

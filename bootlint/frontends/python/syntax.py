@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import warnings
+from dataclasses import dataclass
 from typing import Mapping
 
 from bootlint.diagnostics import Span
@@ -137,6 +138,15 @@ def libcst_error(exc: BaseException) -> tuple[Span, str]:
 # when there are none: on a large file that empty visit was a fifth of the lint. The provider is
 # run here on its own, as libcst's resolver runs it; should a libcst version change that
 # internal step, the resolver is used instead.
+@dataclass(frozen=True)
+class PythonParse:
+    """What the lowering parsed (``RuntimeModel.parsed``), for the fix builders
+    (bootlint.frontends.python.fixes): the libcst module and its positions."""
+
+    module: object
+    positions: Mapping
+
+
 def positions_of(module) -> Mapping:
     """The code range of every node of a libcst ``module`` (the module is not copied; libcst is
     imported here, not with the module: the verify probe reads this module's AST helpers)."""

@@ -1,22 +1,29 @@
 """Fixes for shell bootstraps: byte edits found on the tree-sitter tree, written back as text
 edits, in the file's own indentation style.
 
-Every builder returns a :class:`~bootlint.model.Fix` or None when the shape of the code is not
-one it can rewrite with confidence (then the finding simply has no fix). The rules reach these
-builders through the front end, never by name.
+Every builder returns a :class:`~bootlint.fixes.requests.Rewrite` or None when the shape of the
+code is not one it can rewrite with confidence (then the finding simply has no fix). The rules
+ask for fixes by request type (bootlint.fixes.requests); :data:`IMPLEMENTATIONS` says which of
+them this front end carries out, and with which builder. Titles and applicability belong to the
+request types.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from bootlint.fixes.kit import FixBuilders, Indent, post_error_body
-from bootlint.diagnostics import Applicability, Edit, Fix, Span
+from bootlint.fixes import requests as want
+from bootlint.fixes.kit import Indent, post_error_body
+from bootlint.fixes.requests import Rewrite
+from bootlint.diagnostics import Edit, Span
 from bootlint.frontends.shell.commands import REMOVERS
 from bootlint.files.source import SourceFile
 
-SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
+if TYPE_CHECKING:
+    from bootlint.frontends.shell.syntax import ShellParse
+
 # Nodes whose children are statements run one after another.
 BLOCKS = {"program", "compound_statement", "do_group", "if_statement", "elif_clause", "else_clause",
           "case_item", "subshell"}
@@ -29,27 +36,27 @@ API_VARIABLE = "${AWS_LAMBDA_RUNTIME_API}"
 HOST_TEXT = re.compile(r"[A-Za-z0-9._~%\[\]:-]+")
 
 
-class ShellFixes(FixBuilders):
+class ShellFixes:
     """Fix builders for one shell source, on the tree the lowering parsed (parsed again, once,
     when a fix is asked of a source that was not lowered here)."""
 
-    def __init__(self, src: SourceFile) -> None:
+    def __init__(self, src: SourceFile, parsed: "ShellParse | None" = None) -> None:
         self.src = src
+        self.parsed = parsed
 
     # -- positions ---------------------------------------------------------------------------------
     @cached_property
     def tree(self):
-        tree = self.src.parsed.get("tree-sitter")
-        if tree is None:
-            from bootlint.frontends.shell.syntax import parse
+        if self.parsed is not None:
+            return self.parsed.tree
+        from bootlint.frontends.shell.syntax import parse
 
-            tree = parse(self.src)
-        return tree
+        return parse(self.src)
 
     def assignments_of(self, name: str) -> list:
         """Every `name=value` in the file: from the lowering's index when it read this tree."""
-        index = self.src.parsed.get("shell-index")
-        if index is not None and self.src.parsed.get("tree-sitter") is self.tree:
+        index = self.parsed.index if self.parsed is not None else None
+        if index is not None:
             nodes = index.assignment_nodes.get(name, ())
         else:
             nodes, stack = [], [self.tree.root_node]
@@ -107,7 +114,7 @@ class ShellFixes(FixBuilders):
             "file_redirect", "heredoc_redirect", "herestring_redirect", "comment")]
 
     # -- safe ------------------------------------------------------------------------------------
-    def data_binary(self, span: Span) -> Fix | None:
+    def data_binary(self, span: Span) -> Rewrite | None:
         """BL303: `-d @f`, `--data @f`, `--data-ascii @f`, `-sSd@f` -> `--data-binary @f`."""
         node = self.node_at(span)
         word = self.text(node)
@@ -122,10 +129,9 @@ class ShellFixes(FixBuilders):
             new = (cluster + " " if cluster != "-" else "") + "--data-binary" + (" " + rest if rest else "")
         else:
             return None
-        return Fix(f"use `--data-binary`, which sends the file as it is",
-                   (self.edit(node.start_byte, node.end_byte, new),), SAFE)
+        return Rewrite((self.edit(node.start_byte, node.end_byte, new),))
 
-    def runtime_api_host(self, span: Span) -> Fix | None:
+    def runtime_api_host(self, span: Span) -> Rewrite | None:
         """BL004: the written-out host becomes `${AWS_LAMBDA_RUNTIME_API}` (closing and reopening
         single quotes around it)."""
         start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
@@ -140,9 +146,9 @@ class ShellFixes(FixBuilders):
         quoted = self.ancestor(node, "raw_string", "ansi_c_string")
         reopen = "$'" if quoted is not None and quoted.type == "ansi_c_string" else "'"
         text = f"'\"{API_VARIABLE}\"{reopen}" if quoted is not None else API_VARIABLE
-        return Fix("take the host from AWS_LAMBDA_RUNTIME_API", (self.edit(start, end, text),), SAFE)
+        return Rewrite((self.edit(start, end, text),))
 
-    def drop_timeout(self, span: Span) -> Fix | None:
+    def drop_timeout(self, span: Span) -> Rewrite | None:
         """BL006: remove `-m N`, `--max-time=N`, the `m` of `-sSm5`, wget's `-T N`, or a
         `timeout N` in front of the request."""
         flag = self.node_at(span)
@@ -154,13 +160,12 @@ class ShellFixes(FixBuilders):
         if index is None:
             return None
         word = self.text(flag)
-        title = "remove the timeout on the long-poll `next`"
         if index == 0 or flag.type == "command_name":
             # `timeout [opts] N curl ...`: everything before the client goes.
             client = next((w for w in words[1:] if self.text(w).rsplit("/", 1)[-1] in HTTP_TOOLS), None)
             if client is None:
                 return None
-            return Fix(title, (self.edit(flag.start_byte, client.start_byte, ""),), SAFE)
+            return Rewrite((self.edit(flag.start_byte, client.start_byte, ""),))
         tool = next((self.text(w).rsplit("/", 1)[-1] for w in words if self.text(w).rsplit("/", 1)[-1]
                      in HTTP_TOOLS), "curl")
         letter = TIMEOUT_LETTERS.get(tool, "m")
@@ -170,7 +175,7 @@ class ShellFixes(FixBuilders):
             if name not in TIMEOUT_LONG:
                 return None
             end = flag.end_byte if "=" in word or index + 1 >= len(words) else words[index + 1].end_byte
-            return Fix(title, (self.edit(start, end, ""),), SAFE)
+            return Rewrite((self.edit(start, end, ""),))
         if not word.startswith("-") or letter not in word:
             return None
         at = word.index(letter)
@@ -179,8 +184,8 @@ class ShellFixes(FixBuilders):
         drop_next = not inline and index + 1 < len(words)
         end = words[index + 1].end_byte if drop_next else flag.end_byte
         if cluster == "-":
-            return Fix(title, (self.edit(start, end, ""),), SAFE)
-        return Fix(title, (self.edit(flag.start_byte, end, cluster),), SAFE)
+            return Rewrite((self.edit(start, end, ""),))
+        return Rewrite((self.edit(flag.start_byte, end, cluster),))
 
     # -- unsafe ------------------------------------------------------------------------------------
     def siblings(self, first: Span, last: Span):
@@ -220,7 +225,7 @@ class ShellFixes(FixBuilders):
         keep = {row - start_row for row in self.protected_rows(start_row, end_row)}
         return start, end, self.indent.more(lines, keep)
 
-    def event_loop(self, first: Span, last: Span) -> Fix | None:
+    def event_loop(self, first: Span, last: Span) -> Rewrite | None:
         """BL001: `while true; do` ... `done` around the statements from the one that requests
         `next` through the last that posts the response, one level deeper."""
         pair = self.siblings(first, last)
@@ -230,8 +235,7 @@ class ShellFixes(FixBuilders):
         base = self.line_indent(one)
         start, end, lines = self.reindent(one.start_point[0], two.end_point[0])
         text = "\n".join([f"{base}while true; do", *lines, f"{base}done"])
-        return Fix("wrap next, the handler and the response in `while true; do ... done`",
-                   (self.edit(start, end, text),), UNSAFE)
+        return Rewrite((self.edit(start, end, text),))
 
 
     def enclosing(self, node):
@@ -265,7 +269,7 @@ class ShellFixes(FixBuilders):
         return (f"curl -sS -X POST {target} -H 'Content-Type: application/json' "
                 f"--data-binary '{post_error_body()}' >/dev/null || true")
 
-    def guard_handler(self, handler: Span, response: Span | None) -> Fix | None:
+    def guard_handler(self, handler: Span, response: Span | None) -> Rewrite | None:
         """BL101, BL102: `if ! <the handler's statement>; then <post the error>; continue; fi`
         (`return 0` when the handler runs in a function the loop calls)."""
         if response is None:
@@ -286,8 +290,7 @@ class ShellFixes(FixBuilders):
         # too: a `continue` that skipped it would leak a file per failed event (BL301).
         cleanup = "".join(f"{base}{unit}{self.text(s)}\n" for s in self.removals_after(stmt))
         text = (f"if ! {self.text(stmt)}; then\n{base}{unit}{post}\n{cleanup}{base}{unit}{leave}\n{base}fi")
-        return Fix("post the handler's failure to /invocation/{id}/error and go on with the next event",
-                   (self.edit(stmt.start_byte, stmt.end_byte, text),), UNSAFE)
+        return Rewrite((self.edit(stmt.start_byte, stmt.end_byte, text),))
 
     def removals_after(self, stmt) -> list:
         """The statements after ``stmt`` in its block that only delete files (`rm -f "$X"`)."""
@@ -332,15 +335,15 @@ class ShellFixes(FixBuilders):
             return self.edit(jump.start_byte, jump.start_byte, f"{rm}\n{self.line_indent(jump)}")
         return self.edit(jump.start_byte, jump.end_byte, f"{{ {rm}; {self.text(jump)}; }}")
 
-    def remove_temp_before(self, span: Span, names: list[str], text: str) -> Fix | None:
+    def remove_temp_before(self, span: Span, names: list[str], text: str) -> Rewrite | None:
         """BL301, a `continue` (`return`) that skips the removal: remove the file before it."""
         rm = self._rm(names, text)
         jump = self.ancestor(self.node_at(span), "command")
         if rm is None or jump is None:
             return None
-        return Fix(f"remove the temp file before leaving the iteration (`{rm}`)", (self._before(jump, rm),), UNSAFE)
+        return Rewrite((self._before(jump, rm),), detail={"removal": rm})
 
-    def remove_temp(self, span: Span, names: list[str], text: str) -> Fix | None:
+    def remove_temp(self, span: Span, names: list[str], text: str) -> Rewrite | None:
         """BL301: `rm -f "$X"` (`rm -rf` for `mktemp -d`) at the end of the iteration that made
         it, and before every `continue` that leaves it early (`return`, when the file is made in
         a function the loop calls)."""
@@ -363,9 +366,9 @@ class ShellFixes(FixBuilders):
             edits.append(self.edit(last.end_byte, last.end_byte, f"\n{self.line_indent(last)}{rm}"))
         if not edits:
             return None
-        return Fix(f"remove the temp file at the end of each invocation (`{rm}`)", tuple(edits), UNSAFE)
+        return Rewrite(tuple(edits), detail={"removal": rm})
 
-    def export_trace_id(self, request_id: str, near: Span) -> Fix | None:
+    def export_trace_id(self, request_id: str, near: Span) -> Rewrite | None:
         """BL201: after the statement that reads the request id from the `next` response's
         headers, the same reading of Lambda-Runtime-Trace-Id into `_X_AMZN_TRACE_ID`, exported
         (empty when the header is absent, which must not stop an errexit script)."""
@@ -387,12 +390,11 @@ class ShellFixes(FixBuilders):
             base = self.line_indent(assignment)
             new = (f"\n{base}_X_AMZN_TRACE_ID={value_text} || _X_AMZN_TRACE_ID=\"\""
                    f"\n{base}export _X_AMZN_TRACE_ID")
-            return Fix("export _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header, read the "
-                       "way the request id is", (self.edit(assignment.end_byte, assignment.end_byte, new),),
-                       UNSAFE)
+            return Rewrite((self.edit(assignment.end_byte, assignment.end_byte, new),),
+                           detail={"verb": "export"})
         return None
 
-    def pipe_payload(self, span: Span) -> Fix | None:
+    def pipe_payload(self, span: Span) -> Rewrite | None:
         """BL302: `curl ... -d "$X"` -> `printf '%s' "$X" | curl ... --data-binary @-` (printf
         adds no newline, unlike a here-string)."""
         start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
@@ -420,21 +422,20 @@ class ShellFixes(FixBuilders):
         if value.type in ("simple_expansion", "expansion", "command_substitution"):
             payload = f'"{payload}"'
         previous = words[words.index(flag) - 1]
-        return Fix("pipe the payload into curl (`printf '%s' ... | curl --data-binary @-`)", (
-            self.edit(command.start_byte, command.start_byte, f"printf '%s' {payload} | "),
-            self.edit(previous.end_byte, value.end_byte, " --data-binary @-")), UNSAFE)
+        return Rewrite((self.edit(command.start_byte, command.start_byte, f"printf '%s' {payload} | "),
+                        self.edit(previous.end_byte, value.end_byte, " --data-binary @-")))
 
-    def keep_init_guard(self, span: Span) -> Fix | None:
+    def keep_init_guard(self, span: Span) -> Rewrite | None:
         """BL103: `. file || report` -> `command . file || report` (`command` takes away the
         special built-in's power to end a POSIX shell; for a file that exists nothing changes)."""
         node = self.ancestor(self.node_at(span), "command")
         name = node.child_by_field_name("name") if node is not None else None
         if name is None or self.text(name) not in (".", "source"):
             return None
-        return Fix(f"run it as `command {self.text(name)}`, so that the shell survives a missing file "
-                   f"and the guard reports it", (self.edit(name.start_byte, name.start_byte, "command "),), SAFE)
+        return Rewrite((self.edit(name.start_byte, name.start_byte, "command "),),
+                       detail={"command": self.text(name)})
 
-    def exit_after(self, span: Span) -> Fix | None:
+    def exit_after(self, span: Span) -> Rewrite | None:
         """BL104: `exit 1` right after the post to /runtime/init/error (`{ post; exit 1; }` when
         the post is one side of `||` or `&&`)."""
         node = self.ancestor(self.node_at(span), "command")
@@ -445,19 +446,38 @@ class ShellFixes(FixBuilders):
         if node.parent is not None and node.parent.type == "pipeline":
             node = node.parent
         parent = node.parent
-        title = "exit after reporting the init error"
         if parent is not None and parent.type in BLOCKS:
-            return Fix(title, (self.edit(node.end_byte, node.end_byte, f"\n{self.line_indent(node)}exit 1"),),
-                       UNSAFE)
+            return Rewrite((self.edit(node.end_byte, node.end_byte, f"\n{self.line_indent(node)}exit 1"),))
         if parent is not None and parent.type == "list":
-            return Fix(title, (self.edit(node.start_byte, node.end_byte, f"{{ {self.text(node)}; exit 1; }}"),),
-                       UNSAFE)
+            return Rewrite((self.edit(node.start_byte, node.end_byte, f"{{ {self.text(node)}; exit 1; }}"),))
         return None
 
 
-def builders(src: SourceFile) -> ShellFixes:
-    """The front end's entry point (bootlint.frontends.registry.FrontEnd.fixes)."""
-    return ShellFixes(src)
+def builders(src: SourceFile, parsed: "ShellParse | None" = None) -> ShellFixes:
+    """The front end's entry point (bootlint.fixes.build): the builders for one file, on what
+    its lowering parsed (``RuntimeModel.parsed``)."""
+    return ShellFixes(src, parsed)
+
+
+def _trace_id(fx: ShellFixes, request: want.ExportTraceId) -> Rewrite | None:
+    """The first of the request-id variables whose reading can be followed."""
+    return next(filter(None, (fx.export_trace_id(name, request.near) for name in request.request_ids)), None)
+
+
+# The fix requests this front end carries out, and how (bootlint.fixes.build looks them up here).
+IMPLEMENTATIONS = {
+    want.SendFileAsIs: lambda fx, r: fx.data_binary(r.span),
+    want.ReadApiHost: lambda fx, r: fx.runtime_api_host(r.span),
+    want.DropNextTimeout: lambda fx, r: fx.drop_timeout(r.span),
+    want.WrapEventLoop: lambda fx, r: fx.event_loop(r.first, r.last),
+    want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response),
+    want.ExportTraceId: _trace_id,
+    want.RemoveTempFile: lambda fx, r: fx.remove_temp(r.span, list(r.names), r.text),
+    want.RemoveTempFileBeforeJump: lambda fx, r: fx.remove_temp_before(r.span, list(r.names), r.text),
+    want.PipePayload: lambda fx, r: fx.pipe_payload(r.span),
+    want.ExitAfterInitError: lambda fx, r: fx.exit_after(r.span),
+    want.KeepInitGuard: lambda fx, r: fx.keep_init_guard(r.span),
+}
 
 
 def _same(a, b) -> bool:

@@ -16,7 +16,7 @@ from bootlint.frontends.shell.index import build_index
 from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering
 from bootlint.frontends.shell.status import Tails
 from bootlint.frontends.shell.syntax import (
-    MAX_COMMANDS, MAX_NESTING, MAX_NODES, assigned_name, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
+    MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, assigned_name, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
 )
 from bootlint.frontends.shell.values import Words
 from bootlint.model import (
@@ -99,12 +99,11 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
         raise NotAnalysed(f"a syntax tree of {nodes:,} nodes: over the limit of {MAX_NODES:,} nodes "
                           f"bootlint analyses within its time and memory bounds; the file is not "
                           f"analysed")
-    src.parsed["tree-sitter"] = tree   # for bootlint.frontends.shell.fixes: positions in the text as read
+    as_read = tree   # for bootlint.frontends.shell.fixes: positions in the text as read
     if tree.root_node.has_error:
         tree = _read_past_errors(src, tree, model)
     index = build_index(tree.root_node)
-    if tree is src.parsed["tree-sitter"]:
-        src.parsed["shell-index"] = index
+    model.parsed = ShellParse(as_read, index if tree is as_read else None)
     if index.max_depth > MAX_NESTING:
         raise NestingTooDeep(index.max_depth)
     if len(index.commands) > MAX_COMMANDS:

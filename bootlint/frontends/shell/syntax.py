@@ -36,6 +36,16 @@ def parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
+@dataclass(frozen=True)
+class ShellParse:
+    """What the lowering parsed (``RuntimeModel.parsed``), for the fix builders
+    (bootlint.frontends.shell.fixes): the tree of the text as read, and the lowering's index of
+    that tree (None when the lowering read another tree, one re-parsed past syntax errors)."""
+
+    tree: object
+    index: object | None = None
+
+
 def parse(src: SourceFile):
     """Parse the file's text; returns the tree-sitter tree."""
     return parser().parse(src.encoded)
