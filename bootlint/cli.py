@@ -335,8 +335,15 @@ def exit_code(result, findings, exit_zero: bool, fail_rank: int = 2) -> int:
               show_default=True, help="The lowest severity that makes the exit code 1.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no run log, no summary line.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--env", "env", multiple=True, metavar="NAME=VALUE",
+              help="A function environment variable (repeatable).")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Function environment variables, one NAME=VALUE a line (repeatable).")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run without the sandbox (bubblewrap) where it is not available: the bootstrap "
+                   "can then write anywhere you can.")
 def verify(path, handler, task_root, events, timeout, output_format, output_files, color, fail_on,
-           quiet, exit_zero) -> None:
+           quiet, exit_zero, env, env_files, no_sandbox) -> None:
     """EXECUTE a bootstrap against a local Runtime API and report what it did (unlike `check`,
     which never runs anything). PATH is a bootstrap, a folder holding one, or a deployment zip."""
     from bootlint.verify.command import run
@@ -344,7 +351,8 @@ def verify(path, handler, task_root, events, timeout, output_format, output_file
     outputs = [_output_target(spec) for spec in output_files]
     fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
     sys.exit(run(path, handler, task_root, list(events), timeout, fmt, outputs,
-                 _use_color(color, sys.stdout), fail_on, quiet, exit_zero))
+                 _use_color(color, sys.stdout), fail_on, quiet, exit_zero, env, env_files,
+                 not no_sandbox))
 
 
 @main.command("rule")

@@ -79,6 +79,9 @@ class FrontEnd:
     # fixture check does not ask for fixtures of this language for them.
     cannot_report: frozenset[str] = field(default_factory=frozenset)
     package: str = ""                           # its package, for the optional ``fixes`` module
+    # Module with ``plan(model, source, handler) -> ProbePlan | None``: where ``bootlint verify``
+    # puts its probe handler for a bootstrap of this language ("" when it has none).
+    probe_module: str = ""
 
     def recognises_shebang(self, shebang: Shebang) -> bool:
         return self.interpreters(shebang.interpreter)
@@ -98,6 +101,12 @@ class FrontEnd:
 
         module = importlib.import_module(self.lower_module)
         return finish(module.lower(src, shebang))
+
+    def probe(self, model: "RuntimeModel", source: str, handler: str | None):
+        """Where ``bootlint verify``'s probe handler goes (a ``ProbePlan``), or None."""
+        if not self.probe_module:
+            return None
+        return importlib.import_module(self.probe_module).plan(model, source, handler)
 
     @property
     def fixes(self):

@@ -6,16 +6,16 @@ shows: the same codes, each finding saying it was observed.
 
 from __future__ import annotations
 
+import math
 import os
-import shutil
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 
 from bootlint.diagnostics import Finding, Span
 from bootlint.model import RuntimeModel
 
 DEFAULT_TIMEOUT = 3.0    # seconds per invocation: Lambda's default function timeout
+RUNTIME_DIR_INSIDE, TMP_INSIDE = "/var/runtime", "/tmp"
 
 
 @dataclass
@@ -50,27 +50,50 @@ def static_model(path: str, display: str) -> tuple[RuntimeModel | None, str, str
 
 
 def verify(path: str, handler: str | None = None, task_root: str | None = None,
-           events: list[bytes] | None = None, timeout: float = DEFAULT_TIMEOUT) -> VerifyResult:
+           events: list[bytes] | None = None, timeout: float = DEFAULT_TIMEOUT,
+           env: dict[str, str] | None = None, sandbox: bool = True) -> VerifyResult:
     """Run the bootstrap at ``path`` (a file, a folder or a zip) and report what was observed.
 
-    Raises :class:`bootlint.verify.package.PackageError` for input that cannot be run at all.
+    Raises :class:`bootlint.verify.package.PackageError` for input that cannot be run at all,
+    :class:`bootlint.verify.process.EnvironmentProblem` for a run this machine cannot make or
+    judge (no sandbox without ``sandbox=False``, no process could start, loopback down).
     """
-    from bootlint.verify.package import prepare
+    from bootlint.verify import workdir
+    from bootlint.verify.package import PackageError, prepare
+    from bootlint.verify.probe import handler_problem
+    from bootlint.verify.process import EnvironmentProblem
+    from bootlint.verify.sandbox import find
 
-    work = tempfile.mkdtemp(prefix="bootlint-verify-")
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise PackageError(f"--timeout {timeout}: not a number of seconds")
+    if handler is not None and handler_problem(handler):
+        raise PackageError(f"--handler {handler}: {handler_problem(handler)}; a handler names a "
+                           f"file inside the task root (`function.handler`, `src/app.handler`)")
+    bwrap = None
+    if sandbox:
+        bwrap, why = find()
+        if bwrap is None:
+            raise EnvironmentProblem(
+                f"no sandbox: {why}. bootlint verify runs the bootstrap only in a sandbox (a "
+                f"private /tmp, the file system read-only, every process it starts ended with "
+                f"the run); --no-sandbox runs it on this machine as you, where it can write "
+                f"anywhere you can")
+    work = workdir.make()
     try:
         package = prepare(path, task_root, work)
-        return _run(package, handler, events, timeout, work)
+        return _run(package, handler, events, timeout, work, env or {}, bwrap)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        workdir.remove(work)
 
 
-def _run(package, handler, events, timeout, work) -> VerifyResult:
+def _run(package, handler, events, timeout, work, env, bwrap) -> VerifyResult:
     from bootlint.verify.emulator import RuntimeApi
     from bootlint.rules import all_rules
     from bootlint.verify.observe import observations
-    from bootlint.verify.probe import plan
+    from bootlint.verify.probe import UnsafeHandler, plan
     from bootlint.verify.process import command_for, lambda_environment
+    from bootlint.verify.package import PackageError
+    from bootlint.verify.sandbox import Layout, inside_path, wrap
     from bootlint.verify.scenario import Driver, probe_event
 
     result = VerifyResult(package.display)
@@ -93,19 +116,32 @@ def _run(package, handler, events, timeout, work) -> VerifyResult:
     with open(package.bootstrap, "rb") as handle:
         first_line = handle.read(512)
     argv, executable, note = command_for(package.bootstrap, first_line)
+    if bwrap is not None:
+        seen = Layout(inside_path(package.task_root, package.task_root), RUNTIME_DIR_INSIDE, TMP_INSIDE)
+        argv, executable = wrap(bwrap, argv, executable, package.task_root, runtime_dir, tmpdir), None
+        marker = ""
+    else:
+        seen = Layout(package.task_root, runtime_dir, tmpdir)
+        marker = f"TMPDIR={tmpdir}"
     with RuntimeApi() as api:
-        env = lambda_environment(api.address, probe.handler if probe else (handler or "function.handler"),
-                                 package.task_root, runtime_dir, tmpdir)
-        launch = {"argv": argv, "executable": executable, "cwd": package.task_root, "env": env}
-        driver = Driver(api, launch, timeout, marker=f"TMPDIR={tmpdir}", tmpdir=tmpdir)
+        variables = lambda_environment(api.address, probe.handler if probe else (handler or "function.handler"),
+                                       seen.task_root, seen.runtime_dir, seen.tmp, extra=env)
+        launch = {"argv": argv, "executable": executable, "cwd": package.task_root, "env": variables}
+        driver = Driver(api, launch, timeout, marker=marker, tmpdir=tmpdir)
         result.log.append(f"verify: running {package.display} against a local Runtime API at "
                           f"{api.address} (it executes the bootstrap)")
+        result.log.append("  sandbox: bubblewrap (private /tmp, task root read-only at /var/task, "
+                          "host read-only, processes end with the run)" if bwrap is not None else
+                          "  sandbox: NONE (--no-sandbox): the bootstrap runs on this machine as you")
         if note:
             result.log.append(f"  note: {note}")
         try:
             if probe is not None:
                 result.probe_used = True
-                probe.write(package.task_root)
+                try:
+                    probe.write(package.task_root)
+                except UnsafeHandler as exc:
+                    raise PackageError(f"--handler {probe.handler}: {exc}") from None
                 result.log.append(f"  probe handler: {probe.how}")
                 for n, action in enumerate(("succeed", "fail", "succeed"), start=1):
                     outcome = driver.invoke("success" if action == "succeed" else "failure",

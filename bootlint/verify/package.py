@@ -2,7 +2,9 @@
 
 PATH is a bootstrap file, a folder holding one, or a deployment zip. Everything is copied (or
 extracted) into a private task root, so the run never writes into the user's files, and the
-probe handler can be put in place without touching them.
+probe handler can be put in place without touching them. Only regular files are read, and no
+more than Lambda's 250 MB unzipped limit (there is no file-count limit on Lambda: a Node
+runtime's ``node_modules`` is many thousand files).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import stat
 import zipfile
 from dataclasses import dataclass
 
-MAX_FILES = 5000
 MAX_BYTES = 250 * 1024 * 1024          # Lambda's limit for an unzipped function package
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".bootlint_cache", ".pytest_cache"}
 UNIX = 3
@@ -36,8 +37,10 @@ def prepare(path: str, task_root: str | None, into: str) -> Package:
     """Copy or extract the package at ``path`` into ``into`` (an empty private folder)."""
     if not os.path.exists(path):
         raise PackageError(f"{path}: no such file or folder")
+    if not os.path.isdir(path):
+        _regular_file(path)
     dest = os.path.join(into, "task")
-    if os.path.isfile(path) and zipfile.is_zipfile(path):
+    if os.path.isfile(path) and _is_zip(path):
         return _extract(path, dest)
     if os.path.isdir(path):
         bootstrap = os.path.join(path, "bootstrap")
@@ -54,8 +57,10 @@ def prepare(path: str, task_root: str | None, into: str) -> Package:
             raise PackageError(f"--task-root {source_root}: not a folder")
         _copy_tree(source_root, dest)
     target = os.path.join(dest, "bootstrap")
+    _regular_file(bootstrap)
     try:
-        shutil.copyfile(bootstrap, target)
+        with open(bootstrap, "rb") as src, open(target, "wb") as out:
+            _copy_bounded(src, out, bootstrap)
         mode = os.stat(bootstrap).st_mode
     except OSError as exc:
         raise PackageError(f"{bootstrap}: cannot read: {exc.strerror or exc}") from None
@@ -63,8 +68,41 @@ def prepare(path: str, task_root: str | None, into: str) -> Package:
     return Package(dest, target, display, bool(mode & 0o111), "disk")
 
 
+def _regular_file(path: str) -> None:
+    """Refuse a device, a FIFO or a socket (``verify /dev/zero``), and a file over the limit."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise PackageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise PackageError(f"{path}: not a regular file (a bootstrap, a folder or a zip is run)")
+    if st.st_size > MAX_BYTES:
+        raise PackageError(f"{path}: {st.st_size:,} bytes, over Lambda's {MAX_BYTES:,}-byte limit")
+
+
+def _is_zip(path: str) -> bool:
+    try:
+        return zipfile.is_zipfile(path)
+    except Exception:  # noqa: BLE001 - hostile bytes: then it is not a zip we can read
+        return False
+
+
+def _copy_bounded(src, out, name: str, budget: int = MAX_BYTES) -> int:
+    """Copy at most ``budget`` bytes; more is an error (a file that grows while read)."""
+    copied = 0
+    while True:
+        chunk = src.read(1024 * 1024)
+        if not chunk:
+            return copied
+        copied += len(chunk)
+        if copied > budget:
+            raise PackageError(f"{name}: unzips or copies to more than {MAX_BYTES:,} bytes, over "
+                               f"Lambda's limit for a function package")
+        out.write(chunk)
+
+
 def _copy_tree(source: str, dest: str) -> None:
-    count = size = 0
+    size = 0
     for folder, dirs, files in os.walk(source):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
                          and not os.path.islink(os.path.join(folder, d)))
@@ -78,11 +116,14 @@ def _copy_tree(source: str, dest: str) -> None:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            count, size = count + 1, size + st.st_size
-            if count > MAX_FILES or size > MAX_BYTES:
-                raise PackageError(f"{source}: more than {MAX_FILES} files or {MAX_BYTES:,} bytes: "
-                                   f"larger than a Lambda package; give --task-root a smaller folder")
-            shutil.copy2(src, os.path.join(dest, rel, name))
+            size += st.st_size
+            if size > MAX_BYTES:
+                raise PackageError(f"{source}: more than {MAX_BYTES:,} bytes: larger than Lambda's "
+                                   f"limit for an unzipped package; give --task-root a smaller folder")
+            try:
+                shutil.copy2(src, os.path.join(dest, rel, name))
+            except OSError:
+                continue   # unreadable: Lambda's package would not have it either
 
 
 def _extract(path: str, dest: str) -> Package:
@@ -90,9 +131,10 @@ def _extract(path: str, dest: str) -> Package:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-            if sum(i.file_size for i in infos) > MAX_BYTES or len(infos) > MAX_FILES:
-                raise PackageError(f"{path}: unzips to more than {MAX_BYTES:,} bytes or "
-                                   f"{MAX_FILES} files, over Lambda's limit")
+            if sum(i.file_size for i in infos) > MAX_BYTES:
+                raise PackageError(f"{path}: unzips to more than {MAX_BYTES:,} bytes, over "
+                                   f"Lambda's limit for a function package")
+            left = MAX_BYTES
             for info in infos:
                 name = info.filename.replace("\\", "/").removeprefix("./").lstrip("/")
                 parts = [p for p in name.split("/") if p not in ("", ".")]
@@ -105,12 +147,16 @@ def _extract(path: str, dest: str) -> Package:
                     continue
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with archive.open(info) as src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out)
+                    # The sizes in the directory may lie: the bytes written are counted too.
+                    left -= _copy_bounded(src, out, path, left)
                 unix = info.create_system == UNIX or mode
                 os.chmod(target, (stat.S_IMODE(mode) | stat.S_IRUSR) if unix else 0o644)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
-            RuntimeError) as exc:
-        raise PackageError(f"{path}: cannot extract: {exc}") from None
+    except PackageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zipfile, zlib, lzma and bz2 fail on hostile bytes
+        # in many ways (BadZipFile, zlib.error on a corrupt deflate stream, LZMAError,
+        # NotImplementedError, UnicodeDecodeError for a member name): each is this archive's problem.
+        raise PackageError(f"{path}: cannot extract: {type(exc).__name__}: {exc}") from None
     bootstrap = os.path.join(dest, "bootstrap")
     if not os.path.isfile(bootstrap):
         raise PackageError(f"{path}: the archive has no bootstrap at its root")

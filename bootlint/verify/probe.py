@@ -1,8 +1,13 @@
 """The probe handler: what ``bootlint verify`` puts where the bootstrap loads its handler.
 
-The plan comes from ``check``'s model of the bootstrap: a handler file named by ``_HANDLER``
-(the AWS tutorial's ``source $LAMBDA_TASK_ROOT/<file>.sh``, Python's ``importlib``), or a fixed
-name the model shows (``source ./function.sh`` then ``handler``; ``from handler import handle``).
+Where it goes is the front end's call: each registers a ``probe`` module (``FrontEnd.probe``)
+whose ``plan(model, source, handler)`` reads ``check``'s model of the bootstrap — a handler file
+named by ``_HANDLER`` (``source $LAMBDA_TASK_ROOT/<file>.sh``, ``${_HANDLER%%.*}``, a ``cut`` or
+``awk`` split, Python's ``importlib``), a fixed name (``source ./function.sh`` then ``handler``;
+``from handler import handle``), or a hand-over to a runtime interface client
+(``python -m awslambdaric "$_HANDLER"``). This module writes the probe: its language is the
+handler file's (``.sh``, ``.py``, ``.js``), not the bootstrap's.
+
 The probe succeeds or fails as its event asks, prints one ``BOOTLINT-PROBE`` line to stderr with
 the trace id it saw (and, in Python, the request id of the context object it was given, if any),
 and writes no file. Its broken twin cannot load, for the init run.
@@ -10,19 +15,15 @@ and writes no file. Its broken twin cannot load, for the init run.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from dataclasses import dataclass, field
 
-from bootlint.model import HandlerCall, InitStep, RuntimeModel
-from bootlint.frontends.python.syntax import python_ast
+from bootlint.model import Handover, RuntimeModel
 
 MARKER = "BOOTLINT-PROBE"
 DEFAULT_HANDLER = "function.handler"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LITERAL_SOURCE = re.compile(
-    r"""^(?:source|\.)\s+["']?(?:\$\{?LAMBDA_TASK_ROOT\}?/|\./)?([A-Za-z0-9_.-]+\.sh)["']?\s*$""")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 SHELL_PROBE = """\
 # bootlint verify's probe handler: succeeds, or fails when the event asks; writes no file.
@@ -86,105 +87,122 @@ raise ImportError("bootlint probe: this handler cannot load")
 '''
 
 
+NODE_PROBE = """\
+// bootlint verify's probe handler: succeeds, or fails when the event asks; writes no file.
+const probe = async (event, context) => {{
+  const text = typeof event === "string" ? event : JSON.stringify(event);
+  let number = 0;
+  try {{ number = Number(JSON.parse(text)["bootlint-probe"]) || 0; }} catch (e) {{}}
+  process.stderr.write("{marker} " + JSON.stringify({{probe: number, trace: process.env._X_AMZN_TRACE_ID || "",
+    request_id: context && context.awsRequestId}}) + "\\n");
+  if (text.includes('"fail"')) throw new Error("bootlint probe: this invocation fails on purpose");
+  return {{"bootlint-probe": number, ok: true}};
+}};
+{names}
+"""
+
+NODE_BROKEN = """\
+// bootlint verify's probe handler that cannot load: the init run.
+throw new Error("bootlint probe: this handler cannot load");
+"""
+
+# The probe's text by the handler file's extension: (renders the working probe from its function
+# names, the broken twin). A name without an extension is a shell file (`source ./handler`).
+TEMPLATES = {
+    "shell": (lambda names: SHELL_PROBE.format(
+        marker=MARKER, names="".join(f'{f}() {{ _bootlint_probe "$@"; }}\n' for f in names)), SHELL_BROKEN),
+    "python": (lambda names: PYTHON_PROBE.format(
+        marker=MARKER, names="\n".join(f"{f} = _probe" for f in names)), PYTHON_BROKEN),
+    "node": (lambda names: NODE_PROBE.format(
+        marker=MARKER, names="".join(f"module.exports[{f!r}] = probe;\n" for f in names)), NODE_BROKEN),
+}
+EXTENSIONS = {".sh": "shell", ".bash": "shell", ".ksh": "shell", "": "shell", ".py": "python",
+              ".js": "node", ".cjs": "node"}
+
+# Runtime interface clients a bootstrap hands over to: the language their handler module is
+# written in and its file extension. The client imports `<module>` of `_HANDLER=<module>.<function>`
+# from the task root.
+RUNTIME_CLIENTS = {"awslambdaric": ".py", "aws-lambda-ric": ".js"}
+
+
+class UnsafeHandler(ValueError):
+    """A handler name that would put the probe outside the private task root."""
+
+
+def handler_problem(handler: str) -> str:
+    """Why ``handler`` cannot name a file inside the task root ("" when it can): an absolute
+    path or a ``..`` would make the probe overwrite a file of the user's."""
+    if not handler:
+        return "it is empty"
+    if handler.startswith(("/", "~", "\\")) or "\0" in handler:
+        return "it is an absolute path"
+    if ".." in handler:
+        return "it climbs out of the task root (`..`)"
+    return ""
+
+
 @dataclass
 class ProbePlan:
-    """Where the probe goes: ``files`` maps a file name in the task root to its function names."""
+    """Where the probe goes: ``files`` maps a file name in the task root to its function names;
+    the file's extension decides the probe's language (:data:`EXTENSIONS`)."""
 
-    language: str
     handler: str                     # the _HANDLER value the run sets
     files: dict[str, list[str]] = field(default_factory=dict)
     how: str = ""
 
     def write(self, task_root: str, broken: bool = False) -> None:
+        """Write the probe (or its broken twin) into ``task_root``, never outside it: a name
+        that resolves elsewhere, or through a link, raises :class:`UnsafeHandler`."""
+        root = os.path.realpath(task_root)
         for name, functions in self.files.items():
-            if self.language == "shell":
-                text = SHELL_BROKEN if broken else SHELL_PROBE.format(
-                    marker=MARKER, names="".join(f'{f}() {{ _bootlint_probe "$@"; }}\n' for f in functions))
-            else:
-                text = PYTHON_BROKEN if broken else PYTHON_PROBE.format(
-                    marker=MARKER, names="\n".join(f"{f} = _probe" for f in functions))
-            path = os.path.join(task_root, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as handle:
+            kind = EXTENSIONS.get(os.path.splitext(name)[1], "shell")
+            render, broken_text = TEMPLATES[kind]
+            text = broken_text if broken else render(functions)
+            path = os.path.join(root, name)
+            folder = os.path.realpath(os.path.dirname(path))
+            if os.path.isabs(name) or os.path.commonpath([root, folder]) != root:
+                raise UnsafeHandler(f"the probe file {name} would be outside the task root")
+            os.makedirs(folder, exist_ok=True)
+            if os.path.realpath(folder) != folder:
+                raise UnsafeHandler(f"the probe file {name} would be written through a link")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
 
 
 def plan(model: RuntimeModel | None, source: str, handler: str | None) -> ProbePlan | None:
-    """Where a probe can stand in for the handler, or None when the model shows no handler
-    that bootlint can supply (an inline handler, a program, a hand-over)."""
-    if model is None or not model.is_runtime:
+    """Where a probe can stand in for the handler (the bootstrap's front end decides), or None
+    when the model shows no handler that bootlint can supply (an inline handler, a program)."""
+    from bootlint.frontends.registry import by_name
+
+    if model is None:
         return None
-    if model.language == "shell":
-        return _plan_shell(model, handler)
-    return _plan_python(model, source, handler)
+    front_end = by_name(model.language)
+    found = front_end.probe(model, source, handler) if front_end is not None else None
+    return found if found is not None else handover_plan(model, handler)
 
 
-def _split(handler: str) -> tuple[str, str]:
+def split_handler(handler: str) -> tuple[str, str]:
+    """``module.function`` -> (module, function); the module keeps its own dots (``a.b.f``)."""
     module, _, function = handler.rpartition(".")
     return (module or handler), (function or "handler")
 
 
-def _plan_shell(model: RuntimeModel, handler: str | None) -> ProbePlan | None:
-    calls = [c.text.split()[0] for c in model.events(HandlerCall) if c.text.split()]
-    steps = [s.text for s in model.events(InitStep)]
-    if any("_HANDLER" in s for s in steps):
-        value = handler or DEFAULT_HANDLER
-        module, function = _split(value)
-        names = [function] + [c for c in calls if _NAME.match(c) and c != function]
-        return ProbePlan("shell", value, {f"{module}.sh": names},
-                         f"the file and function named by _HANDLER ({value}), as the AWS tutorial loads them")
-    for step in steps:
-        found = _LITERAL_SOURCE.match(step.strip())
-        fixed = [c for c in calls if _NAME.match(c)]
-        if found and fixed:
-            return ProbePlan("shell", handler or DEFAULT_HANDLER, {found.group(1): fixed},
-                             f"`{fixed[0]}` in {found.group(1)}, the names the bootstrap uses")
+def handover_plan(model: RuntimeModel, handler: str | None) -> ProbePlan | None:
+    """A hand-over to a runtime interface client (:data:`RUNTIME_CLIENTS`): the probe is a module
+    in the client's language, named by ``_HANDLER`` or by the fixed name the command gives."""
+    for node in model.events(Handover):
+        words = node.text.replace('"', " ").replace("'", " ").split()
+        client = next((w for w in words if w.rsplit("/", 1)[-1] in RUNTIME_CLIENTS), None)
+        if client is None:
+            continue
+        extension = RUNTIME_CLIENTS[client.rsplit("/", 1)[-1]]
+        after = words[words.index(client) + 1:]
+        fixed = next((w for w in after if "." in w and "$" not in w and not w.startswith("-")), None)
+        value = fixed or handler or DEFAULT_HANDLER
+        module, function = split_handler(value)
+        base = module.replace(".", "/") if extension == ".py" else module
+        return ProbePlan(value, {base + extension: [function]},
+                         f"a {extension[1:]} module named by _HANDLER ({value}), which "
+                         f"{client.rsplit('/', 1)[-1]} loads")
     return None
-
-
-def _users_module(name: str) -> bool:
-    """A module of the package, not one of Python's or an installed one (never shadowed)."""
-    import importlib.util
-    import sys
-
-    top = name.split(".", 1)[0]
-    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
-        return False
-    try:
-        return importlib.util.find_spec(top) is None
-    except (ImportError, ValueError):
-        return False
-
-
-def _plan_python(model: RuntimeModel, source: str, handler: str | None) -> ProbePlan | None:
-    try:
-        tree = python_ast(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
-        return None
-    called = {c.text for c in model.events(HandlerCall)}
-    called_roots = {c.split(".", 1)[0] for c in called}
-    dynamic = any("import" in s.text for s in model.events(InitStep)) and "_HANDLER" in source
-    if dynamic:
-        value = handler or DEFAULT_HANDLER
-        module, function = _split(value)
-        return ProbePlan("python", value, {module.replace(".", "/") + ".py": [function]},
-                         f"the module and function named by _HANDLER ({value}), imported as the "
-                         f"bootstrap does")
-    files: dict[str, list[str]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [a.asname or a.name for a in node.names]
-            wanted = [a.name for a in node.names if (a.asname or a.name) in called]
-            if wanted and names:
-                files.setdefault(node.module.replace(".", "/") + ".py", []).extend(wanted)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if (alias.asname or alias.name.split(".")[0]) in called_roots and \
-                        not any(c == (alias.asname or alias.name) for c in called):
-                    files.setdefault(alias.name.replace(".", "/") + ".py", [])
-    files = {name: f for name, f in files.items() if _users_module(name[:-3].replace("/", "."))}
-    if not files:
-        return None
-    what = ", ".join(f"{name} ({', '.join(f) or 'any function'})" for name, f in files.items())
-    return ProbePlan("python", handler or DEFAULT_HANDLER, files,
-                     f"{what}: the names the bootstrap imports")

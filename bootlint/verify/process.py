@@ -1,10 +1,13 @@
 """Starting a bootstrap as Lambda does, watching it, and ending it with everything it started.
 
 The bootstrap runs in its own session (so its own process group) with the working directory
-and the environment Lambda gives it; only ``PATH`` comes from the user's environment. Its
-output is read by two threads and kept up to a cap, so a bootstrap that floods its output
-neither blocks nor fills the memory. At the end the whole group is killed, and so is any
-process that left the group (``setsid``) but still carries the run's private ``TMPDIR``.
+and the environment Lambda gives it; only ``PATH`` comes from the user's environment (and what
+they give with ``--env``). Its output is read by two threads; the last 64 KiB of each stream
+are kept, so a bootstrap that floods its output neither blocks nor fills the memory, and the
+lines that say why it failed (at the end) are the ones kept. In the sandboxed run
+(:mod:`bootlint.verify.sandbox`) every process it starts lives in its PID namespace and ends
+with it; without the sandbox the whole group is killed, and so is any process that left the
+group (``setsid``) but still carries the run's marker in its environment.
 """
 
 from __future__ import annotations
@@ -19,17 +22,26 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-OUTPUT_CAP = 64 * 1024        # bytes kept of each stream per start
+OUTPUT_CAP = 64 * 1024        # bytes kept of each stream per start (the last ones)
+MARKER = b"BOOTLINT-PROBE"    # the probe's lines (bootlint.verify.probe.MARKER), kept apart
+MARKED_LINE, MARKED_LINES = 4096, 256
 
 # Lambda's environment for a function, besides what the run fills in (see `lambda_environment`).
 FUNCTION_NAME = "bootlint-verify"
 
 
+class EnvironmentProblem(Exception):
+    """The run could not be made or judged on this machine (exit 2, with this message): no
+    process or thread could be started, the loopback interface is down, the machine is too slow."""
+
+
 def lambda_environment(api: str, handler: str, task_root: str, runtime_dir: str, tmpdir: str,
-                       memory_mb: int = 128) -> dict[str, str]:
-    """The variables Lambda sets for a custom runtime; PATH is the only one taken from the user."""
+                       memory_mb: int = 128, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables Lambda sets for a custom runtime; PATH is the only one taken from the user's
+    environment, ``extra`` are the function's own (``--env``), which Lambda's reserved ones win over."""
     return {
-        "PATH": os.environ.get("PATH", os.defpath),
+        **(extra or {}),
+        "PATH": (extra or {}).get("PATH") or os.environ.get("PATH", os.defpath),
         "AWS_LAMBDA_RUNTIME_API": api,
         "_HANDLER": handler,
         "LAMBDA_TASK_ROOT": task_root,
@@ -68,14 +80,32 @@ def _sh_is_bash() -> bool:
 
 @dataclass
 class Output:
-    """What one stream of one start printed, up to a cap."""
+    """What one stream of one start printed: its last ``OUTPUT_CAP`` bytes (the end of a
+    failing run's output says why it failed) and how much there was."""
 
     kept: bytearray = field(default_factory=bytearray)
     total: int = 0
+    # Lines that start with the probe's marker, wherever they were in the output (bounded).
+    marked: list[str] = field(default_factory=list)
+    _line: bytearray = field(default_factory=bytearray)
 
     @property
     def truncated(self) -> int:
         return self.total - len(self.kept)
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        self.kept.extend(chunk[-OUTPUT_CAP:])
+        if len(self.kept) > OUTPUT_CAP:
+            del self.kept[:len(self.kept) - OUTPUT_CAP]
+        *done, rest = chunk.split(b"\n")
+        for piece in done:
+            self._line.extend(piece[:MARKED_LINE])
+            if self._line.startswith(MARKER) and len(self.marked) < MARKED_LINES:
+                self.marked.append(self._line.decode("utf-8", "replace"))
+            self._line.clear()
+        if len(self._line) < MARKED_LINE:
+            self._line.extend(rest[:MARKED_LINE - len(self._line)])
 
     def text(self) -> str:
         return self.kept.decode("utf-8", "replace")
@@ -86,6 +116,8 @@ class Start:
 
     def __init__(self, number: int, argv: list[str], executable: str | None, cwd: str,
                  env: dict[str, str]) -> None:
+        """Start the process; :class:`EnvironmentProblem` when the machine refuses (a process
+        limit reached, no memory, no thread for its output)."""
         self.number = number
         self.stdout, self.stderr = Output(), Output()
         self.started_at = time.monotonic()
@@ -100,6 +132,10 @@ class Start:
             except OSError as exc:
                 # ETXTBSY: another thread's child, between fork and exec, still holds the file
                 # open for writing (the probe or the copy was being written); it passes.
+                if exc.errno in (errno.EAGAIN, errno.ENOMEM):
+                    raise EnvironmentProblem(
+                        f"this machine refused to start a process ({exc.strerror}): the user's "
+                        f"process limit (ulimit -u) or the memory is exhausted") from None
                 if exc.errno != errno.ETXTBSY or attempt == 49:
                     raise
                 time.sleep(0.01)
@@ -107,8 +143,14 @@ class Start:
         self._readers = [threading.Thread(target=_drain, args=(stream, out), daemon=True)
                          for stream, out in ((self._proc.stdout, self.stdout),
                                              (self._proc.stderr, self.stderr))]
-        for reader in self._readers:
-            reader.start()
+        try:
+            for reader in self._readers:
+                reader.start()
+        except RuntimeError as exc:    # "can't start new thread": the process limit again
+            self._readers = [r for r in self._readers if r.ident is not None]
+            self.kill("")
+            raise EnvironmentProblem(f"this machine refused to start a thread ({exc}): the user's "
+                                     f"process limit (ulimit -u) is reached") from None
 
     @property
     def returncode(self) -> int | None:
@@ -130,7 +172,7 @@ class Start:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        for pid in _pids_with(marker):
+        for pid in _pids_with(marker) if marker else ():
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -190,10 +232,7 @@ def _drain(stream, out: Output) -> None:
             chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
             if not chunk:
                 break
-            out.total += len(chunk)
-            room = OUTPUT_CAP - len(out.kept)
-            if room > 0:
-                out.kept.extend(chunk[:room])
+            out.add(chunk)
     except (OSError, ValueError):
         pass
     finally:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bootlint.verify.emulator import Invocation, Record, RuntimeApi
 from bootlint.verify.emulator.server import new_trace_id
-from bootlint.verify.process import Start
+from bootlint.verify.process import EnvironmentProblem, Start
 
 
 @dataclass
@@ -126,6 +126,10 @@ class Driver:
                 start.kill(self.marker)
                 outcome.exit = "killed at the deadline"
                 break
+            if self.api.starved:
+                start.kill(self.marker)
+                raise EnvironmentProblem("the Runtime API could not start a thread for a request: "
+                                         "the user's process limit (ulimit -u) is reached")
             self.api.wait(lambda: invocation.outcome is not None, 0.02)
         if invocation.delivered_at is not None:
             outcome.start = start.number if start else 0
@@ -194,7 +198,7 @@ class Driver:
         from bootlint.verify.probe import MARKER
 
         for start in self.timeline.starts:
-            for line in start.stderr.text().splitlines():
+            for line in start.stderr.marked:
                 if line.startswith(MARKER + " "):
                     try:
                         seen = json.loads(line[len(MARKER) + 1:])

@@ -69,4 +69,5 @@ FRONTEND = FrontEnd(
     # No ERR trap, no declaration builtin hiding a status, no curl data flags in Python.
     cannot_report=frozenset({"BL106", "BL107", "BL303"}),
     package="bootlint.frontends.python",
+    probe_module="bootlint.frontends.python.probe",   # bootlint verify's probe handler
 )

@@ -38,4 +38,5 @@ FRONTEND = FrontEnd(
     idioms=IDIOMS,
     extensions=(".sh", ".bash"),
     package="bootlint.frontends.shell",
+    probe_module="bootlint.frontends.shell.probe",   # bootlint verify's probe handler
 )

@@ -36,6 +36,12 @@ from bootlint.analysis.error_body import json_error_problem
 BASE = "/2018-06-01/runtime"
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 KEEP_BODY_BYTES = 64 * 1024          # what a record keeps of a body (its size is always kept)
+# The only request headers a record keeps (each cut to KEPT_HEADER_BYTES): a runtime sending
+# large headers on every request must not grow the run's memory with each one.
+KEPT_HEADERS = ("content-type", "content-length", "transfer-encoding", "lambda-runtime-function-error-type",
+                "lambda-runtime-function-response-mode", "user-agent")
+KEPT_HEADER_BYTES = 256
+KEPT_PATH_BYTES = 1024
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:bootlint-verify"
 
 _ANSWER_RE = re.compile(r"^/invocation/([^/]*)/(response|error)$")
@@ -94,6 +100,25 @@ class Record:
     why: str = ""              # for a 4xx: what was wrong
 
 
+def kept_headers(headers) -> dict[str, str]:
+    """The few headers a record keeps (:data:`KEPT_HEADERS`), lower-cased names, values cut."""
+    out = {}
+    for name in KEPT_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            out[name] = str(value)[:KEPT_HEADER_BYTES]
+    return out
+
+
+def body_problem(body: bytes) -> str:
+    """Why an error body is not the documented error JSON ("" when it is); a body too deeply
+    nested to read is a problem of its own, not a crash."""
+    try:
+        return json_error_problem(body.decode("utf-8", "replace"))
+    except RecursionError:
+        return "is nested too deeply to read as JSON"
+
+
 def new_trace_id() -> str:
     """An X-Ray trace header as Lambda sends it."""
     epoch = f"{int(time.time()):08x}"
@@ -114,6 +139,7 @@ class RuntimeApi:
         self.on_next = on_next
         self.changed = threading.Condition()
         self._pending: collections.deque[Invocation] = collections.deque()
+        self.starved = False          # a connection could not get a thread (process limit)
         self._stopping = False
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
@@ -182,8 +208,18 @@ class RuntimeApi:
             self.changed.notify_all()
 
     def handle(self, request: "_Handler", method: str) -> None:
-        record = Record(time.monotonic(), method, request.path.split("?", 1)[0],
-                        headers={k.lower(): v for k, v in request.headers.items()})
+        """Answer one request; a request this code cannot make sense of is answered 400 and
+        recorded, never a traceback (the runtime under test may send anything)."""
+        try:
+            self._handle(request, method)
+        except Exception as exc:  # noqa: BLE001 - see above
+            record = Record(time.monotonic(), method, request.path.split("?", 1)[0][:KEPT_PATH_BYTES],
+                            endpoint="malformed")
+            self._send(request, record, 400, f"malformed request ({type(exc).__name__})")
+
+    def _handle(self, request: "_Handler", method: str) -> None:
+        record = Record(time.monotonic(), method, request.path.split("?", 1)[0][:KEPT_PATH_BYTES],
+                        headers=kept_headers(request.headers))
         body, size = request.read_body()
         record.body, record.size = body[:KEEP_BODY_BYTES], size
         path = record.path
@@ -202,7 +238,7 @@ class RuntimeApi:
             if over:
                 self._send(request, record, 403, "the init phase is over (the first next ended it)")
             else:
-                record.why = json_error_problem(body.decode("utf-8", "replace"))
+                record.why = body_problem(body)
                 self._send(request, record, 202)
         elif rest in ("/restore/next", "/restore/error"):
             record.endpoint = "restore"
@@ -271,7 +307,7 @@ class RuntimeApi:
                 invocation.body, invocation.body_size = body[:KEEP_BODY_BYTES], size
                 if record.endpoint == "error":
                     invocation.error_type = record.headers.get("lambda-runtime-function-error-type")
-                    invocation.error_body_problem = json_error_problem(body.decode("utf-8", "replace"))
+                    invocation.error_body_problem = body_problem(body)
             if invocation is not None and status != 202:
                 invocation.rejected.append((status, why))
         self._send(request, record, status, why)
@@ -311,6 +347,14 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     api: RuntimeApi
 
+    def handle_error(self, request, client_address) -> None:
+        """socketserver prints a traceback here (a connection reset mid-request, no thread for
+        a new connection): the run goes on, and what the runtime did is in the records."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], RuntimeError):   # "can't start new thread"
+            self.api.starved = True
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -334,10 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             while True:
                 line = self.rfile.readline(1024)
-                try:
-                    n = int(line.split(b";", 1)[0].strip() or b"0", 16)
-                except ValueError:
-                    break
+                n = int(line.split(b";", 1)[0].strip() or b"0", 16)   # ValueError: malformed
                 if n == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass   # trailers
@@ -350,10 +391,9 @@ class _Handler(BaseHTTPRequestHandler):
                     n -= len(chunk)
                 self.rfile.readline(8)
             return bytes(kept), size
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
+        length = int(self.headers.get("Content-Length") or 0)      # ValueError: malformed
+        if length < 0:
+            raise ValueError("a negative Content-Length")
         while length > 0:
             chunk = self.rfile.read(min(length, 65536))
             if not chunk:
