@@ -157,3 +157,51 @@ def test_a_pyproject_link_to_a_huge_file_is_not_read_either(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     result = invoke("check", "--no-cache", str(boot))
     assert result.exit_code == 2 and "pyproject.toml: over the 1,048,576-byte limit" in result.output
+
+
+# -- processes ------------------------------------------------------------------------------------------
+
+def _group(pgid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_a_terminated_run_leaves_no_worker_behind(tmp_path, signame="SIGTERM"):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    tutorial = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
+    for i in range(120):
+        fn = tmp_path / f"fn{i:03d}"
+        fn.mkdir()
+        (fn / "bootstrap").write_bytes(tutorial + tutorial[10:] * 20 + b"# %d\n" % i)
+    proc = subprocess.Popen([sys.executable, "-m", "bootlint", "check", "--no-cache", "--jobs", "2", "."],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_group(proc.pid)) < 3 and time.monotonic() < deadline:   # the workers started
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+    time.sleep(0.3)
+    signum = getattr(signal, signame)
+    os.kill(proc.pid, signum)            # the parent only, as a CI runner's cancel does
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signum, err
+    assert b"Traceback" not in err
+    deadline = time.monotonic() + 10
+    while _group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(proc.pid) == []

@@ -5,12 +5,17 @@ native code, the kernel's out-of-memory killer), the pool breaks: the results th
 kept, each file that was in flight is linted again alone in a fresh process (the one that dies
 again gets BL999 from ``on_death``), and the rest go to a fresh pool. Ctrl-C ends every worker
 and raises KeyboardInterrupt in the caller: no worker prints a traceback, none is left behind.
+SIGTERM or SIGHUP (a cancelled CI job, a closed terminal) end every worker too, then the parent
+dies of the same signal; a worker whose parent dies anyhow (SIGKILL) is killed by the kernel.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import sys
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
@@ -27,9 +32,90 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
+# Signals that end a run: the parent ends its workers first, then dies of the signal.
+ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _Ended(BaseException):
+    """An ending signal arrived in the parent (raised from its handler, so that the clean-up of
+    every ``finally`` and ``except BaseException`` runs)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _ending_signals_end_workers():
+    """While workers run: SIGTERM and SIGHUP raise :class:`_Ended` in the parent (when they
+    are not ignored); afterwards the old handlers are back and the signal is delivered again,
+    so the process ends as it would have, its workers gone."""
+    previous = {}
+    for signum in ENDING:
+        handler = signal.getsignal(signum)
+        if handler is signal.SIG_DFL:
+            previous[signum] = handler
+            signal.signal(signum, _raise_ended)
+    try:
+        yield
+    except _Ended as ended:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        os.kill(os.getpid(), ended.signum)
+        raise SystemExit(128 + ended.signum)   # not reached: the default action ends the process
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _raise_ended(signum, frame) -> None:
+    raise _Ended(signum)
+
+
+@contextmanager
+def _ending_blocked():
+    """SIGTERM and SIGHUP held back while workers are forked: a child gets them only once it
+    has its own handlers (:func:`_in_child` unblocks them), the parent right after."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _in_child() -> None:
+    """What every worker does first: Ctrl-C is the parent's to handle; SIGTERM and SIGHUP end
+    it at once (the parent's handlers are not inherited); and it dies with its parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in ENDING:
+        signal.signal(signum, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, ENDING)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL when the parent dies, whatever kills it (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:   # the parent died before the request was made
+        os._exit(1)
+
+
 def _init_worker(slots, counter) -> None:
     global _slots, _my_slot
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C for everyone
+    _in_child()
     with counter.get_lock():
         _my_slot = counter.value % len(slots)
         counter.value += 1
@@ -48,6 +134,11 @@ def _run_chunk(function: Callable[[Job], Outcome], chunk: list[tuple[int, Job]])
 def lint_in_workers(function: Callable[[Job], Outcome], work: list[Job], jobs: int,
                     on_death: Callable[[Job, str], Outcome]) -> list[Outcome]:
     """``[function(job) for job in work]`` computed by ``jobs`` processes, in order."""
+    with _ending_signals_end_workers():
+        return _lint_in_workers(function, work, jobs, on_death)
+
+
+def _lint_in_workers(function, work: list[Job], jobs: int, on_death) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     pending = list(range(len(work)))
     while pending:
@@ -76,7 +167,8 @@ def _pool_pass(function, work, pending: list[int], jobs: int, outcomes: dict) ->
         # can get Ctrl-C before its initializer has made it ignore it too.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            futures = [pool.submit(_run_chunk, function, chunks[0])]
+            with _ending_blocked():
+                futures = [pool.submit(_run_chunk, function, chunks[0])]
         finally:
             signal.signal(signal.SIGINT, previous)
         futures += [pool.submit(_run_chunk, function, chunk) for chunk in chunks[1:]]
@@ -113,7 +205,7 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 
 def _child(function, job, writer) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _in_child()
     writer.send(function(job))
     writer.close()
 
@@ -123,7 +215,8 @@ def _alone(function, job: Job, on_death: Callable[[Job, str], Outcome]) -> Outco
     context = _context()
     reader, writer = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(function, job, writer), daemon=True)
-    process.start()
+    with _ending_blocked():
+        process.start()
     writer.close()
     try:
         try:
