@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bootlint.frontends.python.facts import PASS_THROUGH, Requests
-from bootlint.frontends.python.index import BUILTIN_NAMES, KNOWN_LIBRARIES, Index, dotted, kids
+from bootlint.frontends.python.index import BUILTIN_NAMES, KNOWN_LIBRARIES, Index, dotted, kids, walk
 from bootlint.frontends.python.values import MAX_DEPTH, Values
 from bootlint.model import Endpoint
 
@@ -105,3 +105,298 @@ def _class_name(name: str) -> bool:
     constant (`HANDLER`) or a function (`handle`)."""
     return name[:1].isupper() and not name.isupper()
 
+
+
+# -- exception flow: which frames between the loop and the handler catch its failures ----------
+
+CATCH_ALL = frozenset({"Exception", "BaseException"})
+# Raised only by a signal Lambda never sends the runtime (SIGINT: Ctrl-C in a local run): an
+# `except` that catches nothing else is a path the runtime does not take on Lambda.
+LOCAL_ONLY = frozenset({"KeyboardInterrupt"})
+# How deep calls are followed when asking whether a frame contains a failure.
+MAX_FRAMES = 4
+_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def caught(handler: cst.ExceptHandler) -> list[str] | None:
+    """The names of the exceptions an `except` catches (`except (ValueError, os.error):` gives
+    ValueError and error); None for a bare `except:`."""
+    kind = handler.type
+    if kind is None:
+        return None
+    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return [dotted(k).rsplit(".", 1)[-1] for k in kinds]
+
+
+def catches_all(handler: cst.ExceptHandler) -> bool:
+    names = caught(handler)
+    return names is None or any(name in CATCH_ALL for name in names)
+
+
+def local_only(handler: cst.ExceptHandler) -> bool:
+    names = caught(handler)
+    return names is not None and all(name in LOCAL_ONLY for name in names)
+
+
+def reraises(handler: cst.ExceptHandler) -> bool:
+    """Does the `except` end by raising (the exception, or another one) on its own level?"""
+    for stmt in handler.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
+            return True
+    return False
+
+
+def contains(try_: cst.Try) -> bool:
+    """Does a `try` stop every exception of its body (a catch-all `except` that does not raise)?"""
+    return any(catches_all(h) and not reraises(h) for h in try_.handlers)
+
+
+def own_nodes(function: cst.FunctionDef) -> list:
+    """Every node of a function's body, not entering the functions, classes and lambdas it
+    defines (their bodies run when they are called, in their own frames)."""
+    out, stack = [], [function.body]
+    while stack:
+        cur = stack.pop()
+        out.append(cur)
+        if type(cur) in _SCOPES:
+            continue
+        stack.extend(kids(cur))
+    return out
+
+
+def _is_true(node) -> bool:
+    """A constant that is true (`True`, a non-zero number)."""
+    if isinstance(node, cst.Name):
+        return node.value == "True"
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value != 0
+    return False
+
+
+class Guards:
+    """Exception flow across the file's calls: a call is guarded when a frame between it and the
+    work it runs catches every exception and lets the caller go on: a `try` at the call site
+    (lowered where it stands), the function that makes the call, a decorator's wrapper, a callable
+    object's `__call__`, a runner the work is passed to, a context manager's `__exit__` or
+    `@contextmanager` body. Re-raising frames pass the exception up."""
+
+    def __init__(self, index: Index, values: Values, handlers: Handlers) -> None:
+        self.index = index
+        self.values = values
+        self.handlers = handlers
+        self._guarded: dict[int, set[int]] = {}
+        self._contained: dict[int, bool] = {}
+        self._works: dict[int, list[cst.Call]] = {}
+
+    # -- one frame ----------------------------------------------------------------------------
+    def guarded_in(self, function: cst.FunctionDef) -> set[int]:
+        """ids of the calls of a function's own body that run inside a `try` (or a `with`) of
+        that body which stops their exceptions."""
+        cached = self._guarded.get(id(function))
+        if cached is not None:
+            return cached
+        found: set[int] = set()
+        stack: list = [(function.body, False)]
+        while stack:
+            cur, guarded = stack.pop()
+            kind = type(cur)
+            if kind in _SCOPES:
+                continue
+            if kind is cst.Call and guarded:
+                found.add(id(cur))
+            if kind is cst.Try:
+                stack.append((cur.body, guarded or contains(cur)))
+                stack.extend((part, guarded) for part in (*cur.handlers, cur.orelse, cur.finalbody)
+                             if part is not None)
+                continue
+            if kind in (cst.With,):
+                inner = guarded or any(self.manager_contains(item.item) for item in cur.items)
+                stack.extend((item, guarded) for item in cur.items)
+                stack.append((cur.body, inner))
+                continue
+            stack.extend((child, guarded) for child in kids(cur))
+        self._guarded[id(function)] = found
+        return found
+
+    def manager_contains(self, manager) -> bool:
+        """Does `with manager:` stop the exceptions of its block? A `@contextmanager` of the
+        file whose `yield` sits in a `try` that stops them, or an object of the file's class
+        whose `__exit__` returns a true constant (Python then drops the exception)."""
+        if not isinstance(manager, cst.Call):
+            cls = self.index.instance_class(manager)
+            return cls is not None and self._exit_suppresses(cls)
+        name = dotted(manager.func)
+        if name in self.index.class_names:
+            return self._exit_suppresses(name)
+        function = self.index.function_defs.get(name.removeprefix("self."))
+        if function is None or not any(
+                dotted(d.decorator).rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager")
+                for d in function.decorators):
+            return False
+        for node in own_nodes(function):
+            if isinstance(node, cst.Try) and contains(node) and any(
+                    isinstance(n, cst.Yield) for n in walk(node.body)):
+                return True
+        return False
+
+    def _exit_suppresses(self, cls: str) -> bool:
+        for name in ("__exit__", "__aexit__"):
+            method = self.index.method(cls, name)
+            if method is not None and any(isinstance(n, cst.Return) and _is_true(n.value)
+                                          for n in own_nodes(method)):
+                return True
+        return False
+
+    # -- frames between a call and its work ----------------------------------------------------
+    def contained(self, call: cst.Call, depth: int = 0) -> bool:
+        """Does a frame between this call and the work it runs stop that work's exceptions?"""
+        cached = self._contained.get(id(call))
+        if cached is not None:
+            return cached
+        self._contained[id(call)] = False   # a recursive call is not its own guard
+        answer = depth < MAX_FRAMES and any(
+            work and all(id(c) in self.guarded_in(frame) or self.contained(c, depth + 1) for c in work)
+            for frame, work in self.frames(call))
+        self._contained[id(call)] = answer
+        return answer
+
+    def wrappers(self, call: cst.Call) -> list[cst.FunctionDef]:
+        """The wrapper functions a call runs before the function it names: its decorators'
+        wrappers and a callable object's `__call__`."""
+        return [frame for frame, _ in self._wrapper_frames(call)]
+
+    def frames(self, call: cst.Call) -> list[tuple[cst.FunctionDef, list[cst.Call]]]:
+        """(frame, the calls in it that run the work) for each frame a call enters: wrappers,
+        the function it calls with the callables it is given, the function's own work."""
+        out = self._wrapper_frames(call)
+        function = self._callee(call)
+        if function is not None:
+            given = self._callable_params(function, call)
+            if given:
+                out.append((function, [c for c in self._own_calls(function)
+                                       if dotted(c.func) in given]))
+            work = self._work(function)
+            if work:
+                out.append((function, work))
+        return out
+
+    def _wrapper_frames(self, call: cst.Call) -> list[tuple[cst.FunctionDef, list[cst.Call]]]:
+        out = []
+        cls = self.index.instance_class(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        if cls is not None:
+            out.extend(self._object_frame(cls))
+        # `handler = reports(app.handler)` then `handler(event)`: the decorator's wrapper runs.
+        if isinstance(call.func, cst.Name):
+            for value in self.values.values_of(call.func)[0]:
+                if isinstance(value[0], cst.Call):
+                    out.extend(self._decorator_frames(value[0].func))
+        function = self._callee(call)
+        if function is not None:
+            for decorator in reversed(function.decorators):
+                out.extend(self._decorator_frames(decorator.decorator))
+        return out
+
+    def _decorator_frames(self, decorator) -> list[tuple[cst.FunctionDef, list[cst.Call]]]:
+        """`@reports` / `@reports(kind)`: the wrapper the decorator returns, and its calls of the
+        function it wraps; `@Reporting`: the class's `__call__`."""
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        name = dotted(target)
+        if name in self.index.class_names:
+            return self._object_frame(name)
+        outer = self.index.function_defs.get(name)
+        if outer is None or name in self.index.class_names:
+            return []
+        out = []
+        wrapped = {p.name.value for p in _params(outer)}
+        for inner in [n for n in walk(outer.body) if isinstance(n, cst.FunctionDef)]:
+            wrapped |= {p.name.value for p in _params(inner)} if self._returns(outer, inner) else set()
+        for inner in [n for n in walk(outer.body) if isinstance(n, cst.FunctionDef)]:
+            own = {p.name.value for p in _params(inner)}
+            calls = [c for c in self._own_calls(inner)
+                     if isinstance(c.func, cst.Name) and c.func.value in wrapped - own]
+            if calls:
+                out.append((inner, calls))
+        return out
+
+    @staticmethod
+    def _returns(outer: cst.FunctionDef, inner: cst.FunctionDef) -> bool:
+        """Does ``outer`` return ``inner`` itself (a decorator factory returns its decorator)?"""
+        return any(isinstance(n, cst.Return) and isinstance(n.value, cst.Name) and n.value.value == inner.name.value
+                   for n in own_nodes(outer))
+
+    def _object_frame(self, cls: str) -> list[tuple[cst.FunctionDef, list[cst.Call]]]:
+        """A callable object: its `__call__`, and there its calls of a callable it keeps
+        (`self.fn(*args)`, with `self.fn` set from a parameter) or is given."""
+        method = self.index.method(cls, "__call__")
+        if method is None:
+            return []
+        kept = {"self." + name.removeprefix("self.") for name, values in self.index.assignments.items()
+                if name.startswith("self.") and any(isinstance(v, cst.Name) for v in values)}
+        own = {p.name.value for p in _params(method)} - {"self"}
+        calls = [c for c in self._own_calls(method) if dotted(c.func) in kept or
+                 (isinstance(c.func, cst.Name) and c.func.value in own)]
+        return [(method, calls)] if calls else []
+
+    def _callee(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The file's function a call runs (`f(...)`, `self.f(...)`, `obj.f(...)` on an object of
+        one of the file's classes)."""
+        name = dotted(call.func)
+        if not name:
+            return None
+        if name in self.index.function_names and name not in self.index.class_names:
+            return self.index.function_defs.get(name)
+        last = name.rsplit(".", 1)[-1]
+        if isinstance(call.func, cst.Attribute):
+            cls = self.index.instance_class(call.func.value)
+            if cls is not None:
+                return self.index.method(cls, last)
+            if name.startswith(("self.", "cls.")) and last in self.index.function_names:
+                return self.index.function_defs.get(last)
+        return None
+
+    def _callable_params(self, function: cst.FunctionDef, call: cst.Call) -> set[str]:
+        """The parameters a call passes a callable to: a function of the file, a name imported
+        from another module, an attribute of an imported module, a lambda."""
+        params = [p.name.value for p in _params(function)]
+        if params and params[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
+            params = params[1:]
+        given = set()
+        for i, arg in enumerate(call.args):
+            if arg.star:
+                break
+            name = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
+            if name is not None and self._is_callable(arg.value):
+                given.add(name)
+        return given
+
+    def _is_callable(self, node) -> bool:
+        if isinstance(node, cst.Lambda):
+            return True
+        name = dotted(node)
+        if not name or isinstance(node, cst.Call):
+            return False
+        root = name.split(".")[0]
+        return (name in self.index.function_names or root in self.index.imported_from
+                or (root in self.index.imported_modules and "." in name)
+                or self.handlers._module_alias(name))
+
+    def _work(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """The calls that compute what a function returns (its handler's work, when a helper
+        runs the handler: `def run(ev): try: return app.handle(ev) except Exception: ...`)."""
+        cached = self._works.get(id(function))
+        if cached is None:
+            found: set[int] = set()
+            for node in own_nodes(function):
+                if isinstance(node, cst.Return) and node.value is not None:
+                    self.handlers._producers(node.value, found, 0)
+            cached = self._works[id(function)] = [c for c in self._own_calls(function) if id(c) in found]
+        return cached
+
+    @staticmethod
+    def _own_calls(function: cst.FunctionDef) -> list[cst.Call]:
+        return [n for n in own_nodes(function) if isinstance(n, cst.Call)]
+
+
+def _params(function: cst.FunctionDef) -> list[cst.Param]:
+    params = function.params
+    return [*params.posonly_params, *params.params, *params.kwonly_params]

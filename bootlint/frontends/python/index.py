@@ -124,6 +124,29 @@ def code(node) -> str:
         return type(node).__name__
 
 
+def bindings_of(target, value) -> list[tuple[str, object]]:
+    """(name, value) for each name an assignment binds: `x = v`; `self.next_url = base + "/next"`
+    in a method binds the object's attribute (keyed `self.next_url`); `body, kind =
+    json.dumps(r), "response"` gives each name its own element when both sides have the same
+    shape, otherwise (unpacking a call) the whole value."""
+    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
+            target.value.value == "self":
+        return [("self." + target.attr.value, value)]
+    if isinstance(target, cst.Name):
+        return [(target.value, value)]
+    out: list[tuple[str, object]] = []
+    if isinstance(target, (cst.Tuple, cst.List)):
+        values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else ()
+        pairs = len(values) == len(target.elements) and not any(
+            isinstance(e, cst.StarredElement) for e in (*values, *target.elements))
+        for i, element in enumerate(target.elements):
+            if pairs:
+                out.extend(bindings_of(element.value, values[i].value))
+            elif isinstance(element.value, cst.Name):
+                out.append((element.value.value, value))
+    return out
+
+
 class Index:
     """Assignments of the whole file, each name's scope, the functions, classes and imports.
 
@@ -132,6 +155,7 @@ class Index:
     """
 
     def __init__(self, module: cst.Module) -> None:
+        self.module = module
         self.assignments: dict[str, list] = {}
         self.scoped: dict[tuple[str | None, str], list] = {}     # (function, name) -> values
         self.params: dict[str, list[cst.Param]] = {}             # function -> its parameters
@@ -139,6 +163,10 @@ class Index:
         self.call_sites: dict[str, list[cst.Call]] = {}          # function -> calls of it
         self.function_names: set[str] = set()
         self.class_names: set[str] = set()      # classes defined at the module's top level
+        # Top-level classes: their methods by name (the last definition wins, as in Python) and
+        # the dotted names of their bases.
+        self.methods: dict[str, dict[str, cst.FunctionDef]] = {}
+        self.bases: dict[str, list[str]] = {}
         self.function_defs: dict[str, cst.FunctionDef] = {}
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
         self.imported_modules: set[str] = set()     # `import app`: local names of user modules
@@ -172,7 +200,11 @@ class Index:
                 globals_of.setdefault(function, set()).update(n.name.value for n in cur.names)
             elif kind is cst.ClassDef and function is None:
                 self.class_names.add(cur.name.value)
+                self.bases[cur.name.value] = [dotted(b.value) for b in cur.bases if b.keyword is None]
+                methods = self.methods.setdefault(cur.name.value, {})
                 for stmt in cur.body.body if isinstance(cur.body, cst.IndentedBlock) else ():
+                    if isinstance(stmt, cst.FunctionDef):
+                        methods[stmt.name.value] = stmt
                     if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
                         init_of[id(stmt)] = cur.name.value
             elif kind is cst.FunctionDef:
@@ -215,32 +247,11 @@ class Index:
         self.call_sites = {f: sites for f, sites in self.call_sites.items() if f in self.function_names}
 
     def _assign(self, target, value, function=None, pending=None) -> None:
-        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
-                target.value.value == "self":
-            # `self.next_url = base + "/next"` in a method: the object's attribute, read as
-            # `self.next_url` in any method of it (filed at the top level, under its dotted name).
-            key = "self." + target.attr.value
-            self.assignments.setdefault(key, []).append(value)
+        for key, bound in bindings_of(target, value):
+            self.assignments.setdefault(key, []).append(bound)
             if pending is not None:
-                pending.append((None, key, value))
-            return
-        if isinstance(target, cst.Name):
-            self.assignments.setdefault(target.value, []).append(value)
-            if pending is not None:
-                pending.append((function, target.value, value))
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            # `body, kind = json.dumps(r), "response"`: each name gets its own element when
-            # both sides have the same shape; otherwise (unpacking a call) the whole value.
-            values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else ()
-            pairs = len(values) == len(target.elements) and not any(
-                isinstance(e, cst.StarredElement) for e in (*values, *target.elements))
-            for i, element in enumerate(target.elements):
-                if pairs:
-                    self._assign(element.value, values[i].value, function, pending)
-                elif isinstance(element.value, cst.Name):
-                    self.assignments.setdefault(element.value.value, []).append(value)
-                    if pending is not None:
-                        pending.append((function, element.value.value, value))
+                # `self.x` is the object's attribute, read in any method of it: filed at the top.
+                pending.append((None if key.startswith("self.") else function, key, bound))
 
     def method_of_instance(self, callee: str) -> bool:
         """Is `name.method` a call of a method of the file on an object of one of its classes
@@ -256,6 +267,32 @@ class Index:
     def param_names(self, function: str | None) -> set[str]:
         return {p.name.value for p in self.params.get(function, ())} if function else set()
 
+
+    def instance_class(self, node) -> str | None:
+        """The file's class whose object an expression holds: `Class(...)`, a name (or
+        `self.attr`) only ever bound to one, or the class a decorator class turns a function into."""
+        values = [node]
+        if isinstance(node, cst.Name):
+            values = self.assignments.get(node.value, [])
+        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            values = self.assignments.get("self." + node.attr.value, [])
+        classes = {dotted(v.func) for v in values if isinstance(v, cst.Call)}
+        if len(classes) == 1 and len(values) == sum(isinstance(v, cst.Call) for v in values):
+            found = classes.pop()
+            return found if found in self.class_names else None
+        return None
+
+    def method(self, cls: str, name: str, depth: int = 0) -> cst.FunctionDef | None:
+        """A method of a class of the file, or of a base class of the file (bounded)."""
+        found = self.methods.get(cls, {}).get(name)
+        if found is not None or depth > 4:
+            return found
+        for base in self.bases.get(cls, ()):
+            if base in self.class_names:
+                found = self.method(base, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def names(self, node) -> set[str]:
         """names_in(node), computed once per node."""

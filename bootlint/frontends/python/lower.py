@@ -37,8 +37,8 @@ from bootlint.frontends.python.callsites import Binder, frame_of
 from bootlint.frontends.python.clients import Clients
 from bootlint.frontends.python.conditions import PyConditions
 from bootlint.frontends.python.facts import PythonRequestFacts, Requests
-from bootlint.frontends.python.handlers import Handlers
-from bootlint.frontends.python.index import KNOWN_LIBRARIES, Index, code, dotted, kids, names_in, subscript_key, walk
+from bootlint.frontends.python.handlers import Guards, Handlers, contains, local_only
+from bootlint.frontends.python.index import KNOWN_LIBRARIES, Index, code, dotted, kids, names_in, subscript_key
 from bootlint.frontends.python.syntax import (PythonParse, compile_error, declared_encoding, libcst_error,
                                              positions_of)
 from bootlint.frontends.python.values import Values
@@ -47,10 +47,6 @@ from bootlint.analysis.urls import classify
 
 EXIT_CALLS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
 REMOVE_CALLS = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir", "os.removedirs"}
-CATCH_ALL = {"Exception", "BaseException"}
-# Raised only by a signal Lambda never sends the runtime (SIGINT: Ctrl-C in a local run): an
-# `except` that catches nothing else is a path the runtime does not take on Lambda.
-LOCAL_ONLY = {"KeyboardInterrupt"}
 HANDOVER_MODULES = {"awslambdaric"}
 
 
@@ -101,26 +97,6 @@ def _comments(text: str) -> list[tuple[int, int, str, bool]]:
     return found
 
 
-def _caught(handler: cst.ExceptHandler) -> list[str] | None:
-    """The names of the exceptions an `except` catches (`except (ValueError, os.error):` gives
-    ValueError and error); None for a bare `except:`."""
-    kind = handler.type
-    if kind is None:
-        return None
-    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    return [dotted(k).rsplit(".", 1)[-1] for k in kinds]
-
-
-def _catches_all(handler: cst.ExceptHandler) -> bool:
-    caught = _caught(handler)
-    return caught is None or any(name in CATCH_ALL for name in caught)
-
-
-def _local_only(handler: cst.ExceptHandler) -> bool:
-    caught = _caught(handler)
-    return caught is not None and all(name in LOCAL_ONLY for name in caught)
-
-
 def _presence_tested(test) -> set[str]:
     """The names a test only checks for presence (`x is None`, `x is not None`, `not x`, `x`,
     and `and`/`or` of those), as `[ -z "$x" ]` does in shell; empty when it tests anything else."""
@@ -140,13 +116,6 @@ def _presence_tested(test) -> set[str]:
     return set()
 
 
-def _reraises(handler: cst.ExceptHandler) -> bool:
-    for stmt in handler.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
-            return True
-    return False
-
-
 class _Lowering:
     def __init__(self, module: cst.Module, positions, model: RuntimeModel) -> None:
         self.positions = positions
@@ -158,7 +127,9 @@ class _Lowering:
         self.binder = Binder(index, values, clients)
         self.requests = Requests(index, values, clients)
         posted, self.requests.fetchers = self._through_helpers()
-        self.handlers = Handlers(index, values, self.requests).handler_calls(posted)
+        handlers = Handlers(index, values, self.requests)
+        self.handlers = handlers.handler_calls(posted)
+        self.guards = Guards(index, values, handlers)
         self._handler_roots: set[str] | None = None
         self.next_names = self.requests.next_names(self.handlers)
         self.event_names = self.requests.event_names(self.next_names)
@@ -264,50 +235,11 @@ class _Lowering:
             for item in stmt.items:
                 out.extend(self.expr(item.item, targets=names_in(item.asname.name) if item.asname else set()))
             body = self.statement(stmt.body)
-            if any(self._reports_failures(item.item) for item in stmt.items):
+            if any(self.guards.manager_contains(item.item) for item in stmt.items):
                 return out + [Guarded(self.span(stmt), body=body)]
             return out + body
         body = getattr(stmt, "body", None)
         return self.statement(body) if body is not None else []
-
-    def _reports_failures(self, manager) -> bool:
-        """`with reporting(rid):` where `reporting` is a @contextmanager of this file whose
-        `yield` sits in a try that catches every exception, does not re-raise, and posts
-        /invocation/{id}/error: the block's failures are reported, not fatal."""
-        if not isinstance(manager, cst.Call) or not isinstance(manager.func, cst.Name):
-            return False
-        function = self.index.function_defs.get(manager.func.value)
-        if function is None or not any(
-                dotted(d.decorator).rsplit(".", 1)[-1] == "contextmanager" for d in function.decorators):
-            return False
-        for node in walk(function):
-            if not isinstance(node, cst.Try) or not any(
-                    isinstance(n, cst.Yield) for n in walk(node.body)):
-                continue
-            for handler in node.handlers:
-                if _catches_all(handler) and not _reraises(handler) and (
-                        self._posts_error(handler.body) or self._posts_error_for(manager)):
-                    return True
-        return False
-
-    def _posts_error_for(self, manager: cst.Call) -> bool:
-        """The context manager posts /invocation/{id}/error for this call, the path being one of
-        its arguments (`with reporting(f"/invocation/{rid}/error"):`)."""
-        requests, _ = self.binder.bind(manager.func.value, manager)
-        return any(i.endpoint is Endpoint.ERROR for r in requests for i in r.infos)
-
-    def _posts_error(self, body) -> bool:
-        for node in walk(body):
-            if isinstance(node, cst.Call):
-                if Endpoint.ERROR in self.requests.endpoints(node):
-                    return True
-                name = dotted(node.func)
-                helper = self.index.function_defs.get(name)
-                if helper is not None and helper is not body and any(
-                        isinstance(c, cst.Call) and Endpoint.ERROR in self.requests.endpoints(c)
-                        for c in walk(helper)):
-                    return True
-        return False
 
     def _if(self, stmt: cst.If) -> Branch:
         cond = self.expr(stmt.test)
@@ -349,9 +281,9 @@ class _Lowering:
 
     def _try(self, stmt: cst.Try) -> list[Node]:
         body = self.statement(stmt.body)
-        guarded = any(_catches_all(h) and not _reraises(h) for h in stmt.handlers)
+        guarded = contains(stmt)
         cond: list[Node] = [Guarded(self.span(stmt), body=body)] if guarded else body
-        arms = [[] if _local_only(h) else self.statement(h.body) for h in stmt.handlers]
+        arms = [[] if local_only(h) else self.statement(h.body) for h in stmt.handlers]
         if stmt.orelse is not None:
             arms.append(self.statement(stmt.orelse.body))
         failure = frozenset()
@@ -410,14 +342,20 @@ class _Lowering:
         if isinstance(node.names, cst.ImportStar):
             return []
         if self._handler_roots is None:
-            roots = {dotted(c.func).split(".")[0] for c in self.index.calls
-                     if id(c) in self.handlers}
+            handler_calls = [c for c in self.index.calls if id(c) in self.handlers]
+            roots = {dotted(c.func).split(".")[0] for c in handler_calls}
+            # A handler given to a runner or a wrapper (`call_safely(main, rid, event)`): what
+            # it is given is the handler.
+            roots |= {_callable_root(a.value) for c in handler_calls for a in c.args} - {""}
             # `handler = lambda_function.handler` at the top, then `handler(event, ctx)`: the
-            # module the name was taken from is the handler's too.
+            # module the name was taken from is the handler's too; so is the one of what a
+            # wrapper made at the top keeps (`run = Reporting(app.handler)`).
             for root in list(roots):
                 for value in self.index.scoped.get((None, root), ()):
                     if isinstance(value, (cst.Attribute, cst.Name)):
                         roots.add(dotted(value).split(".")[0])
+                    elif isinstance(value, cst.Call):
+                        roots |= {_callable_root(a.value) for a in value.args} - {""}
             self._handler_roots = roots
         roots = self._handler_roots
         for alias in node.names:
@@ -505,6 +443,19 @@ class _Lowering:
             out.extend(self._argv_payload(call, name))
         if self.clients.request_call(call) is not None:
             out.extend(self.api_calls(call, last, targets))
+        if any(isinstance(n, (HandlerCall, CallFunction)) for n in out):
+            return self._through_frames(call, span, out)
+        return out
+
+    def _through_frames(self, call: cst.Call, span: Span, out: list[Node]) -> list[Node]:
+        """A call of the handler or of the file's functions, with the frames it runs in: its
+        decorators' wrappers and a callable object's `__call__` run around it (their bodies are
+        walked from here), and when one of these frames, or the function it calls, stops the
+        exceptions of the work it runs, the call is a guarded region."""
+        out = out + [CallFunction(span, name=w.name.value) for w in self.guards.wrappers(call)
+                     if self.index.function_defs.get(w.name.value) is w]
+        if self.guards.contained(call):
+            return [Guarded(span, body=out)]
         return out
 
     def _argv_payload(self, call: cst.Call, name: str) -> list[Node]:
@@ -566,6 +517,13 @@ class _Lowering:
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
                                  tool=method_name, method=method, facts=facts))
         return calls
+
+
+def _callable_root(node) -> str:
+    """The first name of `name` or `module.attr.attr` (a function passed on), else ''."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else ""
 
 
 def _before_jumps(seq: list[Node], removals: list[Node]) -> None:

@@ -10,6 +10,7 @@ import dataclasses
 import libcst as cst
 
 from bootlint.frontends.python.index import Index, dotted, subscript_key
+from bootlint.frontends.python.reaching import Reaching
 from bootlint.model import Piece
 
 MAX_ALTERNATIVES = 16
@@ -39,6 +40,7 @@ class Values:
         self.scope = index.scope
         self.scoped = index.scoped
         self.assignments = index.assignments
+        self._reaching: dict[str | None, Reaching | None] = {}
 
     def param_names(self, function: str | None) -> set[str]:
         return self.index.param_names(function)
@@ -308,8 +310,26 @@ class Values:
             local = self.scoped.get((scope, name))
             if local:
                 return [(v, frame if frame is not None and frame.function == scope else None)
-                        for v in local], frame
-        return [(v, None) for v in self.scoped.get((None, name), ())], frame
+                        for v in self.reaching(node, scope, local)], frame
+        module = self.scoped.get((None, name), ())
+        if scope is None and id(node) in self.scope:
+            module = self.reaching(node, None, module)   # read at the top level, in order
+        return [(v, None) for v in module], frame
+
+    def reaching(self, node: cst.Name, scope: str | None, assigned: list) -> list:
+        """Of a scope's assignments of a name, those that reach this read of it (all of them
+        when the read is not followed)."""
+        if len(assigned) < 2:
+            return assigned
+        analysis = self._reaching.get(scope)
+        if analysis is None:
+            body = self.index.module.body if scope is None else (
+                self.index.function_defs[scope].body if scope in self.index.function_defs else None)
+            tracked = {name for (owner, name), values in self.scoped.items()
+                       if owner == scope and len(values) > 1}
+            analysis = self._reaching[scope] = Reaching(body, tracked) if body is not None else None
+        found = analysis.values_at(node) if analysis is not None else None
+        return list(found) if found else assigned
 
 
 
