@@ -31,7 +31,7 @@ def _known_codes() -> set[str]:
     return set(all_rules())
 
 
-def _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size):
+def _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size, target=None):
     """Defaults, then the configuration file, then the flags given on the command line."""
     from bootlint.config.settings import ConfigError, check_codes, resolve
 
@@ -50,6 +50,8 @@ def _settings(config, isolated, select, ignore, extend_select, fail_on, max_file
         settings.fail_on, settings.origins["fail_on"] = fail_on, "command line"
     if max_file_size is not None:
         settings.max_file_size, settings.origins["max_file_size"] = max_file_size, "command line"
+    if target is not None:
+        settings.target, settings.origins["target"] = target, "command line"
     return settings
 
 
@@ -99,6 +101,9 @@ def main() -> None:
 @click.option("--max-file-size", type=click.IntRange(min=1, max=MAX_FILE_SIZE_BOUND), default=None,
               help="Files larger than this many bytes are skipped (BL904) [default: 2097152; "
                    "at most 268435456].")
+@click.option("--target", type=click.Choice(["default", "managed-instances"]), default=None,
+              help="Where the function runs: Lambda's default, or Lambda Managed Instances "
+                   "(several invocations at once; BL706 applies) [default: default].")
 @click.option("--fix", is_flag=True,
               help="Apply safe fixes to the files (standard input: print the fixed text), then "
                    "report what is left.")
@@ -109,10 +114,11 @@ def main() -> None:
                    "when there is a diff).")
 def check(paths, output_format, output_files, color, select, ignore, extend_select, fail_on, config,
           isolated, show_settings, statistics, stdin_filename, quiet, exit_zero, archives,
-          jobs, no_cache, cache_dir, max_file_size, fix, unsafe_fixes, diff) -> None:
+          jobs, no_cache, cache_dir, max_file_size, target, fix, unsafe_fixes, diff) -> None:
     """Lint bootstrap files, or folders searched for files named bootstrap, bootstrap.sh and
     bootstrap.py (default: the current folder)."""
-    settings = _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size)
+    settings = _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size,
+                         target)
     if show_settings:
         click.echo(_describe(settings), nl=False)
         sys.exit(EXIT_CLEAN)

@@ -25,6 +25,7 @@ class Selection:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     severity: dict[str, str] = field(default_factory=dict)   # code -> level override
+    target: str = "default"   # "managed-instances": the function runs on Lambda Managed Instances
 
     def enabled(self, code: str) -> bool:
         rule = all_rules()[code]
@@ -136,8 +137,8 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
                     meta("BL900", span, message)
                 for span, message in model.unparsed:
                     meta("BL905", span, message)
-                run_rules(Subject(src, model, detected.language, detected.shebang, frontend),
-                          with_model=True)
+                run_rules(Subject(src, model, detected.language, detected.shebang, frontend,
+                                  target=selection.target), with_model=True)
     except RecursionError:
         model = None  # what was found so far stays; suppressions need a whole model
         meta("BL900", START, "the file is nested too deeply for bootlint to analyse it "

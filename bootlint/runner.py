@@ -134,7 +134,8 @@ def selection_for(settings: Settings, display: str) -> Selection:
     for glob, codes in settings.per_file_ignores.items():
         if fnmatch(display, glob) or fnmatch(name, glob):
             ignore += codes
-    return Selection(settings.select, ignore, settings.extend_select, settings.severity)
+    return Selection(settings.select, ignore, settings.extend_select, settings.severity,
+                     settings.target)
 
 
 # Below this many files, starting worker processes costs more than it saves.

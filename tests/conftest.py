@@ -18,14 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # the command lines the tests start).
 os.environ.setdefault("BOOTLINT_FIX_ERRORS", "raise")
 FIXTURES = ROOT / "tests" / "fixtures"
+# Rules that apply only under a `target` setting: their fixtures and page examples are linted with it.
+RULE_TARGET = {"BL706": "managed-instances"}
 EXPECT_RE = re.compile(r"(?:#|//)\s*expect:\s*(BL\d{3})\s+(\d+):(\d+)")
 
 
 def lint_text(text: str | bytes, path: str = "bootstrap", select: tuple[str, ...] = (),
-              extend: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
+              extend: tuple[str, ...] = (), target: str = "default") -> list[tuple[str, int, int]]:
     """(code, line, column) of every finding for the given file contents."""
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    result = lint_source(SourceFile.from_bytes(path, raw), Selection(select, (), extend))
+    result = lint_source(SourceFile.from_bytes(path, raw), Selection(select, (), extend, target=target))
     return [(f.code, f.span.line, f.span.column) for f in result.findings]
 
 

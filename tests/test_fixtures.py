@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES, expectations, lint_text
+from conftest import FIXTURES, RULE_TARGET, expectations, lint_text
 
 CASES = sorted(p for p in FIXTURES.glob("*/BL*/*") if p.name.startswith(("fail-", "pass-")))
 
@@ -25,7 +25,7 @@ def test_fixture(path):
         pytest.skip("bash is not installed: BL905 needs `bash -n` to tell a parser gap from an error")
     # Linted under the name Lambda runs (`bootstrap`), or as a Python source file.
     name = "bootstrap.py" if path.suffix == ".py" else "bootstrap"
-    everything = lint_text(path.read_bytes(), path=name, extend=(code,))
+    everything = lint_text(path.read_bytes(), path=name, extend=(code,), target=RULE_TARGET.get(code, "default"))
     assert not [f for f in everything if f[0] == "BL999"], everything
     found = [f for f in everything if f[0] == code]
     if path.name.startswith("pass-"):

@@ -10,7 +10,7 @@ import pytest
 from bootlint.rules import all_rules
 from bootlint.engine import lint_source
 from bootlint.files.source import SourceFile
-from conftest import ROOT, lint_text
+from conftest import ROOT, RULE_TARGET, lint_text
 
 PAGES = sorted((ROOT / "rules").glob("BL*.md"))
 BLOCK_RE = re.compile(r"^```(sh|python) (fail|pass)\n(.*?)^```", re.S | re.M)
@@ -49,7 +49,7 @@ def test_example(code, lang, kind, body):
     name = "bootstrap.py" if lang == "python" else "bootstrap"
     if kind == "fail" and code in BYTES:
         body = BYTES[code](body)
-    codes = [c for c, _, _ in lint_text(body, path=name, extend=(code,))]
+    codes = [c for c, _, _ in lint_text(body, path=name, extend=(code,), target=RULE_TARGET.get(code, "default"))]
     if kind == "fail":
         assert code in codes
     else:

@@ -21,7 +21,7 @@ import pytest
 from bootlint.engine import Selection
 from bootlint.files.source import SourceFile
 from bootlint.fixes.apply import FixRequest, fix_file
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, RULE_TARGET, ROOT
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 CASES = sorted(p for p in FIXTURES.glob("*/BL*/*") if p.name.startswith(("fail-", "pass-")))
@@ -56,7 +56,8 @@ def snapshot_text(fixture) -> str:
     code = fixture.parent.name
     name = "bootstrap.py" if fixture.suffix == ".py" else "bootstrap"
     src = SourceFile.from_bytes(name, fixture.read_bytes())
-    result = fix_file(src, name, Selection((), (), (code,)), FixRequest(write=False, unsafe=True))
+    selection = Selection((), (), (code,), target=RULE_TARGET.get(code, "default"))
+    result = fix_file(src, name, selection, FixRequest(write=False, unsafe=True))
     lines = [f"# {_id(fixture)}: bootlint check --extend-select {code} --format concise "
              f"(linted as {name})"]
     for f in sorted(result.findings, key=lambda f: f.sort_key()):

@@ -22,6 +22,9 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 # (bytes, text, the parser's tree), so a limit beyond this one is no limit at all.
 MAX_FILE_SIZE_BOUND = 256 * 1024 * 1024
 LEVELS = ("error", "warning", "info")
+# Where the function runs: Lambda's default (one invocation at a time per environment) or
+# Lambda Managed Instances (up to AWS_LAMBDA_MAX_CONCURRENCY at once); BL706 needs the second.
+TARGETS = ("default", "managed-instances")
 
 
 class ConfigError(Exception):
@@ -41,6 +44,7 @@ class Settings:
     extend_include: tuple[str, ...] = ()      # folder walks also lint files these globs match
     respect_gitignore: bool = True
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    target: str = "default"
     config_file: str | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -58,7 +62,7 @@ class Settings:
     def cache_key(self) -> str:
         """What in the settings changes the findings of a file (for the cache)."""
         return repr((self.select, self.ignore, self.extend_select, sorted(self.per_file_ignores.items()),
-                     sorted(self.severity.items())))
+                     sorted(self.severity.items()), self.target))
 
 
 # key in the file -> (attribute, kind)
@@ -74,6 +78,7 @@ KEYS = {
     "extend-include": ("extend_include", "strings"),
     "respect-gitignore": ("respect_gitignore", "bool"),
     "max-file-size": ("max_file_size", "positive-int"),
+    "target": ("target", "target"),
 }
 EXPECTED = {
     "codes": "a list of rule codes or prefixes, such as [\"BL1\", \"BL201\"]",
@@ -82,6 +87,7 @@ EXPECTED = {
     "level": "one of \"error\", \"warning\", \"info\"",
     "strings": "a list of glob patterns (strings)",
     "bool": "true or false",
+    "target": "one of \"default\", \"managed-instances\"",
     "positive-int": f"a whole number of bytes from 1 to {MAX_FILE_SIZE_BOUND:,}",
 }
 
@@ -194,6 +200,10 @@ def _convert(where: str, key: str, kind: str, value, known: set[str]):
     if kind == "positive-int":
         if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_FILE_SIZE_BOUND:
             raise bad()
+        return value
+    if kind == "target":
+        if value not in TARGETS:
+            raise bad(f", not {value!r}")
         return value
     if kind == "level":
         if value not in LEVELS:

@@ -54,6 +54,13 @@ class Idioms:
     noqa: bool = False              # `# noqa: BL101` also suppresses
     shebang: str = ""               # the shebang to suggest for a new file
     env_shebang: str = ""           # the same through env
+    # Concurrent workers (BL7xx) and streamed responses (BL6xx):
+    worker_count: str = ""          # how many workers to start
+    per_worker_path: str = ""       # how a worker gets a file of its own
+    wait_workers: str = ""          # how the first process waits for its workers
+    trace_per_invocation: str = ""  # how to keep the trace id per invocation under concurrency
+    stream_body: str = ""           # how to send a body as it is produced
+    stream_error: str = ""          # how to report a failure after the first byte
 
 
 class NotAnalysed(Exception):

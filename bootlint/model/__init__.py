@@ -386,6 +386,10 @@ class RuntimeModel:
     # What the front end parsed (its own type: a tree and its index, a libcst module and its
     # positions), handed to its fix builders so that a fix does not parse again; no rule reads it.
     parsed: object | None = field(default=None, repr=False, compare=False)
+    # Concurrent workers (Managed Instances) and streamed responses: bootlint.model.concurrency,
+    # bootlint.model.streaming (None: the front end found none).
+    concurrency: "object | None" = None
+    streaming: "object | None" = None
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
     _by_kind: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
     _api_calls: dict = field(default_factory=dict, repr=False, compare=False)   # endpoints -> calls

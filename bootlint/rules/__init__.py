@@ -20,6 +20,7 @@ class Subject:
     language: str
     shebang: object | None = None   # the parsed #! line (a Shebang), if any
     frontend: object | None = None  # bootlint.frontends.registry.FrontEnd; None for a file not analysed
+    target: str = "default"         # where the function runs (settings' `target`)
 
     @property
     def idioms(self):
@@ -95,7 +96,7 @@ def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, with the rule modules loaded."""
     from bootlint.rules import (errors, loop, meta, observability, observed,  # noqa: F401
-                                packaging, protocol, resources)
+                                packaging, protocol, resources, concurrency)
 
     return dict(sorted(RULES.items()))
 

@@ -22,6 +22,9 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Violation]:
     nexts = [c for c in model.api_calls() if c.endpoint.name == "NEXT"]
     if not nexts:
         return
+    concurrency = model.concurrency
+    if concurrency is not None and any(w.kind.shares_process for w in concurrency.workers):
+        return  # threads or tasks of one process: the variable cannot be per invocation (BL703)
     sets = model.events(EnvSet)
     if any(s.name == TRACE_VARIABLE and s.exported for s in sets):
         yield from _set_once(subject, nexts)

@@ -154,7 +154,7 @@ class Cache:
         digest = hashlib.sha256()
         for part in (self._prefix, src.path, repr(src.executable), src.mode_origin, src.mode_note,
                      repr((selection.select, selection.ignore, selection.extend_select,
-                           sorted(selection.severity.items())))):
+                           sorted(selection.severity.items()), selection.target))):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         digest.update(src.raw)
         return digest.hexdigest()

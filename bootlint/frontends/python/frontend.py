@@ -55,6 +55,15 @@ IDIOMS = Idioms(
     noqa=True,
     shebang="#!/usr/bin/env python3",
     env_shebang="#!/usr/bin/env python3",
+    worker_count='`int(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY", "1"))`',
+    per_worker_path="make it in each worker (`tempfile.mkstemp()`), or keep the data in memory",
+    wait_workers="join every worker (`for w in workers: w.join()`) before the script ends",
+    trace_per_invocation="start the workers as processes (`multiprocessing.Process`), each with its own "
+                         "environment, or hand the trace id to the handler in its context",
+    stream_body="pass a generator (`data=chunks()`, `content=chunks()`) or write chunks with "
+                "`conn.send()` after `putheader(\"Transfer-Encoding\", \"chunked\")`",
+    stream_error="send the error as trailers after the last chunk: write the chunks with http.client's "
+                 "`send()` and end with `0\\r\\nLambda-Runtime-Function-Error-Type: ...\\r\\n`",
 )
 
 FRONTEND = FrontEnd(

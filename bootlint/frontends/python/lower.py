@@ -44,6 +44,8 @@ from bootlint.frontends.python.syntax import (PythonParse, compile_error, declar
 from bootlint.frontends.python.values import Values
 from bootlint.files.source import SourceFile
 from bootlint.analysis.urls import classify
+from bootlint.frontends.python.streaming import streaming_facts
+from bootlint.frontends.python.workers import concurrency_facts
 
 EXIT_CALLS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
 REMOVE_CALLS = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir", "os.removedirs"}
@@ -76,6 +78,8 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     model.main = lowering.block(module.body)
     lowering.mark_last_statement(module)
     lowering.bind_arms()
+    model.concurrency = concurrency_facts(lowering, module)
+    model.streaming = streaming_facts(lowering, module)
     model.comments = _comments(src.text)
     return model
 

@@ -28,6 +28,14 @@ IDIOMS = Idioms(
     noqa=False,
     shebang="#!/bin/sh",
     env_shebang="#!/usr/bin/env bash",
+    worker_count='`N=${AWS_LAMBDA_MAX_CONCURRENCY:-1}`, then `for i in $(seq "$N"); do worker & done`',
+    per_worker_path="make it inside each worker (`HEADERS=$(mktemp)` in the worker's function) or name "
+                    "it after `$BASHPID`",
+    wait_workers="end the script with a plain `wait`, which returns only when every worker has ended",
+    trace_per_invocation="run each worker as a background job: a job's `export` reaches no other",
+    stream_body="pipe it into `curl -T - -X POST`, which sends what it reads as it reads it",
+    stream_error="curl's command line cannot send trailers: check what can fail before the first "
+                 "byte and post /error then, or stream from a program that can send trailers",
 )
 
 FRONTEND = FrontEnd(
@@ -39,4 +47,6 @@ FRONTEND = FrontEnd(
     extensions=(".sh", ".bash"),
     package="bootlint.frontends.shell",
     probe_module="bootlint.frontends.shell.probe",   # bootlint verify's probe handler
+    # A shell's workers are background jobs, child processes: none shares another's environment.
+    cannot_report=frozenset({"BL703"}),
 )

@@ -18,7 +18,9 @@ from bootlint.frontends.shell.status import Tails
 from bootlint.frontends.shell.syntax import (
     MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, assigned_name, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
 )
+from bootlint.frontends.shell.streaming import streaming_facts
 from bootlint.frontends.shell.values import Words
+from bootlint.frontends.shell.workers import concurrency_facts
 from bootlint.model import (
     ApiCall, Branch, CallFunction, Endpoint, EnvSet, Guarded, HandlerCall, Handover, Loop, LoopKind,
     Node, RuntimeModel, Subshell, flatten,
@@ -119,6 +121,8 @@ def lower_shell(src: SourceFile, errexit_at_start: bool = False,
     model.main = lowering.block(tree.root_node.children)
     lowering.mark_last_statement(tree.root_node)
     lowering.bind_arms()
+    model.concurrency = concurrency_facts(lowering, tree.root_node)
+    model.streaming = streaming_facts(lowering)
     return model
 
 
