@@ -34,7 +34,7 @@ class Selection:
             on = code in self.select or code in self.extend_select
         else:
             on = bool(picked) if self.select else True
-        if code == "BL999":
+        if rule.always_on:
             return True
         longest_pick = max((len(s) for s in picked), default=0)
         ignored = [s for s in self.ignore if code.startswith(s)]
@@ -92,6 +92,8 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
                 continue
             if with_model and rule.runtime_only and not subject.model.is_runtime:
                 continue
+            if with_model and not rule.needs <= subject.frontend.capabilities:
+                continue  # about what this language cannot express (an ERR trap in Python)
             try:
                 reported: set[Span] = set()
                 for v in rule.check(subject):
@@ -172,7 +174,9 @@ def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection
     rules = all_rules()
     frontend = by_name(model.language)
     noqa = bool(frontend and frontend.idioms.noqa)
-    directives, problems = suppress.parse(model.comments, model.statements, set(rules), noqa=noqa)
+    config_only = frozenset(code for code, rule in rules.items() if not rule.suppressible)
+    directives, problems = suppress.parse(model.comments, model.statements, set(rules), noqa=noqa,
+                                          config_only=config_only)
     kept = suppress.apply(findings, directives)
     if selection.enabled("BL903"):
         kept += [finding(rules["BL903"], path, span, message) for span, message in problems]

@@ -10,7 +10,6 @@ import textwrap
 import pytest
 
 from bootlint.frontends import registry as frontends
-from bootlint.docs import header_line, rules_table
 from bootlint.engine import Selection, lint_source
 from bootlint.frontends.registry import front_ends
 from bootlint.frontends.registry import detect
@@ -126,16 +125,6 @@ def test_every_front_end_has_complete_idioms():
         assert "{name}" in idioms.export and "{name}" in idioms.variable
 
 
-def test_page_headers_are_the_registry():
-    for code in all_rules():
-        third = (ROOT / "rules" / f"{code}.md").read_text(encoding="utf-8").split("\n")[2]
-        assert third.startswith(header_line(code)), (code, third, header_line(code))
-
-
-def test_readme_rules_table_is_generated_from_the_registry():
-    assert rules_table() in (ROOT / "README.md").read_text(encoding="utf-8")
-
-
 # Rules whose failing case text cannot hold: a file mode, a zip layout, a bootlint crash, an
 # over-size file; each has its own test (test_packaging.py, test_robustness.py, test_suppressions.py).
 ELSEWHERE = {"BL403", "BL404", "BL901", "BL903", "BL904", "BL999",
@@ -155,7 +144,23 @@ def test_fixture_coverage_is_checked_per_rule():
         if rule.check is None or not rule.needs_model:
             continue
         for fe in front_ends():
-            if code in fe.cannot_report:
+            if not rule.needs <= fe.capabilities:
                 continue
             mine = FIXTURES / fe.name / code
             assert list(mine.glob("fail-*")) and list(mine.glob("pass-*")), (code, fe.name)
+
+
+def test_capabilities_are_one_vocabulary():
+    """What rules need and what front ends declare are names from frontends.registry.CAPABILITIES;
+    a rule that needs something applies only where a front end declares it."""
+    from bootlint.frontends.registry import CAPABILITIES
+
+    for fe in front_ends():
+        assert fe.capabilities <= set(CAPABILITIES), fe.name
+    needed = set()
+    for code, rule in all_rules().items():
+        assert rule.needs <= set(CAPABILITIES), code
+        needed |= rule.needs
+    assert needed == set(CAPABILITIES)   # no capability nobody needs
+    assert all_rules()["BL107"].needs == {"err-trap"}
+    assert "err-trap" not in frontends.by_name("python").capabilities

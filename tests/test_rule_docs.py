@@ -74,19 +74,19 @@ def _fix_section(code: str) -> str:
 
 
 @pytest.mark.parametrize("code", sorted(all_rules()))
-def test_every_page_says_whether_there_is_a_fix_and_shows_it(code):
-    """A page either shows its fix as a before/after pair that this test applies (the fixed text
-    must equal `after`, which no longer gets the finding), or says it has none, and then its
-    failing example's finding carries no fix."""
+def test_every_page_shows_its_fix_or_says_why_there_is_none(code):
+    """A rule with a fix (its definition's ``fixes``) shows it on its page as a before/after pair
+    that this test applies (the fixed text must equal `after`, which no longer gets the
+    finding); a rule without one says why ("None: ..."), and its failing example's finding
+    carries no fix."""
     from bootlint.fixes.apply import fix_source
     from bootlint.engine import Selection
 
+    rule = all_rules()[code]
     section = _fix_section(code)
-    if code in NO_TEXT_EXAMPLE:
-        return  # a mode, not text: tests/test_autofix.py applies it
     blocks = FIX_BLOCK_RE.findall(section)
-    if not blocks:
-        assert section.startswith("None"), f"{code}: say 'None...' or show a before/after pair"
+    if not rule.fixes:
+        assert section.startswith("None") and not blocks, f"{code}: say 'None: why' and show no fix"
         for lang, kind, body in BLOCK_RE.findall((ROOT / "rules" / f"{code}.md").read_text(encoding="utf-8")):
             if kind == "fail":
                 name = "bootstrap.py" if lang == "python" else "bootstrap"
@@ -95,8 +95,10 @@ def test_every_page_says_whether_there_is_a_fix_and_shows_it(code):
                 assert [f.fix for f in result.findings if f.code == code] == [None] * len(
                     [f for f in result.findings if f.code == code])
         return
-    unsafe = section.startswith("Unsafe")
-    assert unsafe or section.startswith("Safe"), f"{code}: say 'Safe' or 'Unsafe' first"
+    if code in NO_TEXT_EXAMPLE:
+        return  # a mode, not text: tests/test_autofix.py applies it
+    assert blocks, f"{code}: show the fix as a before/after pair"
+    unsafe = any(kind.applicability.value == "unsafe" for kind in rule.fixes)
     pairs = {}
     for lang, kind, body in blocks:
         pairs.setdefault(lang, {})[kind] = body
@@ -109,18 +111,3 @@ def test_every_page_says_whether_there_is_a_fix_and_shows_it(code):
         out = fix_source(src, lambda s: lint_source(s, selection), unsafe, codes=frozenset({code}))
         assert out.raw.decode("utf-8") == pair["after"], f"{code} {lang}"
         assert code not in [f.code for f in out.findings]
-
-
-def test_readme_lists_the_rules_that_have_a_fix():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    line = " ".join(readme.split("- Which rules have one: ", 1)[1].split("\n- ", 1)[0].split())
-    safe, unsafe = line.split("; unsafe")
-    listed = {"safe": set(re.findall(r"BL\d{3}", safe)), "unsafe": set(re.findall(r"BL\d{3}", unsafe.split(". ")[0]))}
-    pages = {"safe": set(), "unsafe": set()}
-    for code in all_rules():
-        section = _fix_section(code)
-        if section.startswith("Safe"):
-            pages["safe"].add(code)
-        elif section.startswith("Unsafe"):
-            pages["unsafe"].add(code)
-    assert listed == pages

@@ -5,7 +5,8 @@
 - `# bootlint: disable-file=BL201` anywhere: the whole file.
 - `# noqa: BL101` at the end of a line, in languages whose idioms say noqa (Python) (other linters' codes beside it are
   left to them; a bare `# noqa` is not bootlint's).
-BL901 (unused-suppression) and BL903 (invalid-suppression) can be silenced only by configuration.
+Some rules (BL901 unused-suppression, BL903 invalid-suppression: their definitions say
+``suppressible=False``) can be silenced only by configuration.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 
 from bootlint.diagnostics import Finding, Span
 
-CONFIG_ONLY = {"BL901", "BL903"}
 _DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*(?P<body>.*)$", re.I)
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z0-9_, ]+)", re.I)
 _CODE = re.compile(r"^BL\d{3}$")
@@ -31,9 +31,11 @@ class Directive:
     used: set[str] = field(default_factory=set)
 
 
-def parse(comments, statements, known: set[str], noqa: bool = False) -> tuple[list[Directive], list[tuple[Span, str]]]:
+def parse(comments, statements, known: set[str], noqa: bool = False,
+          config_only: frozenset[str] = frozenset()) -> tuple[list[Directive], list[tuple[Span, str]]]:
     """Directives in the comments, and the problems (BL903) of the malformed ones. ``noqa``:
-    the language's linters use `# noqa: CODE` (the front end's idioms say so)."""
+    the language's linters use `# noqa: CODE` (the front end's idioms say so); ``config_only``:
+    codes a comment may not silence."""
     directives: list[Directive] = []
     problems: list[tuple[Span, str]] = []
     following = _Statements(statements)
@@ -66,11 +68,11 @@ def parse(comments, statements, known: set[str], noqa: bool = False) -> tuple[li
             problems.append((span, f"unknown rule code{'s' if len(bad) > 1 else ''} "
                                    f"{', '.join(bad)} in the suppression (see `bootlint rule --all`)"))
             continue
-        config_only = [c for c in codes if c in CONFIG_ONLY]
-        if config_only:
-            problems.append((span, f"{', '.join(config_only)} can only be ignored in the configuration, "
+        refused = [c for c in codes if c in config_only]
+        if refused:
+            problems.append((span, f"{', '.join(refused)} can only be ignored in the configuration, "
                                    f"not by a comment"))
-            codes = tuple(c for c in codes if c not in CONFIG_ONLY)
+            codes = tuple(c for c in codes if c not in config_only)
             if not codes:
                 continue
         if kind == "disable-file":

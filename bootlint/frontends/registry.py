@@ -63,6 +63,19 @@ class Idioms:
     stream_error: str = ""          # how to report a failure after the first byte
 
 
+# What a language may or may not have, for the rules that need it (``Rule.needs``): a front end
+# declares the ones its language has (``FrontEnd.capabilities``).
+CAPABILITIES = {
+    "err-trap": "an ERR trap (`trap ... ERR`) and errtrace, which decide where it runs",
+    "declaration-status": "declaration builtins (`local`, `export`, `declare`) whose own status "
+                          "hides that of an assignment's command substitution",
+    "curl-data-options": "curl's data options on a command line (`-d @file`, `--data-binary`)",
+    "parser-gaps": "regions its parser cannot read that the interpreter's own syntax check accepts",
+    "shared-memory-workers": "workers that share one process, and so its environment (threads, "
+                             "async tasks)",
+}
+
+
 class NotAnalysed(Exception):
     """A front end refuses a file it could not analyse soundly (nested deeper than it reads):
     the engine reports the message as BL900 and goes on with the other files."""
@@ -82,9 +95,9 @@ class FrontEnd:
     # Recognises, by the text after its shebang, a file whose shell shebang hands the file
     # itself to this language's interpreter at once (a shell-and-Python polyglot).
     handed_back: Callable[[str], bool] | None = None
-    # Rules whose events this language cannot produce (no ERR trap in Python): the per-rule
-    # fixture check does not ask for fixtures of this language for them.
-    cannot_report: frozenset[str] = field(default_factory=frozenset)
+    # What the language can express that some rules are about (keys of CAPABILITIES): a rule
+    # that needs one applies only to front ends that declare it (bootlint.rules.registry).
+    capabilities: frozenset[str] = field(default_factory=frozenset)
     package: str = ""                           # its package, for the optional ``fixes`` module
     # Module with ``plan(model, source, handler) -> ProbePlan | None``: where ``bootlint verify``
     # puts its probe handler for a bootstrap of this language ("" when it has none).

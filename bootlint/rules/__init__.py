@@ -1,14 +1,17 @@
-"""The rule registry: each rule is a function over the model, registered with its metadata."""
+"""The rules: each is a short function over the model next to its definition (bootlint.rules.registry),
+in one module per family. This module holds what they share: the :class:`Subject` they look at
+and :func:`about_request`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Callable, Iterable
+from functools import cached_property
 
 from bootlint.diagnostics import Related, Severity, Span, Violation
 from bootlint.model import RuntimeModel
 from bootlint.files.source import SourceFile
+from bootlint.rules.registry import (RULES, Check, Observed, Rule, Scope, all_rules,  # noqa: F401
+                                     meta_rule, rule)
 
 
 @dataclass
@@ -48,55 +51,3 @@ def about_request(call, span: Span, message: str, fix=None) -> Violation:
     related = (Related(call.helper_span, f"the request, in `{via[-1]}`"),) if call.helper_span else ()
     return Violation(span, f"{message} (the request is made by {chain}, called here)", fix,
                      related=related)
-
-
-Check = Callable[[Subject], Iterable[Violation]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    severity: Severity
-    summary: str
-    check: Check | None = None
-    opt_in: bool = False
-    # Needs the whole file parsed: skipped when the file has syntax errors, since a missing
-    # `done` would otherwise look like a missing loop.
-    whole_file: bool = True
-    # Only for files that speak the Runtime API themselves (not hand-overs or extensions).
-    runtime_only: bool = True
-    # Runs without a model (packaging checks on the bytes of the file).
-    needs_model: bool = True
-    # The fix request types (bootlint.fixes.requests) its violations may carry: a rule decides
-    # whether to fix, the file's front end decides how.
-    fixes: tuple[type, ...] = ()
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(code: str, name: str, severity: str, summary: str, **meta) -> Callable[[Check], Check]:
-    """Register the decorated function as the check of rule ``code``."""
-
-    def register(check: Check) -> Check:
-        RULES[code] = Rule(code, name, Severity(severity), summary, check, **meta)
-        return check
-
-    return register
-
-
-def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None:
-    """Register a rule that the engine reports itself (syntax errors, skipped files...)."""
-    RULES[code] = Rule(code, name, Severity(severity), summary, None, runtime_only=False,
-                       whole_file=False, needs_model=False, **meta)
-
-
-@lru_cache(maxsize=1)
-def all_rules() -> dict[str, Rule]:
-    """Every rule, by code, with the rule modules loaded."""
-    from bootlint.rules import (errors, loop, meta, observability, observed,  # noqa: F401
-                                packaging, protocol, resources, concurrency)
-
-    return dict(sorted(RULES.items()))
-

@@ -63,7 +63,8 @@ def shared_temp_path_across_workers(subject: Subject) -> Iterator[Violation]:
 
 
 @rule("BL703", "process-wide-trace-id", "warning",
-      "Threads or async tasks of one process set the process-wide _X_AMZN_TRACE_ID.")
+      "Threads or async tasks of one process set the process-wide _X_AMZN_TRACE_ID.",
+      needs=frozenset({"shared-memory-workers"}))
 def process_wide_trace_id(subject: Subject) -> Iterator[Violation]:
     facts = _facts(subject)
     for write in facts.trace_writes:

@@ -9,7 +9,7 @@ from bootlint.analysis.flow import Structure
 from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
 from bootlint.diagnostics import Related, Span, Violation
 from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard
-from bootlint.rules import Subject, about_request, rule
+from bootlint.rules import Observed, Subject, about_request, rule
 
 
 def _errexit_origin(subject: Subject) -> str:
@@ -40,7 +40,7 @@ def _unresolved_calls(subject: Subject) -> bool:
 
 @rule("BL101", "invocation-failure-kills-runtime", "error",
       "One failing handler call ends the whole runtime (errexit, an uncaught exception).",
-      fixes=(GuardHandlerCall,))
+      fixes=(GuardHandlerCall,), observed=Observed(HandlerCall, also_predicted_by=("BL002",)))
 def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
     idioms = subject.idioms
     traps = subject.model.events(TrapSet)
@@ -102,7 +102,8 @@ def _errtrace(subject: Subject) -> bool:
 
 
 @rule("BL102", "invocation-error-unreported", "warning",
-      "The runtime posts /response but never /invocation/{id}/error.", fixes=(GuardHandlerCall,))
+      "The runtime posts /response but never /invocation/{id}/error.", fixes=(GuardHandlerCall,),
+      observed=Observed(ApiCall, (Endpoint.RESPONSE,), also_predicted_by=("BL106",)))
 def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     responses = model.api_calls(Endpoint.RESPONSE)
@@ -116,7 +117,8 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
 
 
 @rule("BL103", "init-error-unreported", "warning",
-      "Initialisation can fail and nothing posts /runtime/init/error.", fixes=(KeepInitGuard,))
+      "Initialisation can fail and nothing posts /runtime/init/error.", fixes=(KeepInitGuard,),
+      observed=Observed(InitStep))
 def init_error_unreported(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     steps = model.events(InitStep)
@@ -138,7 +140,7 @@ def init_error_unreported(subject: Subject) -> Iterator[Violation]:
 
 @rule("BL104", "init-error-without-exit", "warning",
       "After posting /runtime/init/error the runtime goes on instead of exiting.",
-      fixes=(ExitAfterInitError,))
+      fixes=(ExitAfterInitError,), observed=Observed(ApiCall, (Endpoint.INIT_ERROR,)))
 def init_error_without_exit(subject: Subject) -> Iterator[Violation]:
     structure = Structure(subject.model)
     exit_now = f"`{subject.idioms.exit_now}`"
@@ -163,7 +165,8 @@ def malformed_error_report(subject: Subject) -> Iterator[Violation]:
 
 
 @rule("BL106", "masked-handler-status", "warning",
-      "`local`/`export`/`declare` assign the handler's output and hide its exit status.")
+      "`local`/`export`/`declare` assign the handler's output and hide its exit status.",
+      needs=frozenset({"declaration-status"}))
 def masked_handler_status(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.events(HandlerCall):
         if not call.masked_by or call.masked_at is None:
@@ -176,7 +179,8 @@ def masked_handler_status(subject: Subject) -> Iterator[Violation]:
 
 
 @rule("BL107", "err-trap-not-inherited", "warning",
-      "`trap ... ERR` is the only error handling, but it does not reach the handler's function or $(...).")
+      "`trap ... ERR` is the only error handling, but it does not reach the handler's function or $(...).",
+      needs=frozenset({"err-trap"}))
 def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     traps = model.events(TrapSet)

@@ -7,11 +7,12 @@ from typing import Iterator
 from bootlint.model import ApiCall, CallFunction, Endpoint, Exit, ExitKind, flatten
 from bootlint.diagnostics import Violation
 from bootlint.fixes.requests import WrapEventLoop
-from bootlint.rules import Subject, about_request, rule
+from bootlint.rules import Observed, Subject, about_request, rule
 
 
 @rule("BL001", "missing-event-loop", "error",
-      "`invocation/next` is requested outside any loop that can run forever.", fixes=(WrapEventLoop,))
+      "`invocation/next` is requested outside any loop that can run forever.", fixes=(WrapEventLoop,),
+      observed=Observed(ApiCall, (Endpoint.NEXT,), also_predicted_by=("BL002",)))
 def missing_event_loop(subject: Subject) -> Iterator[Violation]:
     if subject.flow.event_loops:
         return  # a priming read before the loop is fine once some loop requests `next`

@@ -7,7 +7,7 @@ from typing import Iterator
 from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch
 from bootlint.diagnostics import Related, Violation
 from bootlint.fixes.requests import ExportTraceId
-from bootlint.rules import Subject, about_request, rule
+from bootlint.rules import Observed, Subject, about_request, rule
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TRACE", "X_AMZ_TRACE_ID",
@@ -16,7 +16,7 @@ LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TR
 
 @rule("BL201", "trace-id-not-propagated", "warning",
       "The runtime never exports _X_AMZN_TRACE_ID from the Lambda-Runtime-Trace-Id header.",
-      fixes=(ExportTraceId,))
+      fixes=(ExportTraceId,), observed=Observed(ApiCall, (Endpoint.NEXT,)))
 def trace_id_not_propagated(subject: Subject) -> Iterator[Violation]:
     model = subject.model
     nexts = [c for c in model.api_calls() if c.endpoint.name == "NEXT"]

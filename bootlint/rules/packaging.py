@@ -7,10 +7,10 @@ from typing import Iterator
 from bootlint.frontends.registry import suggested_shebangs
 from bootlint.diagnostics import Severity, Span, Violation
 from bootlint.fixes.requests import ConvertLineEndings, MakeExecutable, RemoveByteOrderMark, SplitEnvArguments
-from bootlint.rules import Subject, meta_rule, rule
+from bootlint.rules import Scope, Subject, meta_rule, rule
 
 LINE_1 = Span(1, 1, 1, 1)
-PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False)
+PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False, scope=Scope.BOOTSTRAP)
 
 
 def _line_end(subject: Subject, line: int) -> Span:
@@ -128,4 +128,4 @@ def invalid_shebang(subject: Subject) -> Iterator[Violation]:
 
 
 meta_rule("BL404", "bootstrap-not-at-archive-root", "error",
-          "A deployment zip has no `bootstrap` at its root, but has one deeper.")
+          "A deployment zip has no `bootstrap` at its root, but has one deeper.", scope=Scope.ARCHIVE)

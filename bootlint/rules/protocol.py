@@ -7,7 +7,7 @@ from typing import Iterator
 from bootlint.model import ApiCall, Endpoint, Facts, Handover
 from bootlint.diagnostics import Violation
 from bootlint.fixes.requests import DropNextTimeout, ReadApiHost
-from bootlint.rules import Subject, about_request, rule
+from bootlint.rules import Observed, Subject, about_request, rule
 from bootlint.analysis.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
 
@@ -41,7 +41,8 @@ def _suggest(words: list[str | None]) -> tuple[str, int]:
 
 
 @rule("BL003", "unknown-runtime-endpoint", "error",
-      "A Runtime API URL whose path or version is not a known endpoint.")
+      "A Runtime API URL whose path or version is not a known endpoint.",
+      observed=Observed(ApiCall, (Endpoint.UNKNOWN,)))
 def unknown_runtime_endpoint(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls():
         url = call.url
@@ -85,7 +86,8 @@ def hardcoded_runtime_api(subject: Subject) -> Iterator[Violation]:
 
 
 @rule("BL005", "request-id-missing", "error",
-      "A /response or /error URL without the request id taken from the `next` response.")
+      "A /response or /error URL without the request id taken from the `next` response.",
+      observed=Observed(ApiCall, (Endpoint.RESPONSE, Endpoint.ERROR)))
 def request_id_missing(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
         url = call.url

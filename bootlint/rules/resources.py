@@ -8,12 +8,12 @@ from bootlint.model import ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind,
 from bootlint.diagnostics import Violation
 from bootlint.analysis.paths import IterationPaths
 from bootlint.fixes.requests import PipePayload, RemoveTempFile, RemoveTempFileBeforeJump, SendFileAsIs
-from bootlint.rules import Subject, about_request, rule
+from bootlint.rules import Observed, Subject, about_request, rule
 
 
 @rule("BL301", "temp-file-leak", "warning",
       "A temp file made per invocation is not removed in the same iteration.",
-      fixes=(RemoveTempFile, RemoveTempFileBeforeJump))
+      fixes=(RemoveTempFile, RemoveTempFileBeforeJump), observed=Observed(TempCreate))
 def temp_file_leak(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
     removals = flow.of(TempRemove)
@@ -86,7 +86,7 @@ def payload_on_command_line(subject: Subject) -> Iterator[Violation]:
 
 @rule("BL303", "newline-stripping-post", "warning",
       "curl -d/--data @file or @- on a runtime POST strips CR and LF from the payload.",
-      fixes=(SendFileAsIs,))
+      fixes=(SendFileAsIs,), needs=frozenset({"curl-data-options"}))
 def newline_stripping_post(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls():
         fact = call.facts.get(Facts.NEWLINE_STRIP)

@@ -9,24 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bootlint.model import ApiCall, Endpoint, HandlerCall, InitStep, RuntimeModel, TempCreate
+from bootlint.model import ApiCall, Endpoint, RuntimeModel
 from bootlint.diagnostics import Span
+from bootlint.rules import all_rules
 from bootlint.verify.scenario import Timeline
 
 START = Span(1, 1, 1, 1)
 
-# The static rules that predict each observation: the differential test accepts any of them.
+# The static rules that predict each observation: the differential test accepts any of them
+# (from the rule definitions: ``Rule.observed``).
 STATIC_CAUSES: dict[str, tuple[str, ...]] = {
-    "BL001": ("BL001", "BL002"),
-    "BL101": ("BL101", "BL002"),
-    "BL102": ("BL102", "BL106"),
-    "BL103": ("BL103",),
-    "BL104": ("BL104",),
-    "BL201": ("BL201",),
-    "BL301": ("BL301",),
-    "BL003": ("BL003",),
-    "BL005": ("BL005",),
-}
+    code: (code, *rule.observed.also_predicted_by)
+    for code, rule in all_rules().items() if rule.observed is not None and rule.check is not None}
 
 
 @dataclass(frozen=True)
@@ -44,16 +38,9 @@ def _first(model: RuntimeModel | None, kind: type, *endpoints: Endpoint) -> Span
 
 
 def _place(model: RuntimeModel | None, code: str) -> Span:
-    where = {
-        "BL001": (ApiCall, Endpoint.NEXT), "BL201": (ApiCall, Endpoint.NEXT),
-        "BL101": (HandlerCall,), "BL501": (HandlerCall,), "BL504": (HandlerCall,),
-        "BL102": (ApiCall, Endpoint.RESPONSE), "BL502": (ApiCall, Endpoint.RESPONSE),
-        "BL005": (ApiCall, Endpoint.RESPONSE, Endpoint.ERROR),
-        "BL503": (ApiCall, Endpoint.ERROR, Endpoint.INIT_ERROR),
-        "BL003": (ApiCall, Endpoint.UNKNOWN), "BL103": (InitStep,),
-        "BL104": (ApiCall, Endpoint.INIT_ERROR), "BL301": (TempCreate,),
-    }.get(code)
-    return (_first(model, *where) if where else None) or START
+    """Where the rule's definition says its observation is placed (``Rule.observed``)."""
+    observed = all_rules()[code].observed
+    return (_first(model, observed.at, *observed.endpoints) if observed else None) or START
 
 
 def _ms(seconds: float) -> str:

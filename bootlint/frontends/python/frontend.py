@@ -75,8 +75,9 @@ FRONTEND = FrontEnd(
     extensions=(".py",),
     content=_looks_like_python,
     handed_back=_handed_back,
-    # No ERR trap, no declaration builtin hiding a status, no curl data flags in Python.
-    cannot_report=frozenset({"BL106", "BL107", "BL303"}),
+    # Threads and async tasks share the process (and its environment); no ERR trap, no
+    # declaration builtin hiding a status, no curl data flags, no parser gaps.
+    capabilities=frozenset({"shared-memory-workers"}),
     package="bootlint.frontends.python",
     probe_module="bootlint.frontends.python.probe",   # bootlint verify's probe handler
 )

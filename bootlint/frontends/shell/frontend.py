@@ -47,6 +47,7 @@ FRONTEND = FrontEnd(
     extensions=(".sh", ".bash"),
     package="bootlint.frontends.shell",
     probe_module="bootlint.frontends.shell.probe",   # bootlint verify's probe handler
-    # A shell's workers are background jobs, child processes: none shares another's environment.
-    cannot_report=frozenset({"BL703"}),
+    # (No "shared-memory-workers": a shell's workers are background jobs, child processes, and
+    # none shares another's environment.)
+    capabilities=frozenset({"err-trap", "declaration-status", "curl-data-options", "parser-gaps"}),
 )

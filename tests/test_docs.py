@@ -1,0 +1,85 @@
+"""The documentation derived from the rule definitions is current (`python -m bootlint.docs
+--check`), and the check fails when a derived part goes stale."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from bootlint.docs import generate
+from bootlint.diagnostics import Severity
+from bootlint.rules import all_rules
+from conftest import ROOT
+
+
+def test_derived_documentation_is_current():
+    assert generate.stale(ROOT) == []
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A copy of the checkout's documentation."""
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    return tmp_path
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "bootlint.docs", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_check_fails_on_a_stale_page_and_write_repairs_only_the_head(checkout):
+    page = checkout / "rules" / "BL303.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("**Fix:** safe (`--fix`) · shell", "**Fix:** unsafe"), encoding="utf-8")
+    proc = _run("--check", "--root", str(checkout))
+    assert proc.returncode == 1 and proc.stderr == (
+        "rules/BL303.md is stale: run `python -m bootlint.docs --write`\n")
+    proc = _run("--write", "--root", str(checkout))
+    assert (proc.returncode, proc.stdout) == (0, "wrote rules/BL303.md\n")
+    assert page.read_text(encoding="utf-8") == text
+    assert _run("--check", "--root", str(checkout)).returncode == 0
+
+
+def test_a_definition_change_makes_the_page_and_the_readme_stale(checkout, monkeypatch):
+    rules = dict(all_rules())
+    rules["BL202"] = replace(rules["BL202"], severity=Severity.ERROR)
+    monkeypatch.setattr(generate, "all_rules", lambda: rules)
+    assert generate.stale(checkout) == [checkout / "rules" / "BL202.md", checkout / "README.md"]
+    generate.write(checkout)
+    head = (checkout / "rules" / "BL202.md").read_text(encoding="utf-8").split("\n")[:3]
+    assert head == ["# BL202 case-sensitive-header-match", "",
+                    "**Severity:** error · **On by default** · shell and Python"]
+    assert "| [BL202](rules/BL202.md) | case-sensitive-header-match | error |" in (
+        checkout / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_fix_facts_come_from_the_definitions_and_the_front_ends_tables():
+    assert generate.header("BL301").split("\n")[4] == "**Fix:** unsafe (`--unsafe-fixes`) · shell"
+    assert generate.header("BL004").split("\n")[4] == "**Fix:** safe (`--fix`) · shell and Python"
+    assert generate.header("BL402").split("\n")[4] == "**Fix:** safe (`--fix`) · any bootstrap"
+    assert generate.header("BL107").split("\n")[2:] == [
+        "**Severity:** warning · **On by default** · shell", "", ""]   # no ERR trap in Python; no fix
+    assert generate.fixable_rules() == (
+        "Safe: BL004, BL006, BL103 (shell), BL303, BL402, BL403, BL405, BL406.\n"
+        "Unsafe: BL001, BL101, BL102, BL104, BL201, BL301 (shell), BL302 (shell).\n")
+
+
+def test_flags_are_in_the_header():
+    assert generate.header("BL999").split("\n")[2].endswith("· any file · cannot be ignored")
+    assert generate.header("BL901").split("\n")[2].endswith("· can be ignored only in configuration")
+    assert generate.header("BL501").split("\n")[2].endswith("· **reported by `bootlint verify` only**")
+    assert generate.header("BL404").split("\n")[2].endswith("· deployment zips")
+
+
+def test_readme_without_markers_is_an_error(checkout):
+    readme = checkout / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8").replace("<!-- end: rules-table -->", ""),
+                      encoding="utf-8")
+    with pytest.raises(ValueError, match="rules-table"):
+        generate.stale(checkout)
