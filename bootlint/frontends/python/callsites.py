@@ -88,10 +88,10 @@ class Binder:
                     self.parametric.add(id(call))
 
     def _undecided(self, call: cst.Call, last: str) -> bool:
-        url, _, frame = self.clients.request_target(call, last)
+        alts, _, url = self.clients.readings(call, last)
         if url is None:
             return True
-        infos = [classify(alt) for alt in self.values.evaluate(url, 0, frame)]
+        infos = [classify(alt) for alt in alts]
         return not any(infos) or any(i is not None and i.unresolved for i in infos)
 
     def mentions_params(self, node, function: str | None, depth: int = 0,
@@ -184,11 +184,11 @@ class Binder:
             name = dotted(call.func)
             last = name.rsplit(".", 1)[-1]
             if id(call) in self.parametric:
-                url, method, url_frame = clients.request_target(call, last, frame)
+                alts, method, url = clients.readings(call, last, frame)
                 if url is None:
                     continue
                 infos = []
-                for alt in values.evaluate(url, 0, url_frame):
+                for alt in alts:
                     info = classify(alt)
                     if info is not None and all((i.endpoint, i.unresolved) != (info.endpoint, info.unresolved)
                                                 for i in infos):

@@ -1,9 +1,13 @@
-"""The Python HTTP clients bootlint understands, as data (and how a call is read against them): how each call passes the URL, the
-method and the body. Adding a client (or a call of one) is one entry.
+"""The Python HTTP clients bootlint understands, as data, and how a call is read against them.
 
-Calls are matched by the last part of their name (``urllib.request.urlopen``, ``conn.request``,
-``session.post``, ``http.get``), so a client's module, an alias, a session or a connection
-object all work the same.
+Two tables. ``CALLS``: how each call passes the URL, the method and the body, matched by the last
+part of its name (``urllib.request.urlopen``, ``conn.request``, ``session.post``, ``http.get``),
+so a client's module, an alias, a session or a connection object all work the same; a call that
+only builds a request (``Request``, ``build_request``) is not a send: the request counts where it
+is sent (``urlopen(req)``, ``opener.open(req)``, ``session.send(prepared)``).
+``LIBRARIES``: what each library's client objects carry: the constructors, the keyword of a base
+URL and how a relative URL joins it, the timeout keyword and the library's own default timeout,
+which clients' calls are coroutines (sent only where awaited). Adding a client is one entry.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from bootlint.frontends.python.index import Index, dotted
-from bootlint.frontends.python.values import MAX_DEPTH, PyFrame, Values
+from bootlint.frontends.python.index import Index, dotted, walk
+from bootlint.frontends.python.values import MAX_ALTERNATIVES, MAX_DEPTH, PyFrame, Values, join_urls
 
 HTTP_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -29,6 +33,8 @@ class CallShape:
     body_arg: int | None = None           # positional index of the body
     wraps_request: bool = False           # ``urlopen(Request(...))``: the request object has it all
     method_first_if_verb: bool = False    # ``pool.urlopen("GET", url)`` (urllib3) as well as ``urlopen(url)``
+    builds: bool = False                  # makes a request object without sending it
+    only_built: bool = False              # sends a request object only (``send(chunk)`` of http.client is data)
 
 
 BODY_KEYWORDS = ("data", "json", "body", "content", "fields")
@@ -36,11 +42,17 @@ BODY_KEYWORDS = ("data", "json", "body", "content", "fields")
 CALLS: dict[str, CallShape] = {
     # urllib.request (and urllib3's PoolManager.urlopen(method, url))
     "urlopen": CallShape(url_arg=0, body_arg=1, wraps_request=True, method_first_if_verb=True),
-    "Request": CallShape(url_arg=0, method_keyword="method", body_arg=1),
+    # urllib.request.Request(url, data, method=), requests.Request(method, url, data=)
+    "Request": CallShape(url_arg=0, method_keyword="method", body_arg=1, builds=True, method_first_if_verb=True),
+    # httpx: client.build_request(method, url, content=), sent by client.send(request)
+    "build_request": CallShape(url_arg=1, method_arg=0, builds=True),
+    # requests' session.send(prepared), httpx's client.send(request)
+    "send": CallShape(url_arg=0, wraps_request=True, only_built=True),
     # http.client connection.request(method, url, body), urllib3 .request(method, url, body=),
     # requests/httpx .request(method, url, data=/content=)
     "request": CallShape(url_arg=1, method_arg=0, body_arg=2),
-    "open": CallShape(url_arg=1, method_arg=0, body_arg=2),
+    # urllib.request's opener.open(request or url, data)
+    "open": CallShape(url_arg=1, method_arg=0, body_arg=2, wraps_request=True),
     # http.client's low-level form, for a streamed body: putrequest(method, url), then
     # putheader(...), endheaders() and send(chunk)
     "putrequest": CallShape(url_arg=1, method_arg=0),
@@ -55,7 +67,61 @@ CALLS: dict[str, CallShape] = {
 }
 
 # The names of calls that make a request.
-REQUEST_CALLS = frozenset(CALLS) - {"Request"}
+REQUEST_CALLS = frozenset(name for name, shape in CALLS.items() if not shape.builds)
+# What turns a built request into one ready to send, keeping what it requests.
+PREPARES = frozenset({"prepare", "prepare_request"})
+
+
+@dataclass(frozen=True)
+class Library:
+    """What one HTTP library's client objects carry to every request made through them."""
+
+    module: str
+    clients: frozenset[str]                   # constructors of client objects
+    base_url: str | None = None               # the constructor's keyword for a base URL
+    append: bool = False                      # a relative URL is appended to the base's path (httpx)
+    timeout: str = "timeout"                  # the keyword of a timeout (constructor and call)
+    default_timeout: str = ""                 # the library's own read timeout, in words; "" for none
+    module_calls: bool = False                # the module's own functions (httpx.get) have that default
+    coroutines: frozenset[str] = frozenset()  # constructors whose calls are coroutines
+    # Timeout objects: their class, and the fields that bound a read (the others are connect
+    # or pool timeouts); each field's default when not given ("" for none).
+    timeout_class: str = ""
+    read_fields: tuple[str, ...] = ()
+
+
+LIBRARIES: tuple[Library, ...] = (
+    Library("requests", frozenset({"Session", "session"})),
+    # httpx: every client and the module's functions time out after 5 s unless told otherwise
+    # (timeout=None); base_url + "invocation/next" is appended to the base's path.
+    Library("httpx", frozenset({"Client", "AsyncClient"}), base_url="base_url", append=True,
+            default_timeout="httpx's default timeout (5 s, on a client or call without timeout=None)",
+            module_calls=True, coroutines=frozenset({"AsyncClient"}),
+            timeout_class="Timeout", read_fields=("timeout", "read")),
+    Library("urllib3", frozenset({"PoolManager", "ProxyManager", "HTTPConnectionPool", "HTTPSConnectionPool",
+                                  "connection_from_url"}),
+            timeout_class="Timeout", read_fields=("total", "read")),
+    # aiohttp: a session's default ClientTimeout is 300 s in total.
+    Library("aiohttp", frozenset({"ClientSession"}), base_url="base_url",
+            default_timeout="aiohttp's default session timeout (300 s in total)",
+            coroutines=frozenset({"ClientSession"}),
+            timeout_class="ClientTimeout", read_fields=("total", "sock_read")),
+    Library("http.client", frozenset({"HTTPConnection", "HTTPSConnection"})),
+    Library("urllib.request", frozenset({"build_opener", "OpenerDirector"})),
+)
+# Adapters mounted on a requests session: their `send` gets every request's keywords.
+ADAPTER_BASES = frozenset({"HTTPAdapter", "BaseAdapter"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the object a request is made through comes from: the library, the call that made it
+    (None for `self` in a method of the file's subclass), the file's class when it subclasses one
+    of the library's clients."""
+
+    library: Library
+    constructor: cst.Call | None = None
+    cls: str | None = None
 
 
 class Clients:
@@ -91,10 +157,12 @@ class Clients:
             if verb and verb.upper() in HTTP_VERBS:
                 return positional[1], verb.upper(), frame
         if shape.wraps_request:
-            target = positional[0] if positional else keywords.get("url")
+            target = positional[0] if positional else keywords.get("url", keywords.get("request"))
             request, request_frame = self._request_call(target, frame)
             if request is not None:
-                return self.request_target(request, "Request", request_frame)
+                return self.request_target(request, dotted(request.func).rsplit(".", 1)[-1], request_frame)
+            if shape.only_built:
+                return None, "GET", frame
         method = shape.method
         if shape.method_arg is not None:
             if len(positional) <= shape.url_arg:
@@ -115,18 +183,28 @@ class Clients:
         url = positional[shape.url_arg] if len(positional) > shape.url_arg else keywords.get("url")
         return url, method, frame
 
-    def _request_call(self, target, frame: PyFrame | None = None, depth: int = 0):
-        """The urllib.request.Request(...) a name holds where it is read, with its frame."""
-        if isinstance(target, cst.Call) and dotted(target.func).rsplit(".", 1)[-1] == "Request":
-            return target, frame
+    def _request_call(self, target, frame: PyFrame | None = None):
+        """The first request a built-request object may hold (see :meth:`built`)."""
+        found = self.built(target, frame)
+        return found[0] if found else (None, frame)
+
+    def built(self, target, frame: PyFrame | None = None, depth: int = 0) -> list:
+        """The requests a built-request object holds where it is read (`Request(...)`,
+        `client.build_request(...)`, `Request(...).prepare()`, `session.prepare_request(...)`, a
+        name bound to one on a path that gets here), each with its frame."""
+        if isinstance(target, cst.Call):
+            last = dotted(target.func).rsplit(".", 1)[-1]
+            shape = CALLS.get(last)
+            if shape is not None and shape.builds:
+                return [(target, frame)]
+            if last in PREPARES and depth < MAX_DEPTH:
+                inner = target.args[0].value if target.args else (
+                    target.func.value if isinstance(target.func, cst.Attribute) else None)
+                return self.built(inner, frame, depth + 1)
         if isinstance(target, cst.Name) and depth < MAX_DEPTH:
             values, _ = self.values.values_of(target, frame)
-            for value, value_frame in values:
-                found = self._request_call(value, value_frame, depth + 1)
-                if found[0] is not None:
-                    return found
-        return None, frame
-
+            return [found for value, value_frame in values for found in self.built(value, value_frame, depth + 1)]
+        return []
 
     def payload(self, call: cst.Call) -> list:
         """The body expression of a POST (data=, json=, body=, content=, or the body's
@@ -137,9 +215,179 @@ class Clients:
             positional = [a.value for a in call.args if a.keyword is None]
             request, _ = self._request_call(positional[0] if positional else None)
             if request is not None:
-                call, shape = request, CALLS["Request"]
+                call, shape = request, CALLS[dotted(request.func).rsplit(".", 1)[-1]]
         found = [a.value for a in call.args if a.keyword is not None and a.keyword.value in BODY_KEYWORDS]
         positional = [a.value for a in call.args if a.keyword is None]
         if not found and shape is not None and shape.body_arg is not None and len(positional) > shape.body_arg:
             found = [positional[shape.body_arg]]
         return found
+
+    # -- objects requests are made through -------------------------------------------------------
+    def library(self, name: str) -> Library | None:
+        """The library a dotted constructor name belongs to (`httpx.Client`, `hx.AsyncClient` with
+        `import httpx as hx`, `Client` with `from httpx import Client`, `requests.session`)."""
+        head, _, last = name.rpartition(".")
+        if head:
+            root, _, rest = head.partition(".")
+            module = self.index.module_alias.get(root, root) + ("." + rest if rest else "")
+        else:
+            module = self.index.imported_from.get(last, "")
+        for library in LIBRARIES:
+            if last in library.clients and (module == library.module or module.startswith(library.module + ".")
+                                            or library.module.startswith(module + ".") and module):
+                return library
+        return None
+
+    def timeout_library(self, call: cst.Call) -> Library | None:
+        """The library whose timeout object a call makes (`httpx.Timeout(...)`,
+        `urllib3.Timeout(...)`, `aiohttp.ClientTimeout(...)`)."""
+        name = dotted(call.func)
+        head, _, last = name.rpartition(".")
+        module = self.index.module_alias.get(head.split(".")[0], head) if head else self.index.imported_from.get(last, "")
+        for library in LIBRARIES:
+            if library.timeout_class and last == library.timeout_class and module.split(".")[0] == library.module:
+                return library
+        return None
+
+    def subclassed(self, cls: str, depth: int = 0) -> Library | None:
+        """The library whose client a class of the file extends (`class Api(requests.Session)`)."""
+        for base in self.index.bases.get(cls, ()):
+            found = self.library(base) if base not in self.index.class_names else (
+                self.subclassed(base, depth + 1) if depth < 4 else None)
+            if found is not None:
+                return found
+        return None
+
+    def origin(self, node, frame: PyFrame | None = None, depth: int = 0) -> Origin | None:
+        """The client object an expression holds: made here (`httpx.Client(...)`), by the file's
+        subclass of a client, kept in a name or on `self`, or `self` in a method of such a class."""
+        if node is None or depth > MAX_DEPTH:
+            return None
+        if isinstance(node, cst.Call):
+            name = dotted(node.func)
+            if name in self.index.class_names:
+                library = self.subclassed(name)
+                return Origin(library, node, name) if library is not None else None
+            library = self.library(name)
+            return Origin(library, node) if library is not None else None
+        if isinstance(node, cst.Name):
+            if node.value == "self":
+                cls = self._class_of(node)
+                library = self.subclassed(cls) if cls else None
+                return Origin(library, None, cls) if library is not None else None
+            values, _ = self.values.values_of(node, frame)
+            for value, value_frame in values:
+                found = self.origin(value, value_frame, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            for value in self.index.assignments.get("self." + node.attr.value, ()):
+                found = self.origin(value, None, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _class_of(self, node) -> str | None:
+        """The top-level class whose method a node is written in."""
+        function = self.index.scope.get(id(node))
+        for cls, methods in self.index.methods.items():
+            if function in methods and methods[function] is self.index.function_defs.get(function):
+                return cls
+        return None
+
+    def receiver(self, call: cst.Call) -> Origin | None:
+        """The client object a call is made through (`client.get(...)`), or the module of a
+        library whose functions carry its defaults (`httpx.get(...)`)."""
+        if not isinstance(call.func, cst.Attribute):
+            return None
+        found = self.origin(call.func.value)
+        if found is not None:
+            return found
+        module = self.index.module_alias.get(dotted(call.func.value), "")
+        for library in LIBRARIES:
+            if library.module_calls and module == library.module:
+                return Origin(library)
+        return None
+
+    def sent(self, call: cst.Call) -> bool:
+        """Does the request call send (a coroutine of an async client runs only where awaited)?"""
+        origin = self.receiver(call)
+        if origin is None or origin.constructor is None:
+            return True
+        made = dotted(origin.constructor.func).rsplit(".", 1)[-1]
+        return made not in origin.library.coroutines or id(call) in self.index.awaited
+
+    # -- what a request call requests -----------------------------------------------------------
+    def readings(self, call: cst.Call, last: str, frame: PyFrame | None = None):
+        """(every way the URL of a request call reads, its method, the URL expression): the base
+        URL of the client it is made through joined, a file subclass's `request` override
+        followed; no readings when the call sends nothing."""
+        shape = CALLS.get(last)
+        if shape is None or (not shape.builds and not self.sent(call)):
+            return [], "GET", None
+        if shape.wraps_request:
+            positional = [a.value for a in call.args if a.keyword is None and not a.star]
+            verb = self.values.literal(positional[0], frame) if shape.method_first_if_verb and len(positional) > 1 else None
+            target = positional[0] if positional else keyword(call, "url") or keyword(call, "request")
+            built = self.built(target, frame) if not (verb and verb.upper() in HTTP_VERBS) else []
+            if built:
+                # What is sent is each request that may be built and get here.
+                alts, method, url = [], None, None
+                for request, request_frame in built:
+                    more, verb, node = self.readings(request, dotted(request.func).rsplit(".", 1)[-1], request_frame)
+                    alts.extend(a for a in more if a not in alts)
+                    method, url = method or verb, url or node
+                return alts[:MAX_ALTERNATIVES], method or "GET", url
+        url, method, url_frame = self.request_target(call, last, frame)
+        if url is None:
+            return [], method, url
+        alts = self.values.evaluate(url, 0, url_frame)
+        origin = self.receiver(call)
+        if origin is not None and origin.cls is not None:
+            alts = self._through_override(origin.cls, last, url, url_frame, call) or alts
+        elif origin is not None and origin.constructor is not None and origin.library.base_url:
+            base = keyword(origin.constructor, origin.library.base_url)
+            if base is not None:
+                alts = join_urls(self.values.evaluate(base), alts, origin.library.append)
+        return alts, method, url
+
+    def override(self, cls: str, last: str) -> tuple[cst.FunctionDef, cst.Call] | None:
+        """A file subclass's `request` (what a session's verb methods call) and, in it, its call
+        of the library's own (`super().request(method, urljoin(self.base, url), ...)`)."""
+        if last not in CALLS or CALLS[last].builds:
+            return None
+        method = self.index.method(cls, "request")
+        if method is None:
+            return None
+        for node in walk(method.body):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                    node.func.attr.value == "request" and (
+                        isinstance(node.func.value, cst.Call) and dotted(node.func.value.func) == "super"
+                        or self.library(dotted(node.func.value)) is not None):
+                return method, node
+        return None
+
+    def _through_override(self, cls: str, last: str, url, url_frame, site: cst.Call) -> list:
+        found = self.override(cls, last)
+        if found is None:
+            return []
+        method, inner = found
+        params = [p.name.value for p in (*method.params.posonly_params, *method.params.params)][1:]
+        if len(params) < 2:
+            return []
+        positional = [a.value for a in inner.args if a.keyword is None and not a.star]
+        inner_url = positional[1] if len(positional) > 1 else keyword(inner, "url")
+        if inner_url is None:
+            return []
+        frame = PyFrame(method.name.value, {params[1]: (url, self.index.scope.get(id(site)), url_frame)},
+                        site, (method.name.value,))
+        return self.values.evaluate(inner_url, 0, frame)
+
+
+def keyword(call: cst.Call, name: str):
+    """The value of a call's keyword argument, or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None

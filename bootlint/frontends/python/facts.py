@@ -8,8 +8,8 @@ import libcst as cst
 
 from bootlint.analysis.error_body import error_body_problem
 from bootlint.analysis.urls import classify
-from bootlint.frontends.python.clients import Clients
-from bootlint.frontends.python.index import Index, dotted, kids, names_in
+from bootlint.frontends.python.clients import Clients, Library, Origin, keyword
+from bootlint.frontends.python.index import Index, dotted, kids, names_in, subscript_key, walk
 from bootlint.frontends.python.values import MAX_DEPTH, Values
 from bootlint.model import ERROR_ENDPOINTS, Endpoint, Fact, Facts, Piece
 
@@ -40,10 +40,8 @@ class Requests:
         last = self.clients.request_call(call)
         if last is None:
             return set()
-        url, _, frame = self.clients.request_target(call, last)
-        if url is None:
-            return set()
-        return {info.endpoint for alt in self.values.evaluate(url, 0, frame) if (info := classify(alt)) is not None}
+        alts, _, _ = self.clients.readings(call, last)
+        return {info.endpoint for alt in alts if (info := classify(alt)) is not None}
 
     def _mentions_headers(self, node) -> bool:
         stack = [node]
@@ -109,6 +107,7 @@ class PythonRequestFacts:
 
     def __init__(self, index: Index, values: Values, clients: Clients, span) -> None:
         self.values = values
+        self.index = index
         self.clients = clients
         self.span = span
         self.default_timeout: Fact | None = None
@@ -145,15 +144,108 @@ class PythonRequestFacts:
         return out
 
     def _timeout(self, call: cst.Call) -> Fact | None:
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == "timeout" and not _no_read_timeout(arg.value):
-                return Fact(self.span(arg), "timeout=")
+        """The read timeout a request is made with: its own `timeout=`, else what the object it is
+        made through carries (its constructor's `timeout=`, a subclass's `request` or a mounted
+        adapter's `send` that fills it in, the library's own default), else
+        socket.setdefaulttimeout()."""
+        origin = self.clients.receiver(call)
+        library = origin.library if origin is not None else None
+        own = keyword(call, "timeout")
+        if own is not None:
+            if self._no_read_timeout(own):
+                return None   # timeout=None on the call: none, whatever the client's default
+            return self._at(own, "timeout=", library)
         connection = self._connection(call)
         if connection is not None:
             for arg in connection.args:
                 if arg.keyword is not None and arg.keyword.value == "timeout" and not _is_none(arg.value):
                     return Fact(self.span(arg), "timeout= on the connection")
+        if origin is not None:
+            found, decided = self._object_timeout(origin, call)
+            if decided:
+                return found
         return self.default_timeout
+
+    def _object_timeout(self, origin: Origin, call: cst.Call) -> tuple[Fact | None, bool]:
+        """(the timeout the object carries, whether it decides one way or the other)."""
+        library = origin.library
+        if origin.constructor is not None:
+            given = keyword(origin.constructor, library.timeout)
+            if given is not None:
+                if self._no_read_timeout(given):
+                    return None, True
+                return self._at(given, f"timeout= on the {library.module} client", library), True
+        if origin.cls is not None:
+            override = self.clients.override(origin.cls, "request")
+            if override is not None:
+                filled = _fills_timeout(override[0])
+                if filled is not None:
+                    return Fact(self.span(filled), f"the timeout `{origin.cls}.request` fills in"), True
+        adapter = self._mounted_adapter(origin)
+        if adapter is not None:
+            return adapter, True
+        if library.default_timeout and (origin.constructor is not None or library.module_calls):
+            where = origin.constructor if origin.constructor is not None else call.func
+            return Fact(self.span(where), library.default_timeout), True
+        return None, False
+
+    def _mounted_adapter(self, origin: Origin) -> Fact | None:
+        """A requests adapter of the file, mounted on this session, whose `send` fills in a
+        timeout for every request (the "timeout adapter" idiom)."""
+        for call in self.index.calls:
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "mount" and len(call.args) >= 2):
+                continue
+            mounted_on = self.clients.origin(call.func.value)
+            if mounted_on is None or not _same_object(mounted_on, origin):
+                continue
+            adapter = call.args[1].value
+            cls = dotted(adapter.func) if isinstance(adapter, cst.Call) else self.index.instance_class(adapter)
+            if cls not in self.index.class_names:
+                continue
+            send = self.index.method(cls, "send")
+            filled = _fills_timeout(send) if send is not None else None
+            if filled is not None:
+                return Fact(self.span(filled), f"the timeout the mounted adapter `{cls}` fills in")
+        return None
+
+    def _at(self, value, detail: str, library: Library | None) -> Fact:
+        """A timeout fact on the argument that gives it; on its value where removing the argument
+        would leave the library's own default (httpx, aiohttp), which is no fix."""
+        parent = next((a for a in self._args_of(value) if a.value is value), None)
+        if parent is not None and not (library is not None and library.default_timeout):
+            return Fact(self.span(parent), detail)
+        return Fact(self.span(value), detail)
+
+    def _args_of(self, value) -> list:
+        for call in self.index.calls:
+            if any(a.value is value for a in call.args):
+                return list(call.args)
+        return []
+
+    def _no_read_timeout(self, node, depth: int = 0) -> bool:
+        """timeout=None, requests' (connect, None), a Timeout object that bounds no read
+        (httpx.Timeout(None), httpx.Timeout(5, read=None), urllib3.Timeout(connect=2),
+        aiohttp.ClientTimeout(sock_connect=5)), or a name only ever bound to one of these."""
+        if _no_read_timeout(node):
+            return True
+        if isinstance(node, cst.Name) and depth < 4:
+            values = self.index.assignments.get(node.value, ())
+            return bool(values) and all(self._no_read_timeout(v, depth + 1) for v in values)
+        if not isinstance(node, cst.Call):
+            return False
+        library = self.clients.timeout_library(node)
+        if library is None:
+            return False
+        positional = [a.value for a in node.args if a.keyword is None]
+        fields = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        first, last = library.read_fields
+        if positional:
+            fields.setdefault(first, positional[0])
+        if library.module == "httpx":
+            # `read` overrides the default given first.
+            read = fields.get(last, fields.get(first))
+            return read is not None and _is_none(read)
+        return all(fields.get(f) is None or _is_none(fields[f]) for f in library.read_fields)
 
     def _receiver_checked(self, call: cst.Call) -> bool:
         """conn.request(...) then conn.getresponse().status: a check on the connection's names."""
@@ -239,6 +331,37 @@ class PythonRequestFacts:
             if isinstance(trace, cst.Call) and dotted(trace.func).rsplit(".", 1)[-1] in STRING_TRACES:
                 return "has stackTrace as a string (traceback.format_exc()), not an array of strings"
         return ""
+
+
+def _same_object(one: Origin, other: Origin) -> bool:
+    """Are two origins the same object (made by the same call, or both `self` / objects of the
+    file's one subclass)?"""
+    if one.constructor is not None and one.constructor is other.constructor:
+        return True
+    return one.cls is not None and one.cls == other.cls and (one.constructor is None or other.constructor is None)
+
+
+def _fills_timeout(method: cst.FunctionDef):
+    """The value a method fills the `timeout` keyword in with before passing the request on
+    (`kwargs["timeout"] = 10`, `kwargs.setdefault("timeout", self.timeout)`,
+    `super().send(request, timeout=10, ...)`); None when it sets none (or sets None)."""
+    for node in walk(method.body):
+        value = None
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                t = target.target
+                if isinstance(t, cst.Subscript) and isinstance(subscript_key(t), cst.SimpleString) and \
+                        subscript_key(t).evaluated_value == "timeout":
+                    value = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value == "setdefault" and len(node.args) == 2 and \
+                    isinstance(node.args[0].value, cst.SimpleString) and node.args[0].value.evaluated_value == "timeout":
+                value = node.args[1].value
+            elif node.func.attr.value in ("send", "request"):
+                value = keyword(node, "timeout")
+        if value is not None and not _no_read_timeout(value):
+            return value
+    return None
 
 
 def _is_none(node) -> bool:

@@ -20,6 +20,10 @@ KNOWN_LIBRARIES = set(getattr(sys, "stdlib_module_names", ())) | PYTHON2_STDLIB 
     "requests", "urllib3", "boto3", "botocore", "httpx", "aiohttp", "simplejson", "orjson", "ujson"}
 
 
+# asyncio's calls that run the coroutines they are given.
+ASYNC_RUNNERS = frozenset({"gather", "create_task", "ensure_future", "run", "wait_for", "run_until_complete",
+                           "as_completed", "wait", "shield", "start_soon"})
+
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -170,6 +174,9 @@ class Index:
         self.function_defs: dict[str, cst.FunctionDef] = {}
         self.imported_from: dict[str, str] = {}   # local name -> module, for `from m import f`
         self.imported_modules: set[str] = set()     # `import app`: local names of user modules
+        self.module_alias: dict[str, str] = {}      # `import httpx as hx`: hx -> httpx (any module)
+        # Calls whose coroutine runs: awaited, an `async with` item, handed to asyncio.
+        self.awaited: set[int] = set()
         self.calls: list[cst.Call] = []
         self.attributes: list[cst.Attribute] = []
         self._names_cache: dict[int, set[str]] = {}
@@ -178,6 +185,7 @@ class Index:
 
     def _index(self, module: cst.Module) -> None:
         stack: list = [(module, None)]
+        awaited: list = []
         globals_of: dict[str, set[str]] = {}
         # A top-level class's __init__ is filed under the class's name: `Request(path, body)`
         # calls it, with its parameters bound to the call's arguments like any helper's.
@@ -220,6 +228,10 @@ class Index:
                     local = alias.asname.name if alias.asname else None
                     if module.split(".")[0] not in KNOWN_LIBRARIES:
                         self.imported_modules.add(local.value if isinstance(local, cst.Name) else module.split(".")[0])
+                    if isinstance(local, cst.Name):
+                        self.module_alias[local.value] = module
+                    else:
+                        self.module_alias.setdefault(module.split(".")[0], module.split(".")[0])
             elif kind is cst.ImportFrom and cur.module is not None and not isinstance(cur.names, cst.ImportStar):
                 for alias in cur.names:
                     local = alias.asname.name if alias.asname else alias.name
@@ -232,6 +244,10 @@ class Index:
                 self.call_sites.setdefault(callee.removeprefix("self."), []).append(cur)
             elif kind is cst.Attribute:
                 self.attributes.append(cur)
+            elif kind is cst.Await:
+                awaited.append(cur.expression)
+            elif kind is cst.With and cur.asynchronous is not None:
+                awaited.extend(item.item for item in cur.items)
             elif kind is cst.WithItem and cur.asname is not None:
                 for name in names_in(cur.asname.name):
                     self.assignments.setdefault(name, []).append(cur.item)
@@ -241,6 +257,16 @@ class Index:
             if function is not None and name in globals_of.get(function, ()):
                 function = None
             self.scoped.setdefault((function, name), []).append(value)
+        # A coroutine runs where it is awaited, or when asyncio is given it (gather, create_task,
+        # run, wait_for, ensure_future); `coro = client.get(url)` then `await coro` too.
+        for call in self.calls:
+            if dotted(call.func).rsplit(".", 1)[-1] in ASYNC_RUNNERS:
+                awaited.extend(a.value for a in call.args)
+        for node in awaited:
+            if isinstance(node, cst.Call):
+                self.awaited.add(id(node))
+            elif isinstance(node, cst.Name):
+                self.awaited.update(id(v) for v in self.assignments.get(node.value, ()) if isinstance(v, cst.Call))
         # `poller.serve(work)` with `poller = Poller()`: a call of the file's method `serve`.
         for callee in [c for c in self.call_sites if self.method_of_instance(c)]:
             self.call_sites.setdefault(callee.rsplit(".", 1)[1], []).extend(self.call_sites[callee])

@@ -507,12 +507,12 @@ class _Lowering:
     def api_calls(self, call: cst.Call, method_name: str, targets) -> list[Node]:
         if id(call) in self.binder.parametric:
             return []  # depends on the function's parameters: read at each call site
-        url_node, method, frame = self.clients.request_target(call, method_name)
+        alts, method, url_node = self.clients.readings(call, method_name)
         if url_node is None:
             return []
         calls: list[Node] = []
         seen = set()
-        for alt in self.values.evaluate(url_node, 0, frame):
+        for alt in alts:
             info = classify(alt)
             if info is None or (info.endpoint, info.unresolved) in seen:
                 continue

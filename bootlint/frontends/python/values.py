@@ -236,34 +236,9 @@ class Values:
         return out[:MAX_ALTERNATIVES] or [(Piece(var=_describe(node), span=self.span(node)),)]
 
     def _urljoin(self, node: cst.Call, depth: int, frame: PyFrame | None) -> list[tuple[Piece, ...]]:
-        """urljoin(base, path): an absolute path replaces the base's path, a relative one
-        replaces its last segment (a base ending in / keeps it all)."""
-        bases = self.evaluate(node.args[0].value, depth + 1, frame)
-        paths = self.evaluate(node.args[1].value, depth + 1, frame)
-        out: list[tuple[Piece, ...]] = []
-        for base in bases:
-            text = "".join(p.text if p.is_literal else "\x00" for p in base)
-            for path in paths:
-                first = path[0].text if path and path[0].is_literal else ""
-                if first.startswith("/") and "://" in text:
-                    # Keep scheme and host: the pieces up to the first / after ://.
-                    kept, seen = [], text.index("://") + 3
-                    cut = text.find("/", seen)
-                    count = 0
-                    for piece in base:
-                        size = len(piece.text) if piece.is_literal else 1
-                        if cut >= 0 and count + size > cut:
-                            if piece.is_literal:
-                                kept.append(Piece(text=piece.text[:cut - count], span=piece.span))
-                            break
-                        kept.append(piece)
-                        count += size
-                    out.append(tuple(kept) + path)
-                elif text.endswith("/"):
-                    out.append(base + path)
-                else:
-                    out.append(base + path)
-        return out[:MAX_ALTERNATIVES]
+        """urljoin(base, path)."""
+        return join_urls(self.evaluate(node.args[0].value, depth + 1, frame),
+                         self.evaluate(node.args[1].value, depth + 1, frame))
 
     def _interleave(self, chunks: list[str], args: list, depth: int, frame: PyFrame | None = None) -> list[tuple[Piece, ...]]:
         alts: list[tuple[Piece, ...]] = [()]
@@ -331,6 +306,42 @@ class Values:
         found = analysis.values_at(node) if analysis is not None else None
         return list(found) if found else assigned
 
+
+
+def join_urls(bases: list, paths: list, append: bool = False) -> list[tuple[Piece, ...]]:
+    """How ``urljoin(base, path)`` reads, for each reading of both: an absolute path replaces the
+    base's path, a relative one its last segment (a base ending in / keeps it all); a URL with a
+    scheme replaces the base. ``append``: httpx's base_url, to whose path (with a / added) the
+    path is appended whatever its first character."""
+    out: list[tuple[Piece, ...]] = []
+    for base in bases:
+        text = "".join(p.text if p.is_literal else "\x00" for p in base)
+        for path in paths:
+            first = path[0].text if path and path[0].is_literal else ""
+            if "://" in first:
+                out.append(path)
+            elif append:
+                if first.startswith("/"):
+                    path = (Piece(text=first.lstrip("/"), span=path[0].span),) + path[1:]
+                glue = () if text.endswith("/") else (Piece(text="/"),)
+                out.append(base + glue + path)
+            elif first.startswith("/") and "://" in text:
+                # Keep scheme and host: the pieces up to the first / after ://.
+                kept, seen = [], text.index("://") + 3
+                cut = text.find("/", seen)
+                count = 0
+                for piece in base:
+                    size = len(piece.text) if piece.is_literal else 1
+                    if cut >= 0 and count + size > cut:
+                        if piece.is_literal:
+                            kept.append(Piece(text=piece.text[:cut - count], span=piece.span))
+                        break
+                    kept.append(piece)
+                    count += size
+                out.append(tuple(kept) + path)
+            else:
+                out.append(base + path)
+    return out[:MAX_ALTERNATIVES]
 
 
 def _path_of(alt: tuple[Piece, ...]) -> tuple[Piece, ...]:
