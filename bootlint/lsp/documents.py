@@ -72,13 +72,16 @@ class Workspace:
         self._config_of: dict[str, Path | None] = {}
         self._broken: dict[str | None, str] = {}
         self._known = set(all_rules())
+        self._given: dict[str, dict[str, tuple[str, ...]]] = {"initialization option": {}, "editor setting": {}}
         self.set_options(options or {}, "initialization option")
 
     def set_options(self, options: dict, where: str) -> None:
-        """The client's settings (``initializationOptions``, or what ``workspace/configuration``
-        answers): `select`, `ignore`, `extend-select` replace those keys of the configuration
-        file, as flags do; `debounce` is in milliseconds. A ruff-style ``{"settings": {...}}`` is
-        read as meant; any other key is reported, not dropped in silence."""
+        """The client's settings from one place (``where``: "initialization option", or
+        "editor setting" for what ``workspace/configuration`` answers or
+        ``didChangeConfiguration`` carries; the editor's settings win where both give a key):
+        `select`, `ignore`, `extend-select` replace those keys of the configuration file, as
+        flags do; `debounce` is in milliseconds. A ruff-style ``{"settings": {...}}`` is read as
+        meant; any other key is reported, not dropped in silence."""
         if set(options) == {"settings"} and isinstance(options["settings"], dict):
             options = options["settings"]
         overrides: dict[str, tuple[str, ...]] = {}
@@ -91,7 +94,7 @@ class Workspace:
                 continue
             attribute = OPTION_KEYS.get(key)
             if attribute is None:
-                self.problems.append(f"unknown {where} '{key}' (known: {', '.join(sorted(KNOWN_OPTIONS))})")
+                self.problems.append(f"unknown {where} '{key}' (known: {', '.join(KNOWN_OPTIONS)})")
                 continue
             if isinstance(value, str):
                 value = [part for part in value.replace(" ", ",").split(",") if part]
@@ -104,7 +107,8 @@ class Workspace:
                 self.problems.append(str(exc))
                 continue
             overrides[attribute] = tuple(codes)
-        self.overrides = overrides
+        self._given[where] = overrides
+        self.overrides = {k: v for given in self._given.values() for k, v in given.items()}
         self._settings.clear()
 
     def add_folder(self, path: str) -> None:

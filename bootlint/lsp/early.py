@@ -34,7 +34,7 @@ def capabilities(client: dict) -> dict:
         if isinstance(told, dict) and told.get(name) is not None:
             sync[name] = False   # pygls says "no" to a client that asks: bootlint has no such handler
     sync["save"] = {"includeText": False}
-    return {
+    out = {
         "positionEncoding": encoding,
         "textDocumentSync": sync,
         "hoverProvider": True,
@@ -46,6 +46,18 @@ def capabilities(client: dict) -> dict:
         "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True},
                       "fileOperations": {}},
     }
+    if not pulls(client):
+        del out["diagnosticProvider"]
+    return out
+
+
+def pulls(client: dict) -> bool:
+    """Whether the server offers pull diagnostics to a client: only to one it can ask to pull
+    again (`workspace/diagnostic/refresh`) when a setting or a file's mode changes. Neovim 0.11
+    pulls but cannot be asked again: it gets pushed diagnostics, which the server can renew."""
+    workspace = client.get("workspace") if isinstance(client, dict) else None
+    diagnostics = workspace.get("diagnostics") if isinstance(workspace, dict) else None
+    return isinstance(diagnostics, dict) and bool(diagnostics.get("refreshSupport"))
 
 
 def read_first(fd: int) -> tuple[bytes, dict | None]:

@@ -23,13 +23,14 @@ from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from bootlint import __version__
 from bootlint.config.settings import CONFIG_NAMES
 from bootlint.util.deepstack import call_with_large_stack
 from bootlint.docs import help_uri
-from bootlint.lsp import actions
+from bootlint.lsp import actions, watch
 from bootlint.lsp.codec import FastCodec
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
 from bootlint.lsp.hover import hover_markdown
@@ -63,6 +64,7 @@ class Document:
     generation: int = -1            # of the settings the linted result was made with
     task: asyncio.Task | None = None
     last_start: float = -1e9
+    mode: int | None = None         # the file's mode on disk when last looked at (the watch)
 
 
 class Protocol(LanguageServerProtocol):
@@ -86,6 +88,13 @@ class Protocol(LanguageServerProtocol):
             if isinstance(data, dict) and "method" in data and "id" in data:
                 self.failed_request = data["id"]   # answered in report_server_error
             raise
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        result = yield from super().lsp_initialize(params)
+        if not self._server.pull:   # see bootlint.lsp.early.pulls
+            result.capabilities.diagnostic_provider = None
+        return result
 
     def _send_response(self, msg_id, result=None, error=None) -> None:
         if msg_id is not None and msg_id == self.answered_early:
@@ -236,6 +245,9 @@ class BootlintServer(LanguageServer):
         self.debounce = DEBOUNCE
         self.shown: set[str] = set()
         self.reader: MessageReader | None = None
+        self.watch_configs = True       # False: the client watches them and tells (didChangeWatchedFiles)
+        self.config_stamps: dict = {}   # the configuration files that could apply, as last seen
+        self.watcher: asyncio.Task | None = None
 
     # --- errors --------------------------------------------------------------------------
 
@@ -392,7 +404,43 @@ class BootlintServer(LanguageServer):
             self.tell(self.project.problems)
         doc = Document(uri, path)
         self.documents[uri] = doc
+        # Seen before the document is linted: a file written after this is a change.
+        self.config_stamps.update(watch.stamps(p for p in watch.config_candidates(path) if p not in self.config_stamps))
         return doc
+
+    def refresh(self) -> None:
+        """Ask a client that pulls diagnostics to pull them again (it would not on its own)."""
+        if self.pull:
+            self.workspace_diagnostic_refresh(None)
+
+    def mode_changed(self, doc: Document) -> None:
+        """The file's mode may have changed (a save, a `chmod`): read it again and lint."""
+        doc.executable, doc.linted = None, None
+        if self.pull:
+            self.refresh()
+        else:
+            self.schedule(doc)
+
+    async def watch(self) -> None:
+        """Poll what the client does not watch (:mod:`bootlint.lsp.watch`): the configuration
+        files that could apply to the open documents (unless the client watches them) and the
+        documents' modes."""
+        while not self.shutdown_requested:
+            await asyncio.sleep(watch.INTERVAL)
+            try:
+                if self.watch_configs:
+                    now = watch.stamps(self.config_stamps)
+                    if now != self.config_stamps:
+                        self.config_stamps = now
+                        self.relint_all()
+                for doc in list(self.documents.values()):
+                    mode = (watch.stamp(doc.path) or (0, 0, 0, None))[3]
+                    if doc.mode is not None and mode is not None and mode != doc.mode:
+                        self.mode_changed(doc)
+                    doc.mode = mode
+            except Exception as exc:
+                self.log(types.MessageType.Error, f"bootlint: internal error watching files: "
+                                                  f"{type(exc).__name__}: {exc}")
 
     def relint_all(self) -> None:
         """The configuration changed: every open document again (pull clients are asked to)."""
@@ -407,11 +455,10 @@ class BootlintServer(LanguageServer):
                 if not self.pull:
                     self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
                 continue
-            doc.executable = old.executable
+            doc.executable, doc.mode = old.executable, old.mode
             if not self.pull:
                 self.schedule(doc)
-        if self.pull and _get(self.client_capabilities, "workspace", "diagnostics", "refresh_support"):
-            self.workspace_diagnostic_refresh(None)
+        self.refresh()
 
 
 def lsp_range(buffer: Buffer, span) -> types.Range:
@@ -451,25 +498,75 @@ def initialize(ls: BootlintServer, params: types.InitializeParams) -> None:
         ls.debounce = ls.project.debounce
     # pygls' codec walks a line per character in Python for every change: see bootlint.lsp.codec.
     ls.workspace._position_codec = FastCodec(ls.workspace.position_encoding)
-    ls.pull = _get(params.capabilities, "text_document", "diagnostic") is not None
+    ls.pull = bool(_get(params.capabilities, "workspace", "diagnostics", "refresh_support"))
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: BootlintServer, params: types.InitializedParams) -> None:
     ls.tell(ls.project.problems)
+    registrations = []
     if _get(ls.client_capabilities, "workspace", "did_change_watched_files", "dynamic_registration"):
         watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
+        registrations.append(types.Registration(
+            id="bootlint-configuration", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)))
+    if _get(ls.client_capabilities, "workspace", "did_change_configuration", "dynamic_registration"):
+        # A client that pulls settings sends this notification only to a server that asks for it.
+        registrations.append(types.Registration(id="bootlint-settings", method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                                                register_options=types.DidChangeConfigurationRegistrationOptions(
+                                                    section="bootlint")))
+    if registrations:
         try:
-            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
-                types.Registration(id="bootlint-configuration", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                   register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=registrations))
+            ls.watch_configs = not any(r.id == "bootlint-configuration" for r in registrations)
         except Exception as exc:
-            ls.log(types.MessageType.Warning, f"bootlint: cannot watch configuration files: {exc}")
+            ls.log(types.MessageType.Warning, f"bootlint: the client refused to watch configuration files ({exc}): "
+                                              "the server watches them itself")
+    ls.watcher = asyncio.get_running_loop().create_task(ls.watch())
+    if await pull_settings(ls):
+        ls.relint_all()
+
+
+async def pull_settings(ls: BootlintServer) -> bool:
+    """The editor's `bootlint` settings, asked of a client that answers `workspace/configuration`
+    (False: it does not, or failed to)."""
+    if not _get(ls.client_capabilities, "workspace", "configuration"):
+        return False
+    try:
+        answer = await ls.workspace_configuration_async(types.ConfigurationParams(
+            items=[types.ConfigurationItem(section="bootlint")]))
+    except Exception as exc:
+        ls.log(types.MessageType.Warning, f"bootlint: the client did not give its settings: {exc}")
+        return False
+    use_settings(ls, answer[0] if answer else None)
+    return True
+
+
+def use_settings(ls: BootlintServer, value) -> None:
+    """Use the editor's `bootlint` settings (None: there are none)."""
+    if value is not None and not isinstance(value, dict):
+        ls.project.problems.append("the editor's 'bootlint' settings must be an object: ignored")
+        value = None
+    ls.project.set_options(value or {}, "editor setting")
+    if ls.project.debounce is not None:
+        ls.debounce = ls.project.debounce
+    ls.tell(ls.project.problems)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(ls: BootlintServer, params: types.DidChangeConfigurationParams) -> None:
+    if not await pull_settings(ls):
+        settings = params.settings
+        # The settings pushed whole, as `{"bootlint": {...}}` (Neovim's `settings`, Helix's `config`).
+        use_settings(ls, settings.get("bootlint") if isinstance(settings, dict) else None)
+    ls.relint_all()
 
 
 @server.feature(types.SHUTDOWN)
 def shutdown(ls: BootlintServer, params) -> None:
     ls.shutdown_requested = True
+    if ls.watcher is not None:
+        ls.watcher.cancel()
     for doc in ls.documents.values():
         if doc.task is not None:
             doc.task.cancel()
@@ -483,8 +580,10 @@ def exit_(ls: BootlintServer, params) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: BootlintServer, params: types.DidOpenTextDocumentParams) -> None:
     doc = ls.open(params.text_document.uri)
-    if doc is not None and not ls.pull:
-        ls.schedule(doc)
+    if doc is not None:
+        doc.mode = (watch.stamp(doc.path) or (0, 0, 0, None))[3]
+        if not ls.pull:
+            ls.schedule(doc)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -501,9 +600,8 @@ def did_save(ls: BootlintServer, params: types.DidSaveTextDocumentParams) -> Non
         ls.relint_all()
     doc = ls.documents.get(uri)
     if doc is not None:
-        doc.executable, doc.linted = None, None   # saving may have changed the mode: read it again
-        if not ls.pull:
-            ls.schedule(doc)
+        doc.mode = (watch.stamp(doc.path) or (0, 0, 0, None))[3]
+        ls.mode_changed(doc)   # saving may have changed the mode: read it again
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
