@@ -94,3 +94,25 @@ def test_bash_export_in_a_job_reaches_no_other():
     out = _bash('( export _X_AMZN_TRACE_ID=a; sleep 0.2; echo "$_X_AMZN_TRACE_ID" ) & '
                 '( sleep 0.1; export _X_AMZN_TRACE_ID=b ) & wait').stdout.split()
     assert out == ["a"]
+
+
+def test_readme_examples_pass_in_their_mode():
+    """The README's two examples: a shell worker pool for Managed Instances, a Python streaming
+    runtime; every rule, the opt-in ones of their mode included."""
+    from conftest import ROOT
+
+    pool = (ROOT / "examples" / "managed-instances" / "bootstrap").read_bytes()
+    assert lint_text(pool, extend=("BL705",), target="managed-instances") == []
+    stream = (ROOT / "examples" / "streaming" / "bootstrap").read_bytes()
+    assert lint_text(stream, path="bootstrap") == []
+    # What the examples are: workers started by one loop, one streamed post with its trailers.
+    from bootlint.engine import Selection, lint_source
+    from bootlint.files.source import SourceFile
+
+    model = lint_source(SourceFile.from_bytes("bootstrap", pool), Selection(), keep_model=True).model
+    assert [w.count.source.value for w in model.concurrency.workers] == ["max-concurrency"]
+    model = lint_source(SourceFile.from_bytes("bootstrap", stream), Selection(), keep_model=True).model
+    [post] = model.streaming.posts
+    assert (post.body.value, post.sends_trailers) == ("streamed", True)
+    assert [(t.name, t.encoding.value) for t in post.trailers] == [
+        ("Lambda-Runtime-Function-Error-Type", "unknown"), ("Lambda-Runtime-Function-Error-Body", "base64")]

@@ -109,6 +109,9 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
     responses = model.api_calls(Endpoint.RESPONSE)
     if not responses or model.api_calls(Endpoint.ERROR) or _unresolved_calls(subject):
         return
+    streaming = model.streaming
+    if streaming is not None and any(p.sends_trailers and p.trailers for p in streaming.posts):
+        return  # failures are reported in the streamed response's error trailers
     handlers = model.events(HandlerCall)
     yield about_request(responses[0], responses[0].span, (
         "the runtime posts /response but no path posts /invocation/{id}/error: a failed invocation "

@@ -97,7 +97,7 @@ def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None
 def all_rules() -> dict[str, Rule]:
     """Every rule, by code, with the rule modules loaded."""
     from bootlint.rules import (concurrency, errors, loop, meta, observability, observed,  # noqa: F401
-                                packaging, protocol, resources)
+                                packaging, protocol, resources, streaming)
 
     return dict(sorted(RULES.items()))
 

@@ -163,7 +163,7 @@ def _after(model: RuntimeModel, target: Node) -> tuple[list[Node], str | None] |
             continue
         out: list[Node] = []
         for parent, seq, i in reversed(chain):
-            if isinstance(parent, Loop):
+            if isinstance(parent, Loop) and seq is parent.cond:
                 return out, None
             if isinstance(parent, Branch) and seq is parent.cond:
                 for arm in parent.arms:
@@ -172,6 +172,8 @@ def _after(model: RuntimeModel, target: Node) -> tuple[list[Node], str | None] |
                 out.extend(flatten([node]))
                 if isinstance(node, Exit) and node.kind in _ENDS:
                     return out, None
+            if isinstance(parent, Loop):
+                return out, None   # the iteration ends here
         return out, owner
     return None
 

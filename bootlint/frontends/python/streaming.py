@@ -91,6 +91,8 @@ class _Streams:
         body = self._body(request, method)
         if body is not None:
             post.body, post.body_span = self._body_kind(body, 0), self.span(body)
+            if self._keyword(request, body) == "json":
+                post.body = Body.WHOLE    # serialised whole by the client
             post.body_text = code(body)[:40]
             if post.body is Body.STREAMED:
                 post.body_mentions = self._mentions(body)
@@ -165,6 +167,13 @@ class _Streams:
         positional = [a for a in call.args if a.keyword is None]
         at = 2 if method == "request" else 1
         return positional[at].value if len(positional) > at else None
+
+    @staticmethod
+    def _keyword(call: cst.Call, value) -> str | None:
+        for arg in call.args:
+            if arg.value is value and arg.keyword is not None:
+                return arg.keyword.value
+        return None
 
     def _body_kind(self, body, depth: int) -> Body:
         if depth > 4:
