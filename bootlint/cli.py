@@ -155,9 +155,10 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
     report = Run(findings, [r.path for r in result.files], quiet,
                  _use_color(color, sys.stderr if to_stderr else sys.stdout),
                  rules=_rules_that_ran(settings), fixed=fixed, unsafe=unsafe_fixes,
-                 fix_applied=fixing is not None)
+                 fix_applied=fixing is not None, docs_url=settings.docs_url)
     for out_fmt, out_path in outputs:
-        plain = Run(report.findings, report.files, report.quiet, False, report.rules)
+        plain = Run(report.findings, report.files, report.quiet, False, report.rules,
+                    docs_url=report.docs_url)
         text = render(out_fmt, plain)   # before opening: a failure leaves no truncated file
         try:
             with open(out_path, "w", encoding="utf-8") as handle:
@@ -374,10 +375,12 @@ def rule_command(code, show_all, output_format) -> None:
     from bootlint.rules import all_rules
 
     rules = all_rules()
+    # A page's address exists only where the configuration says the pages are published.
+    docs_url = _settings(None, False, None, None, None, None, None).docs_url
     if show_all or not code:
         rows = [{"code": r.code, "name": r.name, "severity": r.severity.value,
                  "default": "off (opt-in)" if r.opt_in else "on", "summary": r.summary,
-                 "url": help_uri(r.code)} for r in rules.values()]
+                 "url": help_uri(r.code, docs_url)} for r in rules.values()]
         if output_format == "json":
             click.echo(json.dumps(rows, indent=2))
         else:
@@ -391,8 +394,8 @@ def rule_command(code, show_all, output_format) -> None:
     if output_format == "json":
         r = rules[code]
         click.echo(json.dumps({"code": r.code, "name": r.name, "severity": r.severity.value,
-                               "opt_in": r.opt_in, "summary": r.summary, "url": help_uri(code),
-                               "page": page(code)}, indent=2))
+                               "opt_in": r.opt_in, "summary": r.summary,
+                               "url": help_uri(code, docs_url), "page": page(code)}, indent=2))
     else:
         click.echo(page(code) or f"{code} {rules[code].name}: {rules[code].summary}\n", nl=False)
 

@@ -119,6 +119,7 @@ def test_respect_gitignore(tmp_path):
     ('[severity]\nBL101 = "loud"\n', "'severity' must be a table of code"),
     ('respect-gitignore = "yes"\n', "'respect-gitignore' must be true or false"),
     ('select = [\n', "bootlint.toml: not valid TOML"),
+    ('docs-url = "docs/rules"\n', "bootlint.toml: 'docs-url' must be an http:// or https:// address"),
 ])
 def test_broken_configuration_is_exit_2_naming_file_and_key(project, content, message):
     (project / "bootlint.toml").write_text(content)

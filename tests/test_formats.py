@@ -64,12 +64,13 @@ def test_sarif_is_valid_and_complete(tutorial):
     jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text()))
     run = log["runs"][0]
     driver = run["tool"]["driver"]
-    assert driver["name"] == "bootlint" and driver["version"] and driver["informationUri"].startswith("https://")
+    assert driver["name"] == "bootlint" and driver["version"]
+    assert "informationUri" not in driver   # no documentation home is configured: no links
     ids = [r["id"] for r in driver["rules"]]
     assert "BL101" in ids and "BL007" not in ids  # opt-in rules did not run
     bl101 = driver["rules"][ids.index("BL101")]
     assert bl101["name"] == "invocation-failure-kills-runtime"
-    assert bl101["helpUri"].endswith("/rules/BL101.md")
+    assert "helpUri" not in bl101
     assert bl101["defaultConfiguration"]["level"] == "error"
     assert bl101["fullDescription"]["text"].startswith("Shell: errexit is in force")
     result = run["results"][3]
@@ -189,3 +190,16 @@ def test_cli_format_list_matches_the_reporters():
     from bootlint.report import FORMATS
 
     assert CLI_FORMATS == FORMATS
+
+
+def test_sarif_links_rule_pages_only_where_docs_url_says(tutorial):
+    """The one documentation home is the settings' `docs-url`: `{code}` in it is replaced, else
+    `/BLxxx.md` is added."""
+    (tutorial / "bootlint.toml").write_text('docs-url = "https://docs.example.com/bootlint/rules/"\n')
+    driver = json.loads(run_cli("check", "--format", "sarif", "bootstrap", cwd=tutorial).stdout)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://docs.example.com/bootlint/rules/"
+    assert {r["id"]: r["helpUri"] for r in driver["rules"]}["BL101"] == "https://docs.example.com/bootlint/rules/BL101.md"
+    (tutorial / "bootlint.toml").write_text('docs-url = "https://example.org/lint?rule={code}"\n')
+    driver = json.loads(run_cli("check", "--format", "sarif", "bootstrap", cwd=tutorial).stdout)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://example.org/lint?rule="
+    assert {r["id"]: r["helpUri"] for r in driver["rules"]}["BL101"] == "https://example.org/lint?rule=BL101"

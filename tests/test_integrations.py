@@ -36,7 +36,14 @@ def test_rule_all_lists_every_rule():
     data = json.loads(run_cli("rule", "--all", "--format", "json").stdout)
     assert data[0] == {"code": "BL001", "name": "missing-event-loop", "severity": "error", "default": "on",
                        "summary": all_rules()["BL001"].summary,
-                       "url": "https://github.com/bootlint/bootlint/blob/main/rules/BL001.md"}
+                       "url": None}   # no documentation home configured: the page is `bootlint rule BL001`
+
+
+def test_rule_urls_follow_docs_url(tmp_path):
+    (tmp_path / "bootlint.toml").write_text('docs-url = "https://docs.example.com/rules"\n')
+    data = json.loads(run_cli("rule", "BL101", "--format", "json", cwd=tmp_path).stdout)
+    assert data["url"] == "https://docs.example.com/rules/BL101.md"
+    assert data["page"] == (ROOT / "rules" / "BL101.md").read_text(encoding="utf-8")
 
 
 def test_pre_commit_hooks_file():

@@ -169,7 +169,7 @@ async def test_open_publishes_what_check_reports_with_code_source_severity_and_r
         assert d.message == f["message"]
         assert d.severity == {"error": 1, "warning": 2, "info": 3}[f["severity"]]
         assert (d.range.end.line + 1, d.range.end.character + 1) == (f["end_line"], f["end_column"])
-        assert d.code_description.href.endswith(f"/rules/{d.code}.md")
+        assert d.code_description is None   # no `docs-url`: no link (test_links_follow_docs_url)
         assert d.data["span"] == [f["line"], f["column"], f["end_line"], f["end_column"]]
     assert "BL201" in {f["code"] for f in engine_findings(TUTORIAL)}   # the option did the ignoring
 
@@ -369,6 +369,20 @@ async def test_rule_fixes_are_offered_and_fix_all_applies_the_safe_ones(client, 
     assert not safe & set(codes(params.diagnostics))
 
 
+async def test_links_follow_docs_url(client, workspace):
+    """With `docs-url` in the file's configuration, diagnostics and hovers link to the page."""
+    folder = workspace / "links"
+    folder.mkdir()
+    (folder / "bootlint.toml").write_text('docs-url = "https://docs.example.com/rules/{code}.html"\n')
+    uri = open_doc(client, folder / "bootstrap", TUTORIAL)
+    params = await published(client, uri, 1)
+    bl101 = next(d for d in params.diagnostics if d.code == "BL101")
+    assert bl101.code_description.href == "https://docs.example.com/rules/BL101.html"
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=bl101.range.start))
+    assert hover.contents.value.endswith("[BL101 rule page](https://docs.example.com/rules/BL101.html)\n")
+
+
 async def test_hover_shows_summary_and_how_to_fix(client, workspace):
     uri = open_doc(client, workspace / "hover" / "bootstrap", TUTORIAL)
     params = await published(client, uri, 1)
@@ -384,6 +398,7 @@ async def test_hover_shows_summary_and_how_to_fix(client, workspace):
     # BL101 has an (unsafe) fix: the hover names it rather than showing the passing example.
     assert summary in text and "**How to fix:**" in text
     assert "post the handler's failure to /invocation/{id}/error" in text
+    assert text.endswith("The rule's page: `bootlint rule BL101`\n")   # no `docs-url`: no link
     assert hover.range == bl101.range
     outside = await client.text_document_hover_async(types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=0)))

@@ -45,6 +45,9 @@ class Settings:
     respect_gitignore: bool = True
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     target: str = "default"
+    # Where the rule pages are published: findings link to them only when it is set (the pages
+    # ship in the package, and `bootlint rule CODE` prints them).
+    docs_url: str | None = None
     config_file: str | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -79,6 +82,7 @@ KEYS = {
     "respect-gitignore": ("respect_gitignore", "bool"),
     "max-file-size": ("max_file_size", "positive-int"),
     "target": ("target", "target"),
+    "docs-url": ("docs_url", "url"),
 }
 EXPECTED = {
     "codes": "a list of rule codes or prefixes, such as [\"BL1\", \"BL201\"]",
@@ -89,6 +93,9 @@ EXPECTED = {
     "bool": "true or false",
     "target": "one of \"default\", \"managed-instances\"",
     "positive-int": f"a whole number of bytes from 1 to {MAX_FILE_SIZE_BOUND:,}",
+    "url": "an http:// or https:// address where the rule pages are published, such as "
+           "\"https://example.com/bootlint/rules\" (BL101 is then .../rules/BL101.md) or with {code} "
+           "where the code goes",
 }
 
 
@@ -204,6 +211,11 @@ def _convert(where: str, key: str, kind: str, value, known: set[str]):
     if kind == "target":
         if value not in TARGETS:
             raise bad(f", not {value!r}")
+        return value
+    if kind == "url":
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")) or any(
+                c.isspace() for c in value):
+            raise bad()
         return value
     if kind == "level":
         if value not in LEVELS:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bootlint import REPOSITORY
-
 _PACKAGED = Path(__file__).resolve().parent.parent / "rule_docs"
 _CHECKOUT = Path(__file__).resolve().parent.parent.parent / "rules"
 
@@ -26,8 +24,20 @@ def page(code: str) -> str | None:
     return path.read_text(encoding="utf-8") if path else None
 
 
-def help_uri(code: str) -> str:
-    return f"{REPOSITORY}/blob/main/rules/{code}.md"
+def help_uri(code: str, docs_url: str | None) -> str | None:
+    """The address of a rule's page under the configured documentation home (the settings'
+    `docs-url`: ``{code}`` in it is replaced, else ``/BLxxx.md`` is added); None when none is
+    configured, and then nothing links to a page (it ships in the package: `bootlint rule`)."""
+    if not docs_url:
+        return None
+    if "{code}" in docs_url:
+        return docs_url.replace("{code}", code)
+    return f"{docs_url.rstrip('/')}/{code}.md"
+
+
+def docs_home(docs_url: str) -> str:
+    """The documentation home itself: the configured `docs-url` up to where a code goes."""
+    return docs_url.split("{code}", 1)[0]
 
 
 def what_it_reports(code: str) -> str:

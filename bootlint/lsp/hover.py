@@ -17,10 +17,11 @@ def section(page: str, title: str) -> str:
     return page.split(marker, 1)[1].split("\n## ", 1)[0].strip()
 
 
-def hover_markdown(finding: Finding, language: str) -> str:
+def hover_markdown(finding: Finding, language: str, docs_url: str | None = None) -> str:
     """Markdown for one finding: code, name and severity; the message; the rule's summary; how
     to fix it (the rule's fix and what the page says it does, else the page's passing example in
-    the document's language); a link to the page."""
+    the document's language); a link to the page where the settings' `docs-url` says the pages
+    are published, else the command that prints it."""
     rule = all_rules().get(finding.code)
     page = docs.page(finding.code) or ""
     name = rule.name if rule else finding.name
@@ -45,5 +46,6 @@ def hover_markdown(finding: Finding, language: str) -> str:
             example = fence[0].split()[0] + ("\n" + fence[1] if len(fence) > 1 else "")
         if example:
             out += ["**How to fix:** as in this passing example:", "", example, ""]
-    out.append(f"[{finding.code} rule page]({docs.help_uri(finding.code)})")
+    url = docs.help_uri(finding.code, docs_url)
+    out.append(f"[{finding.code} rule page]({url})" if url else f"The rule's page: `bootlint rule {finding.code}`")
     return "\n".join(out).strip() + "\n"

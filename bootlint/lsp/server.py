@@ -379,9 +379,12 @@ class BootlintServer(LanguageServer):
         fix = None
         if f.fix is not None and actions.fix_changes(f.fix, buffer):
             fix = f.fix.applicability.value
+        # A link to the rule's page only where the settings say the pages are published.
+        href = help_uri(f.code, self.project.settings_for(doc.path).docs_url)
         return types.Diagnostic(
             range=lsp_range(buffer, f.span), message=f.message, severity=SEVERITIES[f.severity],
-            code=f.code, code_description=types.CodeDescription(href=help_uri(f.code)), source="bootlint",
+            code=f.code, code_description=types.CodeDescription(href=href) if href else None,
+            source="bootlint",
             related_information=related or None,
             tags=[types.DiagnosticTag.Unnecessary] if f.code == "BL901" else None,
             data={"version": linted.version, "fix": fix,
@@ -660,7 +663,8 @@ async def hover(ls: BootlintServer, params: types.HoverParams) -> types.Hover | 
             hits.append((f, start, end))
     if not hits:
         return None
-    text = "\n---\n\n".join(hover_markdown(f, linted.language) for f, _, _ in hits)
+    docs_url = ls.project.settings_for(doc.path).docs_url
+    text = "\n---\n\n".join(hover_markdown(f, linted.language, docs_url) for f, _, _ in hits)
     start, end = min(h[1] for h in hits), max(h[2] for h in hits)
     (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),

@@ -26,6 +26,7 @@ class Run:
     fixed: int = 0              # fixes --fix applied in this run
     unsafe: bool = False        # --unsafe-fixes: unsafe fixes count as applicable
     fix_applied: bool = False   # this run was --fix (the findings are what is left)
+    docs_url: str | None = None  # where the rule pages are published (settings' docs-url): links
 
 
 def applicable(f: Finding, unsafe: bool) -> bool:

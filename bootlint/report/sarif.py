@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from bootlint import REPOSITORY, __version__
+from bootlint import __version__
 from bootlint.report import Run, fingerprints, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -17,18 +17,22 @@ def _uri(path: str) -> str:
     return quote(os.fsencode(path), safe="/!")
 
 
-def _rule(rule) -> dict:
+def _rule(rule, docs_url: str | None) -> dict:
+    """A rule's descriptor; ``helpUri`` only when the documentation home is configured."""
     from bootlint.docs import help_uri, what_it_reports
 
-    return {
+    out = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": what_it_reports(rule.code) or rule.summary},
-        "helpUri": help_uri(rule.code),
+        "helpUri": help_uri(rule.code, docs_url),
         "defaultConfiguration": {"level": LEVELS[rule.severity.value], "enabled": not rule.opt_in},
         "properties": {"tags": ["lambda", "custom-runtime"]},
     }
+    if out["helpUri"] is None:
+        del out["helpUri"]
+    return out
 
 
 def _region(span) -> dict:
@@ -60,6 +64,8 @@ def _fix(f) -> dict | None:
 
 
 def render(run: Run) -> str:
+    from bootlint.docs import docs_home
+
     rules = run.rules
     index = {rule.code: i for i, rule in enumerate(rules)}
     results = []
@@ -81,13 +87,15 @@ def render(run: Run) -> str:
         if fix is not None:
             result["fixes"] = [fix]
         results.append(result)
+    driver = {"name": "bootlint", "version": __version__, "semanticVersion": __version__}
+    if run.docs_url:
+        driver["informationUri"] = docs_home(run.docs_url)
+    driver["rules"] = [_rule(rule, run.docs_url) for rule in rules]
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "bootlint", "version": __version__,
-                                "semanticVersion": __version__, "informationUri": REPOSITORY,
-                                "rules": [_rule(rule) for rule in rules]}},
+            "tool": {"driver": driver},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
