@@ -96,6 +96,20 @@ class GuardHandlerCall(RequestedFix):
     applicability = UNSAFE
     handler: Span
     response: Span
+    sent: Span | None = None    # where the response's request is sent, when it is built before
+
+
+@dataclass(frozen=True)
+class PostCaughtFailure(RequestedFix):
+    """BL102: the handler call at ``handler`` is already caught, and the code that catches it
+    posts nothing: it posts the failure to /error the way the request at ``response`` (sent at
+    ``sent``) posts the response, before it goes on."""
+
+    title = "post the caught failure to /invocation/{{id}}/error"
+    applicability = SAFE
+    handler: Span
+    response: Span
+    sent: Span | None = None
 
 
 @dataclass(frozen=True)

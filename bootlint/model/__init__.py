@@ -225,6 +225,9 @@ class ApiCall(Node):
     # request is written in the innermost one (the finding is at the call site, ``span``).
     via: tuple[str, ...] = ()
     helper_span: Span | None = None
+    # The call that sends the request (`urlopen(req)` of `req = Request(url, ...)`, the helper
+    # call that makes it): a request counts where it is sent, and a fix copies it up to there.
+    sent_at: Span | None = None
 
 
 class ExitKind(str, enum.Enum):

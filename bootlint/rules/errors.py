@@ -8,7 +8,7 @@ from typing import Iterator
 from bootlint.analysis.flow import Structure
 from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
 from bootlint.diagnostics import Related, Span, Violation
-from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard
+from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard, PostCaughtFailure
 from bootlint.rules import Observed, Subject, about_request, rule
 
 
@@ -78,9 +78,10 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
                         related=_errexit_related(subject, ctx.errexit_at))
 
 
-def _guard_fix(subject: Subject, handler: HandlerCall) -> GuardHandlerCall | None:
+def _guard_fix(subject: Subject, handler: HandlerCall, caught: bool = False) -> GuardHandlerCall | None:
     """Guard the handler call and post its failure to /error, the way the file posts /response
-    (the first response post after the call, else the last one)."""
+    (the first response post after the call, else the last one); where the call is ``caught``
+    already, post the failure where it is caught."""
     responses = subject.model.api_calls(Endpoint.RESPONSE)
     if not responses:
         return None
@@ -89,7 +90,9 @@ def _guard_fix(subject: Subject, handler: HandlerCall) -> GuardHandlerCall | Non
     at = bisect_left(responses, (handler.span.line, handler.span.column),
                      key=lambda r: (r.span.line, r.span.column))
     chosen = responses[at] if at < len(responses) else responses[-1]
-    return GuardHandlerCall(handler.span, chosen.span)
+    if caught:
+        return PostCaughtFailure(handler.span, chosen.span, chosen.sent_at)
+    return GuardHandlerCall(handler.span, chosen.span, chosen.sent_at)
 
 
 def _errtrace(subject: Subject) -> bool:
@@ -102,7 +105,7 @@ def _errtrace(subject: Subject) -> bool:
 
 
 @rule("BL102", "invocation-error-unreported", "warning",
-      "The runtime posts /response but never /invocation/{id}/error.", fixes=(GuardHandlerCall,),
+      "The runtime posts /response but never /invocation/{id}/error.", fixes=(GuardHandlerCall, PostCaughtFailure),
       observed=Observed(ApiCall, (Endpoint.RESPONSE,), also_predicted_by=("BL106",)))
 def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
     model = subject.model
@@ -113,10 +116,14 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
     if streaming is not None and any(p.sends_trailers and p.trailers for p in streaming.posts):
         return  # failures are reported in the streamed response's error trailers
     handlers = model.events(HandlerCall)
+    # A handler call whose failure is caught already (on every path that reaches it) needs the
+    # post where it is caught, not a second guard.
+    caught = bool(handlers) and all(o.ctx.guarded for o in subject.flow.of(HandlerCall) if o.node is handlers[0]) \
+        and any(o.node is handlers[0] for o in subject.flow.of(HandlerCall))
     yield about_request(responses[0], responses[0].span, (
         "the runtime posts /response but no path posts /invocation/{id}/error: a failed invocation "
         "is reported as a success or hangs until the function times out; post failures to "
-        "/invocation/$REQUEST_ID/error"), _guard_fix(subject, handlers[0]) if handlers else None)
+        "/invocation/$REQUEST_ID/error"), _guard_fix(subject, handlers[0], caught) if handlers else None)
 
 
 @rule("BL103", "init-error-unreported", "warning",

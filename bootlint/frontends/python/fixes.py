@@ -7,6 +7,7 @@ builder; titles and applicability belong to the request types.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 
 import libcst as cst
@@ -15,6 +16,7 @@ from bootlint.fixes import requests as want
 from bootlint.fixes.kit import Indent
 from bootlint.fixes.requests import Rewrite
 from bootlint.diagnostics import Edit, Span
+from bootlint.frontends.python.clients import CALLS, HTTP_VERBS
 from bootlint.frontends.python.syntax import PythonParse, positions_of
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import minimal_change
@@ -250,41 +252,73 @@ class PythonFixes:
                          leading_lines=body[i].leading_lines)
         return self.rewrite(self.replace_statements(block, i, j, [loop]))
 
-    def guard_handler(self, handler: Span, response: Span | None) -> Rewrite | None:
+    def error_post(self, handler: Span, response: Span, sent: Span | None, exc: str = "exc") -> list | None:
+        """The statements that post a failure the way the file posts the response: the request
+        and its send (from the statement that builds the /response request through the one that
+        sends it, when they are apart: `req = Request(...)` then `urlopen(req).read()`), each
+        copied with /response -> /error and the body -> the error JSON of ``exc``; None when
+        that cannot be done plainly."""
+        stmt = self.statement_of(handler)
+        post = self.statement_of(response)
+        send = self.statement_of(sent) if sent is not None else post
+        if not isinstance(post, cst.SimpleStatementLine) or not isinstance(send, cst.SimpleStatementLine):
+            return None
+        if self.around(stmt, (cst.FunctionDef,)) is not self.around(post, (cst.FunctionDef,)):
+            return None
+        error = _ErrorPost(exc)
+        if send is post:
+            # Only the small statement that posts is copied: on `out = handler(ev); post(out)` the
+            # whole line would put a second handler call in the `except`.
+            posting = self.find(response, (cst.BaseSmallStatement,))
+            if posting is None or posting not in post.body or self._holds(posting, handler):
+                return None
+            copied = [cst.SimpleStatementLine([_alone(posting).visit(error)])]
+        else:
+            block = self.block_of(post)
+            if block is None or self.block_of(send) is not block:
+                return None
+            body = list(block.body)
+            first, last = body.index(post), body.index(send)
+            if last < first or stmt in body[first:last + 1] or any(
+                    self._holds(s, handler) for s in body[first:last + 1]):
+                return None
+            copied = [s.with_changes(leading_lines=()).visit(error) for s in body[first:last + 1]]
+        if not (error.url and error.body):
+            return None
+        return copied
+
+    def _holds(self, node, span: Span) -> bool:
+        where = self.span(node)
+        return (where.line, where.column) <= (span.line, span.column) and \
+            (span.end_line, span.end_column) <= (where.end_line, where.end_column)
+
+    def guard_handler(self, handler: Span, response: Span | None, sent: Span | None = None) -> Rewrite | None:
         """BL101, BL102: `try:` around the handler's statement, `except Exception as exc:` that
-        posts the error the way the file posts the response, then `continue` (`return` in a
-        function the loop calls)."""
+        posts the error the way the file posts the response (the whole request and its send),
+        then `continue` (`return` in a function the loop calls)."""
         if response is None:
             return None
         stmt = self.statement_of(handler)
-        post = self.statement_of(response)
-        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(post, cst.SimpleStatementLine):
+        if not isinstance(stmt, cst.SimpleStatementLine):
             return None
         scope = self.around(stmt, (cst.While, cst.For, cst.FunctionDef))
-        if scope is None or self.around(stmt, (cst.FunctionDef,)) is not self.around(post, (cst.FunctionDef,)):
+        if scope is None:
             return None
         leave = cst.Continue() if isinstance(scope, (cst.While, cst.For)) else cst.Return()
-        # Only the small statement that calls the handler is guarded, and only the one that
-        # posts the response is copied as the error post: on `out = handler(ev); post(out)` the
-        # whole line would put a second handler call in the `except` (and the next round would
-        # guard that one).
+        # Only the small statement that calls the handler is guarded.
         call = self.find(handler, (cst.BaseSmallStatement,))
-        posting = self.find(response, (cst.BaseSmallStatement,))
-        if call is None or posting is None or call is posting or call not in stmt.body or posting not in post.body:
+        if call is None or call not in stmt.body:
             return None
-        error = _ErrorPost()
-        report = cst.SimpleStatementLine([_alone(posting).visit(error)])
-        if not (error.url and error.body):
-            return None
+        report = self.error_post(handler, response, sent)
         block = self.block_of(stmt)
-        if block is None:
+        if report is None or block is None:
             return None
         k = list(stmt.body).index(call)
         before, after = stmt.body[:k], stmt.body[k + 1:]
         guard = cst.Try(
             body=cst.IndentedBlock(body=[cst.SimpleStatementLine([_alone(call)])], indent=self.indent.unit),
             handlers=[cst.ExceptHandler(
-                body=cst.IndentedBlock(body=[report, cst.SimpleStatementLine([leave])], indent=self.indent.unit),
+                body=cst.IndentedBlock(body=[*report, cst.SimpleStatementLine([leave])], indent=self.indent.unit),
                 type=cst.Name("Exception"), name=cst.AsName(name=cst.Name("exc")))],
             leading_lines=() if before else stmt.leading_lines)
         new = [guard]
@@ -300,6 +334,58 @@ class PythonFixes:
         i = list(block.body).index(stmt)
         module = self.with_import(self.replace_statements(block, i, i, new), "json")
         return self.rewrite(module)
+
+    def post_caught_failure(self, handler: Span, response: Span, sent: Span | None = None) -> Rewrite | None:
+        """BL102: the `except` that catches the handler's failure posts it first, the way the file
+        posts the response (the whole request and its send); an `except` without a name gets
+        one."""
+        stmt = self.statement_of(handler)
+        node = stmt
+        while node is not None:
+            parent = self.parents.get(id(node))
+            if isinstance(parent, cst.Try) and node is parent.body:
+                break
+            node = parent
+        if node is None or not isinstance(parent, cst.Try):
+            return None
+        catching = [h for h in parent.handlers if h.type is None or any(
+            dotted_name in ("Exception", "BaseException") for dotted_name in _caught_names(h))]
+        if not catching:
+            return None
+        handler_node = catching[0]
+        exc = handler_node.name.name.value if handler_node.name is not None and \
+            isinstance(handler_node.name.name, cst.Name) else "exc"
+        report = self.error_post(handler, response, sent, exc)
+        if report is None:
+            return None
+        body = handler_node.body
+        if not isinstance(body, cst.IndentedBlock):
+            return None
+        first = body.body[0] if body.body else None
+        new_body = [*report, *([first.with_changes(leading_lines=())] if first is not None else []), *body.body[1:]]
+        if first is not None and first.leading_lines:
+            new_body[0] = new_body[0].with_changes(leading_lines=first.leading_lines)
+        # An `except` that falls through to the code after the `try` would go on to post a
+        # /response for the invocation it has just failed (refused by the API, an HTTPError for
+        # urllib): it leaves for the next event instead, which changes where the code goes.
+        applicability = None
+        if not _leaves(body.body[-1] if body.body else None):
+            scope = self.around(parent, (cst.While, cst.For, cst.FunctionDef))
+            if scope is None:
+                return None
+            new_body.append(cst.SimpleStatementLine(
+                [cst.Continue() if isinstance(scope, (cst.While, cst.For)) else cst.Return()]))
+            applicability = want.UNSAFE
+        changed = handler_node.with_changes(body=body.with_changes(body=new_body))
+        if handler_node.name is None:
+            changed = changed.with_changes(name=cst.AsName(name=cst.Name(exc)),
+                                           type=handler_node.type or cst.Name("Exception"))
+        new_try = parent.with_changes(handlers=[changed if h is handler_node else h for h in parent.handlers])
+        module = self.module.deep_replace(parent, new_try)
+        done = self.rewrite(self.with_import(module, "json"))
+        if done is not None and applicability is not None:
+            done = replace(done, applicability=applicability)
+        return done
 
     def export_trace_id(self, request_id: str, near: Span) -> Rewrite | None:
         """BL201: after `rid = <headers>[...Request-Id...]`, `os.environ["_X_AMZN_TRACE_ID"] =`
@@ -335,16 +421,18 @@ class PythonFixes:
         return self.rewrite(module)
 
 
-ERROR_BODY = ('json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__, '
-              '"stackTrace": []}).encode()')
+ERROR_JSON = '{{"errorMessage": str({exc}), "errorType": type({exc}).__name__, "stackTrace": []}}'
+ERROR_BODY = "json.dumps(" + ERROR_JSON + ").encode()"
 BODY_KEYWORDS = {"data", "body", "json", "content"}
 
 
 class _ErrorPost(cst.CSTTransformer):
     """The response post turned into the error post: `/response` -> `/error` in the URL's text,
-    the body -> the documented error JSON."""
+    the body -> the documented error JSON of the exception held in ``exc``. Where a call takes
+    its body by position comes from the clients' table."""
 
-    def __init__(self) -> None:
+    def __init__(self, exc: str = "exc") -> None:
+        self.exc = exc
         self.url = False
         self.body = False
 
@@ -364,22 +452,60 @@ class _ErrorPost(cst.CSTTransformer):
     def leave_Arg(self, original, updated):
         if updated.keyword is not None and updated.keyword.value in BODY_KEYWORDS:
             self.body = True
-            value = ERROR_BODY if updated.keyword.value != "json" else ERROR_BODY.split("(", 1)[1].rsplit(").encode()", 1)[0]
-            return updated.with_changes(value=cst.parse_expression(value))
+            value = ERROR_JSON if updated.keyword.value == "json" else ERROR_BODY
+            return updated.with_changes(value=cst.parse_expression(value.format(exc=self.exc)))
         return updated
 
     def leave_Call(self, original, updated):
         name = updated.func.attr.value if isinstance(updated.func, cst.Attribute) else (
             updated.func.value if isinstance(updated.func, cst.Name) else "")
         # A body given by position: conn.request(method, url, body), requests.post(url, data),
-        # urlopen(url, data), Request(url, data).
-        index = {"request": 2, "post": 1, "urlopen": 1, "Request": 1}.get(name)
+        # urlopen(url, data), Request(url, data), requests.Request(method, url, data).
+        shape = CALLS.get(name)
         args = list(updated.args)
-        if index is not None and len(args) > index and args[index].keyword is None and args[index].star == "":
+        if shape is None or shape.body_arg is None or any(
+                a.keyword is not None and a.keyword.value in BODY_KEYWORDS for a in args):
+            return updated
+        index = shape.body_arg
+        if shape.method_first_if_verb and args and isinstance(args[0].value, cst.SimpleString) and \
+                isinstance(args[0].value.evaluated_value, str) and args[0].value.evaluated_value.upper() in HTTP_VERBS:
+            index += 1
+        if len(args) > index and args[index].keyword is None and args[index].star == "":
             self.body = True
-            args[index] = args[index].with_changes(value=cst.parse_expression(ERROR_BODY))
+            args[index] = args[index].with_changes(value=cst.parse_expression(ERROR_BODY.format(exc=self.exc)))
             return updated.with_changes(args=args)
         return updated
+
+
+EXITS = frozenset({"sys.exit", "os._exit", "exit", "quit", "os.abort"})
+
+
+def _leaves(stmt) -> bool:
+    """Does a statement end its path (`continue`, `break`, `return`, `raise`, `sys.exit(...)`)?"""
+    if not isinstance(stmt, cst.SimpleStatementLine) or not stmt.body:
+        return False
+    last = stmt.body[-1]
+    if isinstance(last, (cst.Continue, cst.Break, cst.Return, cst.Raise)):
+        return True
+    if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
+        func = last.value.func
+        name = func.value if isinstance(func, cst.Name) else (
+            f"{func.value.value}.{func.attr.value}" if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) else "")
+        return name in EXITS
+    return False
+
+
+def _caught_names(handler: cst.ExceptHandler) -> list[str]:
+    """The last part of each exception name an `except` names."""
+    kind = handler.type
+    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    out = []
+    for k in kinds:
+        while isinstance(k, cst.Attribute):
+            k = k.attr
+        if isinstance(k, cst.Name):
+            out.append(k.value)
+    return out
 
 
 def _alone(small):
@@ -440,7 +566,8 @@ IMPLEMENTATIONS = {
     want.ReadApiHost: lambda fx, r: fx.runtime_api_host(r.span),
     want.DropNextTimeout: lambda fx, r: fx.drop_timeout(r.span),
     want.WrapEventLoop: lambda fx, r: fx.event_loop(r.first, r.last),
-    want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response),
+    want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response, r.sent),
+    want.PostCaughtFailure: lambda fx, r: fx.post_caught_failure(r.handler, r.response, r.sent),
     want.ExportTraceId: _trace_id,
     want.ExitAfterInitError: lambda fx, r: fx.exit_after(r.span),
 }

@@ -500,7 +500,7 @@ class _Lowering:
                 facts = self.request_facts.facts(req.call, req.method_name, info.endpoint, set())
                 out.append(ApiCall(span, endpoint=info.endpoint, url=info, tool=req.method_name,
                                    method=req.method, facts=facts, via=req.chain,
-                                   helper_span=self.span(req.url)))
+                                   helper_span=self.span(req.url), sent_at=span))
         out.extend(EnvSet(span, name=e.name, exported=True) for e in env)
         return out
 
@@ -519,7 +519,7 @@ class _Lowering:
             seen.add((info.endpoint, info.unresolved))
             facts = self.request_facts.facts(call, method_name, info.endpoint, targets)
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
-                                 tool=method_name, method=method, facts=facts))
+                                 tool=method_name, method=method, facts=facts, sent_at=self.span(call)))
         return calls
 
 
