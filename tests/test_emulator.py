@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -65,40 +66,114 @@ def test_next_is_held_until_an_event_is_queued_and_carries_every_header(api):
     assert 1500 < deadline - time.time() * 1000 <= 2000
 
 
-def test_response_error_and_their_refusals(api):
-    conn = http.client.HTTPConnection(*api.address.split(":"), timeout=10)   # one kept-alive connection
-    first, second, third = (Invocation(b"{}", timeout=5) for _ in range(3))
-    for inv in (first, second, third):
-        api.queue(inv)
-    for inv in (first, second, third):
-        resp, _ = request(api, "GET", f"{BASE}/invocation/next", conn=conn)
-        assert resp.getheader("Lambda-Runtime-Aws-Request-Id") == inv.request_id
+def _open(api, conn=None, event=b"{}"):
+    """Queue an invocation and take it with `next`: the API is in state invoke."""
+    inv = Invocation(event, timeout=5)
+    api.queue(inv)
+    resp, _ = request(api, "GET", f"{BASE}/invocation/next", conn=conn)
+    assert resp.status == 200 and resp.getheader("Lambda-Runtime-Aws-Request-Id") == inv.request_id
+    assert api.state == "invoke" and api.current is inv
+    return inv
+
+
+def _error(data: bytes) -> str:
+    return json.loads(data)["errorType"]
+
+
+# One test per transition of the invoke state machine (spec: runtime-api.md, "Invoke state machine").
+
+def test_invoke_to_ready_by_response_or_error_202_on_one_kept_alive_connection(api):
+    conn = http.client.HTTPConnection(*api.address.split(":"), timeout=10)
+    first = _open(api, conn)
     assert request(api, "POST", f"{BASE}/invocation/{first.request_id}/response", b'"ok"', conn=conn)[0].status == 202
-    assert request(api, "POST", f"{BASE}/invocation/{first.request_id}/response", b'"again"', conn=conn)[0].status == 400
-    assert request(api, "POST", f"{BASE}/invocation/{first.request_id}/error", b"{}", conn=conn)[0].status == 400
-    assert request(api, "POST", f"{BASE}/invocation/nope/response", b"x", conn=conn)[0].status == 400
-    assert request(api, "POST", f"{BASE}/invocation//response", b"x", conn=conn)[0].status == 400
+    assert api.state == "ready" and first.outcome == "response" and first.body == b'"ok"'
+    second = _open(api, conn)
     documented = json.dumps({"errorMessage": "m", "errorType": "E", "stackTrace": ["a"]}).encode()
     resp, _ = request(api, "POST", f"{BASE}/invocation/{second.request_id}/error", documented,
                       {"Lambda-Runtime-Function-Error-Type": "Unhandled"}, conn=conn)
-    assert resp.status == 202
+    assert resp.status == 202 and api.state == "ready"
     assert (second.outcome, second.error_type, second.error_body_problem) == ("error", "Unhandled", "")
+    third = _open(api, conn)
     resp, _ = request(api, "POST", f"{BASE}/invocation/{third.request_id}/error", b"it broke", conn=conn)
     assert resp.status == 202 and third.error_type is None
     assert third.error_body_problem == "is plain text, not the error JSON"
-    assert first.outcome == "response" and first.body == b'"ok"'
-    assert [r.status for r in api.records if r.endpoint in ("response", "error")] == [202, 400, 400, 400, 400, 202, 202]
 
 
-def test_a_response_over_6_mb_is_413_and_leaves_the_invocation_open(api):
-    inv = Invocation(b"{}", timeout=5)
-    api.queue(inv)
-    request(api, "GET", f"{BASE}/invocation/next")
+@pytest.mark.parametrize("first,second", [("response", "response"), ("response", "error"),
+                                          ("error", "response"), ("error", "error")])
+def test_ready_a_second_answer_for_the_same_id_is_403_invalid_state_transition(api, first, second):
+    inv = _open(api)
+    assert request(api, "POST", f"{BASE}/invocation/{inv.request_id}/{first}", b"{}")[0].status == 202
+    resp, data = request(api, "POST", f"{BASE}/invocation/{inv.request_id}/{second}", b"{}")
+    assert (resp.status, _error(data)) == (403, "InvalidStateTransition")
+    assert inv.outcome == first and api.records[-1].why == f"request {inv.request_id} was already answered (/{first})"
+
+
+def test_ready_an_answer_with_no_invocation_open_is_403(api):
+    api.queue(Invocation(b"{}"))
+    resp, data = request(api, "POST", f"{BASE}/invocation/nope/response", b"x")
+    assert (resp.status, _error(data)) == (403, "InvalidStateTransition")
+    assert api.records[-1].why == "no invocation is open (the runtime has not been sent one by next)"
+
+
+@pytest.mark.parametrize("rid", ["nope", ""])
+def test_invoke_an_answer_for_another_id_is_400_and_the_invocation_stays_open(api, rid):
+    inv = _open(api)
+    resp, data = request(api, "POST", f"{BASE}/invocation/{rid}/response", b"x")
+    assert (resp.status, _error(data)) == (400, "InvalidRequestID")
+    assert api.state == "invoke" and inv.outcome is None
+    assert request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x")[0].status == 202
+
+
+def test_invoke_a_response_over_6_mb_is_413_and_closes_the_invocation(api):
+    inv = _open(api)
     resp, _ = request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x" * (MAX_RESPONSE_BYTES + 1))
-    assert resp.status == 413 and inv.outcome is None
+    assert resp.status == 413
+    assert (inv.outcome, inv.failure, api.state) == ("closed", "Function.ResponseSizeTooLarge", "ready")
     assert inv.rejected[0][0] == 413
-    resp, _ = request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x" * MAX_RESPONSE_BYTES)
-    assert resp.status == 202 and inv.body_size == MAX_RESPONSE_BYTES
+    resp, data = request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x")
+    assert (resp.status, _error(data)) == (403, "InvalidStateTransition")
+    exactly = _open(api)
+    resp, _ = request(api, "POST", f"{BASE}/invocation/{exactly.request_id}/response", b"x" * MAX_RESPONSE_BYTES)
+    assert resp.status == 202 and exactly.body_size == MAX_RESPONSE_BYTES
+
+
+@pytest.mark.parametrize("mode,status", [("buffered", 400), ("Streaming", 400), ("streaming", 202)])
+def test_invoke_a_response_mode_other_than_streaming_is_400_and_closes_it(api, mode, status):
+    inv = _open(api)
+    resp, _ = request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x",
+                      {"Lambda-Runtime-Function-Response-Mode": mode})
+    assert resp.status == status and api.state == "ready"
+    assert inv.failure == ("Runtime.InvalidResponseModeHeader" if status == 400 else "")
+
+
+def test_invoke_a_second_next_gets_the_same_invocation_again(api):
+    inv = _open(api)
+    resp, data = request(api, "GET", f"{BASE}/invocation/next")
+    assert resp.status == 200 and resp.getheader("Lambda-Runtime-Aws-Request-Id") == inv.request_id
+    assert data == b"{}" and inv.deliveries == 2 and api.state == "invoke"
+    assert request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x")[0].status == 202
+
+
+def test_the_answers_are_single_writes_on_a_no_delay_socket(api, monkeypatch):
+    from bootlint.verify.emulator import server
+
+    seen = []
+    original = server._Handler.setup
+
+    def setup(self):
+        original(self)
+        write = self.wfile.write
+        seen.append([self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)])
+        self.wfile.write = lambda data, log=seen[-1]: (log.append(len(data)), write(data))[1]
+
+    monkeypatch.setattr(server._Handler, "setup", setup)
+    conn = http.client.HTTPConnection(*api.address.split(":"), timeout=10)
+    inv = _open(api, conn, event=b'{"k": 1}')
+    request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x", conn=conn)
+    nodelay, *writes = seen[0]
+    assert nodelay != 0 and len(writes) == 2      # one write per answer: next's 200, the 202
+    assert writes[1] > len(b'{"status":"OK"}') + 40
 
 
 def test_a_chunked_response_is_read_whole(api):
@@ -112,22 +187,36 @@ def test_a_chunked_response_is_read_whole(api):
     assert inv.body == b"abcd"
 
 
-def test_init_error_only_before_the_first_next_and_unknown_paths_are_404(api):
-    body = b'{"errorMessage":"m","errorType":"E","stackTrace":[]}'
-    assert request(api, "POST", f"{BASE}/init/error", body)[0].status == 202
+def test_unknown_paths_are_404(api):
     assert request(api, "GET", f"{BASE}/invocation/nxt")[0].status == 404
     assert request(api, "POST", "/2018-06-11/runtime/invocation/x/response", b"")[0].status == 404
     assert request(api, "GET", f"{BASE}/invocation/next/")[0].status == 404
-    assert request(api, "PUT", f"{BASE}/init/error", body)[0].status == 404
+    assert request(api, "PUT", f"{BASE}/init/error", b"{}")[0].status == 404
+    assert api.state == "init"
+
+
+def test_init_to_init_error_then_next_and_a_second_init_error_are_403(api):
+    body = b'{"errorMessage":"m","errorType":"E","stackTrace":[]}'
+    assert request(api, "POST", f"{BASE}/init/error", body)[0].status == 202
+    assert api.state == "init-error"
     api.queue(Invocation(b"{}"))
-    request(api, "GET", f"{BASE}/invocation/next")
+    resp, data = request(api, "GET", f"{BASE}/invocation/next")
+    assert (resp.status, _error(data)) == (403, "InvalidStateTransition")
     assert request(api, "POST", f"{BASE}/init/error", body)[0].status == 403
     api.new_init_phase()
     assert request(api, "POST", f"{BASE}/init/error", b"plain")[0].status == 202
     posted = [r for r in api.records if r.endpoint == "init/error"]
     assert [(r.status, r.why) for r in posted] == [
-        (202, ""), (403, "the init phase is over (the first next ended it)"),
-        (202, "is plain text, not the error JSON")]
+        (202, ""), (403, "/init/error was already posted"), (202, "is plain text, not the error JSON")]
+
+
+def test_init_error_after_the_first_next_is_403(api):
+    inv = _open(api)
+    resp, data = request(api, "POST", f"{BASE}/init/error", b"{}")
+    assert (resp.status, _error(data)) == (403, "InvalidStateTransition")
+    assert api.records[-1].why == "the init phase is over (the first next ended it)"
+    request(api, "POST", f"{BASE}/invocation/{inv.request_id}/response", b"x")
+    assert request(api, "POST", f"{BASE}/init/error", b"{}")[0].status == 403
     assert all(r.at > 0 for r in api.records)
 
 

@@ -270,11 +270,15 @@ def test_a_runtime_that_stops_asking_is_reported_after_the_deadline(runs):
 def test_protocol_errors_the_api_refused(runs):
     result = runs["rude"]
     messages = {f.code: f.message for f in result.findings}
-    assert codes(result) == ["BL003", "BL005", "BL502", "BL503"]
+    # The 413 closed the invocation (Function.ResponseSizeTooLarge): the /error after it is
+    # refused, and is no finding of its own (its cause is the BL502).
+    assert codes(result) == ["BL003", "BL005", "BL502"]
     assert "POST /2018-06-01/runtime/invocation/nxt was answered 404" in messages["BL003"]
     assert "unknown request id 'not-an-id'" in messages["BL005"]
-    assert "6,291,457 bytes, over the 6 MB limit" in messages["BL502"]
-    assert "is plain text, not the error JSON: `it broke`" in messages["BL503"]
+    assert messages["BL502"] == ("observed: invocation 1: the response is 6,291,457 bytes, over the 6 MB "
+                                 "limit (Lambda answers 413 and the invocation fails with "
+                                 "Function.ResponseSizeTooLarge)")
+    assert result.timeline.outcomes[0].invocation.failure == "Function.ResponseSizeTooLarge"
 
 
 def test_a_zip_is_extracted_and_run(runs):

@@ -15,3 +15,7 @@ meta_rule("BL503", "error-body-not-documented", "warning",
 meta_rule("BL504", "runtime-exited", "error",
           "Observed by verify: the process exited during an invocation or its initialisation.",
           verify_only=True, observed=Observed(HandlerCall))
+meta_rule("BL505", "invoke-state-violation", "error",
+          "Observed by verify: a request out of turn in Lambda's invoke state machine: a second "
+          "answer for one invocation, a second next while one is open, /init/error after init.",
+          verify_only=True, observed=Observed(ApiCall, (Endpoint.NEXT,)))

@@ -59,6 +59,7 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
     judge (no sandbox without ``sandbox=False``, no process could start, loopback down).
     """
     from bootlint.verify import workdir
+    from bootlint.verify.emulator.server import ApiUnavailable
     from bootlint.verify.package import PackageError, prepare
     from bootlint.verify.probe import handler_problem
     from bootlint.verify.process import EnvironmentProblem
@@ -81,7 +82,10 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
     work = workdir.make()
     try:
         package = prepare(path, task_root, work)
-        return _run(package, handler, events, timeout, work, env or {}, bwrap)
+        try:
+            return _run(package, handler, events, timeout, work, env or {}, bwrap)
+        except ApiUnavailable as exc:   # the loopback interface: nothing was judged
+            raise EnvironmentProblem(str(exc)) from None
     finally:
         workdir.remove(work)
 
@@ -89,7 +93,7 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
 def _run(package, handler, events, timeout, work, env, bwrap) -> VerifyResult:
     from bootlint.verify.emulator import RuntimeApi
     from bootlint.rules import all_rules
-    from bootlint.verify.observe import observations
+    from bootlint.verify.observe import init_errors, observations
     from bootlint.verify.probe import UnsafeHandler, plan
     from bootlint.verify.process import command_for, lambda_environment
     from bootlint.verify.package import PackageError
@@ -124,6 +128,7 @@ def _run(package, handler, events, timeout, work, env, bwrap) -> VerifyResult:
         seen = Layout(package.task_root, runtime_dir, tmpdir)
         marker = f"TMPDIR={tmpdir}"
     with RuntimeApi() as api:
+        api.check_loopback()
         variables = lambda_environment(api.address, probe.handler if probe else (handler or "function.handler"),
                                        seen.task_root, seen.runtime_dir, seen.tmp, extra=env)
         launch = {"argv": argv, "executable": executable, "cwd": package.task_root, "env": variables}
@@ -172,20 +177,48 @@ def _run(package, handler, events, timeout, work, env, bwrap) -> VerifyResult:
     result.timeline = timeline
     result.observed = observations(timeline, probe is not None, model, timeout)
     lines = text.split("\n")
+    users = _user_paths(package, seen.task_root)
     for item in result.observed:
         rule = rules[item.code]
         line = lines[item.span.line - 1] if item.span.line > 1 or item.span.column > 1 else ""
-        result.findings.append(Finding(rule.code, rule.name, rule.severity, item.message,
+        result.findings.append(Finding(rule.code, rule.name, rule.severity, users(item.message),
                                        package.display, item.span, source_line=line))
-    result.log.extend(_describe(timeline))
+    result.log.extend(users(line) for line in _describe(timeline))
+    reported = init_errors(timeline)
+    if reported and all(o.ended == "init-error" for o in timeline.outcomes):
+        result.log.append(users(
+            "  every start reported an init error and exited, as a runtime must ("
+            + "; ".join(reported) + "): the invocations could not run"
+            + (", so only the init path was judged" if probe else "")))
     return result
 
 
+def _user_paths(package, inside: str):
+    """A function that writes the run's private paths (the temporary copy, ``/var/task`` in the
+    sandbox) as the user's own: their folder, or ``fn.zip!``."""
+    user = (package.display.rsplit("!", 1)[0] + "!" if package.mode_origin == "zip"
+            else (os.path.dirname(package.display) or "."))
+    private = sorted({package.task_root.rstrip("/"), inside.rstrip("/")}, key=len, reverse=True)
+
+    def users(text: str) -> str:
+        for path in private:
+            text = text.replace(path + "/", user + ("" if user.endswith("!") else "/")).replace(path, user)
+        return text
+    return users
+
+
 def _describe(timeline) -> list[str]:
+    from bootlint.verify.observe import describe_error
+
     lines = []
     for i, o in enumerate(timeline.outcomes, start=1):
         inv = o.invocation
-        what = {"answered": f"/{inv.outcome} 202", "exited": f"not answered: the process exited ({o.exit})",
+        what = {"answered": (f"/{inv.outcome} 202" if inv.outcome != "closed" else
+                             f"closed by the Runtime API ({inv.failure})"),
+                "exited": f"not answered: the process exited ({o.exit})",
+                "init-error": (f"never delivered: the runtime reported an init error "
+                               f"({describe_error(o.init_error.body)}) and exited ({o.exit}), "
+                               f"as it should" if o.init_error else ""),
                 "timeout": "not answered before the deadline", "init-exited":
                 f"never delivered: the process exited during init ({o.exit})",
                 "init-timeout": "never delivered: the process did not ask for it"}.get(o.ended, o.ended)

@@ -47,30 +47,65 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def _numbers(ns: list[int]) -> str:
+    """"invocation 2", "invocations 1, 3"."""
+    ns = sorted(set(ns))
+    return f"invocation{'s' if len(ns) > 1 else ''} {', '.join(map(str, ns))}"
+
+
+class _Findings:
+    """Observations collected one per cause: the same code and wording for several invocations
+    becomes one observation that lists them (``{n}`` in the wording)."""
+
+    def __init__(self, model: RuntimeModel | None) -> None:
+        self.model = model
+        self.causes: dict[tuple[str, str], list[int]] = {}
+        self.order: list[tuple[str, str]] = []
+
+    def add(self, code: str, message: str, n: int | None = None) -> None:
+        key = (code, message)
+        if key not in self.causes:
+            self.causes[key] = []
+            self.order.append(key)
+        if n is not None:
+            self.causes[key].append(n)
+
+    def result(self) -> list[Observation]:
+        out = []
+        for code, message in self.order:
+            ns = self.causes[(code, message)]
+            text = message.replace("{n}", _numbers(ns)) if ns else message
+            out.append(Observation(code, "observed: " + text, _place(self.model, code)))
+        return out
+
+
 def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
                  timeout: float) -> list[Observation]:
     """Everything the run showed that is a problem, one observation per code and cause."""
-    out: list[Observation] = []
-
-    def add(code: str, message: str) -> None:
-        out.append(Observation(code, "observed: " + message, _place(model, code)))
-
+    found = _Findings(model)
+    add = found.add
     outcomes = timeline.outcomes
     number = {id(o): i + 1 for i, o in enumerate(outcomes)}
+    by_id = {o.invocation.request_id: number[id(o)] for o in outcomes}
 
-    # BL001: the process exited after answering instead of asking for the next event.
+    # The process exited after answering instead of asking for the next event: after a
+    # /response, the loop is missing (BL001); after an /error only, a failed invocation ends the
+    # runtime (BL101), whatever the handler was.
     quits = [o for o in outcomes if o.after == "exited"]
-    if quits and not (probe and all(o.label == "failure" for o in quits)):
-        first = quits[0]
+    after_response = [o for o in quits if o.invocation.outcome == "response"]
+    if after_response:
+        first = after_response[0]
         add("BL001", f"the process exited ({first.exit}) after answering invocation {number[id(first)]} "
                      f"instead of asking for the next event: {timeline.main_starts} starts for "
                      f"{len(outcomes)} events, each a cold start that Lambda logs as \"Process exited "
                      f"before completing request\"")
     elif quits:
         first = quits[0]
-        add("BL101", f"the process exited ({first.exit}) after reporting the failing invocation "
-                     f"{number[id(first)]}, instead of asking for the next event")
+        add("BL101", f"the process exited ({first.exit}) after posting /error for "
+                     f"{{n}}, instead of asking for the next event: one failed invocation costs "
+                     f"a cold start", number[id(first)])
 
+    responds = any(x.invocation.outcome == "response" for x in outcomes if x.label == "success")
     for o in outcomes:
         n = number[id(o)]
         inv = o.invocation
@@ -79,19 +114,18 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
                 add("BL101", f"the failing invocation {n} ended the process ({o.exit}) before it "
                              f"was answered: Lambda reports Runtime.ExitError and cold-starts the next call")
             else:
-                add("BL504", f"the process exited ({o.exit}) during invocation {n} without answering it "
-                             f"(Runtime.ExitError)")
+                add("BL504", f"the process exited ({o.exit}) during {{n}} without answering it "
+                             f"(Runtime.ExitError)", n)
         elif o.ended == "init-exited":
-            add("BL504", f"the process exited ({o.exit}) during initialisation, before asking for "
-                         f"invocation {n}")
+            add("BL504", f"the process exited ({o.exit}) during initialisation, without posting "
+                         f"/runtime/init/error, before asking for {{n}}", n)
         elif o.ended == "timeout":
-            add("BL501", f"invocation {n} was not answered before its {timeout:g} s deadline "
-                         f"(the process was killed, as Lambda does at the function timeout)")
+            add("BL501", f"{{n}} not answered before the {timeout:g} s deadline (the process was "
+                         f"killed, as Lambda does at the function timeout)", n)
         elif o.ended == "init-timeout":
             when = "of starting" if o.new_starts else "of being sent it, after answering the one before"
             add("BL501", f"the process did not ask for an event (GET /runtime/invocation/next) within "
-                         f"{timeout:g} s {when}; invocation {n} never reached it")
-        responds = any(x.invocation.outcome == "response" for x in outcomes if x.label == "success")
+                         f"{timeout:g} s {when}; {{n}} never reached it", n)
         if probe and o.label == "failure":
             if inv.outcome == "response":
                 add("BL102", f"the failing invocation {n} was posted to /response, as a success")
@@ -99,12 +133,15 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
                 add("BL102", f"the failing invocation {n} was never posted to /error, though the "
                              f"successful ones were posted to /response")
         if inv.error_body_problem:
-            add("BL503", f"the /error body of invocation {n} {inv.error_body_problem}: "
-                         f"{_snippet(inv.body)}")
-        for status, why in inv.rejected:
-            if status == 413:
-                add("BL502", f"invocation {n}: {why} (Lambda answers 413 and the invocation fails "
-                             f"with Function.ResponseSizeTooLarge)")
+            add("BL503", f"the /error body of {{n}} {inv.error_body_problem}: {_snippet(inv.body)}", n)
+        if inv.failure == "Function.ResponseSizeTooLarge":
+            why = next((w for status, w in inv.rejected if status == 413), "")
+            add("BL502", f"{{n}}: {why} (Lambda answers 413 and the invocation fails with "
+                         f"Function.ResponseSizeTooLarge)", n)
+        if inv.deliveries > 1:
+            add("BL505", "{n} got a second `next` before being answered: the runtime asks for "
+                         "an event twice per iteration (or lost track of the open one); Lambda "
+                         "hands the same invocation out again", n)
 
     if probe:
         _trace(timeline, add, number)
@@ -114,19 +151,54 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
             _init(timeline, add)
 
     for record in timeline.records:
+        n = by_id.get(record.request_id or "")
         if record.endpoint == "unknown":
             add("BL003", f"{record.method} {record.path} was answered 404: no such Runtime API endpoint")
-        elif record.status == 400:
+        elif record.error == "InvalidRequestID":
             add("BL005", f"{record.method} {record.path} was answered 400: {record.why}")
-        elif record.endpoint == "init/error" and record.why:
+        elif record.error == "InvalidResponseModeHeader":
+            add("BL505", f"{{n}}: {record.why}: Lambda answers 400 and the invocation fails with "
+                         f"Runtime.InvalidResponseModeHeader", n)
+        elif record.error == "InvalidStateTransition" and record.endpoint in ("response", "error"):
+            invocation = next((o.invocation for o in outcomes if o.invocation.request_id == record.request_id), None)
+            if invocation is not None and invocation.outcome in ("response", "error"):
+                add("BL505", f"/{record.endpoint} was posted for {{n}} after its /{invocation.outcome} "
+                             f"had been accepted: one answer per invocation (answered 403 "
+                             f"InvalidStateTransition)", n)
+            elif invocation is None:
+                add("BL505", f"/{record.endpoint} was posted when no invocation was open "
+                             f"({record.method} {record.path}, answered 403 InvalidStateTransition)")
+        elif record.endpoint == "init/error" and record.status == 403 and record.state != "init-error":
+            add("BL505", "/runtime/init/error was posted after the init phase was over (the first "
+                         "`next` ends it): answered 403 InvalidStateTransition; a failure after "
+                         "init belongs to the invocation's /error")
+        elif record.endpoint == "init/error" and record.status == 202 and record.why:
             add("BL503", f"the /init/error body {record.why}: {_snippet(record.body)}")
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for item in out:
-        if (item.code, item.message) not in seen:
-            seen.add((item.code, item.message))
-            unique.append(item)
-    return unique
+    return found.result()
+
+
+def init_errors(timeline: Timeline) -> list[str]:
+    """What the runtime reported with /init/error (errorType: errorMessage), once per message."""
+    seen: list[str] = []
+    for record in timeline.records:
+        if record.endpoint == "init/error" and record.status == 202:
+            said = describe_error(record.body)
+            if said not in seen:
+                seen.append(said)
+    return seen
+
+
+def describe_error(body: bytes) -> str:
+    """``errorType: errorMessage`` of an error body, or its first bytes when it is not JSON."""
+    import json
+
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict) and (data.get("errorType") or data.get("errorMessage")):
+        return f"{str(data.get('errorType') or '')[:80]}: {str(data.get('errorMessage') or '')[:200]}"
+    return _snippet(body)
 
 
 def _trace(timeline: Timeline, add, number) -> None:

@@ -27,7 +27,8 @@ class Outcome:
     invocation: Invocation
     start: int = 0                # the start (1-based) that received it, 0 if none did
     new_starts: int = 0           # processes started for it (a cold start each)
-    ended: str = ""               # answered, exited, timeout, init-exited, init-timeout
+    ended: str = ""               # answered, exited, timeout, init-error, init-exited, init-timeout
+    init_error: Record | None = None   # the /init/error the start posted (ended: init-error)
     exit: str = ""                # how the process ended, when it did
     after: str = ""               # after the answer: next, exited, idle
     overhead: float | None = None  # seconds from the answer to the next `next`
@@ -87,6 +88,11 @@ class Driver:
                                          for r in self.api.records):
             self.timeline.init_times.append(record.at - start.started_at)
 
+    def _init_error_of(self, start: Start) -> Record | None:
+        """The /init/error this start posted and the API accepted, if any."""
+        return next((r for r in self.api.records if r.endpoint == "init/error" and r.status == 202
+                     and r.at >= start.started_at), None)
+
     def _next_after(self, moment: float) -> Record | None:
         return next((r for r in self.api.records if r.endpoint == "next" and r.at > moment), None)
 
@@ -109,8 +115,11 @@ class Driver:
                     outcome.ended, outcome.exit = "exited", start.describe_exit()
                     break
                 if outcome.new_starts and start is not None:
-                    # The process started for this event died before asking for it.
-                    outcome.ended, outcome.exit = "init-exited", start.describe_exit()
+                    # The process started for this event died before asking for it: after
+                    # reporting its init failure (what a runtime must do), or without a word.
+                    posted = self._init_error_of(start)
+                    outcome.ended = "init-error" if posted is not None else "init-exited"
+                    outcome.exit, outcome.init_error = start.describe_exit(), posted
                     self.api.withdraw(invocation)
                     break
                 start = self._start()

@@ -1,20 +1,27 @@
 """The Runtime API on 127.0.0.1 (HTTP/1.1, an ephemeral port), recording everything it is sent.
 
-What it answers is the documented protocol (``/work/shared/spec/runtime-api.md``):
+It follows Lambda's invoke state machine for one runtime process (``/work/shared/spec/runtime-api.md``,
+"Invoke state machine"; where AWS's documentation is silent, the AWS runtime interface emulator's
+answers), state by state:
 
-- ``GET /2018-06-01/runtime/invocation/next`` is held open until an invocation is queued, then
-  answered 200 with the event and the ``Lambda-Runtime-*`` headers and
-  ``Content-Type: application/json`` (awslambdaric's native client dies without it). The first
-  ``next`` ends the init phase.
-- ``POST .../invocation/{id}/response``: 202; 413 past 6 MB; 400 for an unknown id or one already
-  answered.
-- ``POST .../invocation/{id}/error``: 202 (same 400s), recording ``Lambda-Runtime-Function-Error-Type``
-  (optional) and whether the body is the documented error JSON.
-- ``POST .../init/error``: 202 during the init phase, 403 once it is over.
+- **init** (a process has started): ``next`` ends the init phase and is held until an invocation
+  is queued, then answered 200 with the event, the ``Lambda-Runtime-*`` headers and
+  ``Content-Type: application/json`` (awslambdaric's native client dies without it);
+  ``/init/error`` is 202 and moves to **init-error**.
+- **init-error**: the runtime is expected to exit; ``next`` is 403, a second ``/init/error`` 403.
+- **ready** (no invocation open): ``next`` is held as above; ``/response`` or ``/error`` is 403
+  ``InvalidStateTransition``; ``/init/error`` is 403 (the init phase is over).
+- **invoke** (an invocation delivered, unanswered): ``/response`` or ``/error`` for its id is 202
+  and back to **ready**; for another id, 400 ``InvalidRequestID``; a response over 6 MiB is 413 and
+  closes the invocation as ``Function.ResponseSizeTooLarge``; a ``Lambda-Runtime-Function-Response-Mode``
+  other than ``streaming`` is 400 and closes it as ``Runtime.InvalidResponseModeHeader``; a second
+  ``next`` gets the same invocation again (the runtime lost track of it).
 - anything else: 404.
 
 A held ``next`` whose client has gone away never receives an event: the event stays queued for
-the next process, as Lambda keeps an invocation for the runtime it starts next.
+the next process, as Lambda keeps an invocation for the runtime it starts next. Every answer is one
+``sendall`` of headers and body on a socket with ``TCP_NODELAY`` (no Nagle/delayed-ACK stall on
+keep-alive clients).
 """
 
 from __future__ import annotations
@@ -62,7 +69,10 @@ class Invocation:
     delivered_at: float | None = None
     deadline_ms: int | None = None
     answered_at: float | None = None
-    outcome: str | None = None               # "response" or "error" once answered (202)
+    outcome: str | None = None               # "response" or "error" once answered (202),
+    #                                          "closed" when the API closed it (see ``failure``)
+    failure: str = ""                        # Lambda's error type when the API closed it
+    deliveries: int = 0                      # times `next` handed it out (more than 1: a second next)
     body: bytes = b""                        # the answer's body (first KEEP_BODY_BYTES)
     body_size: int = 0
     error_type: str | None = None            # Lambda-Runtime-Function-Error-Type, if sent
@@ -98,6 +108,12 @@ class Record:
     body: bytes = b""          # the first KEEP_BODY_BYTES
     size: int = 0
     why: str = ""              # for a 4xx: what was wrong
+    error: str = ""            # the errorType of a 4xx answer (InvalidStateTransition, ...)
+    state: str = ""            # the state the API was in when it arrived
+
+
+class ApiUnavailable(Exception):
+    """The Runtime API cannot be served or reached on this machine (the loopback interface)."""
 
 
 def kept_headers(headers) -> dict[str, str]:
@@ -135,13 +151,18 @@ class RuntimeApi:
     def __init__(self, on_next: Callable[[Record], None] | None = None) -> None:
         self.records: list[Record] = []
         self.invocations: dict[str, Invocation] = {}
-        self.init_over = False
+        self.state = "init"           # init, init-error, ready, invoke (see the module's text)
+        self.current: Invocation | None = None    # the open invocation in state invoke
         self.on_next = on_next
         self.changed = threading.Condition()
         self._pending: collections.deque[Invocation] = collections.deque()
         self.starved = False          # a connection could not get a thread (process limit)
         self._stopping = False
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        try:
+            self._server = _Server(("127.0.0.1", 0), _Handler)
+        except OSError as exc:
+            raise ApiUnavailable(f"cannot serve the Runtime API on 127.0.0.1 ({exc.strerror or exc}): "
+                                 f"is the loopback interface down?") from None
         self._server.api = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="bootlint-runtime-api", daemon=True)
@@ -156,6 +177,17 @@ class RuntimeApi:
     def start(self) -> "RuntimeApi":
         self._thread.start()
         return self
+
+    def check_loopback(self) -> None:
+        """Connect to the API once, as the runtime will: a machine whose loopback interface is
+        down cannot make the run (:class:`ApiUnavailable` with the reason)."""
+        host, port = self._server.server_address[:2]
+        try:
+            with socket.create_connection((host, port), timeout=5):
+                pass
+        except OSError as exc:
+            raise ApiUnavailable(f"cannot connect to the Runtime API on {host}:{port} "
+                                  f"({exc.strerror or exc}): is the loopback interface down?") from None
 
     def close(self) -> None:
         with self.changed:
@@ -184,10 +216,15 @@ class RuntimeApi:
             if invocation in self._pending:
                 self._pending.remove(invocation)
 
+    @property
+    def init_over(self) -> bool:
+        return self.state != "init"
+
     def new_init_phase(self) -> None:
-        """A new runtime process is starting: /init/error is accepted again until its first next."""
+        """A new runtime process is starting: the state machine starts again at init (an
+        invocation the last process left open was ended by its exit)."""
         with self.changed:
-            self.init_over = False
+            self.state, self.current = "init", None
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``predicate()`` holds (checked whenever a request is handled), at most
@@ -225,6 +262,8 @@ class RuntimeApi:
         path = record.path
         rest = path[len(BASE):] if path.startswith(BASE + "/") else None
         answer = _ANSWER_RE.match(rest or "")
+        with self.changed:
+            record.state = self.state
         if method == "GET" and rest == "/invocation/next":
             record.endpoint = "next"
             self._next(request, record)
@@ -234,9 +273,13 @@ class RuntimeApi:
         elif method == "POST" and rest == "/init/error":
             record.endpoint = "init/error"
             with self.changed:
-                over = self.init_over
-            if over:
-                self._send(request, record, 403, "the init phase is over (the first next ended it)")
+                state = self.state
+                if state == "init":
+                    self.state = "init-error"
+            if state != "init":
+                self._send(request, record, 403, "the init phase is over (the first next ended it)"
+                           if state != "init-error" else "/init/error was already posted",
+                           "InvalidStateTransition")
             else:
                 record.why = body_problem(body)
                 self._send(request, record, 202)
@@ -248,13 +291,24 @@ class RuntimeApi:
             self._send(request, record, 404, f"no such endpoint: {method} {path}")
 
     def _next(self, request: "_Handler", record: Record) -> None:
+        with self.changed:
+            state, current = self.state, self.current
+        if state == "init-error":
+            self._send(request, record, 403, "next after /init/error: the runtime is expected to exit",
+                       "InvalidStateTransition")
+            return
         if self.on_next is not None:
             self.on_next(record)
         with self.changed:
-            self.init_over = True
             self.records.append(record)
             self.changed.notify_all()
-            invocation = None
+            if state == "invoke" and current is not None:
+                # A second `next` while the invocation is open: RIE hands it out again.
+                invocation = current
+                invocation.deliveries += 1
+            else:
+                self.state = "ready"
+                invocation = None
             while invocation is None:
                 if self._stopping:
                     break
@@ -266,6 +320,8 @@ class RuntimeApi:
                         break
                     invocation.delivered_at = time.monotonic()
                     invocation.deadline_ms = int((time.time() + invocation.timeout) * 1000)
+                    invocation.deliveries += 1
+                    self.state, self.current = "invoke", invocation
                     break
                 self.changed.wait(0.05)
                 if _peer_gone(request.connection):
@@ -277,56 +333,72 @@ class RuntimeApi:
         record.status = 200
         record.request_id = invocation.request_id
         try:
-            request.send_response(200)
-            for name, value in invocation.headers():
-                request.send_header(name, value)
-            request.send_header("Content-Length", str(len(invocation.event)))
-            request.end_headers()
-            request.wfile.write(invocation.event)
-            request.wfile.flush()
+            request.send_whole(200, invocation.headers(), invocation.event)
         except OSError:
             with self.changed:   # it never reached a runtime: keep it for the next one
-                invocation.delivered_at = invocation.deadline_ms = None
-                self._pending.appendleft(invocation)
+                if invocation.deliveries == 1 and invocation.outcome is None:
+                    invocation.delivered_at = invocation.deadline_ms = None
+                    invocation.deliveries = 0
+                    self.state, self.current = "ready", None
+                    self._pending.appendleft(invocation)
                 self.changed.notify_all()
             request.close_connection = True
 
     def _answer(self, request: "_Handler", record: Record, body: bytes, size: int) -> None:
+        error = ""
         with self.changed:
             invocation = self.invocations.get(record.request_id or "")
-            if invocation is None or invocation.delivered_at is None:
-                status, why = 400, f"unknown request id {record.request_id!r}"
-            elif invocation.outcome is not None:
-                status, why = 400, (f"request {record.request_id} was already answered "
-                                    f"(/{invocation.outcome})")
+            current = self.current
+            mode = record.headers.get("lambda-runtime-function-response-mode", "")
+            if self.state != "invoke" or current is None:
+                status, error = 403, "InvalidStateTransition"
+                why = (f"request {record.request_id} was already answered (/{invocation.outcome})"
+                       if invocation is not None and invocation.outcome in ("response", "error") else
+                       f"request {record.request_id} was already closed ({invocation.failure})"
+                       if invocation is not None and invocation.outcome == "closed" else
+                       "no invocation is open (the runtime has not been sent one by next)")
+            elif record.request_id != current.request_id:
+                status, error = 400, "InvalidRequestID"
+                why = (f"unknown request id {record.request_id!r}" if invocation is None else
+                       f"request id {record.request_id} is not the open invocation's")
+            elif record.endpoint == "response" and mode and mode != "streaming":
+                status, error = 400, "InvalidResponseModeHeader"
+                why = f"Lambda-Runtime-Function-Response-Mode: {mode[:40]} is not `streaming`"
+                self._close(current, "Runtime.InvalidResponseModeHeader", record.at)
             elif record.endpoint == "response" and size > MAX_RESPONSE_BYTES:
-                status, why = 413, f"the response is {size:,} bytes, over the 6 MB limit"
+                status, error = 413, "RequestEntityTooLarge"
+                why = f"the response is {size:,} bytes, over the 6 MB limit"
+                self._close(current, "Function.ResponseSizeTooLarge", record.at)
             else:
                 status, why = 202, ""
-                invocation.outcome, invocation.answered_at = record.endpoint, record.at
-                invocation.body, invocation.body_size = body[:KEEP_BODY_BYTES], size
+                current.outcome, current.answered_at = record.endpoint, record.at
+                current.body, current.body_size = body[:KEEP_BODY_BYTES], size
                 if record.endpoint == "error":
-                    invocation.error_type = record.headers.get("lambda-runtime-function-error-type")
-                    invocation.error_body_problem = body_problem(body)
+                    current.error_type = record.headers.get("lambda-runtime-function-error-type")
+                    current.error_body_problem = body_problem(body)
+                self.state, self.current = "ready", None
             if invocation is not None and status != 202:
                 invocation.rejected.append((status, why))
-        self._send(request, record, status, why)
+        self._send(request, record, status, why, error)
 
-    def _send(self, request: "_Handler", record: Record, status: int, why: str = "") -> None:
+    def _close(self, invocation: Invocation, failure: str, at: float) -> None:
+        """The API ends the open invocation itself (it fails with ``failure``); the caller holds
+        the lock."""
+        invocation.outcome, invocation.failure, invocation.answered_at = "closed", failure, at
+        self.state, self.current = "ready", None
+
+    def _send(self, request: "_Handler", record: Record, status: int, why: str = "",
+              error: str = "") -> None:
         record.status = status
         record.why = why or record.why
+        record.error = error
         if status == 202:
             payload = b'{"status":"OK"}'
         else:
-            payload = json.dumps({"errorMessage": why, "errorType": f"HTTP{status}"}).encode()
+            payload = json.dumps({"errorMessage": why, "errorType": error or f"HTTP{status}"}).encode()
         self._record(record)
         try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", str(len(payload)))
-            request.end_headers()
-            request.wfile.write(payload)
-            request.wfile.flush()
+            request.send_whole(status, [("Content-Type", "application/json")], payload)
         except OSError:
             request.close_connection = True
 
@@ -359,6 +431,28 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def send_whole(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Status line, headers and body in one write (one segment for a small answer)."""
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers_buffered()
+        self.wfile.write(b"".join(self._headers_buffer) + body)
+        self._headers_buffer = []
+        self.wfile.flush()
+
+    def end_headers_buffered(self) -> None:
+        """http.server's end_headers flushes the headers on their own: add the blank line only."""
+        self._headers_buffer.append(b"\r\n")
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         pass  # everything is recorded; nothing is printed

@@ -1,0 +1,189 @@
+"""`bootlint verify` reports what happened, and only that: a runtime that reports its init
+failure and exits is right; an exit after /error is BL101; double posts and double `next` are
+said as such (BL505), once per cause; the failing run's last error line is the end of its output;
+AWS's own runtime client (awslambdaric) is clean for success, failure and import failure.
+
+Every run happens once, in parallel threads, in the module's fixture.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bootlint.verify import verify
+from bootlint.verify.process import EnvironmentProblem
+from bootlint.verify.sandbox import find as sandbox_find
+
+NEXT = ('  curl -sS -D /tmp/h -o /tmp/e "$API/invocation/next"\n'
+        "  ID=$(grep -i lambda-runtime-aws-request-id /tmp/h | tr -d '[:space:]' | cut -d: -f2)\n"
+        "  export _X_AMZN_TRACE_ID=$(grep -i lambda-runtime-trace-id /tmp/h | tr -d '[:space:]' | cut -d: -f2)\n")
+HEAD = '#!/bin/bash\nAPI="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"\n'
+RESPOND = '    printf \'%s\' "$OUT" | curl -sS -o /dev/null --data-binary @- "$API/invocation/$ID/response"\n'
+ERROR = ('    curl -sS -o /dev/null "$API/invocation/$ID/error" '
+         '-d \'{"errorMessage":"handler failed","errorType":"HandlerError","stackTrace":[]}\'\n')
+
+# The issue's careful runtime: the handler file and function from parameter expansions of _HANDLER.
+CAREFUL = (HEAD + "set -euo pipefail\n"
+           'HANDLER_FILE="$LAMBDA_TASK_ROOT/${_HANDLER%%.*}.sh"\n'
+           'HANDLER_FN="${_HANDLER#*.}"\n'
+           'if [ ! -f "$HANDLER_FILE" ] || ! source "$HANDLER_FILE"; then\n'
+           '  curl -sS -o /dev/null "$API/init/error" -d \'{"errorMessage":"cannot load \'"$_HANDLER"\'",'
+           '"errorType":"Runtime.HandlerNotFound","stackTrace":[]}\'\n'
+           "  exit 1\nfi\n"
+           "while true; do\n" + NEXT +
+           '  if OUT=$("$HANDLER_FN" "$(cat /tmp/e)"); then\n' + RESPOND + "  else\n" + ERROR + "  fi\ndone\n")
+# The same with `cut` and `awk` splits of _HANDLER, and the function run by its computed name.
+SPLITS = (HEAD + 'FILE=$(echo "$_HANDLER" | cut -d. -f1)\n'
+          "FN=$(echo \"$_HANDLER\" | awk -F. '{print $2}')\n"
+          'source "$LAMBDA_TASK_ROOT/$FILE.sh" || { curl -sS -o /dev/null "$API/init/error" '
+          '-d \'{"errorMessage":"no handler","errorType":"Runtime.HandlerNotFound","stackTrace":[]}\'; exit 1; }\n'
+          "while true; do\n" + NEXT +
+          '  if OUT=$($FN "$(cat /tmp/e)"); then\n' + RESPOND + "  else\n" + ERROR + "  fi\ndone\n")
+# Posts /error, then exits: an ERR-trap style runtime.
+EXITS_AFTER_ERROR = (HEAD + 'source "$LAMBDA_TASK_ROOT/function.sh" || { curl -sS -o /dev/null "$API/init/error" '
+                     '-d \'{"errorMessage":"no handler","errorType":"E","stackTrace":[]}\'; exit 1; }\n'
+                     "while true; do\n" + NEXT +
+                     '  if OUT=$(handler "$(cat /tmp/e)"); then\n' + RESPOND + "  else\n" + ERROR +
+                     "    exit 1\n  fi\ndone\n")
+# /response, then /error for the same id.
+TWICE = (HEAD + "while true; do\n" + NEXT + "  OUT=ok\n" + RESPOND.replace("    ", "  ")
+         + ERROR.replace("    ", "  ") + "done\n")
+# A second `next` in each iteration (the first one's answer is lost track of).
+DOUBLE_NEXT = (HEAD + "while true; do\n" + NEXT + '  curl -sS -o /dev/null "$API/invocation/next"\n'
+               "  OUT=ok\n" + RESPOND.replace("    ", "  ") + "done\n")
+# Prints 300 KB (an echoed event) and then why it fails, then exits during the invocation.
+LOUD = (HEAD + NEXT.replace("  ", "") + "head -c 300000 /dev/zero | tr '\\0' e >&2\necho >&2\n"
+        'echo "bash: /usr/bin/curl: Argument list too long" >&2\nexit 1\n')
+HANDOVER = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
+PROBE_FIXED = "handler() { echo ok; }\n"
+
+
+def _folder(tmp: Path, name: str, text: str, extra: dict | None = None) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "bootstrap").write_text(text)
+    (folder / "bootstrap").chmod(0o755)
+    for file, content in (extra or {}).items():
+        (folder / file).write_text(content)
+    return folder
+
+
+HAS_RIC = importlib.util.find_spec("awslambdaric") is not None
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    bwrap, why = sandbox_find()
+    if bwrap is None:
+        pytest.skip(f"no sandbox for bootlint verify here: {why}")
+    tmp = tmp_path_factory.mktemp("observe")
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + old_path
+    jobs = {
+        "careful": (_folder(tmp, "careful", CAREFUL), {}),
+        "careful-no-handler": (_folder(tmp, "careful-nh", CAREFUL), {"events": [b"{}", b"{}"]}),
+        "splits": (_folder(tmp, "splits", SPLITS), {}),
+        "exits-after-error": (_folder(tmp, "eae", EXITS_AFTER_ERROR), {}),
+        "twice": (_folder(tmp, "twice", TWICE), {"events": [b"{}", b"{}"]}),
+        "double-next": (_folder(tmp, "dnext", DOUBLE_NEXT), {"events": [b"{}", b"{}"]}),
+        "loud": (_folder(tmp, "loud", LOUD), {"events": [b"{}"]}),
+    }
+    if HAS_RIC:
+        jobs["ric"] = (_folder(tmp, "ric", HANDOVER), {})
+        jobs["ric-import-error"] = (_folder(tmp, "ric-ie", HANDOVER), {"events": [b"{}"]})
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            futures = {name: pool.submit(verify, str(target), **{"timeout": 10.0, **kwargs})
+                       for name, (target, kwargs) in jobs.items()}
+            return {name: future.result() for name, future in futures.items()}
+    finally:
+        os.environ["PATH"] = old_path
+
+
+def codes(result) -> list[str]:
+    return sorted({f.code for f in result.findings})
+
+
+@pytest.mark.parametrize("name", ["careful", "splits"])
+def test_the_probe_reaches_handlers_named_by_expansions_and_splits_of_handler(runs, name):
+    result = runs[name]
+    assert result.probe_used and codes(result) == []
+    assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "error", "response"]
+    assert result.timeline.init_run.posted.status == 202 and result.timeline.init_run.after_post == "exited"
+
+
+def test_init_error_then_exit_is_right_and_its_reason_is_shown(runs):
+    result = runs["careful-no-handler"]
+    assert codes(result) == []
+    assert [o.ended for o in result.timeline.outcomes] == ["init-error", "init-error"]
+    log = "\n".join(result.log)
+    assert "the runtime reported an init error (Runtime.HandlerNotFound: cannot load function.handler)" in log
+    assert "every start reported an init error and exited, as a runtime must" in log
+
+
+def test_an_exit_after_posting_error_is_bl101(runs):
+    result = runs["exits-after-error"]
+    assert codes(result) == ["BL101"]
+    assert result.findings[0].message == (
+        "observed: the process exited (exit status 1; its last error line: bootlint probe: this "
+        "invocation fails on purpose) after posting /error for invocation 2, instead of asking for "
+        "the next event: one failed invocation costs a cold start")
+
+
+def test_a_second_answer_for_one_invocation_is_said_once_for_all_invocations(runs):
+    result = runs["twice"]
+    assert [(f.code, f.message) for f in result.findings] == [(
+        "BL505", "observed: /error was posted for invocations 1, 2 after its /response had been accepted: "
+                 "one answer per invocation (answered 403 InvalidStateTransition)")]
+
+
+def test_a_second_next_before_the_answer_is_said_as_such(runs):
+    result = runs["double-next"]
+    assert codes(result) == ["BL505"]
+    assert result.findings[0].message == (
+        "observed: invocations 1, 2 got a second `next` before being answered: the runtime asks for "
+        "an event twice per iteration (or lost track of the open one); Lambda hands the same "
+        "invocation out again")
+    assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "response"]
+
+
+def test_the_last_error_line_is_the_end_of_the_output(runs):
+    result = runs["loud"]
+    assert codes(result) == ["BL504"]
+    assert result.findings[0].message.endswith(
+        "its last error line: bash: /usr/bin/curl: Argument list too long) during invocation 1 without "
+        "answering it (Runtime.ExitError)")
+
+
+@pytest.mark.skipif(not HAS_RIC, reason="awslambdaric is not installed (no wheel for this platform)")
+def test_awslambdaric_success_failure_and_init_run_are_clean(runs):
+    result = runs["ric"]
+    assert result.probe_used and codes(result) == []
+    assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "error", "response"]
+    assert result.timeline.init_run.posted.status == 202 and result.timeline.init_run.after_post == "exited"
+
+
+@pytest.mark.skipif(not HAS_RIC, reason="awslambdaric is not installed (no wheel for this platform)")
+def test_awslambdaric_import_failure_is_no_bl504(runs):
+    result = runs["ric-import-error"]
+    assert codes(result) == []
+    assert [o.ended for o in result.timeline.outcomes] == ["init-error"]
+    assert "Runtime.ImportModuleError: Unable to import module 'function'" in "\n".join(result.log)
+
+
+def test_a_loopback_that_carries_no_connection_is_an_environment_error(tmp_path, monkeypatch):
+    from bootlint.verify.emulator import server
+
+    def refuse(*args, **kwargs):
+        raise OSError(101, "Network is unreachable")
+
+    monkeypatch.setattr(server.socket, "create_connection", refuse)
+    folder = _folder(tmp_path, "fn", HEAD + "while true; do\n" + NEXT + "done\n")
+    with pytest.raises(EnvironmentProblem, match="is the loopback interface down"):
+        verify(str(folder), events=[b"{}"], sandbox=False)
