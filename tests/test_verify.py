@@ -101,6 +101,10 @@ def _differential_cases() -> list[Path]:
     for path in (sorted(FIXTURES.glob("*/BL*/*")) + list(EXAMPLES.values())
                  + sorted(p for p in (FIXTURES / "verify").iterdir() if p.is_dir())):
         file = path / "bootstrap" if path.is_dir() else path
+        if path.parent.name.startswith("BL7"):
+            # Concurrent workers (Lambda Managed Instances): verify emulates single-concurrency
+            # Lambda, where a second `next` before the answer is a fault (BL505), not a worker.
+            continue
         if not _may_load_a_handler(file):
             continue
         model, language, text = static_model(str(file), "bootstrap")
