@@ -37,14 +37,55 @@ def expectations(path: Path) -> list[tuple[str, int, int]]:
     return sorted((m.group(1), int(m.group(2)), int(m.group(3))) for m in EXPECT_RE.finditer(text))
 
 
-def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None,
-            env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real command line in a child process."""
+def run_process(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None,
+                env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line in a child process: for tests about the process itself (its
+    exit on a closed pipe, its imports, its environment at start-up, signals, worker processes)."""
     full_env = dict(os.environ)
     full_env.pop("NO_COLOR", None)
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "bootlint", *args], cwd=cwd, input=stdin,
                           capture_output=True, env=full_env, timeout=120)
+
+
+def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command line run in this process, as `python -m bootlint` runs it (`run_main`: its
+    exit codes, its messages), with its own standard streams, working folder and environment;
+    what it returns reads like :func:`run_process`'s result. Use run_process where the process
+    itself is what is tested."""
+    from click.testing import CliRunner
+
+    from bootlint import cli
+
+    runner = CliRunner()
+    changes = {"NO_COLOR": None, **(env or {})}
+    old_cwd = os.getcwd()
+    old_argv = sys.argv
+    code = 0
+    with runner.isolation(input=stdin, env=changes) as streams:
+        stdout, stderr = streams[0], streams[1]
+        sys.argv = ["bootlint", *args]
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            cli.run_main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            os.chdir(old_cwd)
+            sys.argv = old_argv
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out, err = stdout.getvalue(), stderr.getvalue()
+    return subprocess.CompletedProcess(["bootlint", *args], code, out, err)
+
+
+def pytest_collection_modifyitems(items):
+    """Every Hypothesis test carries the `property` marker (`-m "not property"` leaves them out)."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
 
 
 def pytest_addoption(parser):

@@ -19,7 +19,7 @@ from bootlint.fixes.apply import (ByteMap, FixError, apply_round, fix_source,
 from bootlint.engine import FileResult, Selection, lint_source
 from bootlint.diagnostics import Applicability, Edit, Finding, Fix, Severity, Span
 from bootlint.files.source import SourceFile
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_process
 
 SHEBANG_ENV = b"#!/usr/bin/env bash -e\necho hi\n"
 
@@ -183,6 +183,7 @@ def test_fix_makes_the_file_executable_on_disk(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o750
 
 
+@pytest.mark.subprocess   # a run per process: the git index is read once per process
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_a_git_index_mode_gets_the_exact_command_and_no_fix(tmp_path):
     def git(*args):
@@ -193,17 +194,17 @@ def test_a_git_index_mode_gets_the_exact_command_and_no_fix(tmp_path):
     path = _file(tmp_path / "my fn", SHEBANG_ENV.replace(b"env bash", b"env -S bash"), 0o755)
     git("add", ".")
     git("update-index", "--chmod=-x", "my fn/bootstrap")
-    data = json.loads(run_cli("check", "--format", "json", "my fn/bootstrap", cwd=tmp_path).stdout)
+    data = json.loads(run_process("check", "--format", "json", "my fn/bootstrap", cwd=tmp_path).stdout)
     assert [(d["code"], d["fix"]) for d in data] == [("BL403", None)]
     assert data[0]["message"].endswith("run `git update-index --chmod=+x 'my fn/bootstrap'` "
                                        "(bootlint does not change the index)")
     before = path.read_bytes()
-    assert run_cli("check", "--fix", "my fn/bootstrap", cwd=tmp_path).returncode == 1
+    assert run_process("check", "--fix", "my fn/bootstrap", cwd=tmp_path).returncode == 1
     assert path.read_bytes() == before
     # The command in the message is the fix.
     subprocess.run(["bash", "-c", "git update-index --chmod=+x 'my fn/bootstrap'"], cwd=tmp_path,
                    check=True, timeout=30)
-    assert run_cli("check", "my fn/bootstrap", cwd=tmp_path).returncode == 0
+    assert run_process("check", "my fn/bootstrap", cwd=tmp_path).returncode == 0
 
 
 def test_diff_writes_nothing_and_exits_1_only_when_there_is_a_diff(tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import ROOT, run_cli
+import pytest
+
+from conftest import ROOT, run_cli, run_process
 
 TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
 
@@ -92,8 +94,9 @@ def test_missing_and_unreadable_paths_exit_2_and_others_still_linted(tmp_path):
     assert proc.stdout.count(b"\n") == 6
 
 
+@pytest.mark.subprocess
 def test_version_and_python_m():
-    proc = run_cli("--version")
+    proc = run_process("--version")
     assert proc.returncode == 0
     assert proc.stdout.decode().startswith("bootlint ")
 
@@ -108,6 +111,7 @@ def test_unsupported_and_binary(tmp_path):
     assert proc.returncode == 0  # info only
 
 
+@pytest.mark.subprocess
 def test_shell_run_does_not_import_libcst(tmp_path):
     executable(tmp_path / "bootstrap", TUTORIAL.read_bytes())
     code = ("import sys\nfrom bootlint.cli import main\n"

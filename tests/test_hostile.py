@@ -63,6 +63,7 @@ def test_chain_messages_name_the_limit():
     assert f"over {MAX_TOKENS:,} tokens" in large
 
 
+@pytest.mark.subprocess
 def test_libcst_parses_a_long_chain_on_the_large_stack():
     """Without the bound, the chain still cannot kill the process: libcst runs on a thread with
     a large stack (on the main thread's stack it dies with SIGSEGV)."""
@@ -239,6 +240,7 @@ def _close_stdin():
     os.close(0)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("args", [("check", "-"), ("check", "--stdin-filename", "bootstrap")])
 def test_closed_stdin_is_exit_2(tmp_path, args):
     proc = subprocess.run([sys.executable, "-m", "bootlint", *args], cwd=tmp_path, capture_output=True,
@@ -251,6 +253,7 @@ def test_closed_stdin_is_exit_2(tmp_path, args):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [("--version",), ("rule", "BL101"), ("check", "--show-settings"),
                                   ("check", "--isolated", "--no-cache", "bootstrap")])
+@pytest.mark.subprocess
 def test_a_full_disk_on_stdout_is_exit_2(tmp_path, args):
     write(tmp_path / "bootstrap", TUTORIAL)
     with open("/dev/full", "wb") as full:
@@ -274,6 +277,7 @@ def _processes_in_group(pgid: int) -> list[int]:
     return found
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
 def test_ctrl_c_during_jobs_exits_130_and_leaves_nothing(tmp_path):
     big = TUTORIAL + TUTORIAL[10:] * 20

@@ -65,6 +65,7 @@ def _head() -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_pre_commit_runs_the_hook_for_real(tmp_path):
     pytest.importorskip("pre_commit")
@@ -112,6 +113,7 @@ def test_pre_commit_runs_the_hook_for_real(tmp_path):
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
 
+@pytest.mark.subprocess
 def test_github_action_run_step(tmp_path):
     yaml = pytest.importorskip("yaml")
     action = yaml.safe_load((ROOT / "action.yml").read_text())

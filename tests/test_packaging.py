@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_process
 
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
 FIXED = (ROOT / "examples" / "fixed" / "bootstrap").read_bytes()
@@ -51,6 +51,7 @@ def test_only_the_file_named_bootstrap_needs_the_bit(tmp_path):
     assert findings(run_cli("check", "--format", "json", "bootstrap.sh", cwd=tmp_path)) == []
 
 
+@pytest.mark.subprocess   # a run per process: the git index is read once per process
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_git_index_mode_wins_over_the_disk(tmp_path):
     def git(*args):
@@ -61,13 +62,13 @@ def test_git_index_mode_wins_over_the_disk(tmp_path):
     (tmp_path / "bootstrap").chmod(0o755)
     git("add", "bootstrap")
     git("update-index", "--chmod=-x", "bootstrap")
-    proc = run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)
+    proc = run_process("check", "--format", "json", "bootstrap", cwd=tmp_path)
     assert findings(proc) == [("bootstrap", "BL403", 1, 1)]
     assert "in the git index" in json.loads(proc.stdout)[0]["message"]
     # A checkout on a file system without modes: the index says executable, the disk does not.
     git("update-index", "--chmod=+x", "bootstrap")
     (tmp_path / "bootstrap").chmod(0o644)
-    assert findings(run_cli("check", "--format", "json", "bootstrap", cwd=tmp_path)) == []
+    assert findings(run_process("check", "--format", "json", "bootstrap", cwd=tmp_path)) == []
 
 
 def test_without_git_the_disk_mode_is_used(tmp_path):

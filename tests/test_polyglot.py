@@ -21,6 +21,7 @@ FORMS = {
 PYTHON_TAIL = "import sys\nprint('python', sys.argv[1:])\ndef f(x): return (x)\n"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("form", sorted(FORMS))
 @pytest.mark.parametrize("shell", [s for s in ("sh", "bash", "dash") if shutil.which(s)])
 def test_the_shell_hands_the_file_to_python_and_bootlint_lints_python(tmp_path, form, shell):

@@ -20,7 +20,8 @@ from bootlint.engine import Selection, lint_source
 from bootlint.files.source import SourceFile
 from tests.conftest import ROOT, run_cli
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# These tests start the language server: a child process.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.subprocess]
 
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_text(encoding="utf-8")
 WAIT = 20.0

@@ -16,6 +16,9 @@ import pytest
 
 from tests.conftest import ROOT, run_cli
 
+# These tests start the language server or the command line: child processes.
+pytestmark = pytest.mark.subprocess
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover

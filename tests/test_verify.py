@@ -8,6 +8,7 @@ waiting on its bootstrap), with short deadlines.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import json
 import os
@@ -27,6 +28,9 @@ from bootlint.verify.observe import STATIC_CAUSES
 from bootlint.verify.probe import plan
 from bootlint.verify.sandbox import find as sandbox_find
 from conftest import FIXTURES, ROOT, run_cli
+
+# These tests run bootstraps for real: child processes.
+pytestmark = pytest.mark.subprocess
 
 TIMEOUT = 3.0   # generous for a loaded machine: only a runtime that hangs waits it out
 EXAMPLES = {name: ROOT / "examples" / name for name in ("tutorial", "tutorial-no-loop", "fixed")}
@@ -94,9 +98,10 @@ def _may_load_a_handler(file: Path) -> bool:
     return "_HANDLER" in text or ".sh" in text
 
 
-def _differential_cases() -> list[Path]:
+@functools.cache
+def differential_cases() -> list[Path]:
     """Every fixture verify applies to: a runtime whose handler the probe can stand in for,
-    runnable here."""
+    runnable here (built when a test needs it, not when the module is collected)."""
     out = []
     for path in (sorted(FIXTURES.glob("*/BL*/*")) + list(EXAMPLES.values())
                  + sorted(p for p in (FIXTURES / "verify").iterdir() if p.is_dir())):
@@ -114,9 +119,6 @@ def _differential_cases() -> list[Path]:
     return out
 
 
-DIFFERENTIAL = _differential_cases()
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """name -> VerifyResult, every run at once."""
@@ -128,7 +130,7 @@ def runs(tmp_path_factory):
     old_path = os.environ.get("PATH", "")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + old_path
     jobs = {}
-    for path in DIFFERENTIAL:
+    for path in differential_cases():
         target = path
         if path.is_file():   # a fixture file: deployed as `bootstrap`, alone in its folder
             target = _package(tmp, f"d-{path.parent.parent.name}-{path.parent.name}-{path.stem}",
@@ -352,9 +354,9 @@ KNOWN_STATIC_GAPS = {
 def test_differential_no_code_observed_that_check_missed(runs):
     """A code observed at run time that `check` does not report is a static false negative and
     fails; a static finding that the run did not show is listed (a run sees one scenario)."""
-    assert len(DIFFERENTIAL) >= 10
+    assert len(differential_cases()) >= 10
     missed, unconfirmed = [], []
-    for path in DIFFERENTIAL:
+    for path in differential_cases():
         result = runs[str(path)]
         file = path / "bootstrap" if path.is_dir() else path
         static = {f.code for f in lint_source(SourceFile.from_bytes("bootstrap", file.read_bytes()),
