@@ -9,12 +9,10 @@ import sys
 import click
 
 from bootlint import __version__
+from bootlint.report.registry import FORMATS  # the names only: no reporter is imported
+from bootlint.util.exits import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 
-# The same tuple as bootlint.report.FORMATS (a test keeps them equal); written out so that
-# start-up does not import the reporters.
-FORMATS = ("concise", "full", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # Equal to bootlint.config.settings.MAX_FILE_SIZE_BOUND (a test keeps them equal; not imported at start-up).
 MAX_FILE_SIZE_BOUND = 256 * 1024 * 1024
 
@@ -272,7 +270,7 @@ def _read_stdin(max_bytes: int) -> bytes:
 
 
 def _output_target(spec: str) -> tuple[str, str]:
-    from bootlint.report import SUFFIX_FORMATS
+    from bootlint.report.registry import SUFFIX_FORMATS
 
     fmt, sep, path = spec.partition(":")
     if sep and fmt in FORMATS:

@@ -170,6 +170,7 @@ def test_zip_member_paths_in_every_format(tmp_path):
         assert needle in run_cli("check", "--format", fmt, "function.zip", cwd=tmp_path).stdout, fmt
 
 
+@pytest.mark.subprocess
 def test_full_and_colour_are_the_default_on_a_terminal(tutorial):
     import shutil
     import subprocess
@@ -185,11 +186,18 @@ def test_full_and_colour_are_the_default_on_a_terminal(tutorial):
     assert b"17 | " in out
 
 
-def test_cli_format_list_matches_the_reporters():
-    from bootlint.cli import FORMATS as CLI_FORMATS
-    from bootlint.report import FORMATS
+def test_every_format_is_a_registered_module_with_one_render_signature():
+    import importlib
+    import inspect
 
-    assert CLI_FORMATS == FORMATS
+    from bootlint.cli import check
+    from bootlint.report.registry import FORMATS, REPORTERS
+
+    [option] = [p for p in check.params if p.name == "output_format"]
+    assert tuple(option.type.choices) == FORMATS == tuple(REPORTERS)
+    for fmt, module in REPORTERS.items():
+        render = importlib.import_module(module).render
+        assert list(inspect.signature(render).parameters) == ["run"], fmt
 
 
 def test_sarif_links_rule_pages_only_where_docs_url_says(tutorial):

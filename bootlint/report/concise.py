@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bootlint.diagnostics import Finding
-from bootlint.report import printable
+from bootlint.report.common import Run, printable
 
 
 def format_finding(f: Finding, unsafe: bool = False) -> str:
@@ -46,9 +46,8 @@ def _counts(findings: list[Finding], files: int) -> str:
     return f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)}) in {files} {noun}."
 
 
-def render(findings: list[Finding], files: int, quiet: bool, run=None) -> str:
-    unsafe = bool(run and run.unsafe)
-    lines = [format_finding(f, unsafe) for f in findings]
-    if not quiet:
-        lines.append(summary(findings, files, run.fixed if run else 0))
+def render(run: Run) -> str:
+    lines = [format_finding(f, run.unsafe) for f in run.findings]
+    if not run.quiet:
+        lines.append(summary(run.findings, len(run.files), run.fixed))
     return "\n".join(lines) + ("\n" if lines else "")

@@ -3,7 +3,7 @@ rule's name and a help line pointing at the rule's page."""
 
 from __future__ import annotations
 
-from bootlint.report import Run, printable
+from bootlint.report.common import Run, printable
 from bootlint.report.concise import summary
 
 STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36", "bold": "1", "dim": "2", "caret": "1;31"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bootlint.report import Run, printable
+from bootlint.report.common import Run, printable
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 

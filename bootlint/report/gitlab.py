@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from bootlint.report import Run, fingerprints, json_text
+from bootlint.report.common import Run, fingerprints, json_text
 
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 

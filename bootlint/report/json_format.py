@@ -1,10 +1,11 @@
-"""Machine-readable findings: a JSON array, or one JSON object per line."""
+"""Machine-readable findings: a JSON array of objects (json-lines writes the same objects one
+per line)."""
 
 from __future__ import annotations
 
 
 from bootlint.diagnostics import Finding
-from bootlint.report import fix_dict, json_text
+from bootlint.report.common import Run, fix_dict, json_text
 
 
 def as_dict(f: Finding) -> dict:
@@ -16,9 +17,5 @@ def as_dict(f: Finding) -> dict:
     }
 
 
-def render(findings: list[Finding]) -> str:
-    return json_text([as_dict(f) for f in findings], indent=2) + "\n"
-
-
-def render_lines(findings: list[Finding]) -> str:
-    return "".join(json_text(as_dict(f)) + "\n" for f in findings)
+def render(run: Run) -> str:
+    return json_text([as_dict(f) for f in run.findings], indent=2) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from bootlint.report import Run, printable
+from bootlint.report.common import Run, printable
 
 
 def render(run: Run) -> str:

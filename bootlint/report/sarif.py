@@ -6,7 +6,7 @@ import os
 from urllib.parse import quote
 
 from bootlint import __version__
-from bootlint.report import Run, fingerprints, json_text
+from bootlint.report.common import Run, fingerprints, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

@@ -76,7 +76,7 @@ def run(path: str, handler: str | None, task_root: str | None, event_files: list
 
 def _run(path, handler, task_root, event_files, timeout, fmt, outputs, color, fail_on, quiet,
          exit_zero, env, env_files, sandbox) -> int:
-    from bootlint.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
+    from bootlint.util.exits import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
     from bootlint.report import Run, render
     from bootlint.rules import all_rules
     from bootlint.verify import verify
