@@ -87,6 +87,23 @@ SHAPES = [
     Shape("pipeline element, pipefail", f"./handler <<< \"$EVENT\" | {POST}",
           options="set -euo pipefail", trap_runs=True, dies=True),
 ]
+# Issue 21: the per-event work wherever it runs. A redirection inside `$(...)` hides nothing; a
+# program whose output is not posted still ends the runtime; a background job's failure does not.
+SHAPES += [
+    Shape("redirection inside the substitution: 2>&1", 'OUT=$(./handler <<< "$EVENT" 2>&1)',
+          options="set -e", trap_runs=True, dies=True),
+    Shape("redirection inside the substitution: 2>/tmp/err", 'OUT=$(./handler "$EVENT" 2>/tmp/err)',
+          shebang="#!/bin/sh", options="set -e", trap_runs=True, dies=True),
+    Shape("a program run per event whose output is not posted", './handler "$EVENT" > /dev/null\n  OUT={}',
+          options="set -e", trap_runs=True, dies=True),
+    Shape("a program run per event, sh", './handler "$EVENT" > /dev/null\n  OUT={}',
+          shebang="#!/bin/sh", options="set -e", trap_runs=True, dies=True),
+    # (bash does not run the ERR trap inside the background job: BL107 says it is never reached)
+    Shape("the handler in a background job", '{ OUT=$(./handler "$EVENT"); } &\n  wait',
+          options="set -e"),
+    Shape("a function with exit in a background job", 'process &\n  wait\n  OUT={}',
+          options="set -e", functions='process() { ./handler "$EVENT"; exit 1; }'),
+]
 SH_SHAPES = [s for s in SHAPES if s.shebang == "#!/bin/sh"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bootlint.engine import Selection, lint_source
 from bootlint.files.source import SourceFile
 
@@ -239,3 +241,56 @@ def test_printf_fills_each_percent_s_with_the_next_argument_in_real_bash():
             f"printf '{fmt}' App.Exit \"$?\" | curl -s \"$B/init/error\" --data-binary @-\nexit 1\n")
     assert [f for f in findings(text) if f.code == "BL105"] == []
     assert [f for f in findings(text.replace('"$?"', '"$OUT"')) if f.code == "BL105"]
+
+
+# -- execution contexts (issue 21): an `exit` ends the context it runs in ----------------------
+CONTEXT_TEMPLATE = """#!/bin/sh
+API="http://${{AWS_LAMBDA_RUNTIME_API}}/2018-06-01/runtime"
+serve() {{ ./handler "$1" > /dev/null || exit 3; }}
+{loop}
+  EVENT=$(curl -sS "$API/invocation/next")
+  {context}
+  printf '%s' "$EVENT" | curl -sS --data-binary @- "$API/invocation/$ID/response"
+done
+echo END >&2
+"""
+# (the context the handler's `exit` runs in, whether the loop goes on: written down, checked below)
+CONTEXTS = [
+    ('serve "$EVENT"', False),                     # the current shell
+    ('{ serve "$EVENT"; }', False),                # a group runs in the current shell too
+    ('serve "$EVENT" &\n  wait', True),            # a background job
+    ('( serve "$EVENT" )', True),                  # a subshell
+    ('( serve "$EVENT" ) &\n  wait', True),
+    ('OUT=$(serve "$EVENT")', True),               # a substitution
+    ('serve "$EVENT" | cat', True),                # a pipeline element
+    ('{ serve "$EVENT"; } & wait', True),
+]
+
+
+def _shells() -> list[list[str]]:
+    import shutil
+
+    found = [[shutil.which("bash"), "--posix"]] if shutil.which("bash") else []
+    return found + ([[shutil.which("dash")]] if shutil.which("dash") else [])
+
+
+@pytest.mark.parametrize("context,goes_on", CONTEXTS, ids=[c for c, _ in CONTEXTS])
+def test_an_exit_ends_the_context_it_runs_in_as_bash_and_dash_do(context, goes_on, tmp_path):
+    import os
+    import subprocess
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "curl").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "handler").write_text("#!/bin/sh\nexit 2\n")
+    for f in (folder / "curl", tmp_path / "handler"):
+        f.chmod(0o755)
+    script = tmp_path / "bootstrap"
+    script.write_text(CONTEXT_TEMPLATE.format(loop="for _ in 1; do", context=context))
+    env = {"PATH": f"{folder}:{os.environ.get('PATH', '')}", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}
+    for shell in _shells():
+        proc = subprocess.run([*shell, str(script)], cwd=tmp_path, env=env, capture_output=True, timeout=10)
+        assert ("END" in proc.stderr.decode()) == goes_on, (shell, proc.stderr)
+    text = CONTEXT_TEMPLATE.format(loop="while true; do", context=context)
+    codes = {f.code for f in findings(text)}
+    assert ("BL002" in codes) == (not goes_on), codes

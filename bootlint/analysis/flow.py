@@ -57,6 +57,9 @@ class Context:
     guarded: bool = False           # errexit does not apply here (condition, || left, try)
     next_failure: bool = False      # on the path that handles a failed `next`
     subshell: bool = False          # in a child process: exits do not end the runtime
+    # In a background job (`cmd &`): the parent does not wait for its status, so a failure
+    # there cannot end the runtime through errexit either.
+    background: bool = False
     reachable: bool = True          # False for functions nothing in the file calls
     chain: tuple[str, ...] = ()     # the file's functions being called, outermost first
     errexit_origin: str = ""        # what switched errexit on: "`set -o errexit` on line 3"
@@ -225,6 +228,7 @@ class Flow:
                                   trap_exit=left)
             else:
                 sub_ctx = replace(ctx, subshell=True, trap_exit=left,
+                                  background=ctx.background or node.context == "background",
                                   tail_out=ctx.tail_out and node.tail if ctx.trap_exit else True)
             self._walk(node.body, sub_ctx, inner)
         elif isinstance(node, CallFunction):

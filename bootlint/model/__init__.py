@@ -155,6 +155,11 @@ class Subshell(Node):
     body: list[Node] = field(default_factory=list)
     substitution: bool = False
     tail: bool = False      # the command holding it is the last of its body (see CallFunction)
+    # Which execution context it is (the words are the shell's, the meaning is every language's
+    # child process): "subshell" `( )`, "substitution" `$( )`, "pipeline" an element of `a | b`,
+    # "background" a job started with `&`. An exit inside ends that context only; a request made
+    # inside is still the runtime's request.
+    context: str = "subshell"
 
 
 @dataclass(eq=False)
@@ -259,8 +264,13 @@ class SetOption(Node):
 
 
 @dataclass(eq=False)
-class HandlerCall(Node):
-    """The call that runs the user's function for one invocation.
+class PerEventWork(Node):
+    """A command that runs for each invocation, between its `next` and its post, doing the
+    function's work: it consumes the event, produces what is posted, or runs per event for its
+    side effects (`git push`, a program given the event, the container's `"$@"`). Reading the
+    `next` response and plumbing (jq, printf, ...) are not work. ``why`` says why it runs per
+    event, in the front end's words (for messages); :class:`HandlerCall` is the one whose
+    output is posted or that runs the user's function.
 
     ``status_kept`` is False where the shell drops the call's exit status (``local x=$(h)``,
     ``echo "$(h)"``); ``in_pipe`` is True for an element of a pipeline that is not its last,
@@ -278,6 +288,13 @@ class HandlerCall(Node):
     # 0`): without errexit inside it, its status is 0 whatever the handler in it did.
     returns_ok: bool = False
     calls_function: bool = False    # a call to a function of the same file (it may run on after a failure)
+    why: str = ""                   # why it runs per event ("it reads the event", ...)
+
+
+@dataclass(eq=False)
+class HandlerCall(PerEventWork):
+    """The call that runs the user's function for one invocation (its output is posted, or it
+    is the program run with the event, or the function `_HANDLER` names)."""
 
 
 @dataclass(eq=False)

@@ -6,7 +6,9 @@ from bisect import bisect_left
 from typing import Iterator
 
 from bootlint.analysis.flow import Structure
-from bootlint.model import ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, SetOption, TrapSet
+from bootlint.model import (
+    ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, PerEventWork, SetOption, TrapSet,
+)
 from bootlint.diagnostics import Related, Span, Violation
 from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard, PostCaughtFailure
 from bootlint.rules import Observed, Subject, about_request, rule
@@ -45,13 +47,21 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
     idioms = subject.idioms
     traps = subject.model.events(TrapSet)
     errtrace = _errtrace(subject)
-    loops = subject.flow.event_loops
-    for occ in subject.flow.of(HandlerCall):
+    flow = subject.flow
+    loops = flow.event_loops
+    found = []
+    for occ in sorted(flow.of(PerEventWork), key=lambda o: (o.node.span.line, o.node.span.column)):
         node, ctx = occ.node, occ.ctx
         if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
             continue
-        if loops and subject.flow.in_event_loop(ctx) is None:
+        if ctx.background:
+            continue  # a background job's status never reaches the shell that started it
+        handler = isinstance(node, HandlerCall)
+        loop = flow.in_event_loop(ctx) if loops else None
+        if loops and loop is None:
             continue  # a run outside the event loop (a local test, a warm-up) serves no invocation
+        if not handler and ctx.next_failure:
+            continue  # the path that handles a failed `next` does no invocation's work
         if node.returns_ok and not ctx.errexit:
             continue  # a function that checks the handler's status itself and ends in `echo`
         # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (the
@@ -67,18 +77,45 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
                     f"its failure fails the assignment)") if mattered else ""
         else:
             continue
+        found.append((node, ctx, note, loop, handler))
+    # The per-event commands that end the runtime, per event loop: a fix that guards one of them
+    # is offered only where it is the only one (guarding the first would reveal the next).
+    ending: dict = {}
+    for node, _, _, loop, _ in found:
+        ending.setdefault(loop, set()).add(node.span)
+    reported: set = set()
+    for node, ctx, note, loop, handler in found:
+        # One finding per event loop: the first per-event command that ends the runtime there
+        # (a handler found the old way keeps its own finding, as before).
+        place = (loop, node.span) if handler else loop if loop is not None else node.span
+        if place in reported or (not handler and loop is not None and any(
+                isinstance(p, tuple) and p[0] == loop for p in reported)):
+            continue
+        reported.add(place)
         origin = ctx.errexit_origin or _errexit_origin(subject)
         if traps and (errtrace or ctx.trap_exit != "function"):
             why = (f"runs under {origin}{note}: the ERR trap on line {traps[0].span.line} reports "
                    f"the failure, then errexit ends the runtime")
         else:
             why = idioms.unguarded.format(errexit=origin + note)
-        yield Violation(node.span, f"the handler call {why} (Runtime.ExitError, a cold start for "
-                                   f"the next call); {idioms.guard}", _guard_fix(subject, node),
+        if handler:
+            subject_text = "the handler call"
+            fix = _guard_fix(subject, node)
+        else:
+            subject_text = f"`{_short(node.text)}` is per-event work ({node.why}) and"
+            fix = _guard_fix(subject, node) if loop is None or len(ending[loop]) == 1 else None
+        yield Violation(node.span, f"{subject_text} {why} (Runtime.ExitError, a cold start for "
+                                   f"the next call); {idioms.guard}", fix,
                         related=_errexit_related(subject, ctx.errexit_at))
 
 
-def _guard_fix(subject: Subject, handler: HandlerCall, caught: bool = False) -> GuardHandlerCall | None:
+def _short(text: str) -> str:
+    """A command as written, on one line and short enough for a message."""
+    line = " ".join(text.split())
+    return line if len(line) <= 40 else line[:39] + "\u2026"
+
+
+def _guard_fix(subject: Subject, handler: PerEventWork, caught: bool = False) -> GuardHandlerCall | None:
     """Guard the handler call and post its failure to /error, the way the file posts /response
     (the first response post after the call, else the last one); where the call is ``caught``
     already, post the failure where it is caught."""

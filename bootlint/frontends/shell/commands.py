@@ -45,6 +45,36 @@ INTERPRETERS = {"bash", "sh", "dash", "zsh", "ksh", "python", "python3", "pypy3"
 # Commands that pass data through: a value piped or given through them is still the same data.
 PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
                 "tee", "cut", "gzip", "iconv", "yq", "xargs"}
+# Plumbing: commands that move, read, reshape or tidy data and files (the `next` response's headers,
+# the event's fields, the body to post). Their failure is no failure of the function's work, so
+# BL101 does not point at them (jq's failure is the data's; reading `next` is BL007's subject).
+PLUMBING = frozenset(PASS_THROUGH | {
+    "grep", "egrep", "fgrep", "zgrep", "gawk", "mawk", "sort", "uniq", "wc", "date", "sleep",
+    "mktemp", "rm", "rmdir", "mkdir", "touch", "basename", "dirname", "realpath", "readlink", "ls",
+    "cp", "mv", "ln", "chmod", "stat", "od", "xxd", "hexdump", "gunzip", "zcat", "sha256sum",
+    "sha1sum", "md5sum", "cksum", "env", "printenv", "seq", "expr", "bc", "logger", "id",
+    "whoami", "hostname", "uname", "tac", "rev", "fold", "paste", "column", "nl", "true", "false",
+    "uuidgen", "shuf", "split", "dd", "truncate", "sync", "file", "which", "kill", "ps", "pgrep",
+})
+# Interpreters' options that run inline code (`python3 -c 'import json,sys; ...'`): with fixed code
+# text they are escapers and formatters, plumbing like jq.
+INLINE_CODE = {
+    "python": ("-c",), "python3": ("-c",), "pypy3": ("-c",), "node": ("-e", "-p", "--eval", "--print"),
+    "nodejs": ("-e", "-p", "--eval", "--print"), "perl": ("-e", "-E"), "ruby": ("-e",),
+    "php": ("-r",), "lua": ("-e",),
+}
+
+
+def runs_inline_code(tool: str, words: list[str | None]) -> bool:
+    """Does an interpreter run fixed code written on its command line (`python3 -c '...'`)?
+    ``words`` are its arguments' static texts (None when not static)."""
+    options = INLINE_CODE.get(tool, ())
+    for option, code in zip(words, words[1:]):
+        if option in options:
+            return code is not None
+    return False
+
+
 # Builtins that assign the variables they name, and how their arguments name them: the letters
 # of the options that take a value, the option whose value is a name (`printf -v NAME`, `read -a
 # NAME`), and which operands are names ("all", "last", or the operand's index).

@@ -4,9 +4,12 @@ else the command `_HANDLER` names."""
 
 from __future__ import annotations
 
+from bootlint.analysis.graphs import closure
 from bootlint.frontends.shell.callsites import CallSites
 from bootlint.frontends.shell.clients import HTTP_CLIENTS, HttpCommand
-from bootlint.frontends.shell.commands import COMMON_COMMANDS, INTERPRETERS, PASS_THROUGH, SHELL_BUILTINS
+from bootlint.frontends.shell.commands import (
+    COMMON_COMMANDS, INTERPRETERS, PASS_THROUGH, PLUMBING, SHELL_BUILTINS, runs_inline_code, unwrap,
+)
 from bootlint.frontends.shell.facts import EventFacts
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
@@ -140,12 +143,17 @@ class Handlers:
     def _producer(self, cmd, found: set, hops: int) -> None:
         name = command_name(cmd)
         text = self.words.literal(name) if name is not None else None
-        if text is not None and text.rsplit("/", 1)[-1] in PASS_THROUGH:
+        base = text.rsplit("/", 1)[-1] if text is not None else None
+        if base is not None and (base in PLUMBING or runs_inline_code(
+                base, [self.words.literal(a) for a in command_args(cmd)])):
+            # Plumbing (jq, printf, a `python3 -c '...'` escaper): the data came from before it.
             for arg in command_args(cmd):
                 self._value_producers(arg, found, hops)
             self._stdin_producers(cmd, found, hops)
         elif text is not None and text in SHELL_BUILTINS:
             return
+        elif key(cmd) in self.sites.http and self.sites.endpoints_of(cmd):
+            return   # the event `next` returned, posted back as it came: a request is no handler
         else:
             found.add(key(cmd))
 
@@ -247,3 +255,152 @@ def _last_commands(node) -> list:
             continue
         stack.extend(cur.named_children)
     return out
+
+
+# Where an iteration of the event loop can be: the innermost loop or function around a `next`.
+_REGIONS = ("while_statement", "for_statement", "c_style_for_statement", "function_definition")
+
+
+class EventWork:
+    """The per-event work of a shell file: each command that runs between an iteration's `next`
+    and its post (in the loop or function that makes the request) and does the function's work,
+    with why it runs per event (:attr:`found`: place -> why). Requests, builtins and plumbing
+    (:data:`~.commands.PLUMBING`, interpreters running fixed inline code) are not work; a call
+    of the file's own function is, when the function runs a program."""
+
+    def __init__(self, index: ShellIndex, words: Words, sites: CallSites, facts: EventFacts,
+                 handlers: set[tuple[int, int]], next_vars: set[str]) -> None:
+        self.index = index
+        self.words = words
+        self.sites = sites
+        self.handlers = handlers
+        self.reads = (facts.event_vars | next_vars) - {"?"}
+        self.event_files = facts.event_files
+        self._runs_program: dict[str, bool] = {}
+        self.found: dict[tuple[int, int], str] = {}
+        if index.commands:
+            self._find()
+
+    def _find(self) -> None:
+        fetch = self._functions_requesting((Endpoint.NEXT,))
+        post = self._functions_requesting((Endpoint.RESPONSE, Endpoint.ERROR))
+        nexts, posts = [], []
+        for node in self.index.commands:
+            endpoints = self.sites.endpoints_of(node)
+            name = command_name(node)
+            callee = node_text(name) if name is not None and name.type == "word" else None
+            if Endpoint.NEXT in endpoints or callee in fetch:
+                nexts.append(node)
+            if endpoints & {Endpoint.RESPONSE, Endpoint.ERROR} or callee in post:
+                posts.append(node)
+        for next_node in nexts:
+            region = _region(next_node)
+            owner = self.index.function_of(next_node)
+            start = next_node.end_byte
+            end = region.end_byte
+            later_posts = [p.start_byte for p in posts
+                           if start <= p.start_byte < end and self.index.function_of(p) == owner]
+            if later_posts:
+                end = max(later_posts)
+            line = next_node.start_point[0] + 1
+            for node in self.index.commands_in.get(owner, ()):
+                if start <= node.start_byte < end and key(node) not in self.found:
+                    why = self._why(node)
+                    if why:
+                        self.found[key(node)] = f"{why}, after `next` on line {line}"
+
+    def _functions_requesting(self, endpoints: tuple) -> set[str]:
+        """Functions of the file that make one of these requests, directly or through calls."""
+        direct: set[str] = set()
+        callers: dict[str, set[str]] = {}
+        for function, commands in self.index.commands_in.items():
+            if function is None:
+                continue
+            for node in commands:
+                if self.sites.endpoints_of(node) & set(endpoints):
+                    direct.add(function)
+                name = command_name(node)
+                if name is not None and name.type == "word" and node_text(name) in self.index.functions:
+                    callers.setdefault(node_text(name), set()).add(function)
+        return closure(direct, callers)
+
+    def _why(self, node) -> str:
+        """Why this command is per-event work ("" when it is none)."""
+        if key(node) in self.sites.http:
+            return ""   # a request: the protocol, not the work
+        name = command_name(node)
+        if name is None:
+            return ""
+        text = self.words.literal(name)
+        if text is not None:
+            tool, _, args, _ = unwrap(name, command_args(node), self.words.literal)
+            base = tool or text.rsplit("/", 1)[-1]
+            if text in self.index.functions:
+                if key(node) not in self.handlers and not self._function_runs_program(text, ()):
+                    return ""
+            elif base in SHELL_BUILTINS or base in PLUMBING or base in HTTP_CLIENTS:
+                return ""
+            elif runs_inline_code(base, [self.words.literal(a) for a in args]):
+                return ""
+        if key(node) in self.handlers:
+            return "its output is posted"
+        if self._reads_the_event(node):
+            return "it reads the event"
+        return "it runs for each event"
+
+    def _reads_the_event(self, node) -> bool:
+        for arg in command_args(node):
+            if expansion_names(arg) & self.reads or self.words.literal(arg) in self.event_files:
+                return True
+        parent = node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            for child in parent.children:
+                if child.type in ("herestring_redirect", "heredoc_redirect", "file_redirect") and (
+                        _mentions(child, self.reads) or any(
+                            self.words.literal(c) in self.event_files for c in child.named_children)):
+                    return True
+            parent = parent.parent
+        if parent is not None and parent.type == "pipeline":
+            before = [c for c in parent.named_children if c.end_byte <= node.start_byte]
+            return any(_mentions(c, self.reads) for c in before)
+        return False
+
+    def _function_runs_program(self, function: str, seen: tuple) -> bool:
+        """Does the file's function run a program that is work (through the functions it calls)?"""
+        cached = self._runs_program.get(function)
+        if cached is not None:
+            return cached
+        if function in seen or len(seen) > 8:
+            return False
+        found = False
+        for node in self.index.commands_in.get(function, ()):
+            name = command_name(node)
+            text = self.words.literal(name) if name is not None else None
+            if text in self.index.functions:
+                found = self._function_runs_program(text, seen + (function,))
+            elif name is not None:
+                found = bool(self._why(node)) and key(node) not in self.sites.http
+            if found:
+                break
+        self._runs_program[function] = found
+        return found
+
+
+def _region(node):
+    """The loop or function an iteration of the `next` request runs in (the file if none)."""
+    cur = node.parent
+    while cur is not None and cur.type not in _REGIONS:
+        if cur.parent is None:
+            return cur
+        cur = cur.parent
+    return cur if cur is not None else node
+
+
+def _mentions(node, names: set[str]) -> bool:
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "variable_name" and node_text(cur) in names:
+            return True
+        stack.extend(cur.named_children)
+    return False

@@ -11,7 +11,7 @@ from bootlint.frontends.shell.callsites import CallSites, declared_name
 from bootlint.frontends.shell.commands import COMMON_COMMANDS, VARIABLE_SETTERS, assigned_names
 from bootlint.frontends.shell.conditions import Conditions
 from bootlint.frontends.shell.facts import EventFacts, RequestFacts
-from bootlint.frontends.shell.handlers import Handlers
+from bootlint.frontends.shell.handlers import EventWork, Handlers
 from bootlint.frontends.shell.index import build_index
 from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering
 from bootlint.frontends.shell.status import Tails
@@ -194,6 +194,8 @@ class _Lowering(CommandLowering):
         self.event = EventFacts(index, self.words, self.sites)
         self.handlers = Handlers(index, self.words, self.sites, self.event).found
         self.next_vars = self.event.next_values(self.handlers)
+        self.work = EventWork(index, self.words, self.sites, self.event, self.handlers,
+                              self.next_vars).found
         self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
@@ -219,13 +221,17 @@ class _Lowering(CommandLowering):
     def block(self, nodes) -> list[Node]:
         out: list[Node] = []
         after_next = False
-        for node in nodes:
+        nodes = list(nodes)
+        for at, node in enumerate(nodes):
             if not node.is_named or node.type == "comment":
                 continue
             # `$?` in the statement right after a `next` request tells whether it failed.
             self.status_after_next = after_next
             made = self.nexts_made
             lowered = self.statement(node)
+            if at + 1 < len(nodes) and nodes[at + 1].type == "&":
+                # `serve "$id" &`: a background job, a child process the shell does not wait for.
+                lowered = [Subshell(self.span(node), body=lowered, context="background")]
             self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
             # (counted as they are made: flattening each statement again at every level of
             # nesting cost the depth times the size of the file)
@@ -255,7 +261,7 @@ class _Lowering(CommandLowering):
 
     def s_subshell(self, node) -> list[Node]:
         return [Subshell(self.span(node), body=self.block(node.children),
-                         tail=self.tails.is_tail(node))]
+                         tail=self.tails.is_tail(node), context="subshell")]
 
     def s_redirected_statement(self, node) -> list[Node]:
         out: list[Node] = []
@@ -277,7 +283,7 @@ class _Lowering(CommandLowering):
         if len(parts) == 1:
             return self.statement(parts[0])
         # Every element runs in a child process (bash's default, without lastpipe).
-        return [Subshell(self.span(p), body=self.statement(p)) for p in parts]
+        return [Subshell(self.span(p), body=self.statement(p), context="pipeline") for p in parts]
 
     def s_list(self, node) -> list[Node]:
         named = [c for c in node.children if c.is_named and c.type != "comment"]
@@ -443,7 +449,7 @@ class _Lowering(CommandLowering):
         for arg in args:
             out.extend(self.substitutions_in(arg))
         name = self.words.literal(name_node)
-        if key(node) in self.handlers:
+        if key(node) in self.handlers or key(node) in self.work:
             out.append(self._handler_call(node))
         out.extend(self._argv_payload(node, name, args))
         if key(node) in self.sites.http:
@@ -500,7 +506,9 @@ class _Lowering(CommandLowering):
     def substitutions_in(self, node) -> list[Node]:
         """The $(...) inside a word or assignment, each a child process with its own events."""
         return [Subshell(self.span(sub), body=self.block(sub.children),
-                         substitution=sub.type == "command_substitution", tail=self.tails.is_tail(sub))
+                         substitution=sub.type == "command_substitution", tail=self.tails.is_tail(sub),
+                         context="substitution" if sub.type == "command_substitution"
+                         else "process-substitution")
                 for sub in substitutions(node)]
 
     def _fetches_next(self, name: str, seen: set[str]) -> bool:

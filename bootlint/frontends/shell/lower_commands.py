@@ -20,7 +20,7 @@ from bootlint.frontends.shell.status import failure_guard
 from bootlint.frontends.shell.values import unbind
 from bootlint.model import (
     ApiCall, ArgvPayload, Endpoint, EnvSet, Exit, ExitKind, Handover, HandlerCall, HeaderMatch, InitStep,
-    Node, SetOption, TempCreate, TempRemove, TrapSet,
+    Node, PerEventWork, SetOption, TempCreate, TempRemove, TrapSet,
 )
 
 HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
@@ -263,8 +263,9 @@ class CommandLowering:
             out.append(EnvSet(span, name=env.name, exported=env.exported))
         return out
 
-    def _handler_call(self, node) -> HandlerCall:
-        """The handler's command, with whether its exit status reaches the shell."""
+    def _handler_call(self, node) -> PerEventWork:
+        """The handler's command (or another per-event command), with whether its exit status
+        reaches the shell."""
         status_kept, in_pipe, masked_by, masked_at = True, False, "", None
         child, cur = node, node.parent
         while cur is not None:
@@ -297,10 +298,12 @@ class CommandLowering:
                        "elif_clause", "subshell"):
                 break
             child, cur = cur, cur.parent
-        return HandlerCall(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
-                            in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
-                           tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
-                           calls_function=node_text(command_name(node) or node) in self.index.functions)
+        kind = HandlerCall if key(node) in self.handlers else PerEventWork
+        return kind(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
+                    in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
+                    tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
+                    calls_function=node_text(command_name(node) or node) in self.index.functions,
+                    why=self.work.get(key(node), ""))
 
     def _returns_ok(self, node) -> bool:
         """Is this a call to one of the file's functions whose last command always succeeds?"""

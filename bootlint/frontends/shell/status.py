@@ -36,6 +36,9 @@ _PASS_STATUS = ("compound_statement", "redirected_statement", "pipeline", "else_
                 "elif_clause", "if_statement", "subshell")
 
 
+_NOT_STATEMENTS = ("comment", "heredoc_body", "file_redirect", "heredoc_redirect", "herestring_redirect")
+
+
 class Tails:
     """Whether a command's exit status is the status of the function or `$(...)` it stands in.
     What each block's last statements are is read once per block: asking it of every command
@@ -75,7 +78,8 @@ class Tails:
     def _is_last(self, parent, child) -> bool:
         place = (parent.start_byte, parent.end_byte, parent.type)
         if place not in self._last:
-            named = [c for c in parent.children if c.is_named and c.type not in ("comment", "heredoc_body")]
+            # A redirection is no statement: `$(handler 2>&1)` ends with the handler's status.
+            named = [c for c in parent.children if c.is_named and c.type not in _NOT_STATEMENTS]
             self._last[place] = named[-1].start_byte if named else None
         return self._last[place] == child.start_byte
 
