@@ -55,7 +55,7 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
         if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
             continue
         if ctx.background:
-            continue  # a background job's status never reaches the shell that started it
+            continue  # a background job's status never reaches the process that started it
         handler = isinstance(node, HandlerCall)
         loop = flow.in_event_loop(ctx) if loops else None
         if loops and loop is None:
