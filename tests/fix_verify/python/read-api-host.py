@@ -1,0 +1,22 @@
+#!/usr/bin/env python3
+# ReadApiHost (BL004): the API's address is written out; Lambda's (and verify's) is elsewhere.
+import json
+import os
+
+import requests
+
+from app import handler
+
+API = "http://127.0.0.1:9001/2018-06-01/runtime"
+
+while True:
+    r = requests.get(f"{API}/invocation/next")
+    rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    os.environ["_X_AMZN_TRACE_ID"] = r.headers.get("Lambda-Runtime-Trace-Id", "")
+    try:
+        result = handler(r.json(), None)
+    except Exception as exc:
+        requests.post(f"{API}/invocation/{rid}/error",
+                      json={"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": []})
+        continue
+    requests.post(f"{API}/invocation/{rid}/response", data=json.dumps(result))
