@@ -1,53 +1,21 @@
-"""The rules: each is a short function over the model next to its definition (bootlint.rules.registry),
-in one module per family. This module holds what they share: the :class:`Subject` they look at
-and :func:`about_request`."""
+"""The rules: each is a short function over the model next to its definition
+(:mod:`bootlint.rules.registry`), in one module per family; :mod:`bootlint.rules.subject` holds
+what they look at. The family modules import those two, never this package, which loads them
+(:func:`all_rules`) and re-exports the names callers use."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 
-from bootlint.diagnostics import Related, Severity, Span, Violation
-from bootlint.model import RuntimeModel
-from bootlint.files.source import SourceFile
-from bootlint.rules.registry import (RULES, Check, Observed, Rule, Scope, all_rules,  # noqa: F401
+from bootlint.rules.registry import (RULES, Check, Observed, Rule, Scope,  # noqa: F401
                                      meta_rule, rule)
+from bootlint.rules.subject import Subject, about_request  # noqa: F401
 
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, Rule]:
+    """Every rule, by code, with the rule modules loaded (importing a family registers its rules;
+    a new family is its module and its name here)."""
+    from bootlint.rules import (concurrency, errors, loop, meta, observability, observed,  # noqa: F401
+                                packaging, protocol, resources, streaming)
 
-@dataclass
-class Subject:
-    """What a rule looks at: the file, its model, and the model walked from its entry point."""
-
-    source: SourceFile
-    model: RuntimeModel | None
-    language: str
-    shebang: object | None = None   # the parsed #! line (a Shebang), if any
-    frontend: object | None = None  # bootlint.frontends.registry.FrontEnd; None for a file not analysed
-    target: str = "default"         # where the function runs (settings' `target`)
-
-    @property
-    def idioms(self):
-        """How the file's language writes what a rule advises (bootlint.frontends.registry.Idioms); for a
-        file no front end reads, the default front end's."""
-        from bootlint.frontends.registry import default
-
-        return (self.frontend or default()).idioms
-
-    @cached_property
-    def flow(self):
-        """The model walked from its entry point (computed once, when a rule first asks)."""
-        from bootlint.analysis.flow import Flow
-
-        return Flow(self.model)
-
-
-def about_request(call, span: Span, message: str, fix=None) -> Violation:
-    """A violation about a Runtime API request; when a helper of the file makes the request for
-    this call site, the message names the helper and the related location is the request."""
-    via = getattr(call, "via", ())
-    if not via:
-        return Violation(span, message, fix)
-    chain = " -> ".join(f"`{name}`" for name in via)
-    related = (Related(call.helper_span, f"the request, in `{via[-1]}`"),) if call.helper_span else ()
-    return Violation(span, f"{message} (the request is made by {chain}, called here)", fix,
-                     related=related)
+    return dict(sorted(RULES.items()))

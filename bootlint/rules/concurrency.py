@@ -8,7 +8,8 @@ from typing import Iterator
 from bootlint.diagnostics import Related, Violation
 from bootlint.model import Endpoint
 from bootlint.model.concurrency import Concurrency, CountSource
-from bootlint.rules import Subject, rule
+from bootlint.rules.registry import rule
+from bootlint.rules.subject import Subject
 
 MANAGED_INSTANCES = "managed-instances"
 

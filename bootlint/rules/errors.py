@@ -11,7 +11,8 @@ from bootlint.model import (
 )
 from bootlint.diagnostics import Related, Span, Violation
 from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard, PostCaughtFailure
-from bootlint.rules import Observed, Subject, about_request, rule
+from bootlint.rules.registry import Observed, rule
+from bootlint.rules.subject import Subject, about_request
 
 
 def _errexit_origin(subject: Subject) -> str:

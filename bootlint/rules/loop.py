@@ -7,7 +7,8 @@ from typing import Iterator
 from bootlint.model import ApiCall, CallFunction, Endpoint, Exit, ExitKind, flatten
 from bootlint.diagnostics import Violation
 from bootlint.fixes.requests import WrapEventLoop
-from bootlint.rules import Observed, Subject, about_request, rule
+from bootlint.rules.registry import Observed, rule
+from bootlint.rules.subject import Subject, about_request
 
 
 @rule("BL001", "missing-event-loop", "error",

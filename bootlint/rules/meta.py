@@ -1,6 +1,6 @@
 """BL9xx: findings the engine reports about the file itself rather than its runtime."""
 
-from bootlint.rules import Scope, meta_rule
+from bootlint.rules.registry import Scope, meta_rule
 
 meta_rule("BL900", "syntax-error", "error", "The file does not parse.")
 meta_rule("BL902", "unsupported-language", "info",

@@ -7,7 +7,8 @@ from typing import Iterator
 from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch
 from bootlint.diagnostics import Related, Violation
 from bootlint.fixes.requests import ExportTraceId
-from bootlint.rules import Observed, Subject, about_request, rule
+from bootlint.rules.registry import Observed, rule
+from bootlint.rules.subject import Subject, about_request
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 LOOK_ALIKES = {"X_AMZN_TRACE_ID", "AWS_LAMBDA_TRACE_ID", "TRACE_ID", "_X_AMZN_TRACE", "X_AMZ_TRACE_ID",

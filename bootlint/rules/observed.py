@@ -1,7 +1,7 @@
 """BL5xx: what only `bootlint verify` can see, by running the bootstrap. No static check."""
 
 from bootlint.model import ApiCall, Endpoint, HandlerCall
-from bootlint.rules import Observed, meta_rule
+from bootlint.rules.registry import Observed, meta_rule
 
 meta_rule("BL501", "invocation-timeout", "error",
           "Observed by verify: an invocation not answered before its deadline, or a runtime that "

@@ -7,7 +7,8 @@ from typing import Iterator
 from bootlint.frontends.registry import suggested_shebangs
 from bootlint.diagnostics import Severity, Span, Violation
 from bootlint.fixes.requests import ConvertLineEndings, MakeExecutable, RemoveByteOrderMark, SplitEnvArguments
-from bootlint.rules import Scope, Subject, meta_rule, rule
+from bootlint.rules.registry import Scope, meta_rule, rule
+from bootlint.rules.subject import Subject
 
 LINE_1 = Span(1, 1, 1, 1)
 PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False, scope=Scope.BOOTSTRAP)

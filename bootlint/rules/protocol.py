@@ -7,7 +7,8 @@ from typing import Iterator
 from bootlint.model import ApiCall, Endpoint, Facts, Handover
 from bootlint.diagnostics import Violation
 from bootlint.fixes.requests import DropNextTimeout, ReadApiHost
-from bootlint.rules import Observed, Subject, about_request, rule
+from bootlint.rules.registry import Observed, rule
+from bootlint.rules.subject import Subject, about_request
 from bootlint.analysis.urls import API_VERSION, KNOWN_PATHS, edit_distance
 
 

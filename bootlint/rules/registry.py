@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from bootlint.diagnostics import Severity, Violation
 
 if TYPE_CHECKING:
-    from bootlint.rules import Subject
+    from bootlint.rules.subject import Subject
 
 Check = Callable[["Subject"], Iterable[Violation]]
 
@@ -91,15 +90,6 @@ def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None
     """Register a rule that the engine reports itself (syntax errors, skipped files...)."""
     RULES[code] = Rule(code, name, Severity(severity), summary, None, runtime_only=False,
                        whole_file=False, needs_model=False, **meta)
-
-
-@lru_cache(maxsize=1)
-def all_rules() -> dict[str, Rule]:
-    """Every rule, by code, with the rule modules loaded."""
-    from bootlint.rules import (concurrency, errors, loop, meta, observability, observed,  # noqa: F401
-                                packaging, protocol, resources, streaming)
-
-    return dict(sorted(RULES.items()))
 
 
 def applies_to(rule: Rule, frontends) -> list | None:

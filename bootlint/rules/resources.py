@@ -8,7 +8,8 @@ from bootlint.model import ArgvPayload, Branch, Endpoint, Facts, Loop, LoopKind,
 from bootlint.diagnostics import Violation
 from bootlint.analysis.paths import IterationPaths
 from bootlint.fixes.requests import PipePayload, RemoveTempFile, RemoveTempFileBeforeJump, SendFileAsIs
-from bootlint.rules import Observed, Subject, about_request, rule
+from bootlint.rules.registry import Observed, rule
+from bootlint.rules.subject import Subject, about_request
 
 
 @rule("BL301", "temp-file-leak", "warning",

@@ -10,7 +10,8 @@ from bootlint.model import (ApiCall, Branch, CallFunction, Endpoint, Exit, ExitK
                             RuntimeModel, children, flatten)
 from bootlint.model.streaming import (ERROR_BODY, ERROR_HEADERS, HTTP_INTEGRATION, MODE_HEADER,
                                       STREAMING, Body, Encoding, Streaming)
-from bootlint.rules import Subject, rule
+from bootlint.rules.registry import rule
+from bootlint.rules.subject import Subject
 
 
 def _posts(subject: Subject):
