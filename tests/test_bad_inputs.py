@@ -205,3 +205,33 @@ def test_a_terminated_run_leaves_no_worker_behind(tmp_path, signame="SIGTERM"):
     while _group(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _group(proc.pid) == []
+
+
+# -- suppressions at scale: deduplicated codes, merged ranges, the same answers --------------------------
+
+def test_wide_directives_are_merged_and_each_is_used_only_where_it_covers_a_finding():
+    from bootlint.config.suppress import Directive, apply
+    from bootlint.diagnostics import Finding, Severity, Span
+
+    def found(code, line):
+        return Finding(code, "x", Severity.ERROR, "m", "bootstrap", Span(line, 1, line, 2))
+
+    wide_a = Directive(Span(1, 1, 1, 2), ("BL004",), 10, 400)
+    wide_b = Directive(Span(2, 1, 2, 2), ("BL004",), 300, 900)      # overlaps a
+    wide_c = Directive(Span(3, 1, 3, 2), ("BL004",), 1000, 2000)    # covers no finding
+    line_d = Directive(Span(4, 1, 4, 2), ("BL004", "BL006"), 950, 950)
+    file_e = Directive(Span(5, 1, 5, 2), ("BL006",), 0, 1 << 30)
+    findings = [found("BL004", 5), found("BL004", 350), found("BL004", 901), found("BL004", 950),
+                found("BL006", 7), found("BL201", 350)]
+    kept = apply(findings, [wide_a, wide_b, wide_c, line_d, file_e])
+    assert [(f.code, f.span.line) for f in kept] == [("BL004", 5), ("BL004", 901), ("BL201", 350)]
+    assert (wide_a.used, wide_b.used, wide_c.used, line_d.used, file_e.used) == (
+        {"BL004"}, {"BL004"}, set(), {"BL004"}, {"BL006"})
+
+
+def test_a_code_repeated_in_a_directive_is_one_code():
+    from bootlint.config.suppress import parse
+
+    directives, problems = parse([(2, 1, "# bootlint: disable-file=" + "BL004," * 1000 + "bl004", True)],
+                                 [], {"BL004"})
+    assert problems == [] and [d.codes for d in directives] == [("BL004",)]

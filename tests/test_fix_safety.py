@@ -241,12 +241,13 @@ def test_the_python_guard_takes_only_the_handler_call(tmp_path, tail, rest):
 def test_a_fix_that_leaves_its_finding_is_a_bl999_and_the_file_stays(tmp_path, monkeypatch):
     """A fix builder that puts its edit in the wrong place (here: the end of the file, as the
     CR-only bug did) is applied once at most: never repeated, never written, said as a bug."""
+    from bootlint.diagnostics import Edit, Span
+    from bootlint.fixes.requests import Rewrite
     from bootlint.frontends.shell.fixes import ShellFixes
-    from bootlint.diagnostics import Edit, Fix, Span
 
     def misplaced(self, span):
         end = self.src.text.count("\n") + 1
-        return Fix("take the host from AWS_LAMBDA_RUNTIME_API", (Edit(Span(end, 1, end, 1), API),))
+        return Rewrite((Edit(Span(end, 1, end, 1), API),))
 
     monkeypatch.setattr(ShellFixes, "runtime_api_host", misplaced)
     path = write(tmp_path / "bootstrap", BL004_SHELL)

@@ -12,7 +12,7 @@ Some rules (BL901 unused-suppression, BL903 invalid-suppression: their definitio
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from bootlint.diagnostics import Finding, Span
@@ -50,7 +50,8 @@ def parse(comments, statements, known: set[str], noqa: bool = False,
                 problems.append((span, f"malformed suppression `{text.strip()}`: write "
                                        f"`# bootlint: disable=BL101 -- reason` or `disable-file=...`"))
                 continue
-            codes = tuple(c.strip().upper() for c in codes_text.split(",") if c.strip())
+            # Each code once (`disable-file=BL201,BL201,...` 150,000 times was a directive per copy).
+            codes = tuple(dict.fromkeys(c.strip().upper() for c in codes_text.split(",") if c.strip()))
             if not codes:
                 problems.append((span, "the suppression names no rule code"))
                 continue
@@ -58,8 +59,8 @@ def parse(comments, statements, known: set[str], noqa: bool = False,
             found = _NOQA.search(text) if noqa else None
             if not found:
                 continue
-            codes = tuple(c.strip().upper() for c in found.group("codes").split(",")
-                          if c.strip().upper().startswith("BL"))
+            codes = tuple(dict.fromkeys(c.strip().upper() for c in found.group("codes").split(",")
+                                        if c.strip().upper().startswith("BL")))
             if not codes:
                 continue
             kind, alone = "disable", False
@@ -113,7 +114,10 @@ _INDEXED_LINES = 256
 
 def apply(findings: list[Finding], directives: list[Directive]) -> list[Finding]:
     """The findings no directive suppresses; directives note what they suppressed (indexed by
-    code and line: 40,000 directives against as many findings is not a product)."""
+    code and line: 40,000 directives against as many findings is not a product). Wide directives
+    (file-wide ones) are merged into disjoint ranges once per code, so that a finding is one
+    bisection however many there are; which of them were used is found from the suppressed
+    lines afterwards."""
     by_line: dict[tuple[str, int], list[Directive]] = {}
     wide: dict[str, list[Directive]] = {}
     for d in directives:
@@ -123,14 +127,43 @@ def apply(findings: list[Finding], directives: list[Directive]) -> list[Finding]
                     by_line.setdefault((code, line), []).append(d)
             else:
                 wide.setdefault(code, []).append(d)
+    ranges = {code: _Ranges((d.first_line, d.last_line) for d in ds) for code, ds in wide.items()}
+    suppressed_wide: dict[str, list[int]] = {}
     kept = []
     for finding in findings:
         line = finding.span.line
-        covering = by_line.get((finding.code, line), []) + [
-            d for d in wide.get(finding.code, ()) if d.first_line <= line <= d.last_line]
-        if covering:
-            for d in covering:
+        local = by_line.get((finding.code, line), ())
+        covered = ranges.get(finding.code)
+        in_wide = covered is not None and line in covered
+        if local or in_wide:
+            for d in local:
                 d.used.add(finding.code)
+            if in_wide:
+                suppressed_wide.setdefault(finding.code, []).append(line)
             continue
         kept.append(finding)
+    for code, lines in suppressed_wide.items():
+        lines.sort()
+        for d in wide[code]:
+            at = bisect_left(lines, d.first_line)
+            if at < len(lines) and lines[at] <= d.last_line:
+                d.used.add(code)
     return kept
+
+
+class _Ranges:
+    """Line ranges merged into disjoint ones: is a line in any of them, by one bisection."""
+
+    def __init__(self, ranges) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for first, last in sorted(ranges):
+            if self.ends and first <= self.ends[-1] + 1:
+                self.ends[-1] = max(self.ends[-1], last)
+            else:
+                self.starts.append(first)
+                self.ends.append(last)
+
+    def __contains__(self, line: int) -> bool:
+        at = bisect_right(self.starts, line) - 1
+        return at >= 0 and line <= self.ends[at]

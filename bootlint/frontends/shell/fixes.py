@@ -11,6 +11,7 @@ request types.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ HTTP_TOOLS = {"curl", "wget", "http", "https"}
 TIMEOUT_LETTERS = {"curl": "m", "wget": "T"}
 TIMEOUT_LONG = {"--max-time", "--timeout", "--read-timeout"}
 API_VARIABLE = "${AWS_LAMBDA_RUNTIME_API}"
+# Node types whose ranges ShellFixes.inside answers for (none of them nests in another of its type).
+REGION_TYPES = ("heredoc_body", "heredoc_redirect", "comment", "raw_string", "ansi_c_string")
 # What a host written out in a URL looks like in the source: a name or address and a port, with
 # nothing bash would read differently from how it is written.
 HOST_TEXT = re.compile(r"[A-Za-z0-9._~%\[\]:-]+")
@@ -95,6 +98,35 @@ class ShellFixes:
         line = self.src.encoded[start:node.start_byte].decode("utf-8", "replace")
         return line[:len(line) - len(line.lstrip(" \t"))]
 
+    @cached_property
+    def _regions(self) -> dict[str, tuple[list[int], list[int]]]:
+        """The byte ranges of the nodes :meth:`inside` asks about, by type, sorted (nodes of one
+        of these types never nest in one another): one walk of the tree, where climbing
+        ``parent`` from every finding costs the siblings of each level (12,000 BL004 findings
+        beside 30,000 comments: 27 s)."""
+        found: dict[str, list[tuple[int, int]]] = {kind: [] for kind in REGION_TYPES}
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.type in found:
+                found[node.type].append((node.start_byte, node.end_byte))
+            stack.extend(node.children)
+        out = {}
+        for kind, ranges in found.items():
+            ranges.sort()
+            out[kind] = ([a for a, _ in ranges], [b for _, b in ranges])
+        return out
+
+    def inside(self, start: int, end: int, *types: str) -> str | None:
+        """The type of a node of ``types`` (from :data:`REGION_TYPES`) that holds the bytes
+        ``start``..``end``, or None."""
+        for kind in types:
+            starts, ends = self._regions[kind]
+            at = bisect_right(starts, start) - 1
+            if at >= 0 and end <= ends[at]:
+                return kind
+        return None
+
     @staticmethod
     def ancestor(node, *types):
         while node is not None and node.type not in types:
@@ -140,11 +172,10 @@ class ShellFixes:
             # continuation or $'...' quoting is reported as a whole): replacing it would drop
             # the URL's path.
             return None
-        node = self.tree.root_node.descendant_for_byte_range(start, end)
-        if self.ancestor(node, "heredoc_body", "heredoc_redirect", "comment") is not None:
+        if self.inside(start, end, "heredoc_body", "heredoc_redirect", "comment"):
             return None
-        quoted = self.ancestor(node, "raw_string", "ansi_c_string")
-        reopen = "$'" if quoted is not None and quoted.type == "ansi_c_string" else "'"
+        quoted = self.inside(start, end, "raw_string", "ansi_c_string")
+        reopen = "$'" if quoted == "ansi_c_string" else "'"
         text = f"'\"{API_VARIABLE}\"{reopen}" if quoted is not None else API_VARIABLE
         return Rewrite((self.edit(start, end, text),))
 
@@ -199,22 +230,27 @@ class ShellFixes:
             return None
         return one, two
 
-    def protected_rows(self, start_row: int, end_row: int) -> set[int]:
-        """0-based rows whose leading blanks are content (here-document bodies and their end
-        word, continuation lines of multi-line strings): indenting them would change the
-        program."""
+    @cached_property
+    def _protected(self) -> list[int]:
+        """Every protected row of the file, sorted (one walk of the tree, however many fixes
+        ask: a walk per BL001 finding was quadratic)."""
         rows: set[int] = set()
         stack = [self.tree.root_node]
         while stack:
             node = stack.pop()
-            if node.end_point[0] < start_row or node.start_point[0] > end_row:
-                continue
             if node.type in ("heredoc_body", "heredoc_end"):
                 rows.update(range(node.start_point[0], node.end_point[0] + 1))
             elif node.type in ("string", "raw_string", "ansi_c_string") and node.end_point[0] > node.start_point[0]:
                 rows.update(range(node.start_point[0] + 1, node.end_point[0] + 1))
             stack.extend(node.named_children)
-        return rows
+        return sorted(rows)
+
+    def protected_rows(self, start_row: int, end_row: int) -> set[int]:
+        """0-based rows whose leading blanks are content (here-document bodies and their end
+        word, continuation lines of multi-line strings): indenting them would change the
+        program."""
+        rows = self._protected
+        return set(rows[bisect_left(rows, start_row):bisect_right(rows, end_row)])
 
     def reindent(self, start_row: int, end_row: int) -> tuple[int, int, list[str]]:
         """Rows ``start_row``..``end_row`` one level deeper: (start byte, end byte, lines)."""
