@@ -199,6 +199,10 @@ class Fact:
 
     span: Span
     detail: str = ""
+    # What else the front end knows about it, in its own words, for the rule's message (BL302:
+    # what the client makes of a body on its command line, and how to send it instead).
+    note: str = ""
+    advice: str = ""
 
 
 class Facts:

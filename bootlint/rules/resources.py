@@ -73,10 +73,10 @@ def payload_on_command_line(subject: Subject) -> Iterator[Violation]:
     for call in subject.model.api_calls(Endpoint.RESPONSE):
         fact = call.facts.get(Facts.PAYLOAD_ARGV)
         if fact is not None:
+            advice = fact.advice or "send it on standard input or from a file"
             yield about_request(call, fact.span, (
                 f"`{fact.detail}` passes the response on {call.tool}'s command line: Linux caps one argument "
-                f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB) and curl reads a "
-                f"leading @ as a file name; pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`"),
+                f"at 128 KiB (\"Argument list too long\", far below Lambda's 6 MB){fact.note}; {advice}"),
                 PipePayload(fact.span))
     for arg in subject.model.events(ArgvPayload):
         yield Violation(arg.span, (

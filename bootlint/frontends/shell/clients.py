@@ -52,7 +52,7 @@ class HttpCommand:
     tool: str
     urls: list = field(default_factory=list)          # word nodes
     options: list[Option] = field(default_factory=list)
-    wrappers: list[tuple[str, object]] = field(default_factory=list)  # (name, its word node)
+    wrappers: list[tuple[str, object, object]] = field(default_factory=list)  # (name, its node, timeout's duration)
 
     def get(self, *names: str) -> list[Option]:
         return [o for o in self.options if o.name in names]
@@ -120,18 +120,32 @@ def parse_curl(args: list, literal) -> HttpCommand:
     return cmd
 
 
+def written_option(node, text: str | None) -> str | None:
+    """The static text of an argument, or for `--name="$VALUE"` (an option written with `=` whose
+    value is not static) its `--name=` part: enough to tell which option it is."""
+    if text is not None:
+        return text
+    raw = node.text.decode("utf-8", "replace")
+    head, eq, _ = raw.partition("=")
+    if raw.startswith("--") and eq and head[2:].replace("-", "").isalnum():
+        return head + "="
+    return None
+
+
 def parse_wget(args: list, literal) -> HttpCommand:
-    """Parse wget's arguments into the same shape as curl's."""
+    """Parse wget's arguments into the same shape as curl's (`--name=value` is one option, its
+    value in the same word: ``inline`` when static)."""
     cmd = HttpCommand("wget")
     i = 0
     while i < len(args):
         node = args[i]
-        text = literal(node)
+        static = literal(node)
+        text = written_option(node, static)
         i += 1
         if text is None or not text.startswith("-") or text == "-":
             cmd.urls.append(node)
             continue
-        name, eq, _ = text.lstrip("-").partition("=")
+        name, eq, value = text.lstrip("-").partition("=")
         if text.startswith("--") and name in WGET_WITH_VALUE and not eq:
             cmd.options.append(Option(name, node, args[i] if i < len(args) else None))
             i += 1
@@ -139,14 +153,15 @@ def parse_wget(args: list, literal) -> HttpCommand:
             letter = name[0]
             if letter in WGET_WITH_VALUE:
                 if len(name) > 1:
-                    cmd.options.append(Option(letter, node, node))
+                    cmd.options.append(Option(letter, node, node, name[1:]))
                 else:
                     cmd.options.append(Option(letter, node, args[i] if i < len(args) else None))
                     i += 1
             else:
                 cmd.options.extend(Option(ch, node) for ch in name)
         else:
-            cmd.options.append(Option(name, node, node if eq else None))
+            cmd.options.append(Option(name, node, node if eq else None,
+                                      value if eq and static is not None else None))
     return cmd
 
 
@@ -185,13 +200,15 @@ def parse_httpie(args: list, literal, stdin: bool = False) -> HttpCommand:
         node = args[i]
         text = literal(node)
         i += 1
-        if text is not None and text.startswith("--") and len(text) > 2:
-            name, eq, inline = text[2:].partition("=")
+        option = written_option(node, text)
+        if option is not None and option.startswith("--") and len(option) > 2:
+            name, eq, inline = option[2:].partition("=")
             if name in HTTPIE_WITH_VALUE and not eq:
                 cmd.options.append(Option(name, node, args[i] if i < len(args) else None))
                 i += 1
             else:
-                cmd.options.append(Option(name, node, node if eq else None, inline if eq else None))
+                cmd.options.append(Option(name, node, node if eq else None,
+                                          inline if eq and text is not None else None))
             continue
         if text is not None and text.startswith("-") and len(text) > 1 and not positional:
             letters = text[1:]
@@ -249,6 +266,11 @@ class Client:
     output_options: frozenset[str]         # options that write the response (or its headers) to a file
     status_writers: frozenset[str] = frozenset()  # options that can print the status code
     file_options: frozenset[str] = frozenset()    # body options whose `@name` reads a file (`@-`: stdin)
+    # A timeout of zero seconds turns the timeout off (curl -m 0, wget -T 0, http --timeout=0).
+    zero_means_no_timeout: bool = True
+    # For BL302: what else goes wrong with a body on the command line, and how to send it instead.
+    argv_body_note: str = ""
+    argv_body_advice: str = ""
 
 
 CLIENTS: dict[str, Client] = {
@@ -264,6 +286,8 @@ CLIENTS: dict[str, Client] = {
         status_writers=frozenset({"write-out", "w"}),
         # --data-raw sends a leading @ as it is.
         file_options=frozenset({"data", "data-ascii", "data-binary", "data-urlencode", "json"}),
+        argv_body_note=" and curl reads a leading @ as a file name",
+        argv_body_advice="pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`",
     ),
     "wget": Client(
         parse=_parse_wget,
@@ -274,6 +298,8 @@ CLIENTS: dict[str, Client] = {
         raw_body_options=frozenset({"post-data", "body-data"}),
         stripping=frozenset(),
         output_options=frozenset({"O", "output-document"}),
+        argv_body_advice="write it to a file and send that: `--post-file=\"$FILE\"` (`--body-file` "
+                         "with `--method`)",
     ),
     "http": Client(
         parse=parse_httpie,
@@ -284,6 +310,8 @@ CLIENTS: dict[str, Client] = {
         raw_body_options=frozenset({"item", "raw"}),
         stripping=frozenset(),
         output_options=frozenset({"output"}),
+        argv_body_advice="pipe it: `printf '%s' \"$RESPONSE\" | http POST ...` (httpie sends its "
+                         "standard input as the body)",
     ),
 }
 CLIENTS["https"] = CLIENTS["http"]

@@ -138,12 +138,13 @@ _WRAPPER_OPTIONS_WITH_VALUE = {"-s", "--signal", "-k", "--kill-after", "-n", "-u
                                "-o", "-e"}
 
 
-def unwrap(name_node, args: list, literal) -> tuple[str, object, list, list[tuple[str, object]]]:
-    """See through wrapper commands: (tool name, its node, its arguments, [(wrapper, node)])."""
-    wrappers: list[tuple[str, object]] = []
+def unwrap(name_node, args: list, literal) -> tuple[str, object, list, list[tuple[str, object, object]]]:
+    """See through wrapper commands: (tool name, its node, its arguments, [(wrapper, node, its
+    duration's node for `timeout N`, else None)])."""
+    wrappers: list[tuple[str, object, object]] = []
     tool = (literal(name_node) or "").rsplit("/", 1)[-1]
     while tool in WRAPPERS and args:
-        wrappers.append((tool, name_node))
+        wrappers.append((tool, name_node, None))
         i = 0
         while i < len(args):
             text = literal(args[i]) or ""
@@ -153,8 +154,11 @@ def unwrap(name_node, args: list, literal) -> tuple[str, object, list, list[tupl
                 i += 1
             else:
                 break
+        duration = None
         if tool in ("timeout", "gtimeout") and i < len(args):
+            duration = args[i]
             i += 1  # the duration
+        wrappers[-1] = (tool, name_node, duration)
         if i >= len(args):
             return "", None, [], wrappers
         name_node, args = args[i], args[i + 1:]

@@ -25,6 +25,22 @@ def _reads_a_file(alts: list[tuple[Piece, ...]]) -> bool:
     return bool(alts) and all(a and a[0].is_literal and a[0].text.startswith("@") for a in alts)
 
 
+def _zero(value: str | None) -> bool:
+    """Is this duration zero seconds (`0`, `0.0`, `0s`)?"""
+    if not value:
+        return False
+    try:
+        return float(value.rstrip("smhd") or "x") == 0
+    except ValueError:
+        return False
+
+
+def _flag_text(opt) -> str:
+    """How a body option is written, for messages: `-d`, `--post-data` (of `--post-data="$R"`)."""
+    text = node_text(opt.flag)
+    return text.split("=", 1)[0] if opt.value is opt.flag and text.startswith("--") else text
+
+
 def join_spans(first: Span, last: Span) -> Span:
     if (last.end_line, last.end_column) < (first.line, first.column):
         return first  # a flag written in a helper, its value at the call site
@@ -44,13 +60,20 @@ class RequestFacts:
 
     def facts(self, node, cmd: HttpCommand, endpoint: Endpoint) -> dict[str, Fact]:
         out: dict[str, Fact] = {}
-        for name, wrapper in cmd.wrappers:
-            if name in ("timeout", "gtimeout"):
+        for name, wrapper, duration in cmd.wrappers:
+            if name in ("timeout", "gtimeout") and not _zero(
+                    self.words.literal(duration) if duration is not None else None):
+                # (`timeout 0 curl ...`: a duration of 0 turns the timeout off)
                 out[Facts.TIMEOUT] = Fact(self.span(wrapper), f"`{name}` around the request")
         client = cmd.client
-        for opt in cmd.options:
-            if opt.name in client.timeouts:
-                out[Facts.TIMEOUT] = Fact(self.span(opt.flag), node_text(opt.flag))
+        timeouts = cmd.get(*client.timeouts)
+        if timeouts:
+            last = timeouts[-1]   # (the last one written is the one the client uses)
+            value = last.inline if last.inline is not None else (
+                self.words.literal(last.value) if last.value is not None and last.value is not last.flag
+                else None)
+            if not (client.zero_means_no_timeout and _zero(value)):   # `-m 0`: no timeout at all
+                out[Facts.TIMEOUT] = Fact(self.span(last.flag), node_text(last.flag))
         if self._failure_checked(cmd):
             first = cmd.options[0].flag if cmd.options else node
             out[Facts.FAILURE_CHECKED] = Fact(self.span(first))
@@ -89,7 +112,8 @@ class RequestFacts:
                     self._check_error_body(self._stdin_body(node), whole, out)
                 continue
             if endpoint is Endpoint.RESPONSE and self._unbounded(opt.value, alts):
-                out[Facts.PAYLOAD_ARGV] = Fact(whole, node_text(opt.flag))
+                out[Facts.PAYLOAD_ARGV] = Fact(whole, _flag_text(opt), client.argv_body_note,
+                                               client.argv_body_advice)
             if endpoint in ERROR_ENDPOINTS and opt.name != "item":  # httpie builds JSON from items
                 # Every way the body can read must be the error JSON (a helper called with
                 # several constant messages reads several ways).

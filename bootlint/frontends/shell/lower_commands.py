@@ -35,8 +35,16 @@ class CommandLowering:
 
     def _argv_payload(self, node, name: str | None, args) -> list[Node]:
         """The event passed as an argument to an external program (Linux caps one at 128 KiB)."""
-        if name is None or not self.event.event_vars:
+        if not self.event.event_vars:
             return []
+        if name is None:
+            # `"$LAMBDA_TASK_ROOT/handler"`: a path whose directory is a variable is a program too
+            # (a substitution or a bare `"$CMD"` may be a function or a builtin).
+            word = command_name(node)
+            text = node_text(word) if word is not None and word.type in ("string", "concatenation") else ""
+            if "/" not in text.split("$(", 1)[0] or not expansion_names(word):
+                return []
+            name = text.strip("\"'")
         base = name.rsplit("/", 1)[-1]
         external = "/" in name or (base not in SHELL_BUILTINS and name not in self.index.functions
                                    and (base in COMMON_COMMANDS or not self.index.sources))
