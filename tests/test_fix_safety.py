@@ -9,6 +9,8 @@ import shutil
 import subprocess
 
 import pytest
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from bootlint.cli import main
@@ -258,3 +260,20 @@ def test_a_fix_that_leaves_its_finding_is_a_bl999_and_the_file_stays(tmp_path, m
                 'did not remove the finding; it was not applied and fixing stopped; please report this'
                 ) in result.output
         assert path.read_bytes() == BL004_SHELL and "Fixed" not in result.output
+
+
+def test_map_offset_follows_a_round_of_changes():
+    from bootlint.fixes.apply import map_offset
+
+    changes = [(2, 2, b"XYZ"), (5, 8, b"q"), (10, 10, b"")]
+    assert [map_offset(p, changes) for p in (0, 2, 4, 5, 6, 8, 9, 12)] == [0, 5, 7, 8, 8, 9, 10, 13]
+
+
+def test_a_finding_that_another_fix_opens_elsewhere_does_not_stop_the_fixing(tmp_path):
+    """The tutorial: the guard's new `continue` path leaks the per-event temp file (a new BL301
+    at the continue), while BL301's own fix removed the finding it was applied for."""
+    tutorial = Path(__file__).resolve().parent.parent / "examples" / "tutorial" / "bootstrap"
+    path = write(tmp_path / "bootstrap", tutorial.read_bytes())
+    result = invoke("check", "--fix", "--unsafe-fixes", str(path))
+    assert "did not remove" not in result.output and "Fixed 6 problems" in result.output, result.output
+    assert path.read_text().count('rm -f "$HEADERS"') == 2

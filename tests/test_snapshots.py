@@ -30,13 +30,7 @@ CASES = sorted(p for p in FIXTURES.glob("*/BL*/*") if p.name.startswith(("fail-"
 # Snapshots that pin the behaviour before a change that altered it by mistake: the test is an
 # expected failure until the regression is fixed (strict, so the fix shows up as XPASS and the
 # entry must be removed). Each entry names the commit and what changed.
-KNOWN_REGRESSIONS = {
-    "shell/BL101/fail-tutorial.sh": "f9031ec (fixes, issue 19): --diff --unsafe-fixes of the "
-        "tutorial without a final newline is now a BL999 ('the fix ... for BL301 did not remove the "
-        "finding') and fixes nothing, exit 3; before, 6 fixes",
-    "shell/BL301/fail-find-lists-tmp-without-deleting.sh": "f9031ec (fixes, issue 19): the same "
-        "BL999 for BL301's rm -f when the other fixes run in the same rounds; before, 4 fixes",
-}
+KNOWN_REGRESSIONS: dict[str, str] = {}   # fixture id -> why its snapshot is a strict expected failure
 
 
 def _id(path):

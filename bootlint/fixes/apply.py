@@ -89,12 +89,31 @@ def wanted(finding: Finding, unsafe: bool, codes: frozenset[str] | None = None) 
 
 @dataclass
 class Round:
-    """What one round of fixes made: the new bytes, the mode a fix asks for (or None), and the
-    findings whose fixes were applied (two findings may share one fix)."""
+    """What one round of fixes made: the new bytes, the mode a fix asks for (or None), the
+    findings whose fixes were applied, and, for each of them (same order), the byte ranges of the
+    new text where it would still be if its fix had not removed it: its own start, mapped through
+    the round's changes, and the text its fix wrote."""
 
     raw: bytes
     mode: int | None
     applied: list[Finding]
+    sites: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
+def map_offset(offset: int, changes: list[Change]) -> int:
+    """Where the byte at ``offset`` of the old text is in the new one, after sorted,
+    non-overlapping ``changes`` (a byte that a change replaced maps to where that change's text
+    starts; an insertion at ``offset`` comes before it)."""
+    delta = 0
+    for start, end, data in changes:
+        if start > offset or (start == offset and end > start):
+            if start == offset:
+                return offset + delta   # replaced from here: the change's text starts here
+            break
+        if end > offset:
+            return start + delta        # inside a replaced range
+        delta += len(data) - (end - start)
+    return offset + delta
 
 
 def fix_round(raw: bytes, findings: list[Finding], unsafe: bool, codes: frozenset[str] | None = None,
@@ -103,7 +122,7 @@ def fix_round(raw: bytes, findings: list[Finding], unsafe: bool, codes: frozense
     bytemap = RawMap(raw, encoding)
     taken: list[Change] = []
     mode = None
-    applied: list[Finding] = []
+    applied: list[tuple[Finding, list[Change]]] = []
     done: list[list[Change]] = []
     for f in findings:
         if not wanted(f, unsafe, codes):
@@ -113,7 +132,7 @@ def fix_round(raw: bytes, findings: list[Finding], unsafe: bool, codes: frozense
         if changes is None:
             continue
         if changes and changes in done:
-            applied.append(f)   # two findings, one fix (BL101 and BL102 both guard the handler)
+            applied.append((f, changes))   # two findings, one fix (BL101 and BL102 both guard the handler)
             continue
         if any(_overlap(c, t) for c in changes for t in taken):
             continue  # the next round, after a fresh lint
@@ -123,9 +142,14 @@ def fix_round(raw: bytes, findings: list[Finding], unsafe: bool, codes: frozense
         taken.extend(changes)
         if fix.mode is not None:
             mode = fix.mode
-        applied.append(f)
+        applied.append((f, changes))
     taken.sort(key=lambda c: (c[0], c[1]))
-    return Round(apply_changes(raw, taken), mode, applied)
+    sites = []
+    for f, changes in applied:
+        here = map_offset(bytemap.span(f.span)[0], taken) if bytemap.valid else -1
+        own = [(map_offset(start, taken), map_offset(start, taken) + len(data)) for start, _, data in changes]
+        sites.append([(here, here), *own])
+    return Round(apply_changes(raw, taken), mode, [f for f, _ in applied], sites)
 
 
 def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
@@ -135,17 +159,25 @@ def apply_round(raw: bytes, findings: list[Finding], unsafe: bool,
     return step.raw, step.mode, len(step.applied)
 
 
-def not_removed(before: list[Finding], after: list[Finding], applied: list[Finding]) -> list[Finding]:
-    """The applied fixes' findings that the fresh lint still reports: for each rule, fewer
-    findings must be left than there were by at least the number fixed (positions move, so the
-    findings are counted, not matched by place). A fix that leaves its finding is a bug in it:
-    applied again it would only repeat the damage."""
-    from collections import Counter
-
-    fixed = Counter(f.code for f in applied)
-    had = Counter(f.code for f in before)
-    left = Counter(f.code for f in after)
-    return [f for f in applied if left[f.code] > had[f.code] - fixed[f.code]]
+def not_removed(step: Round, after: list[Finding], encoding: str = "utf-8") -> list[Finding]:
+    """The applied fixes' findings that the fresh lint still reports where they were: a finding
+    of the same rule at the finding's own place (mapped through the round's changes) or inside
+    the text its fix wrote. A fix that leaves its finding is a bug in it: applied again it would
+    only repeat the damage. Findings elsewhere are not its doing (another fix of the same round
+    can open a new path with a finding of its own, fixed in the next round), and are not counted:
+    counting them stopped the AWS tutorial's fixes."""
+    newmap = RawMap(step.raw, encoding)
+    if not newmap.valid:
+        return []
+    where: dict[str, list[int]] = {}
+    for f in after:
+        where.setdefault(f.code, []).append(newmap.span(f.span)[0])
+    stuck = []
+    for f, ranges in zip(step.applied, step.sites):
+        offsets = where.get(f.code, ())
+        if any(lo <= at <= hi for at in offsets for lo, hi in ranges if lo >= 0):
+            stuck.append(f)
+    return stuck
 
 
 @dataclass
@@ -194,7 +226,7 @@ def fix_source(src: SourceFile, lint: Callable[[SourceFile], object], unsafe: bo
         candidate = rebuild(src, step.raw, new_mode)
         after = lint(candidate)
         if not after.internal_error:
-            stuck = not_removed(result.findings, after.findings, step.applied)
+            stuck = not_removed(step, after.findings, candidate.encoding)
             if stuck:
                 break
         rounds += 1
