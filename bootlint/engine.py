@@ -175,8 +175,9 @@ def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection
     frontend = by_name(model.language)
     noqa = bool(frontend and frontend.idioms.noqa)
     config_only = frozenset(code for code, rule in rules.items() if not rule.suppressible)
+    comment = frontend.idioms.comment if frontend else "#"
     directives, problems = suppress.parse(model.comments, model.statements, set(rules), noqa=noqa,
-                                          config_only=config_only)
+                                          config_only=config_only, comment=comment)
     kept = suppress.apply(findings, directives)
     if selection.enabled("BL903"):
         kept += [finding(rules["BL903"], path, span, message) for span, message in problems]

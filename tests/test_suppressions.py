@@ -93,3 +93,33 @@ def test_python_noqa_and_directives():
 def test_python_directive_in_a_string_is_not_one():
     text = PYTHON % 'out = handle("# bootlint: disable=BL101")'
     assert ("BL101", 7, 11) in lint_text(text)
+
+
+def test_the_suppression_grammar_is_the_front_ends_comment_syntax(monkeypatch):
+    """The directives are read in the comment syntax the file's front end declares
+    (`Idioms.comment`), not a hard-coded `#`: with a language whose comments start with `//`,
+    `// bootlint: disable=` suppresses and `# bootlint: disable=` is no directive."""
+    from dataclasses import replace
+
+    from bootlint.config import suppress
+    from bootlint.frontends.registry import by_name
+
+    comments = [(1, 1, "// bootlint: disable-file=BL201", True), (2, 10, "# bootlint: disable=BL101", False),
+                (3, 10, "// bootlint: enable=BL101", False)]
+    directives, problems = suppress.parse(comments, [], {"BL101", "BL201"}, comment="//")
+    assert [(d.codes, d.first_line) for d in directives] == [(("BL201",), 0)]
+    assert [(span.line, message) for span, message in problems] == [
+        (3, "malformed suppression `// bootlint: enable=BL101`: write "
+            "`// bootlint: disable=BL101 -- reason` or `disable-file=...`")]
+    # The engine asks the file's front end: the shell front end with another comment leader no
+    # longer reads `# bootlint:` as a directive.
+    text = SHELL % 'OUT=$(./handler <<< "$EVENT")  # bootlint: disable=BL101'
+    assert ("BL101", 6, 9) not in lint_text(text)
+    import bootlint.engine as engine
+
+    def with_semicolon_comments(name):
+        frontend = by_name(name)
+        return replace(frontend, idioms=replace(frontend.idioms, comment=";")) if frontend else None
+
+    monkeypatch.setattr(engine, "by_name", with_semicolon_comments)
+    assert ("BL101", 6, 9) in lint_text(text)

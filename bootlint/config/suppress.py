@@ -1,4 +1,5 @@
-"""Suppression comments.
+"""Suppression comments, in the comment syntax of the file's language (its front end's
+``Idioms.comment``; `#` below, as in shell and Python).
 
 - `# bootlint: disable=BL101,BL301 -- reason` alone on its line: the next command (shell) or
   statement (Python), all of its lines; at the end of a line: that line.
@@ -14,12 +15,20 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bootlint.diagnostics import Finding, Span
 
-_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*(?P<body>.*)$", re.I)
-_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z0-9_, ]+)", re.I)
 _CODE = re.compile(r"^BL\d{3}$")
+
+
+@lru_cache(maxsize=8)
+def grammar(comment: str) -> tuple[re.Pattern, re.Pattern]:
+    """The directive and the noqa patterns for a language whose line comments start with
+    ``comment`` (its front end's ``Idioms.comment``: ``#`` in shell and Python)."""
+    leader = re.escape(comment)
+    return (re.compile(leader + r"\s*bootlint\s*:\s*(?P<body>.*)$", re.I),
+            re.compile(leader + r"\s*noqa\s*:\s*(?P<codes>[A-Za-z0-9_, ]+)", re.I))
 
 
 @dataclass
@@ -32,23 +41,25 @@ class Directive:
 
 
 def parse(comments, statements, known: set[str], noqa: bool = False,
-          config_only: frozenset[str] = frozenset()) -> tuple[list[Directive], list[tuple[Span, str]]]:
+          config_only: frozenset[str] = frozenset(),
+          comment: str = "#") -> tuple[list[Directive], list[tuple[Span, str]]]:
     """Directives in the comments, and the problems (BL903) of the malformed ones. ``noqa``:
     the language's linters use `# noqa: CODE` (the front end's idioms say so); ``config_only``:
-    codes a comment may not silence."""
+    codes a comment may not silence; ``comment``: how the language's line comments start."""
+    directive_re, noqa_re = grammar(comment)
     directives: list[Directive] = []
     problems: list[tuple[Span, str]] = []
     following = _Statements(statements)
     for line, column, text, alone in comments:
         span = Span(line, column, line, column + len(text))
-        match = _DIRECTIVE.search(text)
+        match = directive_re.search(text)
         if match:
             body, _, _reason = match.group("body").partition("--")
             kind, eq, codes_text = body.partition("=")
             kind = kind.strip().lower()
             if kind not in ("disable", "disable-file") or not eq:
                 problems.append((span, f"malformed suppression `{text.strip()}`: write "
-                                       f"`# bootlint: disable=BL101 -- reason` or `disable-file=...`"))
+                                       f"`{comment} bootlint: disable=BL101 -- reason` or `disable-file=...`"))
                 continue
             # Each code once (`disable-file=BL201,BL201,...` 150,000 times was a directive per copy).
             codes = tuple(dict.fromkeys(c.strip().upper() for c in codes_text.split(",") if c.strip()))
@@ -56,7 +67,7 @@ def parse(comments, statements, known: set[str], noqa: bool = False,
                 problems.append((span, "the suppression names no rule code"))
                 continue
         else:
-            found = _NOQA.search(text) if noqa else None
+            found = noqa_re.search(text) if noqa else None
             if not found:
                 continue
             codes = tuple(dict.fromkeys(c.strip().upper() for c in found.group("codes").split(",")

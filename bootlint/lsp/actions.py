@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
 from bootlint.fixes import apply as autofix
 from bootlint.engine import FileResult, Selection, lint_source
 from bootlint.frontends.registry import by_name
@@ -14,9 +16,14 @@ from bootlint.lsp.positions import Buffer
 from bootlint.files.source import SourceFile
 from bootlint.fixes import textmap
 
-_LINE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))", re.I)
-_FILE_DIRECTIVE = re.compile(r"#\s*bootlint\s*:\s*disable-file\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_](?=\s*(?:--|$))",
-                             re.I)
+
+@lru_cache(maxsize=16)
+def _directive(prefix: str, kind: str) -> re.Pattern:
+    """A `disable=` or `disable-file=` directive already written, in the language's comment
+    syntax (``prefix``: its front end's ``Idioms.comment``), up to its last code."""
+    return re.compile(re.escape(prefix) + rf"\s*bootlint\s*:\s*{kind}\s*=\s*[A-Za-z0-9_, ]*?[A-Za-z0-9_]"
+                      r"(?=\s*(?:--|$))", re.I)
+
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
 
 
@@ -95,7 +102,7 @@ def suppress_line(finding: Finding, findings: list[Finding], src: SourceFile, bu
     code = finding.code
     candidates: list[list[Change]] = []
     for c_line, column, text, alone in model.comments:
-        match = _LINE_DIRECTIVE.search(text)
+        match = _directive(prefix, "disable").search(text)
         if c_line == line and not alone and match:
             at = buffer.offset(line, column + match.end())
             candidates.append([Change(at, at, f", {code}")])
@@ -122,7 +129,7 @@ def suppress_file(code: str, buffer: Buffer, model) -> list[Change]:
     if prefix is None:
         return []
     for c_line, column, text, _alone in model.comments:
-        match = _FILE_DIRECTIVE.search(text)
+        match = _directive(prefix, "disable-file").search(text)
         if match:
             at = buffer.offset(c_line, column + match.end())
             return [Change(at, at, f", {code}")]
