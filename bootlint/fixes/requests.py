@@ -97,6 +97,7 @@ class GuardHandlerCall(RequestedFix):
     handler: Span
     response: Span
     sent: Span | None = None    # where the response's request is sent, when it is built before
+    error: Span | None = None   # a post of a failure the file makes already (its own helper), to copy
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class PostCaughtFailure(RequestedFix):
     handler: Span
     response: Span
     sent: Span | None = None
+    error: Span | None = None
 
 
 @dataclass(frozen=True)

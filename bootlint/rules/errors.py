@@ -128,9 +128,12 @@ def _guard_fix(subject: Subject, handler: PerEventWork, caught: bool = False) ->
     at = bisect_left(responses, (handler.span.line, handler.span.column),
                      key=lambda r: (r.span.line, r.span.column))
     chosen = responses[at] if at < len(responses) else responses[-1]
+    # The file's own way of posting a failure, where it has one (a helper it calls elsewhere).
+    errors = sorted(subject.model.api_calls(Endpoint.ERROR), key=lambda c: not c.via)
+    error = errors[0].sent_at or errors[0].span if errors else None
     if caught:
-        return PostCaughtFailure(handler.span, chosen.span, chosen.sent_at)
-    return GuardHandlerCall(handler.span, chosen.span, chosen.sent_at)
+        return PostCaughtFailure(handler.span, chosen.span, chosen.sent_at, error)
+    return GuardHandlerCall(handler.span, chosen.span, chosen.sent_at, error)
 
 
 def _errtrace(subject: Subject) -> bool:

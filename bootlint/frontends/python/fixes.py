@@ -53,6 +53,11 @@ class PythonFixes:
         return self._parsed.positions
 
     @cached_property
+    def function_names(self) -> set[str]:
+        """The names of the file's functions (and methods)."""
+        return {n.name.value for n in self.positions if isinstance(n, cst.FunctionDef)}
+
+    @cached_property
     def indent(self) -> Indent:
         return Indent.of(self.src.text, default="    ")
 
@@ -252,12 +257,60 @@ class PythonFixes:
                          leading_lines=body[i].leading_lines)
         return self.rewrite(self.replace_statements(block, i, j, [loop]))
 
-    def error_post(self, handler: Span, response: Span, sent: Span | None, exc: str = "exc") -> list | None:
+    def own_error_post(self, handler: Span, error: Span | None, exc: str) -> list | None:
+        """The file's own post of a failure (`send_error(rid, e)` in another `except` of the same
+        function), copied with its exception's name made ``exc``; None when there is none to copy."""
+        if error is None:
+            return None
+        here = self.around(self.statement_of(handler), (cst.FunctionDef,))
+        posting = self.statement_of(error)
+        owner = self.around(posting, (cst.FunctionDef,))
+        if owner is here:
+            # Made by a helper called here with the URL as an argument (`post(f".../{rid}/error", doc)`).
+            smalls = [self.find(error, (cst.BaseSmallStatement,))]
+            if not (isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, cst.Call)
+                    and _callee(smalls[0].value) in self.function_names):
+                return None
+        else:
+            # The post is in a helper: its calls in the handler's function.
+            smalls = [self.find(self.span(call), (cst.BaseSmallStatement,)) for call in self.positions
+                      if isinstance(call, cst.Call) and owner is not None and _callee(call) == owner.name.value
+                      and self.around(call, (cst.FunctionDef,)) is here]
+        for small in smalls:
+            found = self._copy_failure_post(small, handler, exc)
+            if found is not None:
+                return found
+        return None
+
+    def _copy_failure_post(self, small, handler: Span, exc: str) -> list | None:
+        stmt = self.parents.get(id(small))
+        if small is None or not isinstance(stmt, cst.SimpleStatementLine) or self._holds(small, handler):
+            return None
+        catching = self.around(stmt, (cst.ExceptHandler, cst.FunctionDef))
+        if not isinstance(catching, cst.ExceptHandler) or catching.name is None or \
+                not isinstance(catching.name.name, cst.Name):
+            return None
+        name = catching.name.name.value
+        used = {n.value for n in _walk(small) if isinstance(n, cst.Name)}
+        if name not in used:
+            return None   # it posts something of its own, not the exception
+        made_there = {n.value for node in _walk(catching.body) if isinstance(node, cst.Assign)
+                      for t in node.targets for n in _walk(t.target) if isinstance(n, cst.Name)}
+        if used & made_there:
+            return None   # it posts what that `except` built (`doc = {...}`): not there in ours
+        return [cst.SimpleStatementLine([_alone(small).visit(_Rename(name, exc))])]
+
+    def error_post(self, handler: Span, response: Span, sent: Span | None, exc: str = "exc",
+                   error: Span | None = None) -> list | None:
         """The statements that post a failure the way the file posts the response: the request
         and its send (from the statement that builds the /response request through the one that
         sends it, when they are apart: `req = Request(...)` then `urlopen(req).read()`), each
         copied with /response -> /error and the body -> the error JSON of ``exc``; None when
-        that cannot be done plainly."""
+        that cannot be done plainly. The file's own post of a failure comes first, when it has
+        one in the same function (:meth:`own_error_post`)."""
+        own = self.own_error_post(handler, error, exc)
+        if own is not None:
+            return own
         stmt = self.statement_of(handler)
         post = self.statement_of(response)
         send = self.statement_of(sent) if sent is not None else post
@@ -292,7 +345,8 @@ class PythonFixes:
         return (where.line, where.column) <= (span.line, span.column) and \
             (span.end_line, span.end_column) <= (where.end_line, where.end_column)
 
-    def guard_handler(self, handler: Span, response: Span | None, sent: Span | None = None) -> Rewrite | None:
+    def guard_handler(self, handler: Span, response: Span | None, sent: Span | None = None,
+                      error: Span | None = None) -> Rewrite | None:
         """BL101, BL102: `try:` around the handler's statement, `except Exception as exc:` that
         posts the error the way the file posts the response (the whole request and its send),
         then `continue` (`return` in a function the loop calls)."""
@@ -309,7 +363,10 @@ class PythonFixes:
         call = self.find(handler, (cst.BaseSmallStatement,))
         if call is None or call not in stmt.body:
             return None
-        report = self.error_post(handler, response, sent)
+        posting = self.find(response, (cst.BaseSmallStatement,))
+        if posting is call:
+            return None   # the handler runs inside the post: no statement of its own to guard
+        report = self.error_post(handler, response, sent, "exc", error)
         block = self.block_of(stmt)
         if report is None or block is None:
             return None
@@ -335,7 +392,8 @@ class PythonFixes:
         module = self.with_import(self.replace_statements(block, i, i, new), "json")
         return self.rewrite(module)
 
-    def post_caught_failure(self, handler: Span, response: Span, sent: Span | None = None) -> Rewrite | None:
+    def post_caught_failure(self, handler: Span, response: Span, sent: Span | None = None,
+                            error: Span | None = None) -> Rewrite | None:
         """BL102: the `except` that catches the handler's failure posts it first, the way the file
         posts the response (the whole request and its send); an `except` without a name gets
         one."""
@@ -355,7 +413,7 @@ class PythonFixes:
         handler_node = catching[0]
         exc = handler_node.name.name.value if handler_node.name is not None and \
             isinstance(handler_node.name.name, cst.Name) else "exc"
-        report = self.error_post(handler, response, sent, exc)
+        report = self.error_post(handler, response, sent, exc, error)
         if report is None:
             return None
         body = handler_node.body
@@ -495,6 +553,38 @@ def _leaves(stmt) -> bool:
     return False
 
 
+def _callee(call: cst.Call) -> str:
+    """`f` of `f(...)` and of `self.f(...)`."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        return func.attr.value
+    return ""
+
+
+class _Rename(cst.CSTTransformer):
+    """Every Name ``old`` made ``new`` (the exception's name in a copied statement)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def leave_Name(self, original, updated):
+        return updated.with_changes(value=self.new) if updated.value == self.old else updated
+
+    def leave_Attribute(self, original, updated):
+        return updated.with_changes(attr=original.attr)   # `x.e` is not the name `e`
+
+
+def _walk(node) -> list:
+    out, stack = [], [node]
+    while stack:
+        cur = stack.pop()
+        out.append(cur)
+        stack.extend(_children(cur))
+    return out
+
+
 def _caught_names(handler: cst.ExceptHandler) -> list[str]:
     """The last part of each exception name an `except` names."""
     kind = handler.type
@@ -566,8 +656,8 @@ IMPLEMENTATIONS = {
     want.ReadApiHost: lambda fx, r: fx.runtime_api_host(r.span),
     want.DropNextTimeout: lambda fx, r: fx.drop_timeout(r.span),
     want.WrapEventLoop: lambda fx, r: fx.event_loop(r.first, r.last),
-    want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response, r.sent),
-    want.PostCaughtFailure: lambda fx, r: fx.post_caught_failure(r.handler, r.response, r.sent),
+    want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response, r.sent, r.error),
+    want.PostCaughtFailure: lambda fx, r: fx.post_caught_failure(r.handler, r.response, r.sent, r.error),
     want.ExportTraceId: _trace_id,
     want.ExitAfterInitError: lambda fx, r: fx.exit_after(r.span),
 }
