@@ -348,6 +348,9 @@ KNOWN_STATIC_GAPS = {
     # $ID is never assigned in this fragment: the run posts to `invocation//response` (400), and
     # BL005 does not see a request id variable that is never set.
     "tests/fixtures/shell/BL302/pass-literal-body-and-sourced-handler.sh": "BL005",
+    # Thread workers keep the trace id in the invocation's context (BL703's advice: the
+    # environment is the process's); the probe reads only the environment.
+    "tests/fixtures/python/BL703/pass-trace-in-context.py": "BL201",
 }
 
 

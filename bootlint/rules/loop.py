@@ -13,7 +13,7 @@ from bootlint.rules.subject import Subject, about_request
 
 @rule("BL001", "missing-event-loop", "error",
       "`invocation/next` is requested outside any loop that can run forever.", fixes=(WrapEventLoop,),
-      observed=Observed(ApiCall, (Endpoint.NEXT,), also_predicted_by=("BL002",)))
+      observed=Observed(ApiCall, (Endpoint.NEXT,), also_predicted_by=("BL002", "BL704")))
 def missing_event_loop(subject: Subject) -> Iterator[Violation]:
     if subject.flow.event_loops:
         return  # a priming read before the loop is fine once some loop requests `next`

@@ -41,7 +41,7 @@ POOL_METHODS = {"submit", "map", "apply_async", "apply", "starmap", "imap", "ima
 # Where the count is given to a pool: keyword names, and "CPU count" when absent.
 POOL_COUNT_KEYWORDS = ("max_workers", "processes")
 ENV_READS = {"os.environ.get", "environ.get", "os.getenv", "getenv"}
-WRITE_MODES = ("w", "a", "x", "+")
+WRITE_MODES = ("w", "x", "+")      # ("a" appends: a log all workers add lines to is shared on purpose)
 WRITE_METHODS = {"write_text", "write_bytes"}
 PRIVATE_PATHS = ("/dev/", "/proc/self/")
 TEMP_MAKERS = {"mkstemp", "mktemp", "NamedTemporaryFile", "mkdtemp"}
@@ -79,6 +79,8 @@ class _Workers:
             out.reads_max_concurrency = self.span(reads[0])
         starts = [s for s in (self._start(c) for c in self.index.calls) if s is not None]
         starts = [s for s in starts if any(self._loops_on_next(f) for f in s[2])]
+        if len(starts) == 1 and starts[0][3] is None and self._count_around(starts[0][0], 1).text == "1":
+            starts = []   # one loop run by one thread or process: one invocation at a time, no pool
         if not starts and not reads:
             return None
         sites: dict[tuple, int] = {}
@@ -395,9 +397,12 @@ class _Workers:
         return False
 
     def _joined(self, call, joins) -> bool:
-        """Something outside the workers' functions joins or waits (`t.join()`, `event.wait()`,
-        a pool's shutdown), or the main program loops forever after starting them."""
-        return bool(joins)
+        """Something joins or waits (`t.join()`, `event.wait()`, a pool's shutdown, `signal.pause()`),
+        or the main program loops forever (`while True: time.sleep(60)`)."""
+        if joins or any(dotted(c.func) in ("signal.pause", "pause") for c in self.index.calls):
+            return True
+        return any(isinstance(stmt, cst.While) and self.values.truthy_constant(stmt.test)
+                   for stmt in self.module.body)
 
     def _awaits_tasks(self, function) -> bool:
         for node in walk(function):

@@ -73,6 +73,8 @@ class _Workers:
         if reads:
             out.reads_max_concurrency = self.span(reads[0])
         workers = [(stmt, count, fns) for stmt, count, fns in launches if self._serves(stmt, fns)]
+        if len(workers) == 1 and workers[0][1] is None and _enclosing_loop(workers[0][0]) is None:
+            workers = []   # one loop run in the background: one invocation at a time, no pool
         if not workers and not reads:
             return None
         # Jobs written out one by one (`worker & worker &`) count together, at the first.
@@ -320,7 +322,8 @@ class _Workers:
         if node.type == "file_redirect":
             op = next((c for c in node.children if not c.is_named), None)
             dest = node.child_by_field_name("destination")
-            if op is not None and node_text(op) in (">", ">>", ">|", "&>", "&>>") and dest is not None:
+            # (`>>` appends: a log all workers add lines to is shared on purpose)
+            if op is not None and node_text(op) in (">", ">|", "&>") and dest is not None:
                 return [dest]
             return []
         if node.type != "command":
@@ -336,7 +339,10 @@ class _Workers:
                     out.append(args[i + 1])
             return out
         if tool in WRITERS:
-            return [a for a in args if not (self.words.literal(a) or "-").startswith("-")]
+            texts = [self.words.literal(a) or "" for a in args]
+            if any(t in ("-a", "--append") for t in texts):
+                return []
+            return [a for a, t in zip(args, texts) if not (t or "-").startswith("-")]
         return []
 
     def _same_everywhere(self, target, inside: list[tuple[int, int]], first_launch: int) -> str:
@@ -383,6 +389,8 @@ class _Workers:
         after = top[starts[-1] + 1:]
         last_launch = max(launches, key=lambda s: s.end_byte)
         for stmt in after:
+            if _forever(stmt, self.words):
+                return []   # the first shell stays (`while true; do sleep 60; done`, `sleep infinity`)
             for node in _walk(stmt):
                 if node.type != "command":
                     continue
@@ -458,6 +466,23 @@ def _backgrounded(node) -> bool:
         return False
     sib = node.next_sibling
     return sib is not None and not sib.is_named and sib.type == "&"
+
+
+# Commands that never return by themselves: a first shell that runs one stays.
+NEVER_RETURN = {("sleep", "infinity"), ("tail", "-f")}
+
+
+def _forever(stmt, words) -> bool:
+    """A top-level statement that keeps the shell running: an endless loop, `sleep infinity`."""
+    if stmt.type == "while_statement":
+        cond = stmt.child_by_field_name("condition")
+        return cond is not None and node_text(cond).strip().rstrip(";").strip() in ("true", ":", "[ 1 ]")
+    if stmt.type == "command":
+        name = command_name(stmt)
+        args = [words.literal(a) or "" for a in command_args(stmt)]
+        tool = node_text(name) if name is not None else ""
+        return any(tool == t and a in args for t, a in NEVER_RETURN)
+    return False
 
 
 def _restarts(node) -> bool:
