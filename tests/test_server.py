@@ -39,9 +39,15 @@ def recording_client() -> LanguageClient:
     def register(client: LanguageClient, params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)
 
+    def apply_edit(client: LanguageClient, params: types.ApplyWorkspaceEditParams):
+        client.applied.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
     client.registrations = []
+    client.applied = []
     register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
-                                   types.CLIENT_REGISTER_CAPABILITY: register})
+                                   types.CLIENT_REGISTER_CAPABILITY: register,
+                                   types.WORKSPACE_APPLY_EDIT: apply_edit})
     return client
 
 
@@ -501,3 +507,86 @@ async def test_each_file_gets_the_settings_check_finds_from_its_own_project_what
             == sorted((*key(f), {"error": 1, "warning": 2, "info": 3}[f["severity"]]) for f in cli), fn
     severity = {fn: next(d.severity for d in got[fn] if d.code == "BL302") for fn in got}
     assert severity == {"fn-a": types.DiagnosticSeverity.Error, "fn-b": types.DiagnosticSeverity.Warning}
+
+
+# --- what ruff's and bash-language-server's users expect (issue 24) --------------------------
+
+UNUSED = TUTORIAL.replace("set -euo pipefail\n", "set -euo pipefail\ncd /tmp  # bootlint: disable=BL302\n"
+                          "# bootlint: disable=BL302\n", 1)
+
+
+@pytest.mark.parametrize("text, line, fixed_line", [
+    (UNUSED, 3, "cd /tmp"),                     # after a command: the comment goes, the command stays
+    (UNUSED, 4, None),                          # alone on its line: the line goes
+    (TUTORIAL.replace('HEADERS="$(mktemp)"', 'HEADERS="$(mktemp)"  # bootlint: disable=BL301, BL302'), 10,
+     '  HEADERS="$(mktemp)"  # bootlint: disable=BL301'),   # the code that suppressed nothing goes
+], ids=["after-command", "own-line", "one-code-of-two"])
+async def test_a_quick_fix_removes_an_unused_suppression(client, workspace, text, line, fixed_line):
+    uri = open_doc(client, workspace / f"bl901-{line}-{len(text)}" / "bootstrap", text)
+    params = await published(client, uri, 1)
+    diagnostic = next(d for d in params.diagnostics if d.code == "BL901" and d.range.start.line == line)
+    (action,) = [a for a in await code_actions(client, uri, diagnostic) if a.title.startswith("BL901")]
+    assert action.title == "BL901: remove the unused suppression" and action.is_preferred
+    fixed = apply_edits(text, action_edits(action, uri))
+    lines = text.split("\n")
+    expected = lines[:line] + ([fixed_line] if fixed_line is not None else []) + lines[line + 1:]
+    assert fixed == "\n".join(expected)
+    assert sorted(key(f) for f in cli_findings(fixed) if f["code"] != "BL901") == \
+        sorted((f["code"], f["line"] - (fixed_line is None and f["line"] > line + 1), f["column"])
+               for f in cli_findings(text) if f["code"] != "BL901")
+
+
+async def test_hover_on_a_code_in_a_suppression_comment_shows_the_rule(client, workspace):
+    uri = open_doc(client, workspace / "hover-comment" / "bootstrap", UNUSED)
+    await published(client, uri, 1)
+    column = UNUSED.split("\n")[3].index("BL302")
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=3, character=column + 2)))
+    value = hover.contents.value
+    assert value.startswith("**BL302** `curl-data-argument` (warning)") or value.startswith("**BL302** `")
+    assert "**What it reports:**" in value and "`bootlint rule BL302`" in value
+    assert (hover.range.start.line, hover.range.start.character, hover.range.end.character) == (3, column, column + 5)
+    # The comment's text before the code is no code: nothing from the comment there.
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=3)))
+    assert hover is None or not hover.contents.value.startswith("**BL302**")
+
+
+PYTHON_BL101 = (ROOT / "rules" / "BL101.md").read_text().split("```python fail\n")[1].split("```")[0]
+
+
+async def test_commands_fix_all_including_unsafe_and_show_settings(client, workspace, tmp_path):
+    uri = open_doc(client, workspace / "commands" / "bootstrap.py", PYTHON_BL101, language="python")
+    await published(client, uri, 1)
+    # Safe fixes only: the Python BL101 fix is unsafe, so nothing is applied.
+    before = len(client.applied)
+    assert await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="bootlint.fixAll", arguments=[{"uri": uri}])) == {"applied": False, "fixed": 0}
+    assert len(client.applied) == before
+    answer = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="bootlint.fixAllUnsafe", arguments=[uri]))
+    assert answer == {"applied": True}
+    (applied,) = client.applied[before:]
+    assert applied.label == "bootlint: fix all, including unsafe fixes"
+    (document_edit,) = applied.edit.document_changes
+    fixed = apply_edits(PYTHON_BL101, document_edit.edits)
+    # What `bootlint check --fix --unsafe-fixes` writes, with the same settings.
+    on_disk = tmp_path / "bootstrap.py"
+    on_disk.write_text(PYTHON_BL101, encoding="utf-8")
+    run_cli("check", "--isolated", "--ignore", "BL201", "--fix", "--unsafe-fixes", str(on_disk))
+    assert fixed == on_disk.read_text(encoding="utf-8") and fixed != PYTHON_BL101
+    # The same as a code action, of a kind that "fix all on save" (source.fixAll) never asks for.
+    diagnostic = next(d for d in client.diagnostics[uri] if d.code == "BL101")
+    on_save = await code_actions(client, uri, diagnostic, only=["source.fixAll"])
+    assert not [a for a in on_save or [] if "unsafe" in a.title]
+    (everything,) = await code_actions(client, uri, diagnostic, only=["source.bootlint.fixAllUnsafe"])
+    assert everything.title == "bootlint: fix all fixable problems, including unsafe fixes"
+    assert apply_edits(PYTHON_BL101, action_edits(everything, uri)) == fixed
+    text = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="bootlint.showSettings", arguments=[uri]))
+    assert text.startswith("bootlint settings for ")
+    assert "ignore = ['BL201']  (editor settings)" in text.split("\n")
+    assert any(m.message == text for m in client.messages)
+    with pytest.raises(Exception, match="open bootstrap"):
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="bootlint.showSettings", arguments=["file:///not/open/bootstrap"]))

@@ -81,9 +81,10 @@ def minimal_change(old: str, new: str) -> Change:
     return Change(*textmap.minimal_change(old, new))
 
 
-def fix_all(src: SourceFile, first: FileResult, selection: Selection) -> str:
-    """The buffer with every safe fix applied, in rounds as `bootlint check --fix` applies them."""
-    fixed = autofix.fix_source(src, lambda s: lint_source(s, selection), unsafe=False, first=first)
+def fix_all(src: SourceFile, first: FileResult, selection: Selection, unsafe: bool = False) -> str:
+    """The buffer with every safe fix applied (and the unsafe ones with ``unsafe``), in rounds as
+    `bootlint check --fix [--unsafe-fixes]` applies them."""
+    fixed = autofix.fix_source(src, lambda s: lint_source(s, selection), unsafe=unsafe, first=first)
     return fixed.raw.decode("utf-8", errors="surrogatepass")
 
 
@@ -162,3 +163,45 @@ def _silences(text: str, src: SourceFile, finding: Finding, before: list[Finding
     changed.executable, changed.mode_origin = src.executable, src.mode_origin
     (old_code, old_bad), (new_code, new_bad) = count(before), count(lint_source(changed, selection).findings)
     return new_code < old_code and new_bad <= old_bad
+
+
+# --- unused suppressions (BL901) -------------------------------------------------------------
+
+_CODE_LIST = re.compile(r"(?P<head>(?:#\s*bootlint\s*:\s*disable(?:-file)?\s*=|#\s*noqa\s*:)\s*)"
+                        r"(?P<codes>[A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)", re.I)
+_UNUSED = re.compile(r"suppression of (?P<codes>BL\d+(?:, BL\d+)*) matched no finding")
+
+
+def remove_suppression(finding: Finding, findings: list[Finding], src: SourceFile, buffer: Buffer,
+                       selection: Selection) -> list[Change]:
+    """For a BL901: the codes that suppressed nothing taken out of the comment, or the whole
+    comment when nothing else is left in it (its line too when it is alone there). Linted
+    before it is offered: the BL901 goes and nothing else appears."""
+    start, end = buffer.span_offsets(finding.span)
+    comment = buffer.text[start:end]
+    match = _CODE_LIST.search(comment)
+    unused = _UNUSED.search(finding.message)
+    if match is None or unused is None:
+        return []
+    gone = set(unused.group("codes").split(", "))
+    codes = [c.strip() for c in match.group("codes").split(",")]
+    kept = [c for c in codes if c.upper() not in gone]
+    if kept:
+        at = start + match.start("codes")
+        changes = [Change(at, start + match.end("codes"), ", ".join(kept))]
+    else:
+        line_start = buffer.text.rfind("\n", 0, start) + 1
+        before = buffer.text[line_start:start]
+        line_end = buffer.text.find("\n", end)
+        rest = buffer.text[end:len(buffer.text) if line_end < 0 else line_end].rstrip("\r")
+        if rest.strip():
+            return []   # something after the comment on its line: not a comment to the line's end
+        if not before.strip() and line_end >= 0:
+            changes = [Change(line_start, line_end + 1, "")]          # the comment's own line
+        else:
+            changes = [Change(start - (len(before) - len(before.rstrip())), end, "")]
+    fixed = SourceFile.from_bytes(src.path, apply(buffer.text, changes).encode("utf-8", errors="surrogatepass"))
+    fixed.executable, fixed.mode_origin = src.executable, src.mode_origin
+    after = lint_source(fixed, selection).findings
+    return changes if len(after) < len(findings) and \
+        sorted(f.code for f in after) == sorted(f.code for f in findings if f is not finding) else []

@@ -21,7 +21,9 @@ HEADER_END = re.compile(rb"\r?\n\r?\n")
 CONTENT_LENGTH = re.compile(rb"^Content-Length: *(\d+) *\r?$", re.M | re.I)
 MAX_FIRST = 16 * 1024 * 1024      # an initialize larger than this is left to pygls' reader
 ENCODINGS = ("utf-8", "utf-16", "utf-32")
-COMMANDS: list[str] = []          # bootlint.lsp.server's workspace/executeCommand names
+# bootlint.lsp.server's workspace/executeCommand names: fix all (safe), fix all including the
+# unsafe fixes, show the settings in effect for a file.
+COMMANDS = ("bootlint.fixAll", "bootlint.fixAllUnsafe", "bootlint.showSettings")
 
 
 def capabilities(client: dict) -> dict:
@@ -38,7 +40,8 @@ def capabilities(client: dict) -> dict:
         "positionEncoding": encoding,
         "textDocumentSync": sync,
         "hoverProvider": True,
-        "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.bootlint"],
+        "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.bootlint",
+                                                   "source.bootlint.fixAllUnsafe"],
                                "resolveProvider": False},
         "executeCommandProvider": {"commands": list(COMMANDS)},
         "diagnosticProvider": {"interFileDependencies": False, "workspaceDiagnostics": False,

@@ -49,3 +49,16 @@ def hover_markdown(finding: Finding, language: str, docs_url: str | None = None)
     url = docs.help_uri(finding.code, docs_url)
     out.append(f"[{finding.code} rule page]({url})" if url else f"The rule's page: `bootlint rule {finding.code}`")
     return "\n".join(out).strip() + "\n"
+
+
+def rule_markdown(code: str, docs_url: str | None = None) -> str:
+    """Markdown for a rule named in a suppression comment: code, name and severity, what it
+    reports, and where its page is."""
+    rule = all_rules()[code]
+    out = [f"**{code}** `{rule.name}` ({rule.severity.value})", ""]
+    summary = docs.what_it_reports(code) or rule.summary
+    if summary:
+        out += [f"**What it reports:** {summary}", ""]
+    url = docs.help_uri(code, docs_url)
+    out.append(f"[{code} rule page]({url})" if url else f"The rule's page: `bootlint rule {code}`")
+    return "\n".join(out).strip() + "\n"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -30,10 +30,11 @@ from bootlint import __version__
 from bootlint.config.settings import CONFIG_NAMES
 from bootlint.util.deepstack import call_with_large_stack
 from bootlint.docs import help_uri
-from bootlint.lsp import actions, watch
+from bootlint.lsp import actions, early, watch
 from bootlint.lsp.codec import FastCodec
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
-from bootlint.lsp.hover import hover_markdown
+from bootlint.lsp.hover import hover_markdown, rule_markdown
+from bootlint.rules import all_rules
 from bootlint.lsp.positions import UTF16, Buffer
 from bootlint.diagnostics import Finding, Severity
 from bootlint.runner import selection_for
@@ -41,6 +42,8 @@ from bootlint.runner import selection_for
 log = logging.getLogger("bootlint.server")
 
 FIX_ALL_KIND = "source.fixAll.bootlint"
+FIX_ALL_UNSAFE_KIND = "source.bootlint.fixAllUnsafe"
+FIX_ALL_COMMAND, FIX_ALL_UNSAFE_COMMAND, SHOW_SETTINGS_COMMAND = early.COMMANDS
 # At most one lint of a document starts per this many seconds while it is being typed in: the
 # first change after a pause is linted at once, the changes that follow within the window wait
 # for its end and are linted together, as the newest text.
@@ -661,9 +664,19 @@ async def hover(ls: BootlintServer, params: types.HoverParams) -> types.Hover | 
         start, end = buffer.span_offsets(f.span)
         if start <= at < end or start == end == at:
             hits.append((f, start, end))
+    docs_url = ls.project.settings_for(doc.path).docs_url
+    named = _code_in_comment(linted, at)
+    if named is not None:   # a code in a suppression comment: the rule it names
+        code, start, end = named
+        text = rule_markdown(code, docs_url)
+        if hits:
+            text += "\n---\n\n" + "\n---\n\n".join(hover_markdown(f, linted.language, docs_url) for f, _, _ in hits)
+        (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                           range=types.Range(start=types.Position(line=sl, character=sc),
+                                             end=types.Position(line=el, character=ec)))
     if not hits:
         return None
-    docs_url = ls.project.settings_for(doc.path).docs_url
     text = "\n---\n\n".join(hover_markdown(f, linted.language, docs_url) for f, _, _ in hits)
     start, end = min(h[1] for h in hits), max(h[2] for h in hits)
     (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
@@ -672,8 +685,35 @@ async def hover(ls: BootlintServer, params: types.HoverParams) -> types.Hover | 
                                          end=types.Position(line=el, character=ec)))
 
 
+_RULE_CODE = re.compile(r"\bBL\d{3}\b", re.I)
+_SUPPRESSION = re.compile(r"#\s*(?:bootlint\s*:\s*disable(?:-file)?\s*=|noqa\s*:)", re.I)
+
+
+def _code_in_comment(linted: Linted, at: int) -> tuple[str, int, int] | None:
+    """The rule code under the offset ``at`` in a suppression comment (code, start, end)."""
+    model = linted.result.model
+    if model is None:
+        return None
+    buffer = linted.buffer
+    known = all_rules()
+    for line, column, text, _alone in model.comments:
+        begin = buffer.offset(line, column)
+        if not begin <= at <= begin + len(text):
+            continue
+        directive = _SUPPRESSION.search(text)
+        if directive is None:
+            continue
+        for match in _RULE_CODE.finditer(text, directive.end()):
+            start, end = begin + match.start(), begin + match.end()
+            code = match.group(0).upper()
+            if start <= at <= end and code in known:
+                return code, start, end
+    return None
+
+
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND,
+                                                           FIX_ALL_UNSAFE_KIND],
                                         resolve_provider=False))
 async def code_action(ls: BootlintServer, params: types.CodeActionParams):
     doc = ls.documents.get(params.text_document.uri)
@@ -730,6 +770,10 @@ def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
                 safe = actions.is_safe(f.fix)
                 if changes:
                     proposals.append((f"{f.code}: {f.fix.title}" + ("" if safe else " (unsafe fix)"), changes, safe))
+            if f.code == "BL901":
+                removal = actions.remove_suppression(f, linted.findings, linted.src, buffer, selection)
+                if removal:
+                    proposals.append(("BL901: remove the unused suppression", removal, True))
             if f.code not in ("BL901", "BL903"):
                 line = actions.suppress_line(f, linted.findings, linted.src, buffer, linted.result.model, selection)
                 if line:
@@ -749,7 +793,69 @@ def _code_actions(ls: BootlintServer, doc: Document, linted: Linted,
         if fixed != buffer.text:
             out.append(types.CodeAction(title="bootlint: fix all safely fixable problems", kind=FIX_ALL_KIND,
                                         edit=edit([actions.minimal_change(buffer.text, fixed)])))
+    # Not a kind under source.fixAll: an editor that fixes all on save must not apply these.
+    if _wanted(only, FIX_ALL_UNSAFE_KIND) and any(
+            f.fix is not None and not actions.is_safe(f.fix) for f in linted.findings):
+        fixed = actions.fix_all(linted.src, linted.result, selection, unsafe=True)
+        if fixed != buffer.text:
+            out.append(types.CodeAction(title="bootlint: fix all fixable problems, including unsafe fixes",
+                                        kind=FIX_ALL_UNSAFE_KIND,
+                                        edit=edit([actions.minimal_change(buffer.text, fixed)])))
     return out
+
+
+# --- commands (workspace/executeCommand) -----------------------------------------------------
+
+def _document_of(ls: BootlintServer, args: tuple) -> Document:
+    """The open document a command names: its URI, or an object with a `uri` (as clients pass)."""
+    first = args[0] if args else None
+    uri = first.get("uri") if isinstance(first, dict) else getattr(first, "uri", first)
+    doc = ls.documents.get(uri) if isinstance(uri, str) else None
+    if doc is None:
+        raise JsonRpcInvalidParams(f"give the URI of an open bootstrap file (got {first!r})")
+    return doc
+
+
+async def _apply_fixes(ls: BootlintServer, args: tuple, unsafe: bool) -> dict:
+    doc = _document_of(ls, args)
+    linted = await ls.current(doc)
+    if linted is None:
+        return {"applied": False, "fixed": 0}
+    selection = selection_for(ls.project.settings_for(doc.path), linted.src.path)
+    fixed = actions.fix_all(linted.src, linted.result, selection, unsafe=unsafe)
+    if fixed == linted.buffer.text:
+        return {"applied": False, "fixed": 0}
+    change = actions.minimal_change(linted.buffer.text, fixed)
+    edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=linted.version),
+        edits=[lsp_edit(linted.buffer, change)])])
+    label = "bootlint: fix all" + (", including unsafe fixes" if unsafe else "")
+    answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+    return {"applied": bool(answer.applied)}
+
+
+@server.command(FIX_ALL_COMMAND)
+async def fix_all_command(ls: BootlintServer, *args) -> dict:
+    """Apply every safe fix to the document (as `source.fixAll.bootlint`)."""
+    return await _apply_fixes(ls, args, unsafe=False)
+
+
+@server.command(FIX_ALL_UNSAFE_COMMAND)
+async def fix_all_unsafe_command(ls: BootlintServer, *args) -> dict:
+    """Apply every fix, the unsafe ones too (`bootlint check --fix --unsafe-fixes`)."""
+    return await _apply_fixes(ls, args, unsafe=True)
+
+
+@server.command(SHOW_SETTINGS_COMMAND)
+def show_settings_command(ls: BootlintServer, *args) -> str:
+    """The settings in effect for the document, as `bootlint check --show-settings` prints them
+    (the editor's settings included), shown to the user and returned."""
+    from bootlint.cli import _describe   # the CLI's own text; the module is loaded already
+
+    doc = _document_of(ls, args)
+    text = f"bootlint settings for {ls.project.display(doc.path)}:\n" + _describe(ls.project.settings_for(doc.path))
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
+    return text
 
 
 def _quiet_logging() -> None:
