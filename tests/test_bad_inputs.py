@@ -5,6 +5,7 @@ and a configuration nested too deeply is a clear error with an exit code."""
 from __future__ import annotations
 
 import io
+import shutil
 import json
 import os
 import struct
@@ -235,3 +236,61 @@ def test_a_code_repeated_in_a_directive_is_one_code():
     directives, problems = parse([(2, 1, "# bootlint: disable-file=" + "BL004," * 1000 + "bl004", True)],
                                  [], {"BL004"})
     assert problems == [] and [d.codes for d in directives] == [("BL004",)]
+
+
+# -- what a folder walk finds ---------------------------------------------------------------------------
+
+def test_a_bootstrap_linked_to_bootstrap_sh_is_reported_once(tmp_path):
+    (tmp_path / "fn").mkdir()
+    real = tmp_path / "fn" / "bootstrap.sh"
+    real.write_bytes(BOOT)
+    real.chmod(0o755)
+    (tmp_path / "fn" / "bootstrap").symlink_to("bootstrap.sh")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "bootstrap.sh").symlink_to("../fn/bootstrap.sh")   # a third name, a link
+    result = invoke("check", "--no-cache", "--isolated", "--format", "json", str(tmp_path))
+    paths = {f["path"] for f in json.loads(result.stdout)}
+    assert paths == {str(tmp_path / "fn" / "bootstrap")}
+    # Named on the command line, each name is linted.
+    result = invoke("check", "--no-cache", "--isolated", "--format", "json", str(real), str(tmp_path / "fn" / "bootstrap"))
+    assert {f["path"] for f in json.loads(result.stdout)} == {str(real), str(tmp_path / "fn" / "bootstrap")}
+
+
+def _repo_including(tmp_path, target: str):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    with open(repo / ".git" / "config", "a") as handle:
+        handle.write(f"[include]\n\tpath = {target}\n")
+    (repo / "bootstrap").write_bytes(BOOT)
+    (repo / "bootstrap").chmod(0o755)
+    return repo
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not hasattr(os, "mkfifo"), reason="needs git and FIFOs")
+def test_a_fifo_included_by_the_git_config_does_not_stall_the_run(tmp_path):
+    import subprocess
+    import sys
+
+    from bootlint.files.gitmodes import config_is_safe
+
+    repo = _repo_including(tmp_path, "fifo")
+    os.mkfifo(repo / ".git" / "fifo")
+    assert config_is_safe(str(repo)) is False
+    # git would wait 10 s on the FIFO, twice (check-ignore, ls-files): the run ends well before.
+    run = subprocess.run([sys.executable, "-m", "bootlint", "check", "--no-cache", "--isolated", "."],
+                         cwd=repo, capture_output=True, timeout=9)
+    assert run.returncode == 1 and b"bootstrap:1:" not in run.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_includes_are_followed_to_the_files_they_name(tmp_path):
+    from bootlint.files.gitmodes import config_is_safe
+
+    repo = _repo_including(tmp_path, "more.cfg")
+    (repo / ".git" / "more.cfg").write_text("[include]\n\tpath = dev-null-link\n")
+    assert config_is_safe(str(repo)) is True
+    (repo / ".git" / "dev-null-link").symlink_to("/dev/null")   # a device, through a link
+    assert config_is_safe(str(repo)) is False

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatch, translate
 from functools import lru_cache
 
-from bootlint.files.gitmodes import GIT, TIMEOUT
+from bootlint.files.gitmodes import GIT, TIMEOUT, GitModes, config_is_safe
 
 BOOTSTRAP_NAMES = {"bootstrap", "bootstrap.sh", "bootstrap.py"}
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -71,10 +71,32 @@ def discover(paths: list[str], archives: bool = False, exclude: tuple[str, ...] 
             found = _walk(path, archives, exclude, include)
             if respect_gitignore:
                 found = _drop_ignored(path, found)
-            targets.extend(found)
+            targets.extend(_one_per_file(found))
         else:
             targets.append(Target(path, display_path(path), True))
     return targets
+
+
+def _one_per_file(found: list[Target]) -> list[Target]:
+    """A file a walk finds under two names (`bootstrap -> bootstrap.sh`) once: as `bootstrap`,
+    the name Lambda runs, when it is one of them, else under its own name rather than a link's."""
+    groups: dict[tuple[int, int], list[Target]] = {}
+    for target in found:
+        if target.problem:
+            continue
+        try:
+            st = os.stat(target.path)
+        except OSError:
+            continue
+        groups.setdefault((st.st_dev, st.st_ino), []).append(target)
+    dropped: set[int] = set()
+    for targets in groups.values():
+        if len(targets) < 2:
+            continue
+        keep = (next((t for t in targets if os.path.basename(t.path) == "bootstrap"), None)
+                or next((t for t in targets if not os.path.islink(t.path)), targets[0]))
+        dropped.update(id(t) for t in targets if t is not keep)
+    return [t for t in found if id(t) not in dropped]
 
 
 def _walk(root: str, archives: bool, exclude: tuple[str, ...], include: tuple[str, ...] = ()) -> list[Target]:
@@ -138,6 +160,9 @@ def _drop_ignored(root: str, found: list[Target]) -> list[Target]:
     candidates = [t for t in found if not t.problem]
     if not candidates:
         return found
+    top = GitModes()._toplevel(os.path.abspath(root))
+    if top is not None and not config_is_safe(top):
+        return found   # git would block on a FIFO its config includes: nothing is left out
     try:
         proc = subprocess.run([*GIT, "check-ignore", "-z", "--stdin"], cwd=root, timeout=TIMEOUT,
                               input=b"\0".join(os.fsencode(os.path.relpath(t.path, root)) for t in candidates),

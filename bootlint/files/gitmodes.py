@@ -5,12 +5,81 @@ repository, the answer is None and the disk's mode is used."""
 from __future__ import annotations
 
 import os
+import re
+import stat
 import subprocess
 
 # A repository's own config could name programs for git to run (core.fsmonitor); bootlint runs
 # nothing a repository chooses.
 GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"]
 TIMEOUT = 10
+
+
+# A repository's config may include other files (include.path, includeIf.*.path); git opens
+# them all, and a FIFO or a device named there would stall git (and the run) until its timeout.
+_SECTION = re.compile(r"^\s*\[\s*(include|includeif)\b", re.I)
+_OTHER_SECTION = re.compile(r"^\s*\[")
+_PATH = re.compile(r"^\s*path\s*=\s*(.*?)\s*$", re.I)
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def git_dir(top: str) -> str | None:
+    """The repository folder of a work tree (`.git`, or where a `.git` file's `gitdir:` points)."""
+    dot = os.path.join(top, ".git")
+    if os.path.isdir(dot):
+        return dot
+    try:
+        with open(dot, "rb") as handle:
+            line = handle.read(4096).split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    return os.path.join(top, line[len("gitdir:"):].strip())
+
+
+def config_is_safe(top: str) -> bool:
+    """Whether git can read this repository's configuration without blocking: its config files
+    and every file they include are regular files (or absent), read without following FIFOs."""
+    folder = git_dir(top)
+    if folder is None:
+        return True
+    configs = [os.path.join(folder, "config")]
+    try:
+        with open(os.path.join(folder, "commondir"), "rb") as handle:   # a linked work tree
+            configs.append(os.path.join(folder, handle.read(4096).decode("utf-8", "surrogateescape").strip(), "config"))
+    except OSError:
+        pass
+    seen: set[str] = set()
+    while configs:
+        path = os.path.normpath(configs.pop())
+        if path in seen:
+            continue
+        seen.add(path)
+        if len(seen) > 64:
+            return False   # an include chain this long is not a repository's config
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue   # missing: git skips it too
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_CONFIG_BYTES).decode("utf-8", "surrogateescape")
+        except OSError:
+            return False
+        including = False
+        for line in text.splitlines():
+            if _OTHER_SECTION.match(line):
+                including = bool(_SECTION.match(line))
+                continue
+            found = _PATH.match(line) if including else None
+            if found:
+                included = os.path.expanduser(found.group(1).strip('"'))
+                configs.append(included if os.path.isabs(included) else
+                               os.path.join(os.path.dirname(path), included))
+    return True
 
 
 class GitModes:
@@ -61,7 +130,7 @@ class GitModes:
     def _index(self, top: str) -> dict[str, int]:
         if top not in self._indexes:
             modes: dict[str, int] = {}
-            out = self._git("ls-files", "-s", "-z", cwd=top) or b""
+            out = (self._git("ls-files", "-s", "-z", cwd=top) or b"") if config_is_safe(top) else b""
             for entry in out.split(b"\0"):
                 meta, _, name = entry.partition(b"\t")
                 if name:

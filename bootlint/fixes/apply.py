@@ -283,8 +283,12 @@ def writable(path: str, st: os.stat_result) -> str:
     """Why bootlint must not replace this file, or "": it is rewritten only as its owner could
     rewrite it (a link, a read-only file, another user's file are left alone)."""
     if stat.S_ISLNK(st.st_mode):
-        return ("it is a symbolic link: not fixed (bootlint does not write through links; "
-                "fix the file it points to)")
+        try:
+            to = f" to {os.readlink(path)}"
+        except OSError:
+            to = ""
+        return (f"it is a symbolic link{to}: not fixed (bootlint does not write through links; "
+                f"fix the file it points to)")
     if not stat.S_ISREG(st.st_mode):
         return "it is not a regular file: not fixed"
     euid = os.geteuid() if hasattr(os, "geteuid") else None
