@@ -294,3 +294,44 @@ def test_an_exit_ends_the_context_it_runs_in_as_bash_and_dash_do(context, goes_o
     text = CONTEXT_TEMPLATE.format(loop="while true; do", context=context)
     codes = {f.code for f in findings(text)}
     assert ("BL002" in codes) == (not goes_on), codes
+
+
+# -- here-documents (issue 21): a quoted delimiter keeps the text as written -------------------
+HEREDOCS = [
+    ("<<EOF", '{"errorMessage": "$MSG"}', True),
+    ("<<'EOF'", '{"errorMessage": "$MSG"}', False),
+    ('<<"EOF"', '{"errorMessage": "$MSG"}', False),
+    ("<<\\EOF", '{"errorMessage": "$(echo x)"}', False),
+    ("<<EOF", '{"errorMessage": "exit $?"}', True),
+]
+
+
+@pytest.mark.parametrize("opener,body,expands", HEREDOCS, ids=[h[0] + " " + h[1] for h in HEREDOCS])
+def test_a_here_document_expands_exactly_where_bash_and_dash_expand_it(opener, body, expands):
+    import subprocess
+
+    from bootlint.frontends.shell.facts import RequestFacts
+    from bootlint.frontends.shell.index import build_index
+    from bootlint.frontends.shell.syntax import parser
+    from bootlint.frontends.shell.values import Words
+
+    script = f"MSG='a\"b'\ncat {opener}\n{body}\nEOF\n"
+    for shell in _shells():
+        out = subprocess.run([*shell, "-c", script], capture_output=True, timeout=10).stdout.decode()
+        assert (out != body + "\n") == expands, (shell, out)
+    src = SourceFile.from_bytes("bootstrap", script.encode())
+    tree = parser().parse(src.encoded)
+    index = build_index(tree.root_node)
+    heredoc = next(n for n in _walk(tree.root_node) if n.type == "heredoc_redirect")
+    pieces = RequestFacts(Words(src, index))._heredoc_body(heredoc)
+    assert any(not p.is_literal for p in pieces) == expands, pieces
+    if not expands:
+        assert "".join(p.text for p in pieces) == body + "\n"
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(cur.children)

@@ -4,13 +4,15 @@ an error body is the documented JSON), which variables and files hold the event,
 what `next` returned."""
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
+
 from bootlint.analysis.error_body import error_body_problem
 from bootlint.model import ERROR_ENDPOINTS, POST_ENDPOINTS, Endpoint, Fact, Facts, Piece
 from bootlint.diagnostics import Span
-from bisect import bisect_left
-
 from bootlint.frontends.shell.callsites import CallSites
 from bootlint.frontends.shell.clients import HttpCommand
+from bootlint.frontends.shell.commands import NUMERIC_PARAMETERS
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
     assigned_name, command_args, command_name, expansion_names, node_text, substitutions,
@@ -23,6 +25,24 @@ STDIN_VALUES = ("@-", "@/dev/stdin")
 def _reads_a_file(alts: list[tuple[Piece, ...]]) -> bool:
     """Does every way the value reads start with a literal `@` (curl's "read this file")?"""
     return bool(alts) and all(a and a[0].is_literal and a[0].text.startswith("@") for a in alts)
+
+
+# What tree-sitter leaves in a here-document's text although the shell expands it: special
+# parameters (`$?`, `$$`, `$1`) and names; `\$` is a literal dollar.
+_LEFT_EXPANSION = re.compile(r"(?<!\\)\$([?$!#@*0-9-]|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _heredoc_text(text: str) -> list[Piece]:
+    """Pieces of a stretch of an unquoted here-document's text."""
+    pieces: list[Piece] = []
+    at = 0
+    for match in _LEFT_EXPANSION.finditer(text):
+        pieces.append(Piece(text=text[at:match.start()]))
+        name = match.group(1)
+        pieces.append(Piece(var=name, digits=name in NUMERIC_PARAMETERS))
+        at = match.end()
+    pieces.append(Piece(text=text[at:]))
+    return pieces
 
 
 def _zero(value: str | None) -> bool:
@@ -134,14 +154,36 @@ class RequestFacts:
         return bool(expansion_names(value) & self.payload_names or substitutions(value))
 
     def _stdin_body(self, node) -> tuple[Piece, ...] | None:
-        """The body piped into curl when it is printed by printf or echo with a static text."""
+        """The body on curl's standard input: a here-document or here-string given to it, or
+        what printf, echo or cat (of a here-document) prints into its pipe, with a static text."""
+        own = self._redirected_input(node)   # (tree-sitter keeps `<<<` inside the command)
+        if own is not None:
+            return own
         parent = node.parent
         if parent is not None and parent.type == "redirected_statement":
+            own = self._redirected_input(parent)
+            if own is not None:
+                return own
             node, parent = parent, parent.parent
         if parent is None or parent.type != "pipeline":
             return None
         before = [c for c in parent.children if c.is_named and c.end_byte <= node.start_byte]
-        if not before or before[-1].type != "command":
+        holder = parent.parent
+        if not before and holder is not None and holder.type == "heredoc_redirect" and \
+                holder.parent is not None:
+            # `cat <<EOF | curl ...`: tree-sitter hangs the pipeline on the here-document.
+            before = [c for c in holder.parent.children if c.type == "command"]
+            if before:
+                return self._cat_of(before[-1], holder)
+        if not before:
+            return None
+        if before[-1].type == "redirected_statement":
+            inner = [c for c in before[-1].children if c.type == "command"]
+            feed = self._redirected_input(before[-1])
+            if inner and feed is not None and self._is_cat(inner[0]):
+                return feed
+            return None
+        if before[-1].type != "command":
             return None
         producer = before[-1]
         name = command_name(producer)
@@ -172,6 +214,52 @@ class RequestFacts:
             alts = self.words.evaluate(args[0])
             return alts[0] if len(alts) == 1 else None
         return None
+
+    def _is_cat(self, command) -> bool:
+        name = command_name(command)
+        return name is not None and self.words.literal(name) == "cat" and not command_args(command)
+
+    def _cat_of(self, command, heredoc) -> tuple[Piece, ...] | None:
+        return self._heredoc_body(heredoc) if self._is_cat(command) else None
+
+    def _redirected_input(self, statement) -> tuple[Piece, ...] | None:
+        """What a here-document or here-string on this statement feeds its command."""
+        for child in statement.children:
+            if child.type == "heredoc_redirect":
+                return self._heredoc_body(child)
+            if child.type == "herestring_redirect":
+                words = [c for c in child.named_children]
+                if len(words) != 1:
+                    return None
+                alts = self.words.evaluate(words[0])
+                return alts[0] + (Piece(text="\n"),) if len(alts) == 1 else None
+        return None
+
+    def _heredoc_body(self, heredoc) -> tuple[Piece, ...] | None:
+        """A here-document's text: fixed text when its delimiter is quoted (`<<'EOF'`), else
+        literal text with the values it expands (`"$MSG"`, `$(cmd)`)."""
+        start = next((c for c in heredoc.children if c.type == "heredoc_start"), None)
+        body = next((c for c in heredoc.children if c.type == "heredoc_body"), None)
+        if start is None or body is None:
+            return (Piece(text=""),) if start is not None else None
+        if any(q in node_text(start) for q in "'\"\\"):
+            return (Piece(text=node_text(body)),)
+        pieces: list[Piece] = []
+        at = body.start_byte
+        for child in body.children:
+            if child.start_byte > at:
+                pieces.extend(_heredoc_text(body.text[at - body.start_byte:child.start_byte - body.start_byte]
+                                            .decode("utf-8", "replace")))
+            if child.type == "heredoc_content":
+                pieces.extend(_heredoc_text(node_text(child)))
+            else:
+                names = expansion_names(child)
+                pieces.append(Piece(var=next(iter(names)) if names else node_text(child),
+                                    digits=bool(names) and names <= NUMERIC_PARAMETERS))
+            at = child.end_byte
+        if at < body.end_byte:
+            pieces.extend(_heredoc_text(body.text[at - body.start_byte:].decode("utf-8", "replace")))
+        return tuple(pieces)
 
     def _printf_argument(self, values: list, at: int) -> tuple[Piece, ...]:
         if at >= len(values):

@@ -266,7 +266,18 @@ class _Lowering(CommandLowering):
     def s_redirected_statement(self, node) -> list[Node]:
         out: list[Node] = []
         for child in node.children:
-            if child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+            if child.type == "heredoc_redirect":
+                # `cat <<EOF | curl ...`: tree-sitter hangs the rest of the pipeline (or list) on
+                # the here-document; its commands run like any other (the pipeline's elements
+                # in child processes).
+                for part in child.named_children:
+                    if part.type == "pipeline":
+                        out.extend(Subshell(self.span(p), body=self.statement(p), context="pipeline")
+                                   for p in part.named_children)
+                    elif part.type in ("command", "list", "redirected_statement"):
+                        out.extend(self.statement(part))
+                out.extend(self.substitutions_in(child))
+            elif child.type in ("file_redirect", "herestring_redirect"):
                 out.extend(self.substitutions_in(child))
             elif child.is_named:
                 out.extend(self.statement(child))
