@@ -90,6 +90,34 @@ class RequestedFix:
     applicability: ClassVar[Applicability] = Applicability.SAFE
 
 
+def fix_to_json(fix: Fix | None) -> dict | None:
+    """A fix as JSON, the one shape the reports (json, json-lines) and the findings cache use:
+    its title, applicability, text edits (1-based character columns, end exclusive), byte edits
+    (offsets in the file's bytes) and the permissions it gives the file."""
+    if fix is None:
+        return None
+    return {
+        "title": fix.title,
+        "applicability": fix.applicability.value,
+        "edits": [{"line": e.span.line, "column": e.span.column, "end_line": e.span.end_line,
+                   "end_column": e.span.end_column, "text": e.text} for e in fix.edits],
+        "byte_edits": [{"start": b.start, "end": b.end, "data_hex": b.data.hex()} for b in fix.byte_edits],
+        "mode": f"{fix.mode & 0o7777:04o}" if fix.mode is not None else None,
+    }
+
+
+def fix_from_json(data: dict | None) -> Fix | None:
+    """The fix :func:`fix_to_json` wrote (a mode is a regular file's: only those are fixed)."""
+    if data is None:
+        return None
+    mode = 0o100000 | int(data["mode"], 8) if data["mode"] is not None else None
+    return Fix(data["title"],
+               tuple(Edit(Span(e["line"], e["column"], e["end_line"], e["end_column"]), e["text"])
+                     for e in data["edits"]),
+               Applicability(data["applicability"]), mode,
+               tuple(ByteEdit(b["start"], b["end"], bytes.fromhex(b["data_hex"])) for b in data["byte_edits"]))
+
+
 @dataclass(frozen=True)
 class Related:
     """Another place a finding is about (the `set -e` line for BL101, the helper for a

@@ -107,3 +107,21 @@ def test_a_request_a_front_end_does_not_carry_out_gives_no_fix():
     assert requests.ConvertLineEndings in implementations(None)   # any file, even one not analysed
     src = SourceFile.from_bytes("bootstrap.py", b"import os\n")
     assert Fixer(src, python).fix(requests.PipePayload(None), (requests.PipePayload,)) is None
+
+
+def test_one_fix_serialiser_round_trips_every_fix_of_the_fixtures():
+    """Reports and the findings cache write a fix in one shape (diagnostics.fix_to_json), and
+    reading it back gives the same fix: edits, byte edits, applicability, title, mode."""
+    from bootlint.diagnostics import fix_from_json, fix_to_json
+
+    seen = 0
+    for path in sorted(FIXTURES.glob("*/BL*/fail-*"))[::3]:
+        name = "bootstrap.py" if path.suffix == ".py" else "bootstrap"
+        src = SourceFile.from_bytes(name, path.read_bytes(), mode=0o100644)
+        src.executable, src.mode_origin = False, "disk"
+        for f in lint_source(src, Selection()).findings:
+            if f.fix is not None:
+                seen += 1
+                assert fix_from_json(fix_to_json(f.fix)) == f.fix, (path, f.code)
+    assert seen > 50
+    assert fix_to_json(None) is None and fix_from_json(None) is None

@@ -26,12 +26,6 @@ def test_every_rule_has_a_page():
     assert sorted(p.stem for p in PAGES) == sorted(all_rules())
 
 
-def test_pages_start_with_code_and_name():
-    for code, rule in all_rules().items():
-        first = (ROOT / "rules" / f"{code}.md").read_text(encoding="utf-8").split("\n", 1)[0]
-        assert first == f"# {code} {rule.name}"
-
-
 # Pages whose failing example is about bytes Markdown cannot show: the test adds them.
 BYTES = {"BL402": lambda text: text.replace("\n", "\r\n"), "BL405": lambda text: "\ufeff" + text}
 # Rules about what text cannot hold (a file's mode): tested in test_packaging.py instead.

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from bootlint.report.common import (Run, applicable, fingerprints, fix_dict, json_text,  # noqa: F401
+from bootlint.report.common import (Run, applicable, fingerprints, json_text,  # noqa: F401
                                     printable)
 from bootlint.report.registry import FORMATS, REPORTERS, SUFFIX_FORMATS, render  # noqa: F401

@@ -29,21 +29,6 @@ def applicable(f: Finding, unsafe: bool) -> bool:
     return f.fix is not None and (f.fix.is_safe or unsafe)
 
 
-def fix_dict(fix) -> dict | None:
-    """A fix as JSON (json, json-lines): its title, applicability, text edits (1-based
-    character columns, end exclusive), byte edits (offsets in the file's bytes) and mode."""
-    if fix is None:
-        return None
-    return {
-        "title": fix.title,
-        "applicability": fix.applicability.value,
-        "edits": [{"line": e.span.line, "column": e.span.column, "end_line": e.span.end_line,
-                   "end_column": e.span.end_column, "text": e.text} for e in fix.edits],
-        "byte_edits": [{"start": b.start, "end": b.end, "data_hex": b.data.hex()} for b in fix.byte_edits],
-        "mode": f"{fix.mode & 0o7777:04o}" if fix.mode is not None else None,
-    }
-
-
 # What a path, a message or a source line must not carry into a report as it is: control
 # characters (a newline forges a finding line, ESC drives the terminal), bytes that are not UTF-8
 # (carried as lone surrogates from the file system), and bidirectional overrides.

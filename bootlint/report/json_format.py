@@ -4,8 +4,8 @@ per line)."""
 from __future__ import annotations
 
 
-from bootlint.diagnostics import Finding
-from bootlint.report.common import Run, fix_dict, json_text
+from bootlint.diagnostics import Finding, fix_to_json
+from bootlint.report.common import Run, json_text
 
 
 def as_dict(f: Finding) -> dict:
@@ -13,7 +13,7 @@ def as_dict(f: Finding) -> dict:
         "code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
         "path": f.path, "line": f.span.line, "column": f.span.column,
         "end_line": f.span.end_line, "end_column": f.span.end_column,
-        "fix": fix_dict(f.fix),
+        "fix": fix_to_json(f.fix),
     }
 
 

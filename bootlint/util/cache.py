@@ -26,7 +26,7 @@ import sys
 
 from bootlint import __version__
 from bootlint.engine import FileResult, Selection
-from bootlint.diagnostics import Applicability, ByteEdit, Edit, Finding, Fix, Related, Severity, Span
+from bootlint.diagnostics import Finding, Related, Severity, Span, fix_from_json, fix_to_json
 from bootlint.files.source import SourceFile
 
 DEFAULT_DIR = ".bootlint_cache"
@@ -36,28 +36,11 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 # Bumped when an entry's layout changes, so that older entries are misses, not wrong answers.
-ENTRY_FORMAT = "2"
+ENTRY_FORMAT = "3"
 
 
 def _span(data: list[int]) -> Span:
     return Span(*data)
-
-
-def _fix_to_json(fix: Fix | None):
-    if fix is None:
-        return None
-    return {"title": fix.title, "applicability": fix.applicability.value, "mode": fix.mode,
-            "edits": [[[e.span.line, e.span.column, e.span.end_line, e.span.end_column], e.text]
-                      for e in fix.edits],
-            "byte_edits": [[b.start, b.end, b.data.hex()] for b in fix.byte_edits]}
-
-
-def _fix_from_json(data) -> Fix | None:
-    if data is None:
-        return None
-    return Fix(data["title"], tuple(Edit(_span(s), t) for s, t in data["edits"]),
-               Applicability(data["applicability"]), data["mode"],
-               tuple(ByteEdit(a, b, bytes.fromhex(h)) for a, b, h in data["byte_edits"]))
 
 
 class CacheRefused(Exception):
@@ -233,7 +216,7 @@ class Cache:
             result = FileResult(entry["path"])
             result.findings = [Finding(f["code"], f["name"], Severity(f["severity"]), f["message"],
                                        f["path"], Span(*f["span"]), f["source_line"],
-                                       _fix_from_json(f.get("fix")),
+                                       fix_from_json(f.get("fix")),
                                        tuple(Related(_span(s), m) for s, m in f.get("related", ())))
                                for f in entry["findings"]]
             return result
@@ -246,7 +229,7 @@ class Cache:
         data = {"path": result.path, "findings": [
             {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
              "path": f.path, "span": [f.span.line, f.span.column, f.span.end_line, f.span.end_column],
-             "source_line": f.source_line, "fix": _fix_to_json(f.fix),
+             "source_line": f.source_line, "fix": fix_to_json(f.fix),
              "related": [[[r.span.line, r.span.column, r.span.end_line, r.span.end_column], r.message]
                          for r in f.related]} for f in result.findings]}
         body = json.dumps(data).encode("utf-8", "surrogateescape")
