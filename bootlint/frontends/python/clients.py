@@ -311,12 +311,16 @@ class Clients:
         return None
 
     def sent(self, call: cst.Call) -> bool:
-        """Does the request call send (a coroutine of an async client runs only where awaited)?"""
+        """Does the request call send? A call of an async client makes a coroutine, which runs
+        only where it is awaited: one made as a statement of its own and not awaited never runs
+        (a coroutine returned or kept is taken to run where it goes)."""
+        if id(call) not in self.index.dropped or id(call) in self.index.awaited:
+            return True
         origin = self.receiver(call)
         if origin is None or origin.constructor is None:
             return True
         made = dotted(origin.constructor.func).rsplit(".", 1)[-1]
-        return made not in origin.library.coroutines or id(call) in self.index.awaited
+        return made not in origin.library.coroutines
 
     # -- what a request call requests -----------------------------------------------------------
     def readings(self, call: cst.Call, last: str, frame: PyFrame | None = None):

@@ -226,6 +226,10 @@ class Guards:
             cls = self.index.instance_class(manager)
             return cls is not None and self._exit_suppresses(cls)
         name = dotted(manager.func)
+        if name.rsplit(".", 1)[-1] == "suppress" and self.index.imported_from.get(
+                name, self.index.module_alias.get(name.split(".")[0], "")) == "contextlib" or name == "contextlib.suppress":
+            # contextlib.suppress(Exception): the block's exceptions of those kinds are dropped.
+            return any(dotted(a.value).rsplit(".", 1)[-1] in CATCH_ALL for a in manager.args)
         if name in self.index.class_names:
             return self._exit_suppresses(name)
         function = self.index.function_defs.get(name.removeprefix("self."))

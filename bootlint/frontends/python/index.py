@@ -177,6 +177,8 @@ class Index:
         self.module_alias: dict[str, str] = {}      # `import httpx as hx`: hx -> httpx (any module)
         # Calls whose coroutine runs: awaited, an `async with` item, handed to asyncio.
         self.awaited: set[int] = set()
+        # Calls made as a statement of their own, their value dropped (a coroutine made so never runs).
+        self.dropped: set[int] = set()
         self.calls: list[cst.Call] = []
         self.attributes: list[cst.Attribute] = []
         self._names_cache: dict[int, set[str]] = {}
@@ -246,6 +248,8 @@ class Index:
                 self.attributes.append(cur)
             elif kind is cst.Await:
                 awaited.append(cur.expression)
+            elif kind is cst.Expr and type(cur.value) is cst.Call:
+                self.dropped.add(id(cur.value))
             elif kind is cst.With and cur.asynchronous is not None:
                 awaited.extend(item.item for item in cur.items)
             elif kind is cst.WithItem and cur.asname is not None:
