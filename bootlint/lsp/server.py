@@ -15,6 +15,7 @@ import os
 import sys
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -28,7 +29,7 @@ from pygls.uris import to_fs_path
 
 from bootlint import __version__
 from bootlint.config.settings import CONFIG_NAMES
-from bootlint.util.deepstack import call_with_large_stack
+from bootlint.util.deepstack import STACK_BYTES, STACK_LOCK, call_with_large_stack, mark_large_stack
 from bootlint.docs import help_uri
 from bootlint.lsp import actions, early, watch
 from bootlint.lsp.codec import FastCodec
@@ -68,6 +69,7 @@ class Document:
     task: asyncio.Task | None = None
     last_start: float = -1e9
     mode: int | None = None         # the file's mode on disk when last looked at (the watch)
+    running: tuple | None = None    # ((generation, version, text), future) of a lint under way
 
 
 class Protocol(LanguageServerProtocol):
@@ -232,6 +234,34 @@ class MessageReader:
         return body
 
 
+class LintThread:
+    """A thread that lints, with the parsers' large stack, so that the event loop goes on
+    reading and answering while a file is linted. The server has two: one for the lints of the
+    documents (one at a time, newest text first), one for what a request needs done (a code
+    action's candidate comments, a fix-all), so that a slow lint (a Python bootstrap through
+    libcst, a 2 MB line) never holds up a hover, a code action, a cancel or `shutdown`. Each
+    thread has its own tree-sitter parser (bootlint.frontends.shell.syntax.parser)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _start(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            with STACK_LOCK:
+                previous = threading.stack_size(STACK_BYTES)
+                try:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name,
+                                                        initializer=mark_large_stack)
+                    self._executor.submit(lambda: None).result()   # the thread starts with this stack
+                finally:
+                    threading.stack_size(previous)
+        return self._executor
+
+    async def run(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._start(), function, *args)
+
+
 class BootlintServer(LanguageServer):
     """pygls' server with bootlint's state: the open documents it lints, the workspace's settings,
     whether the client pulls diagnostics, and how `shutdown` and `exit` went."""
@@ -251,6 +281,8 @@ class BootlintServer(LanguageServer):
         self.watch_configs = True       # False: the client watches them and tells (didChangeWatchedFiles)
         self.config_stamps: dict = {}   # the configuration files that could apply, as last seen
         self.watcher: asyncio.Task | None = None
+        self.lints = LintThread("bootlint-lint")          # the documents' lints
+        self.requests = LintThread("bootlint-request")    # what a request needs linted
 
     # --- errors --------------------------------------------------------------------------
 
@@ -301,20 +333,16 @@ class BootlintServer(LanguageServer):
                 return
             await asyncio.sleep(0)
 
-    def _lint(self, doc: Document, text: str, version: int | None) -> Linted | None:
-        """Lint (on the loop's thread: the parsers are not shared between threads); an error in
-        one document is logged, not raised."""
-        try:
-            if doc.executable is None:
-                doc.executable = read_executable(doc.path)
-            return lint_text(self.project, doc.path, text, version, doc.executable, self.encoding)
-        except Exception as exc:
-            self.log(types.MessageType.Error, f"bootlint: internal error linting {doc.uri}: "
-                                              f"{type(exc).__name__}: {exc}")
-            return None
+    def _lint(self, doc: Document, text: str, version: int | None) -> Linted:
+        """Lint, on the lint thread."""
+        if doc.executable is None:
+            doc.executable = read_executable(doc.path)
+        return lint_text(self.project, doc.path, text, version, doc.executable, self.encoding)
 
     async def current(self, doc: Document) -> Linted | None:
-        """The lint of the document's text as it is now (made now if it is not at hand)."""
+        """The lint of the document's text as it is now (made now, on the lint thread, if it is
+        not at hand; a lint of the same text already under way is awaited, not repeated). An
+        error in one document is logged, not raised."""
         now = self.text_of(doc.uri)
         if now is None:
             return None
@@ -324,9 +352,23 @@ class BootlintServer(LanguageServer):
                 and linted.buffer.text == text:
             return linted
         generation = self.generation
-        linted = self._lint(doc, text, version)
+        wanted = (generation, version, text)
+        if doc.running is None or doc.running[0] != wanted:
+            doc.running = (wanted, asyncio.ensure_future(self.lints.run(self._lint, doc, text, version)))
+        running = doc.running[1]
+        try:
+            linted = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.log(types.MessageType.Error, f"bootlint: internal error linting {doc.uri}: "
+                                              f"{type(exc).__name__}: {exc}")
+            return None
+        finally:
+            if doc.running is not None and doc.running[1] is running and running.done():
+                doc.running = None
         await self.catch_up()
-        if linted is not None and self.text_of(doc.uri) == now and generation == self.generation:
+        if self.text_of(doc.uri) == now and generation == self.generation:
             doc.linted, doc.generation = linted, generation
         self.tell(self.project.problems)
         return linted
@@ -721,7 +763,7 @@ async def code_action(ls: BootlintServer, params: types.CodeActionParams):
     if doc is None or linted is None:
         return None
     try:
-        return _code_actions(ls, doc, linted, params)
+        return await ls.requests.run(_code_actions, ls, doc, linted, params)
     except Exception as exc:
         ls.log(types.MessageType.Error, f"bootlint: internal error in code actions for {doc.uri}: "
                                         f"{type(exc).__name__}: {exc}")
@@ -822,7 +864,7 @@ async def _apply_fixes(ls: BootlintServer, args: tuple, unsafe: bool) -> dict:
     if linted is None:
         return {"applied": False, "fixed": 0}
     selection = selection_for(ls.project.settings_for(doc.path), linted.src.path)
-    fixed = actions.fix_all(linted.src, linted.result, selection, unsafe=unsafe)
+    fixed = await ls.requests.run(actions.fix_all, linted.src, linted.result, selection, unsafe)
     if fixed == linted.buffer.text:
         return {"applied": False, "fixed": 0}
     change = actions.minimal_change(linted.buffer.text, fixed)

@@ -15,7 +15,14 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 STACK_BYTES = 512 * 1024 * 1024
 _LOCK = threading.Lock()   # threading.stack_size() is process-wide: set and restore it together
+STACK_LOCK = _LOCK         # for a caller that starts its own large-stack thread (the server's lint thread)
 _ON = threading.local()    # set on the threads made here: a call from one of them runs directly
+
+
+def mark_large_stack() -> None:
+    """Say that the calling thread was started with :data:`STACK_BYTES` of stack (a thread
+    started elsewhere under :data:`STACK_LOCK`): calls from it run directly."""
+    _ON.large_stack = True
 
 
 def call_with_large_stack(function: Callable[..., T], *args) -> T:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+import threading
 from functools import lru_cache
 
 from bootlint.diagnostics import Span
@@ -28,12 +29,26 @@ MAX_NODES = 200_000
 
 
 @lru_cache(maxsize=1)
-def parser():
-    """One shared tree-sitter parser for bash (loading the grammar costs a few milliseconds)."""
+def _language():
     import tree_sitter
     import tree_sitter_bash
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return tree_sitter.Language(tree_sitter_bash.language())
+
+
+_PARSERS = threading.local()
+
+
+def parser():
+    """This thread's tree-sitter parser for bash (loading the grammar costs a few milliseconds,
+    once; a parser is not to be used by two threads at once, and the language server lints on
+    two: bootlint.lsp.server.LintThread)."""
+    found = getattr(_PARSERS, "parser", None)
+    if found is None:
+        import tree_sitter
+
+        found = _PARSERS.parser = tree_sitter.Parser(_language())
+    return found
 
 
 @dataclass(frozen=True)
