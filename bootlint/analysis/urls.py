@@ -101,6 +101,32 @@ def _classify(pieces: tuple[Piece, ...]) -> UrlInfo | None:
     return None
 
 
+def shape(pieces: tuple[Piece, ...]) -> tuple:
+    """What :func:`classify` reads of a URL's pieces: their text and the variables they come
+    from, not where they were written."""
+    return tuple((p.text, p.var) for p in pieces)
+
+
+def distinct_meanings(alternatives) -> list[UrlInfo]:
+    """The meanings of a URL's alternative values, in order: the first one for each endpoint
+    (resolved or not). An alternative of the same shape as an earlier one means what it means
+    and is not classified again: a variable assigned the same text on every path (the same
+    assignment repeated through a long file) costs one classification, not one per assignment."""
+    found: list[UrlInfo] = []
+    seen_shapes: set[tuple] = set()
+    seen: set[tuple] = set()
+    for alt in alternatives:
+        key = shape(alt)
+        if key in seen_shapes:
+            continue
+        seen_shapes.add(key)
+        info = classify(alt)
+        if info is not None and (info.endpoint, info.unresolved) not in seen:
+            seen.add((info.endpoint, info.unresolved))
+            found.append(info)
+    return found
+
+
 def _runtime(host: tuple[Piece, ...], version: Segment | None, path: tuple[Segment, ...]) -> UrlInfo:
     words = [s.literal for s in path]
     if len(path) == 3 and words[0] == "invocation" and words[2] is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bootlint.analysis.graphs import closure
-from bootlint.analysis.urls import UrlInfo, classify
+from bootlint.analysis.urls import UrlInfo, distinct_meanings
 from bootlint.model import Endpoint
 from bootlint.frontends.shell.clients import CLIENTS, HTTP_CLIENTS, HttpCommand
 from bootlint.frontends.shell.commands import unwrap
@@ -38,15 +38,7 @@ def http_command(node, words: Words, args: list | None = None) -> HttpCommand | 
 
 def api_urls(cmd: HttpCommand, words: Words) -> list[tuple[object, UrlInfo]]:
     """Each (url node, meaning) of a command's URLs that address the Runtime or Extensions API."""
-    found = []
-    for url in cmd.urls:
-        seen = set()
-        for alt in words.evaluate(url):
-            info = classify(alt)
-            if info is not None and (info.endpoint, info.unresolved) not in seen:
-                seen.add((info.endpoint, info.unresolved))
-                found.append((url, info))
-    return found
+    return [(url, info) for url in cmd.urls for info in distinct_meanings(words.evaluate(url))]
 
 
 @dataclass

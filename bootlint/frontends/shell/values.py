@@ -4,6 +4,7 @@ parameters bound to the arguments of a call site (a :class:`Frame`)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import islice
 
@@ -298,9 +299,12 @@ class Words:
                         and holder.parent is not None and holder.parent.type == "function_definition"
                         and self.index.function_of(assignment) == function):
                     found.append((assignment.end_byte, value))
+            found.sort(key=lambda entry: entry[0])
             self._own[(function, name)] = found
-        before = [value for end, value in found if end <= node.start_byte]
-        return before[-1] if before else None
+        # In source order: the last one ending before the node, found by bisection (a scan made
+        # a long file's repeated assignments quadratic).
+        at = bisect_right(found, node.start_byte, key=lambda entry: entry[0])
+        return found[at - 1][1] if at else None
 
     def _parameter(self, position: int, node, depth: int) -> list[tuple[Piece, ...]] | None:
         """``$1`` inside a function: what every call site in the file passes there, when each

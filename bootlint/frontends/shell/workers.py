@@ -57,14 +57,14 @@ class _Workers:
         out = Concurrency()
         launches: list[tuple[object, object, list[str]]] = []   # (statement, count node, functions)
         reads = []
-        for node in _walk(self.root):
+        for node, sib in _walk_with_next(self.root):
             kind = node.type
             if kind == "variable_name" and node_text(node) == MAX_CONCURRENCY and node.parent is not None \
                     and node.parent.type in ("simple_expansion", "expansion"):
                 reads.append(node)
             elif kind in ("word", "string_content", "raw_string") and DEADLINE_HEADER in node.text.lower():
                 out.deadline_read = True
-            if _backgrounded(node) and not _restarts(node):
+            if _backgrounded(node, sib) and not _restarts(node):
                 launches.append((node, None, self._functions_run(node)))
             elif kind == "command":
                 runner = self._parallel_runner(node)
@@ -460,11 +460,22 @@ def _walk(node):
         stack.extend(reversed(cur.children))
 
 
-def _backgrounded(node) -> bool:
-    """A statement run as a background job: followed by `&`."""
+def _walk_with_next(node):
+    """Every node under ``node`` (itself first), each with its next sibling, taken from its
+    parent's list of children: tree-sitter finds a sibling by scanning the parent's children, so
+    asking each node for it cost the length of a long file's top level, per statement."""
+    stack = [(node, None)]
+    while stack:
+        cur, sib = stack.pop()
+        yield cur, sib
+        children = cur.children
+        stack.extend(reversed(list(zip(children, children[1:] + [None]))))
+
+
+def _backgrounded(node, sib) -> bool:
+    """A statement run as a background job: followed by `&` (``sib``: its next sibling)."""
     if not node.is_named or node.type in ("comment", "word", "string", "heredoc_body"):
         return False
-    sib = node.next_sibling
     return sib is not None and not sib.is_named and sib.type == "&"
 
 
