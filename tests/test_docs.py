@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -28,22 +26,35 @@ def checkout(tmp_path):
     return tmp_path
 
 
-def _run(*args):
-    return subprocess.run([sys.executable, "-m", "bootlint.docs", *args], capture_output=True, text=True,
-                          timeout=60)
+class _Ran:
+    def __init__(self, returncode: int, out) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, out.out, out.err
 
 
-def test_check_fails_on_a_stale_page_and_write_repairs_only_the_head(checkout):
+@pytest.fixture
+def run_docs(capsys):
+    """`python -m bootlint.docs ARGS`, in this process (what is tested is the command, not Python)."""
+    from bootlint.docs.__main__ import main
+
+    def run(*args):
+        capsys.readouterr()
+        code = main(list(args))
+        return _Ran(code, capsys.readouterr())
+
+    return run
+
+
+def test_check_fails_on_a_stale_page_and_write_repairs_only_the_head(checkout, run_docs):
     page = checkout / "rules" / "BL303.md"
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace("**Fix:** safe (`--fix`) · shell", "**Fix:** unsafe"), encoding="utf-8")
-    proc = _run("--check", "--root", str(checkout))
+    proc = run_docs("--check", "--root", str(checkout))
     assert proc.returncode == 1 and proc.stderr == (
         "rules/BL303.md is stale: run `python -m bootlint.docs --write`\n")
-    proc = _run("--write", "--root", str(checkout))
+    proc = run_docs("--write", "--root", str(checkout))
     assert (proc.returncode, proc.stdout) == (0, "wrote rules/BL303.md\n")
     assert page.read_text(encoding="utf-8") == text
-    assert _run("--check", "--root", str(checkout)).returncode == 0
+    assert run_docs("--check", "--root", str(checkout)).returncode == 0
 
 
 def test_a_definition_change_makes_the_page_and_the_readme_stale(checkout, monkeypatch):
