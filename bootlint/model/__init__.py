@@ -293,6 +293,9 @@ class PerEventWork(Node):
     returns_ok: bool = False
     calls_function: bool = False    # a call to a function of the same file (it may run on after a failure)
     why: str = ""                   # why it runs per event ("it reads the event", ...)
+    # Whether the trace id (its value, or the headers it is in) is handed to the command: an
+    # argument, its environment, its standard input. None: the front end does not say.
+    trace_handed: bool | None = None
 
 
 @dataclass(eq=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bootlint.model import ApiCall, Endpoint, EnvSet, HandlerCall, HeaderMatch
+from bootlint.model import ApiCall, Endpoint, EnvSet, HeaderMatch, PerEventWork
 from bootlint.diagnostics import Related, Violation
 from bootlint.fixes.requests import ExportTraceId
 from bootlint.rules.registry import Observed, rule
@@ -38,9 +38,11 @@ def trace_id_not_propagated(subject: Subject) -> Iterator[Violation]:
         if s.name.upper() in LOOK_ALIKES:
             hint = f" (line {s.span.line} sets `{s.name}`, which X-Ray does not read)"
             break
-    if not hint and model.events(HandlerCall) and not model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR):
-        # A program given each event posts its result and the file never touches the trace id:
-        # passing the header on is that program's part of the protocol.
+    if not hint and not model.api_calls(Endpoint.RESPONSE, Endpoint.ERROR) and any(
+            h.trace_handed is not False for h in model.events(PerEventWork)):
+        # A program given each event posts its result, and the trace id (or the headers) is
+        # handed to it: passing the header on is that program's part of the protocol. Handed
+        # nothing but the event and the request id, it cannot.
         return
     idioms = subject.idioms
     setter = idioms.export.format(name=TRACE_VARIABLE, value=idioms.variable.format(name="TRACE_ID"))

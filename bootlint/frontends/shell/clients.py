@@ -266,6 +266,9 @@ class Client:
     output_options: frozenset[str]         # options that write the response (or its headers) to a file
     status_writers: frozenset[str] = frozenset()  # options that can print the status code
     file_options: frozenset[str] = frozenset()    # body options whose `@name` reads a file (`@-`: stdin)
+    # Options that put the response's headers where the body goes (curl -i), or on stderr (wget -S).
+    headers_in_body: frozenset[str] = frozenset()
+    headers_on_stderr: frozenset[str] = frozenset()
     # A timeout of zero seconds turns the timeout off (curl -m 0, wget -T 0, http --timeout=0).
     zero_means_no_timeout: bool = True
     # For BL302: what else goes wrong with a body on the command line, and how to send it instead.
@@ -286,6 +289,7 @@ CLIENTS: dict[str, Client] = {
         status_writers=frozenset({"write-out", "w"}),
         # --data-raw sends a leading @ as it is.
         file_options=frozenset({"data", "data-ascii", "data-binary", "data-urlencode", "json"}),
+        headers_in_body=frozenset({"include", "i"}),
         argv_body_note=" and curl reads a leading @ as a file name",
         argv_body_advice="pipe it: `printf '%s' \"$RESPONSE\" | curl --data-binary @- ...`",
     ),
@@ -298,6 +302,7 @@ CLIENTS: dict[str, Client] = {
         raw_body_options=frozenset({"post-data", "body-data"}),
         stripping=frozenset(),
         output_options=frozenset({"O", "output-document"}),
+        headers_on_stderr=frozenset({"S", "server-response"}),
         argv_body_advice="write it to a file and send that: `--post-file=\"$FILE\"` (`--body-file` "
                          "with `--method`)",
     ),
@@ -310,6 +315,7 @@ CLIENTS: dict[str, Client] = {
         raw_body_options=frozenset({"item", "raw"}),
         stripping=frozenset(),
         output_options=frozenset({"output"}),
+        headers_in_body=frozenset({"print", "p", "all", "verbose", "v", "headers", "h"}),
         argv_body_advice="pipe it: `printf '%s' \"$RESPONSE\" | http POST ...` (httpie sends its "
                          "standard input as the body)",
     ),

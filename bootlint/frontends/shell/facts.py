@@ -289,6 +289,41 @@ class EventFacts:
         self.sites = sites
         self.event_vars = self._event_vars()
         self.event_files = self._event_files()
+        self.trace_values = self._trace_values()
+
+    def _trace_values(self) -> set[str]:
+        """What carries the trace id, by name: the files `next` writes its headers to (by path or
+        by the variable naming them) and the variables assigned from the Trace-Id header."""
+        found: set[str] = set()
+        for node in self.index.commands:
+            for cmd, urls in self.sites.requests_of(node):
+                if not any(info.endpoint is Endpoint.NEXT for _, info in urls):
+                    continue
+                carriers = list(cmd.get("dump-header", "D"))
+                if cmd.get(*cmd.client.headers_in_body):
+                    # `curl -i`: the headers come with the body, where the body goes.
+                    carriers += cmd.get(*cmd.client.output_options)
+                    found.add(assigned_name(node) or "")
+                stderr = bool(cmd.get(*cmd.client.headers_on_stderr))
+                parent = node.parent
+                if parent is not None and parent.type == "redirected_statement":
+                    for child in parent.children:
+                        dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+                        if dest is not None and (stderr and node_text(child).startswith("2>")
+                                                 or not stderr and cmd.get(*cmd.client.headers_in_body)
+                                                 and node_text(child).startswith(">")):
+                            found |= expansion_names(dest)
+                            found.add(self.words.literal(dest) or "")
+                for opt in carriers:
+                    if opt.value is not None:
+                        found |= expansion_names(opt.value)
+                        found.add(self.words.literal(opt.value) or "")
+        for name, values in self.index.assignments.items():
+            if any(v is not None and "lambda-runtime-trace-id" in node_text(v).lower() for v in values):
+                found.add(name)
+        found.discard("")
+        found.discard("-")
+        return found
 
     def references(self, node) -> set[str]:
         """Variables and literal file paths a node mentions (``$?`` included as ``?``)."""

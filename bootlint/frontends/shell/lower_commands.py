@@ -311,7 +311,38 @@ class CommandLowering:
                     in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
                     tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
                     calls_function=node_text(command_name(node) or node) in self.index.functions,
-                    why=self.work.get(key(node), ""))
+                    why=self.work.get(key(node), ""), trace_handed=self._hands_trace(node))
+
+    def _hands_trace(self, node) -> bool:
+        """Is the trace id (its value, or the file holding the `next` headers) handed to this
+        command: an argument, its environment (an exported variable, a `VAR=value` prefix) or
+        its standard input (a here-string, a redirection, the pipe)?"""
+        carriers = self.event.trace_values
+        if not carriers:
+            return False
+        if carriers & (self.index.exported | ({"*"} if self.index.allexport else set())) or (
+                self.index.allexport and carriers):
+            return True
+
+        def mentions(word) -> bool:
+            return bool(expansion_names(word) & carriers) or self.words.literal(word) in carriers
+
+        parts = list(command_args(node)) + [c for c in node.children if c.type in (
+            "variable_assignment", "herestring_redirect", "file_redirect")]
+        parent = node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            parts += [c for c in parent.children if c.type in ("herestring_redirect", "file_redirect",
+                                                              "heredoc_redirect")]
+            node, parent = parent, parent.parent
+        if parent is not None and parent.type == "pipeline":
+            parts += [c for c in parent.named_children if c.end_byte <= node.start_byte]
+        stack = parts
+        while stack:
+            cur = stack.pop()
+            if mentions(cur):
+                return True
+            stack.extend(cur.named_children)
+        return False
 
     def _returns_ok(self, node) -> bool:
         """Is this a call to one of the file's functions whose last command always succeeds?"""
