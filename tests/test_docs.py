@@ -94,3 +94,54 @@ def test_readme_without_markers_is_an_error(checkout):
                       encoding="utf-8")
     with pytest.raises(ValueError, match="rules-table"):
         generate.stale(checkout)
+
+
+def _contributing() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("\n## Contributing\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_rule_walkthrough_example_is_a_working_rule():
+    """The README's example rule registers and runs as written (then it is taken out again)."""
+    from bootlint.frontends.registry import by_name
+    from bootlint.files.source import SourceFile
+    from bootlint.rules import RULES, Subject
+
+    section = _contributing().split("### Adding a rule", 1)[1].split("\n### ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = "\n".join(line[3:] for line in code.split("\n"))   # the list item's indentation
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+        rule = RULES["BL190"]
+        assert rule.opt_in and rule.fixes == ()
+        text = ("#!/bin/sh\nwhile true; do\n"
+                "  curl -sS -D /tmp/h \"http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next\"\n"
+                "  ID=$(grep -i request-id /tmp/h | cut -d' ' -f2)\n"
+                "  curl -sS -X POST \"http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$ID/response\""
+                " -d ok\ndone\n")
+        src = SourceFile.from_bytes("bootstrap", text.encode())
+        shell = by_name("shell")
+        found = list(rule.check(Subject(src, shell.lower(src, None), "shell", None, shell)))
+        assert [(v.span.line, v.message) for v in found] == [
+            (5, "this response is not the output of a handler call")]
+        tutorial = SourceFile.from_bytes("bootstrap", (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes())
+        assert list(rule.check(Subject(tutorial, shell.lower(tutorial, None), "shell", None, shell))) == []
+    finally:
+        RULES.pop("BL190", None)
+
+
+def test_the_walkthroughs_name_what_exists():
+    """Every module the contributing walk-throughs name exists (but the Ruby of the example), and
+    so do the tables and types they tell a contributor to use."""
+    import re
+
+    from bootlint.fixes import requests
+    from bootlint.frontends import registry
+    from bootlint.frontends.registry import front_ends
+
+    section = _contributing()
+    for path in set(re.findall(r"bootlint/[\w/]+\.py", section)):
+        assert "ruby" in path or (ROOT / path).is_file(), path
+    assert issubclass(requests.Rewrite, object) and requests.RequestedFix and registry.CAPABILITIES
+    for fe in front_ends():
+        assert fe.fixes.IMPLEMENTATIONS, fe.name
