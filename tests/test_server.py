@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -590,3 +591,20 @@ async def test_commands_fix_all_including_unsafe_and_show_settings(client, works
     with pytest.raises(Exception, match="open bootstrap"):
         await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="bootlint.showSettings", arguments=["file:///not/open/bootstrap"]))
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("#!/bin/sh\necho start\nX=$(curl -s http://x/next\necho \"$X\"\n", 3, 3),
+    # Parentheses in a comment, in quotes and in a group that closes are not the open one.
+    ("#!/bin/bash\n# a (comment\necho \"it's ( fine\" $(date) '(('\nX=\"$(curl -s \"$API/next\" \n", 4, 4),
+], ids=["plain", "after-closed-ones"])
+async def test_an_unclosed_command_substitution_is_reported_where_it_opens(client, workspace, text, line, column):
+    """Issue 24: bash -n points one line past the end of the file; BL900 points at the `$(`."""
+    bash = subprocess.run(["bash", "-n"], input=text.encode(), capture_output=True)
+    assert b"unexpected EOF while looking for matching `)'" in bash.stderr
+    (cli,) = [f for f in cli_findings(text) if f["code"] == "BL900"]
+    assert (cli["line"], cli["column"]) == (line, column)
+    assert cli["message"] == "bash: unexpected EOF while looking for matching `)'"
+    uri = open_doc(client, workspace / f"unclosed-{line}" / "bootstrap", text)
+    (diagnostic,) = [d for d in (await published(client, uri, 1)).diagnostics if d.code == "BL900"]
+    assert (diagnostic.range.start.line + 1, diagnostic.range.start.character + 1) == (line, column)

@@ -29,6 +29,7 @@ class Verdict:
     accepted: bool
     line: int = 0
     message: str = ""
+    opener: int | None = None   # byte offset of the `(` an "unexpected EOF" never saw closed
 
 
 def bash_path() -> str | None:
@@ -49,7 +50,15 @@ def check(text: bytes) -> Verdict | None:
         return None
     if proc.returncode == 0:
         return Verdict(True)
-    return _first_error(proc.stderr.decode("utf-8", "replace"), text.count(b"\n") + 1)
+    verdict = _first_error(proc.stderr.decode("utf-8", "replace"), text.count(b"\n") + 1)
+    if verdict is not None and "looking for matching `)'" in verdict.message:
+        # bash points past the end of the file; the place to fix is the `$(` left open.
+        from bootlint.frontends.shell.gaps import unclosed_paren
+
+        at = unclosed_paren(text)
+        if at is not None:
+            verdict = Verdict(False, text.count(b"\n", 0, at) + 1, verdict.message, at)
+    return verdict
 
 
 def _first_error(stderr: str, last_line: int) -> Verdict | None:

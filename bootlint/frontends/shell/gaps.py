@@ -234,3 +234,46 @@ def _placeholder(original: bytes) -> bytes | None:
         return None
     middle = bytes(b if b == 0x0A else 0x78 for b in original[len(head):len(head) + pad])
     return head + middle + b"}"
+
+
+def unclosed_paren(text: bytes) -> int | None:
+    """Where the first `$(` or `(` that is never closed opens (bash's "unexpected EOF while
+    looking for matching `)'" names the end of the file instead), read as bash reads it: quotes,
+    backslashes and comments skipped, a group that closes skipped whole. None when there is none
+    to be found."""
+    i, n, quoted = 0, len(text), False
+    while i < n:
+        ch = text[i:i + 1]
+        if ch == b"\\":
+            i += 2
+            continue
+        if ch == b'"':
+            if quoted:
+                quoted = False
+                i += 1
+                continue
+            end = _skip_double_quoted(text, i + 1)
+            if end is None:    # an unclosed string: what fails to close may be in it
+                quoted = True
+                i += 1
+                continue
+            i = end
+            continue
+        if not quoted and ch == b"'":
+            close = text.find(b"'", i + 1)
+            if close < 0:
+                return None
+            i = close + 1
+            continue
+        if not quoted and ch == b"#" and (i == 0 or text[i - 1:i] in b" \t\n;&|()"):
+            newline = text.find(b"\n", i)
+            i = n if newline < 0 else newline
+            continue
+        opener = b"$(" if text[i:i + 2] == b"$(" else b"(" if ch == b"(" and not quoted else None
+        if opener is not None:
+            if _skip_group(text, i + len(opener), opener, b")") is None:
+                return i
+            i = _skip_group(text, i + len(opener), opener, b")")
+            continue
+        i += 1
+    return None

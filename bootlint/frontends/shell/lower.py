@@ -137,8 +137,9 @@ def _read_past_errors(src: SourceFile, tree, model: RuntimeModel):
         model.syntax_errors = syntax_errors(src, tree.root_node)
         return tree
     if not verdict.accepted:
-        model.syntax_errors = [(_bash_error_span(src, tree, verdict.line),
-                                f"bash: {verdict.message}")]
+        span = (src.span(_point(src, verdict.opener), _point(src, verdict.opener + 1))
+                if verdict.opener is not None else _bash_error_span(src, tree, verdict.line))
+        model.syntax_errors = [(span, f"bash: {verdict.message}")]
         return tree
     _, tree, patched, remaining = gaps.repair(src.encoded, tree)
     spans = [src.span(_point(src, r.start), _point(src, r.end)) for r in patched]
