@@ -118,7 +118,7 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
     settings = _settings(config, isolated, select, ignore, extend_select, fail_on, max_file_size,
                          target)
     if show_settings:
-        click.echo(_describe(settings), nl=False)
+        click.echo(settings.describe(), nl=False)
         sys.exit(EXIT_CLEAN)
     outputs = [_output_target(spec) for spec in output_files]
     fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
@@ -298,19 +298,6 @@ def _statistics(findings) -> str:
     return "".join(f"{n:>5}  {code}  {name}\n" for code, (n, name) in rows)
 
 
-def _describe(settings) -> str:
-    from dataclasses import fields
-
-    lines = [f"config file: {settings.config_file or '(none)'}"]
-    for item in fields(settings):
-        if item.name in ("config_file", "origins"):
-            continue
-        value = getattr(settings, item.name)
-        shown = list(value) if isinstance(value, tuple) else value
-        lines.append(f"{item.name.replace('_', '-')} = {shown!r}  ({settings.origin(item.name)})")
-    return "\n".join(lines) + "\n"
-
-
 def exit_code(result, findings, exit_zero: bool, fail_rank: int = 2) -> int:
     """3 internal error, 2 unreadable input, 1 findings at the fail-on level or above, else 0."""
     if result.internal_error:
@@ -404,7 +391,7 @@ def rule_command(code, show_all, output_format) -> None:
 def server_command(stdio) -> None:
     """Run the language server for editors (Language Server Protocol over standard input and
     output)."""
-    from bootlint.lsp.early import serve   # answers `initialize` before importing pygls
+    from bootlint.lsp.launch import serve   # answers `initialize` before importing pygls
 
     sys.exit(serve())
 

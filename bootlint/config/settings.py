@@ -59,6 +59,20 @@ class Settings:
     def all_excludes(self) -> tuple[str, ...]:
         return self.exclude + self.extend_exclude
 
+    def describe(self) -> str:
+        """Every setting with where it came from, as `bootlint check --show-settings` prints
+        them (and the server's "show settings" command)."""
+        from dataclasses import fields
+
+        lines = [f"config file: {self.config_file or '(none)'}"]
+        for item in fields(self):
+            if item.name in ("config_file", "origins"):
+                continue
+            value = getattr(self, item.name)
+            shown = list(value) if isinstance(value, tuple) else value
+            lines.append(f"{item.name.replace('_', '-')} = {shown!r}  ({self.origin(item.name)})")
+        return "\n".join(lines) + "\n"
+
     def origin(self, key: str) -> str:
         return self.origins.get(key, "default")
 

@@ -105,16 +105,3 @@ def answer(fd: int, message: dict) -> None:
     out = b"Content-Length: %d\r\n\r\n" % len(body) + body
     while out:
         out = out[os.write(fd, out):]
-
-
-def serve() -> int:
-    """Answer `initialize` at once, then run the full server (bootlint.lsp.server) on the rest."""
-    try:
-        data, message = read_first(0)
-        if message is not None:
-            answer(1, message)
-    except OSError:
-        data, message = b"", None
-    from bootlint.lsp.server import main
-
-    return main(data, message["id"] if message is not None else None)

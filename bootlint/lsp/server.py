@@ -892,10 +892,8 @@ async def fix_all_unsafe_command(ls: BootlintServer, *args) -> dict:
 def show_settings_command(ls: BootlintServer, *args) -> str:
     """The settings in effect for the document, as `bootlint check --show-settings` prints them
     (the editor's settings included), shown to the user and returned."""
-    from bootlint.cli import _describe   # the CLI's own text; the module is loaded already
-
     doc = _document_of(ls, args)
-    text = f"bootlint settings for {ls.project.display(doc.path)}:\n" + _describe(ls.project.settings_for(doc.path))
+    text = f"bootlint settings for {ls.project.display(doc.path)}:\n" + ls.project.settings_for(doc.path).describe()
     ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
     return text
 
