@@ -117,7 +117,7 @@ def lint_target(target: Target, selection: Selection, max_bytes: int,
         from bootlint.fixes.apply import fix_file
 
         return fix_file(src, target.path, selection, fixing), ""
-    if cache is None:
+    if cache is None or not cache.enabled:   # no key to compute (--no-cache, an unusable folder)
         return lint_source(src, selection), ""
     key = cache.key(src, selection)
     result = cache.get(key)

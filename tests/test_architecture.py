@@ -4,6 +4,10 @@ only the entry points, the shared diagnostic types and subpackages."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+
+import pytest
 
 from conftest import ROOT
 
@@ -120,3 +124,34 @@ def test_the_package_root_holds_only_entry_points_shared_types_and_subpackages()
     assert modules == ROOT_MODULES
     folders = [p for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"]
     assert folders and all((p / "__init__.py").is_file() for p in folders), folders
+
+
+# What a plain `bootlint check` of a shell bootstrap must not load: the language server and its
+# libraries, `verify`, the Python front end's analysis and libcst, the reporters of other
+# formats, the documentation generator.
+NOT_FOR_A_SHELL_CHECK = ("pygls", "lsprotocol", "libcst", "bootlint.lsp", "bootlint.verify",
+                         "bootlint.docs", "bootlint.report.full", "bootlint.report.json_format",
+                         "bootlint.report.json_lines", "bootlint.report.sarif", "bootlint.report.github",
+                         "bootlint.report.gitlab", "bootlint.report.junit", "bootlint.fixes.apply")
+
+
+@pytest.mark.subprocess
+def test_a_plain_check_of_a_shell_file_imports_only_what_the_run_needs(tmp_path):
+    (tmp_path / "bootstrap").write_bytes((ROOT / "examples" / "tutorial" / "bootstrap").read_bytes())
+    code = ("import sys\nfrom bootlint.cli import run_main\n"
+            "sys.argv = ['bootlint', 'check', '--format', 'concise', 'bootstrap']\n"
+            "try:\n    run_main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+            "print('\\n'.join(['exit %s' % code] + sorted(sys.modules)), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=120)
+    lines = proc.stderr.decode().splitlines()
+    assert lines[0] == "exit 1" and b"[BL101]" in proc.stdout, proc.stderr.decode()[-2000:]
+    modules = set(lines[1:])
+    # What the run does need is there (so that the test sees the run's imports at all).
+    assert {"click", "tree_sitter_bash", "bootlint.frontends.shell.lower", "bootlint.report.concise",
+            "bootlint.rules.loop"} <= modules
+    loaded = sorted(m for m in modules for unwanted in NOT_FOR_A_SHELL_CHECK
+                    if m == unwanted or m.startswith(unwanted + "."))
+    assert loaded == []
+    # Of the Python front end, only its registry entry (what detection asks) is loaded.
+    assert sorted(m for m in modules if m.startswith("bootlint.frontends.python")) == [
+        "bootlint.frontends.python", "bootlint.frontends.python.frontend"]

@@ -17,9 +17,6 @@ request, so nothing in it is trusted:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import stat
 import sys
@@ -134,6 +131,8 @@ class Cache:
             raise CacheRefused(f"the cache folder {self.directory} is not a folder")
 
     def key(self, src: SourceFile, selection: Selection) -> str:
+        import hashlib   # here, not at start-up: a run without the cache never needs it
+
         digest = hashlib.sha256()
         for part in (self._prefix, src.path, repr(src.executable), src.mode_origin, src.mode_note,
                      repr((selection.select, selection.ignore, selection.extend_select,
@@ -143,6 +142,9 @@ class Cache:
         return digest.hexdigest()
 
     def _mac(self, key: str, body: bytes) -> bytes:
+        import hashlib
+        import hmac
+
         return hmac.new(self._secret, key.encode() + b"\0" + body, hashlib.sha256).hexdigest().encode()
 
     # -- folders, never through a link ----------------------------------------------------------
@@ -209,6 +211,9 @@ class Cache:
         except OSError:
             return None
         mac, _, body = data.partition(b"\n")
+        import hmac
+        import json
+
         if len(data) > MAX_ENTRY_BYTES or not hmac.compare_digest(mac, self._mac(key, body)):
             return None
         try:
@@ -232,6 +237,8 @@ class Cache:
              "source_line": f.source_line, "fix": fix_to_json(f.fix),
              "related": [[[r.span.line, r.span.column, r.span.end_line, r.span.end_column], r.message]
                          for r in f.related]} for f in result.findings]}
+        import json
+
         body = json.dumps(data).encode("utf-8", "surrogateescape")
         name = key + ".json"
         tmp = f"{name}.{os.getpid()}.tmp"
