@@ -28,6 +28,7 @@ from bootlint.model import (
     children,
     flatten,
 )
+from bootlint.analysis.graphs import closure
 from bootlint.diagnostics import Span
 
 # Following calls re-walks function bodies; past this many visited nodes calls are no longer
@@ -129,6 +130,19 @@ class Flow:
                        model.errexit_origin, model.substitutions_keep_errexit, model.substitution_mode)
         self._walk(model.main, Context(errexit=state.errexit, pipefail=state.pipefail,
                                        errexit_origin=state.origin), state)
+        # A function that holds an event loop is the runtime's entry point even when nothing in
+        # the file calls it (a library another script sources and calls): it is walked as the
+        # file would run it, with the options the file leaves set.
+        entries = loop_functions(model)
+        for name, body in model.functions.items():
+            if name in self._called:
+                continue
+            if name in entries:
+                self._called.add(name)
+                ctx = Context(frame=next(self._frames), chain=(name,), errexit=state.errexit,
+                              pipefail=state.pipefail, errexit_origin=state.origin,
+                              errexit_at=state.at, trap_exit="function")
+                self._walk(body, ctx, state.copy())
         for name, body in model.functions.items():
             if name not in self._called:
                 ctx = Context(frame=next(self._frames), reachable=False, chain=(name,),
@@ -256,6 +270,30 @@ class Flow:
         self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,), tail=tail,
                                  tail_out=tail_out, trap_exit=ctx.trap_exit or "function",
                                  arms=arms), state)
+
+
+def loop_functions(model: RuntimeModel) -> set[str]:
+    """The file's functions that hold an event loop: a loop that can run forever and requests
+    `next` in its body (itself or through the functions it calls)."""
+    fetching: set[str] = set()
+    callers: dict[str, set[str]] = {}
+    for name, body in model.functions.items():
+        for node in flatten(body):
+            if isinstance(node, ApiCall) and node.endpoint is Endpoint.NEXT:
+                fetching.add(name)
+            elif isinstance(node, CallFunction):
+                callers.setdefault(node.name, set()).add(name)
+    fetching = closure(fetching, callers)
+    found: set[str] = set()
+    for name, body in model.functions.items():
+        for node in flatten(body):
+            if isinstance(node, Loop) and node.kind is not LoopKind.BOUNDED and any(
+                    (isinstance(n, ApiCall) and n.endpoint is Endpoint.NEXT)
+                    or (isinstance(n, CallFunction) and n.name in fetching)
+                    for n in flatten(node.cond + node.body)):
+                found.add(name)
+                break
+    return found
 
 
 # Exits that end the path they are on (a `continue` or `break` ends it only up to its loop).
