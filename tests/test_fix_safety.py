@@ -278,3 +278,14 @@ def test_a_finding_that_another_fix_opens_elsewhere_does_not_stop_the_fixing(tmp
     result = invoke("check", "--fix", "--unsafe-fixes", str(path))
     assert "did not remove" not in result.output and "Fixed 6 problems" in result.output, result.output
     assert path.read_text().count('rm -f "$HEADERS"') == 2
+
+
+def test_a_coding_cookie_on_line_2_of_a_cr_only_file_counts(tmp_path):
+    """Python ends a line at CR: the cookie is read, the text decoded as latin-1, and the fix
+    written in latin-1 at the right place (found by the fix fuzzer)."""
+    text = ("#!/usr/bin/env python3\r# -*- coding: latin-1 -*-\r# café\rimport urllib.request\r"
+            f"while True:\r    r = urllib.request.urlopen('http://127.0.0.1:9001{NEXT}')\r")
+    path = write(tmp_path / "bootstrap.py", text.encode("latin-1"))
+    invoke("check", "--fix", "--select", "BL004", str(path))
+    assert path.read_bytes() == text.replace("import urllib", "import os\rimport urllib").replace(
+        "'http://127.0.0.1:9001", "f'http://{os.environ[\"AWS_LAMBDA_RUNTIME_API\"]}").encode("latin-1")

@@ -92,8 +92,11 @@ def declared_encoding(raw: bytes) -> str | None:
     import io
     import tokenize
 
+    # Python's tokenizer ends a line at CR too: a cookie on line 2 of a CR-only file counts
+    # (BytesIO.readline would hand the whole file over as line 1).
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        lines = io.BytesIO(raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        encoding, _ = tokenize.detect_encoding(lines.readline)
     except SyntaxError:
         return None
     return None if encoding in ("utf-8", "utf-8-sig") else encoding
