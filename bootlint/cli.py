@@ -334,8 +334,16 @@ def exit_code(result, findings, exit_zero: bool, fail_rank: int = 2) -> int:
 @click.option("--no-sandbox", is_flag=True,
               help="Run without the sandbox (bubblewrap) where it is not available: the bootstrap "
                    "can then write anywhere you can.")
+@click.option("--target", type=click.Choice(["default", "managed-instances"]), default="default",
+              show_default=True, help="managed-instances: several invocations at once, as on Lambda "
+                                      "Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY).")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=4, show_default=True,
+              help="With --target managed-instances: AWS_LAMBDA_MAX_CONCURRENCY.")
+@click.option("--stream", is_flag=True,
+              help="Play a streaming caller: a probe handler that writes its result in parts, and "
+                   "when each part of the response arrives.")
 def verify(path, handler, task_root, events, timeout, output_format, output_files, color, fail_on,
-           quiet, exit_zero, env, env_files, no_sandbox) -> None:
+           quiet, exit_zero, env, env_files, no_sandbox, target, concurrency, stream) -> None:
     """EXECUTE a bootstrap against a local Runtime API and report what it did (unlike `check`,
     which never runs anything). PATH is a bootstrap, a folder holding one, or a deployment zip."""
     from bootlint.verify.command import run
@@ -344,7 +352,7 @@ def verify(path, handler, task_root, events, timeout, output_format, output_file
     fmt = output_format or ("full" if sys.stdout.isatty() else "concise")
     sys.exit(run(path, handler, task_root, list(events), timeout, fmt, outputs,
                  _use_color(color, sys.stdout), fail_on, quiet, exit_zero, env, env_files,
-                 not no_sandbox))
+                 not no_sandbox, concurrency if target == "managed-instances" else None, stream))
 
 
 @main.command("rule")

@@ -51,8 +51,11 @@ def static_model(path: str, display: str) -> tuple[RuntimeModel | None, str, str
 
 def verify(path: str, handler: str | None = None, task_root: str | None = None,
            events: list[bytes] | None = None, timeout: float = DEFAULT_TIMEOUT,
-           env: dict[str, str] | None = None, sandbox: bool = True) -> VerifyResult:
+           env: dict[str, str] | None = None, sandbox: bool = True,
+           concurrency: int | None = None, stream: bool = False) -> VerifyResult:
     """Run the bootstrap at ``path`` (a file, a folder or a zip) and report what was observed.
+    With ``concurrency``, as on Lambda Managed Instances (:mod:`bootlint.verify.managed`); with
+    ``stream``, for a streaming caller (:mod:`bootlint.verify.streaming`).
 
     Raises :class:`bootlint.verify.package.PackageError` for input that cannot be run at all,
     :class:`bootlint.verify.process.EnvironmentProblem` for a run this machine cannot make or
@@ -83,14 +86,14 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
     try:
         package = prepare(path, task_root, work)
         try:
-            return _run(package, handler, events, timeout, work, env or {}, bwrap)
+            return _run(package, handler, events, timeout, work, env or {}, bwrap, concurrency, stream)
         except ApiUnavailable as exc:   # the loopback interface: nothing was judged
             raise EnvironmentProblem(str(exc)) from None
     finally:
         workdir.remove(work)
 
 
-def _run(package, handler, events, timeout, work, env, bwrap) -> VerifyResult:
+def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, stream=False) -> VerifyResult:
     from bootlint.verify.emulator import RuntimeApi
     from bootlint.rules import all_rules
     from bootlint.verify.observe import init_errors, observations
@@ -127,6 +130,25 @@ def _run(package, handler, events, timeout, work, env, bwrap) -> VerifyResult:
     else:
         seen = Layout(package.task_root, runtime_dir, tmpdir)
         marker = f"TMPDIR={tmpdir}"
+    if concurrency or stream:
+        from bootlint.verify.managed import run_managed
+        from bootlint.verify.streaming import run_streaming, templates
+
+        variables = lambda_environment("", probe.handler if probe else (handler or "function.handler"),
+                                       seen.task_root, seen.runtime_dir, seen.tmp, extra=env)
+        if probe is not None:
+            result.probe_used = True
+            try:
+                probe.write(package.task_root, templates=templates() if stream else None)
+            except UnsafeHandler as exc:
+                raise PackageError(f"--handler {probe.handler}: {exc}") from None
+            result.log.append(f"  probe handler: {probe.how}" + (" (streaming: three parts)" if stream else ""))
+        launch = {"argv": argv, "executable": executable, "cwd": package.task_root, "env": variables}
+        if stream:
+            run_streaming(result, launch, model, probe, timeout, marker)
+        else:
+            run_managed(result, launch, model, probe, concurrency, timeout, marker)
+        return result
     with RuntimeApi() as api:
         api.check_loopback()
         variables = lambda_environment(api.address, probe.handler if probe else (handler or "function.handler"),

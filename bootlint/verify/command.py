@@ -58,13 +58,14 @@ def parse_env(pairs: list[str], files: list[str]) -> dict[str, str]:
 
 def run(path: str, handler: str | None, task_root: str | None, event_files: list[str], timeout: float,
         fmt: str, outputs: list[tuple[str, str]], color: bool, fail_on: str, quiet: bool,
-        exit_zero: bool, env: list[str] = (), env_files: list[str] = (), sandbox: bool = True) -> int:
+        exit_zero: bool, env: list[str] = (), env_files: list[str] = (), sandbox: bool = True,
+        concurrency: int | None = None, stream: bool = False) -> int:
     """Run the bootstrap, print the findings (stdout) and the run log (stderr); the exit code."""
     main = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)} if main else {}
     try:
         return _run(path, handler, task_root, event_files, timeout, fmt, outputs, color, fail_on,
-                    quiet, exit_zero, list(env), list(env_files), sandbox)
+                    quiet, exit_zero, list(env), list(env_files), sandbox, concurrency, stream)
     except Stopped as stop:
         click.echo(f"bootlint verify: stopped by {signal.Signals(stop.signum).name}: the bootstrap "
                    f"and everything it started were ended, its temporary files removed", err=True)
@@ -75,7 +76,7 @@ def run(path: str, handler: str | None, task_root: str | None, event_files: list
 
 
 def _run(path, handler, task_root, event_files, timeout, fmt, outputs, color, fail_on, quiet,
-         exit_zero, env, env_files, sandbox) -> int:
+         exit_zero, env, env_files, sandbox, concurrency=None, stream=False) -> int:
     from bootlint.util.exits import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
     from bootlint.report import Run, render
     from bootlint.rules import all_rules
@@ -101,7 +102,8 @@ def _run(path, handler, task_root, event_files, timeout, fmt, outputs, color, fa
         click.echo("bootlint verify: warning: --no-sandbox: the bootstrap runs on this machine as "
                    "you; it can read and write anything you can", err=True)
     try:
-        result = verify(path, handler, task_root, events, timeout, env=variables, sandbox=sandbox)
+        result = verify(path, handler, task_root, events, timeout, env=variables, sandbox=sandbox,
+                        concurrency=concurrency, stream=stream)
     except PackageError as exc:
         click.echo(f"bootlint verify: error: {exc}", err=True)
         return EXIT_USAGE

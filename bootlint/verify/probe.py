@@ -150,13 +150,14 @@ class ProbePlan:
     files: dict[str, list[str]] = field(default_factory=dict)
     how: str = ""
 
-    def write(self, task_root: str, broken: bool = False) -> None:
+    def write(self, task_root: str, broken: bool = False, templates: dict | None = None) -> None:
         """Write the probe (or its broken twin) into ``task_root``, never outside it: a name
-        that resolves elsewhere, or through a link, raises :class:`UnsafeHandler`."""
+        that resolves elsewhere, or through a link, raises :class:`UnsafeHandler`. ``templates``
+        replaces :data:`TEMPLATES` (the streaming probe of ``verify --stream``)."""
         root = os.path.realpath(task_root)
         for name, functions in self.files.items():
             kind = EXTENSIONS.get(os.path.splitext(name)[1], "shell")
-            render, broken_text = TEMPLATES[kind]
+            render, broken_text = (templates or TEMPLATES).get(kind, TEMPLATES[kind])
             text = broken_text if broken else render(functions)
             path = os.path.join(root, name)
             folder = os.path.realpath(os.path.dirname(path))
