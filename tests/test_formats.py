@@ -211,3 +211,30 @@ def test_sarif_links_rule_pages_only_where_docs_url_says(tutorial):
     driver = json.loads(run_cli("check", "--format", "sarif", "bootstrap", cwd=tutorial).stdout)["runs"][0]["tool"]["driver"]
     assert driver["informationUri"] == "https://example.org/lint?rule="
     assert {r["id"]: r["helpUri"] for r in driver["rules"]}["BL101"] == "https://example.org/lint?rule=BL101"
+
+
+def test_the_output_format_walkthrough_is_a_working_format(monkeypatch, tutorial):
+    """The README's example format, registered as its walk-through says, renders through the
+    registry as every format does."""
+    import sys
+    import types
+
+    from bootlint.engine import Selection, lint_source
+    from bootlint.files.source import SourceFile
+    from bootlint.report import registry
+    from bootlint.report.common import Run
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Adding an output format", 1)[1].split("\n### ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = "\n".join(line[3:] for line in code.split("\n"))   # the list item's indentation
+    module = types.ModuleType("bootlint.report.counts")
+    exec(compile(code, "README.md", "exec"), module.__dict__)
+    entry = section.split('Add `"counts": "', 1)[1].split('"`', 1)[0]
+    assert entry == "bootlint.report.counts"
+    monkeypatch.setitem(sys.modules, entry, module)
+    monkeypatch.setitem(registry.REPORTERS, "counts", entry)
+    findings = lint_source(SourceFile.from_bytes("tutorial/bootstrap", (tutorial / "bootstrap").read_bytes()),
+                           Selection()).findings
+    run = Run(findings, ["clean/bootstrap", "tutorial/bootstrap"])
+    assert registry.render("counts", run) == "clean/bootstrap: 0\ntutorial/bootstrap: 6\n"
