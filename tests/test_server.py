@@ -608,3 +608,25 @@ async def test_an_unclosed_command_substitution_is_reported_where_it_opens(clien
     uri = open_doc(client, workspace / f"unclosed-{line}" / "bootstrap", text)
     (diagnostic,) = [d for d in (await published(client, uri, 1)).diagnostics if d.code == "BL900"]
     assert (diagnostic.range.start.line + 1, diagnostic.range.start.character + 1) == (line, column)
+
+
+async def test_a_bom_and_crlf_the_editor_hides_are_read_from_the_saved_file(client, workspace):
+    """Issue 24: Neovim drops a UTF-8 BOM and keeps CR LF as its fileformat, so the buffer has
+    neither; while the buffer is the saved file, the server reads the saved bytes for BL402 and
+    BL405 and says which editor setting fixes each (the byte fix is not one the buffer can take)."""
+    path = workspace / "hidden" / "bootstrap"
+    path.parent.mkdir()
+    path.write_bytes(b"\xef\xbb\xbf" + TUTORIAL.replace("\n", "\r\n").encode("utf-8"))
+    on_disk = {f["code"]: f for f in json.loads(run_cli("check", "--isolated", "--format", "json", str(path)).stdout)}
+    assert {"BL402", "BL405"} <= set(on_disk)
+    uri = open_doc(client, path, TUTORIAL)   # what the editor shows
+    diagnostics = {d.code: d for d in (await published(client, uri, 1)).diagnostics}
+    assert diagnostics["BL402"].message == on_disk["BL402"]["message"] + " (the editor shows this file without its " \
+        "CR LF line endings: save it with LF ones (Neovim: `:set fileformat=unix`; Emacs: `C-x RET f utf-8-unix`; " \
+        "VS Code: \"LF\" in the status bar))"
+    assert diagnostics["BL405"].message.startswith(on_disk["BL405"]["message"] + " (the editor shows this file "
+                                                   "without its byte-order mark: save it without one (Neovim: `:set nobomb`")
+    assert diagnostics["BL402"].data["fix"] is None and diagnostics["BL405"].data["fix"] is None
+    # Changed in the editor: the buffer is no longer the saved file.
+    change(client, uri, 2, TUTORIAL + "# edited\n")
+    assert not {"BL402", "BL405"} & set(codes((await published(client, uri, 2)).diagnostics))

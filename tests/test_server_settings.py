@@ -7,6 +7,7 @@ not; `chmod +x` is seen; editor-side settings come from `workspace/configuration
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.test_server import TUTORIAL, WAIT, codes, open_doc, published, recording_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -152,3 +153,38 @@ async def test_pushed_settings_and_unknown_options_are_reported_not_dropped(lsp,
     await published_where(lsp, uri, lambda ds: "BL102" not in codes(ds) and "BL101" in codes(ds), "pushed settings")
     shown = await until(lambda: [m.message for m in lsp.messages if "selct" in m.message], "a warning")
     assert shown == ["bootlint: unknown editor setting 'selct' (known: select, ignore, extend-select, debounce)"]
+
+
+async def test_workspace_diagnostics_for_bootstraps_that_are_not_open(lsp, tmp_path):
+    """Pushed to a client that does not pull; answered to workspace/diagnostic for one that
+    does; each the same as `bootlint check FOLDER`, and not for the files that are open."""
+    for name in ("a/bootstrap", "b/bootstrap", "c/app.py"):
+        (tmp_path / name).parent.mkdir()
+        (tmp_path / name).write_text(TUTORIAL, encoding="utf-8")
+    await start(lsp, tmp_path, client_capabilities("neovim@v0.11.0"))
+    proc = run_cli("check", "--format", "json", ".", cwd=tmp_path)
+    expected: dict[str, list] = {}
+    for f in json.loads(proc.stdout):
+        expected.setdefault((tmp_path / f["path"]).as_uri(), []).append((f["code"], f["line"], f["column"]))
+    assert set(expected) == {(tmp_path / "a/bootstrap").as_uri(), (tmp_path / "b/bootstrap").as_uri()}
+    got = await until(lambda: {p.uri: p for p in lsp.published} if len({p.uri for p in lsp.published}) >= 2 else None,
+                      "the workspace's diagnostics")
+    assert set(got) == set(expected)
+    for uri, params in got.items():
+        assert params.version is None
+        assert sorted((d.code, d.range.start.line + 1, d.range.start.character + 1) for d in params.diagnostics) \
+            == sorted(expected[uri])
+
+
+async def test_workspace_diagnostic_request_of_a_pull_client(lsp, tmp_path):
+    for name in ("a/bootstrap", "b/bootstrap"):
+        (tmp_path / name).parent.mkdir()
+        (tmp_path / name).write_text(TUTORIAL, encoding="utf-8")
+    capabilities = client_capabilities("neovim@v0.11.0")
+    capabilities.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+    await start(lsp, tmp_path, capabilities)
+    open_doc(lsp, tmp_path / "a" / "bootstrap", "#!/bin/sh\nexit 0\n")
+    report = await lsp.workspace_diagnostic_async(types.WorkspaceDiagnosticParams(previous_result_ids=[]))
+    assert [item.uri for item in report.items] == [(tmp_path / "b" / "bootstrap").as_uri()]   # a is open
+    assert "BL101" in codes(report.items[0].items)
+    assert not lsp.published

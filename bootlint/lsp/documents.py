@@ -10,7 +10,7 @@ the command line.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bootlint.config.settings import ConfigError, Settings, check_codes, find_config, load
@@ -225,5 +225,47 @@ def lint_text(workspace: Workspace, path: str, text: str, version: int | None,
         return Linted(version, buffer, src, result, "", problem)
     result = lint_source(src, selection, keep_model=True)
     language = result.model.language if result.model is not None else detect(src).language
+    hidden = _hidden_by_the_editor(path, buffer, display, selection, executable, settings.max_file_size)
+    if hidden:
+        have = {f.code for f in result.findings}
+        result.findings.extend(f for f in hidden if f.code not in have)
     return Linted(version, buffer, src, result, language, problem)
+
+
+# Bytes of the saved file that an editor shows without (Neovim drops a UTF-8 byte-order mark and
+# keeps CR LF as its `fileformat`): the packaging rules that see them, and how to save without them.
+HIDDEN_BYTES = {
+    "BL402": "the editor shows this file without its CR LF line endings: save it with LF ones "
+             "(Neovim: `:set fileformat=unix`; Emacs: `C-x RET f utf-8-unix`; VS Code: \"LF\" in the status bar)",
+    "BL405": "the editor shows this file without its byte-order mark: save it without one "
+             "(Neovim: `:set nobomb`; Emacs: `C-x RET f utf-8-unix`; VS Code: \"Save with Encoding\", UTF-8)",
+}
+
+
+def _hidden_by_the_editor(path: str, buffer: Buffer, display: str, selection, executable: Executable | None,
+                          limit: int) -> list:
+    """The packaging findings (CR LF, byte-order mark) of the saved file when the buffer is that
+    file as the editor shows it (unmodified: the same text but for those bytes). Their fixes are
+    byte edits the editor's buffer does not hold: the message says which setting fixes it."""
+    try:
+        with open(path, "rb") as f:
+            saved = f.read(limit + 1)
+    except (OSError, ValueError):
+        return []
+    if len(saved) > limit or saved == buffer.raw:
+        return []
+
+    def shown(data: bytes) -> bytes:
+        return data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+
+    if shown(saved) != shown(buffer.raw):
+        return []   # modified since it was saved: the buffer is what will be saved
+    src = SourceFile.from_bytes(display, saved)
+    if executable is not None and src.is_entrypoint:
+        src.executable, src.mode_origin = executable.executable, executable.origin
+    out = []
+    for f in lint_source(src, selection).findings:
+        if f.code in HIDDEN_BYTES:
+            out.append(replace(f, fix=None, message=f"{f.message} ({HIDDEN_BYTES[f.code]})"))
+    return out
 

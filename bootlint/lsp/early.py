@@ -44,7 +44,7 @@ def capabilities(client: dict) -> dict:
                                                    "source.bootlint.fixAllUnsafe"],
                                "resolveProvider": False},
         "executeCommandProvider": {"commands": list(COMMANDS)},
-        "diagnosticProvider": {"interFileDependencies": False, "workspaceDiagnostics": False,
+        "diagnosticProvider": {"interFileDependencies": False, "workspaceDiagnostics": True,
                                "identifier": "bootlint"},
         "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True},
                       "fileOperations": {}},

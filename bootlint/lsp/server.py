@@ -25,7 +25,7 @@ from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from bootlint import __version__
 from bootlint.config.settings import CONFIG_NAMES
@@ -38,6 +38,7 @@ from bootlint.lsp.hover import hover_markdown, rule_markdown
 from bootlint.rules import all_rules
 from bootlint.lsp.positions import UTF16, Buffer
 from bootlint.diagnostics import Finding, Severity
+from bootlint.files.discover import discover
 from bootlint.runner import selection_for
 
 log = logging.getLogger("bootlint.server")
@@ -49,6 +50,7 @@ FIX_ALL_COMMAND, FIX_ALL_UNSAFE_COMMAND, SHOW_SETTINGS_COMMAND = early.COMMANDS
 # first change after a pause is linted at once, the changes that follow within the window wait
 # for its end and are linted together, as the newest text.
 DEBOUNCE = 0.05
+MAX_WORKSPACE_FILES = 500   # bootstraps of the workspace linted while not open
 SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error,
               Severity.WARNING: types.DiagnosticSeverity.Warning,
               Severity.INFO: types.DiagnosticSeverity.Information}
@@ -282,6 +284,7 @@ class BootlintServer(LanguageServer):
         self.config_stamps: dict = {}   # the configuration files that could apply, as last seen
         self.watcher: asyncio.Task | None = None
         self.lints = LintThread("bootlint-lint")          # the documents' lints
+        self.workspace_files: set[str] = set()            # not open, published from the disk
         self.requests = LintThread("bootlint-request")    # what a request needs linted
 
     # --- errors --------------------------------------------------------------------------
@@ -456,6 +459,47 @@ class BootlintServer(LanguageServer):
         self.config_stamps.update(watch.stamps(p for p in watch.config_candidates(path) if p not in self.config_stamps))
         return doc
 
+    def workspace_bootstraps(self) -> list[str]:
+        """The files a folder walk of each workspace folder would lint (as `bootlint check
+        FOLDER` finds them), at most :data:`MAX_WORKSPACE_FILES`; run on a lint thread."""
+        found: list[str] = []
+        for folder in list(self.project.folders):
+            settings = self.project.settings_for(os.path.join(folder, "bootstrap"))
+            for target in discover([folder], exclude=settings.all_excludes,
+                                   respect_gitignore=settings.respect_gitignore, include=settings.extend_include):
+                if not target.problem and os.path.isfile(target.path) and self.project.lintable(target.path):
+                    found.append(os.path.abspath(target.path))
+        return sorted(set(found))[:MAX_WORKSPACE_FILES]
+
+    def lint_saved(self, path: str) -> Linted | None:
+        """A file that is not open, linted as it is saved; run on a lint thread."""
+        limit = self.project.settings_for(path).max_file_size
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(limit + 1)
+        except OSError:
+            return None
+        return lint_text(self.project, path, raw.decode("utf-8", errors="replace"), None,
+                         read_executable(path), self.encoding)
+
+    async def publish_workspace(self) -> None:
+        """Push the diagnostics of the workspace's bootstraps that are not open (a client that
+        pulls asks for them with workspace/diagnostic instead)."""
+        try:
+            paths = await self.lints.run(self.workspace_bootstraps)
+            for path in paths:
+                uri = from_fs_path(path)
+                if uri in self.documents or self.shutdown_requested:
+                    continue
+                linted = await self.lints.run(self.lint_saved, path)
+                if linted is not None and uri not in self.documents:
+                    self.workspace_files.add(uri)
+                    self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                        uri=uri, diagnostics=self.diagnostics(Document(uri, path), linted)))
+        except Exception as exc:
+            self.log(types.MessageType.Error, f"bootlint: internal error linting the workspace: "
+                                              f"{type(exc).__name__}: {exc}")
+
     def refresh(self) -> None:
         """Ask a client that pulls diagnostics to pull them again (it would not on its own)."""
         if self.pull:
@@ -506,6 +550,8 @@ class BootlintServer(LanguageServer):
             doc.executable, doc.mode = old.executable, old.mode
             if not self.pull:
                 self.schedule(doc)
+        if not self.pull and self.workspace_files:   # the files not open, with the new settings
+            asyncio.get_running_loop().create_task(self.publish_workspace())
         self.refresh()
 
 
@@ -571,6 +617,8 @@ async def initialized(ls: BootlintServer, params: types.InitializedParams) -> No
             ls.log(types.MessageType.Warning, f"bootlint: the client refused to watch configuration files ({exc}): "
                                               "the server watches them itself")
     ls.watcher = asyncio.get_running_loop().create_task(ls.watch())
+    if not ls.pull:
+        ls.workspace_task = asyncio.get_running_loop().create_task(ls.publish_workspace())
     if await pull_settings(ls):
         ls.relint_all()
 
@@ -658,8 +706,34 @@ def did_close(ls: BootlintServer, params: types.DidCloseTextDocumentParams) -> N
     if doc is not None:
         if doc.task is not None:
             doc.task.cancel()
-        if not ls.pull:
+        if not ls.pull and doc.uri in ls.workspace_files:
+            asyncio.get_running_loop().create_task(_republish_saved(ls, doc))
+        elif not ls.pull:
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[]))
+
+
+async def _republish_saved(ls: BootlintServer, doc: Document) -> None:
+    """A workspace bootstrap closed: its diagnostics again, from the file as saved."""
+    linted = await ls.lints.run(ls.lint_saved, doc.path)
+    if doc.uri not in ls.documents:
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=doc.uri, diagnostics=ls.diagnostics(doc, linted) if linted is not None else []))
+
+
+@server.feature(types.WORKSPACE_DIAGNOSTIC)
+async def workspace_diagnostic(ls: BootlintServer, params: types.WorkspaceDiagnosticParams):
+    """The workspace's bootstraps that are not open, linted as saved (the open ones are pulled
+    one by one, from their buffers)."""
+    items = []
+    for path in await ls.lints.run(ls.workspace_bootstraps):
+        uri = from_fs_path(path)
+        if uri in ls.documents:
+            continue
+        linted = await ls.lints.run(ls.lint_saved, path)
+        if linted is not None:
+            items.append(types.WorkspaceFullDocumentDiagnosticReport(
+                uri=uri, version=None, items=ls.diagnostics(Document(uri, path), linted)))
+    return types.WorkspaceDiagnosticReport(items=items)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -681,7 +755,7 @@ def did_change_folders(ls: BootlintServer, params: types.DidChangeWorkspaceFolde
 
 @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
                 types.DiagnosticOptions(identifier="bootlint", inter_file_dependencies=False,
-                                        workspace_diagnostics=False))
+                                        workspace_diagnostics=True))
 async def pull_diagnostics(ls: BootlintServer, params: types.DocumentDiagnosticParams):
     doc = ls.documents.get(params.text_document.uri)
     linted = await ls.current(doc) if doc is not None else None
