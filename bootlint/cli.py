@@ -368,8 +368,14 @@ def rule_command(code, show_all, output_format) -> None:
     from bootlint.rules import all_rules
 
     rules = all_rules()
-    # A page's address exists only where the configuration says the pages are published.
-    docs_url = _settings(None, False, None, None, None, None, None).docs_url
+    # A page's address exists only where the configuration says the pages are published (a
+    # configuration that cannot be read costs the links, not the page).
+    from bootlint.config.settings import ConfigError, resolve
+
+    try:
+        docs_url = resolve(None, False, set(rules)).docs_url
+    except ConfigError:
+        docs_url = None
     if show_all or not code:
         rows = [{"code": r.code, "name": r.name, "severity": r.severity.value,
                  "default": "off (opt-in)" if r.opt_in else "on", "summary": r.summary,

@@ -44,6 +44,9 @@ def test_rule_urls_follow_docs_url(tmp_path):
     data = json.loads(run_cli("rule", "BL101", "--format", "json", cwd=tmp_path).stdout)
     assert data["url"] == "https://docs.example.com/rules/BL101.md"
     assert data["page"] == (ROOT / "rules" / "BL101.md").read_text(encoding="utf-8")
+    (tmp_path / "bootlint.toml").write_text('docs-url = 3\n')   # unreadable: no link, still the page
+    proc = run_cli("rule", "BL101", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["url"] is None
 
 
 def test_pre_commit_hooks_file():
