@@ -335,3 +335,25 @@ def _walk(node):
         cur = stack.pop()
         yield cur
         stack.extend(cur.children)
+
+
+# -- files without shebang (issue 21): the whole text decides, not the first statement --------
+@pytest.mark.parametrize("name,language", [
+    ("pass-shell-first-line-require", "shell"),      # first line reads like Ruby
+    ("pass-shell-first-line-use", "shell"),          # first line reads like Perl
+    ("pass-python-first-statement-try", "python"),   # first statement `try:`
+    ("pass-python-first-statement-constant", "python"),
+    ("pass-python-without-shebang", "python"),
+    ("fail-ruby-without-shebang", "ruby"),
+    ("fail-perl-without-shebang", "perl"),
+    ("fail-javascript-without-shebang", "node"),
+])
+def test_a_file_without_shebang_is_read_in_the_language_its_whole_text_is_written_in(name, language):
+    from conftest import FIXTURES
+
+    from bootlint.frontends.registry import detect
+
+    text = (FIXTURES / "any" / "BL902" / name).read_bytes()
+    assert detect(SourceFile.from_bytes("bootstrap", text)).language == language
+    codes = {f.code for f in findings(text.decode())}
+    assert "BL900" not in codes and ("BL902" in codes) == (language not in ("shell", "python")), codes

@@ -92,6 +92,7 @@ class FrontEnd:
     idioms: Idioms
     extensions: tuple[str, ...] = ()            # file names it reads without a shebang
     content: Callable[[str], bool] | None = None  # recognises a file without shebang by its text
+    accepts: Callable[[str], bool] | None = None  # its parser reads the whole text without error
     # Recognises, by the text after its shebang, a file whose shell shebang hands the file
     # itself to this language's interpreter at once (a shell-and-Python polyglot).
     handed_back: Callable[[str], bool] | None = None
@@ -198,6 +199,61 @@ def unanalysed_language(text: str) -> str | None:
     return None
 
 
+# Evidence that a line of a file without shebang is written in a language: each line counts once
+# for every language it matches. With what each front end's parser accepts and the first line of
+# code that only one language writes, the whole text decides, not its first statement.
+CONTENT_EVIDENCE: dict[str, tuple[re.Pattern[str], ...]] = {
+    "shell": tuple(re.compile(p) for p in (
+        r"^(while|until)\b.*;\s*do\b|^do$|^done\b", r"^(if|elif)\b.*;\s*then\b|^then$|^fi\b|^else$",
+        r"^(function\s+)?[A-Za-z_][\w-]*\s*\(\)\s*\{?\s*$", r"^(export|local|readonly|declare|unset)\s+\w",
+        r"^[A-Za-z_]\w*=(\S|$)", r"^(curl|wget|exec|source|printf|echo|set)\s", r"^\.\s+\S", r"^case\b.*\bin$|^esac\b",
+        r"\$\(|\$\{?[A-Za-z_]\w*\}?\b.*(;|\|\||&&|\|)\s*$", r"^}$")),
+    "python": tuple(re.compile(p) for p in (
+        r"^(import\s+[\w.]+|from\s+[\w.]+\s+import\s)", r"^(async\s+)?def\s+\w+\(.*\)\s*(->.*)?:$",
+        r"^class\s+\w+.*:$", r"^(while|if|elif|for|with|try|except|else|finally)\b.*:$", r"^return\b",
+        r"^(\"\"\"|\'\'\')", r"^[A-Za-z_][\w.]*\s*=\s*\S", r"^@\w")),
+    "node": tuple(re.compile(p) for p in (
+        r"^(const|let|var)\s+[\w${}\[\], ]+\s*=", r"require\(['\"]", r"=>", r"^(async\s+)?function\b",
+        r"^(module\.)?exports\b", r"^import\s.*\sfrom\s+['\"]", r"\bconsole\.\w+\(", r";$")),
+    "ruby": tuple(re.compile(p) for p in (
+        r"^(require|require_relative)\s+['\"]", r"^def\s+\w+[?!]?(\(.*\))?$", r"^end$", r"^puts\s", r"\bdo(\s*\|.*\|)?$")),
+    "perl": tuple(re.compile(p) for p in (r"^use\s+[\w:]+.*;$", r"^my\s+[$@%]\w+", r"^sub\s+\w+", r"\$ENV\{")),
+    "php": tuple(re.compile(p) for p in (r"^<\?(php|=)", r"^\$\w+\s*=.*;$", r"\bfunction\s+\w+\s*\(")),
+    "lua": tuple(re.compile(p) for p in (r"^local\s+\w+\s*=", r"^end$", r"^function\s+\w+\s*\(")),
+}
+FIRST_LINE_WEIGHT = 3   # the first line of code is one only that language writes
+PARSER_WEIGHT = 3       # the front end's parser reads the whole text without error
+SNIFFED_LINES = 400
+
+
+def sniff(text: str) -> str | None:
+    """The language of a file without shebang or telling name, weighing its whole text: the
+    lines each language writes (:data:`CONTENT_EVIDENCE`), whether each front end's parser
+    accepts it, and the first line of code; None when nothing speaks for any language."""
+    lines = [line.strip() for line in text.split("\n", SNIFFED_LINES)[:SNIFFED_LINES]]
+    code = [line for line in lines if line and not line.startswith(("#", "//"))]
+    scores = {lang: sum(1 for line in code if any(p.search(line) for p in patterns))
+              for lang, patterns in CONTENT_EVIDENCE.items()}
+    ends = front_ends()
+    for fe in ends:
+        if fe.recognises_content(text):
+            scores[fe.name] = scores.get(fe.name, 0) + FIRST_LINE_WEIGHT
+        if fe.accepts is not None and fe.accepts(text):
+            scores[fe.name] = scores.get(fe.name, 0) + PARSER_WEIGHT
+    other = unanalysed_language(text)
+    if other is not None:
+        scores[other] = scores.get(other, 0) + FIRST_LINE_WEIGHT
+    best = max(scores.values(), default=0)
+    if best == 0:
+        return None
+    leaders = [lang for lang, score in scores.items() if score == best]
+    # A tie: the first line of code decides, as it did alone before.
+    for lang in ([fe.name for fe in ends if fe.recognises_content(text)] + [other or ""]):
+        if lang in leaders:
+            return lang
+    return leaders[0]
+
+
 @dataclass(frozen=True)
 class Detected:
     language: str               # a front end's name, "binary", or the interpreter's name
@@ -213,13 +269,12 @@ def detect(src: SourceFile) -> Detected:
     line = src.shebang
     if line is None:
         name = src.path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
-        chosen = next((fe for fe in front_ends() if fe.recognises_name(name)), None) or next(
-            (fe for fe in front_ends() if fe.recognises_content(src.text)), None)
+        chosen = next((fe for fe in front_ends() if fe.recognises_name(name)), None)
         if chosen is None:
-            other = unanalysed_language(src.text)
-            if other is not None:
-                return Detected(other, None)   # BL902, never the shell parser's BL900
-            chosen = default()
+            language = sniff(src.text)
+            chosen = by_name(language) if language is not None else default()
+            if chosen is None:
+                return Detected(language or "unknown", None)   # BL902, never the shell parser's BL900
         return Detected(chosen.name, None, chosen)
     shebang = Shebang.parse(line)
     body = src.text.split("\n", 1)[1] if "\n" in src.text else ""

@@ -36,6 +36,17 @@ def _looks_like_python(text: str) -> bool:
     return False
 
 
+def _parses(text: str) -> bool:
+    """Does Python's own parser read the whole text (only compiled, never run)?"""
+    import ast
+
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 IDIOMS = Idioms(
     display_name="Python",
     loop="while True:",
@@ -74,6 +85,7 @@ FRONTEND = FrontEnd(
     idioms=IDIOMS,
     extensions=(".py",),
     content=_looks_like_python,
+    accepts=_parses,
     handed_back=_handed_back,
     # Threads and async tasks share the process (and its environment); no ERR trap, no
     # declaration builtin hiding a status, no curl data flags, no parser gaps.

@@ -38,6 +38,14 @@ IDIOMS = Idioms(
                  "byte and post /error then, or stream from a program that can send trailers",
 )
 
+def _parses(text: str) -> bool:
+    """Does tree-sitter-bash read the whole text without an error (loaded only for a file
+    with no shebang and no telling name)?"""
+    from bootlint.frontends.shell.syntax import parser
+
+    return not parser().parse(text.encode("utf-8", "surrogateescape")).root_node.has_error
+
+
 FRONTEND = FrontEnd(
     name="shell",
     languages=("sh", "bash", "dash", "ksh", "busybox sh"),
@@ -45,6 +53,7 @@ FRONTEND = FrontEnd(
     lower_module="bootlint.frontends.shell.lower",
     idioms=IDIOMS,
     extensions=(".sh", ".bash"),
+    accepts=_parses,
     package="bootlint.frontends.shell",
     probe_module="bootlint.frontends.shell.probe",   # bootlint verify's probe handler
     # (No "shared-memory-workers": a shell's workers are background jobs, child processes, and
