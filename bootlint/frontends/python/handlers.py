@@ -286,7 +286,8 @@ class Guards:
 
     def _wrapper_frames(self, call: cst.Call) -> list[tuple[cst.FunctionDef, list[cst.Call]]]:
         out = []
-        cls = self.index.instance_class(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        # `run(rid, event)` with `run = Guard(handler)`, `self.run(...)`, or `Guard(handler)(event)`.
+        cls = self.index.instance_class(call.func)
         if cls is not None:
             out.extend(self._object_frame(cls))
         # `handler = reports(app.handler)` then `handler(event)`: the decorator's wrapper runs.
