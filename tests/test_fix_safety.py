@@ -289,3 +289,12 @@ def test_a_coding_cookie_on_line_2_of_a_cr_only_file_counts(tmp_path):
     invoke("check", "--fix", "--select", "BL004", str(path))
     assert path.read_bytes() == text.replace("import urllib", "import os\rimport urllib").replace(
         "'http://127.0.0.1:9001", "f'http://{os.environ[\"AWS_LAMBDA_RUNTIME_API\"]}").encode("latin-1")
+
+
+def test_a_file_with_another_hard_link_is_not_rewritten(tmp_path):
+    path = write(tmp_path / "bootstrap", BL004_SHELL)
+    os.link(path, tmp_path / "copy")
+    result = invoke("check", "--fix", str(path))
+    assert result.exit_code == 2 and "cannot fix: it has 1 other hard link: not fixed" in result.stderr
+    assert (tmp_path / "copy").read_bytes() == path.read_bytes() == BL004_SHELL
+    assert path.stat().st_nlink == 2

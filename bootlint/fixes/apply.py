@@ -291,6 +291,9 @@ def writable(path: str, st: os.stat_result) -> str:
                 f"fix the file it points to)")
     if not stat.S_ISREG(st.st_mode):
         return "it is not a regular file: not fixed"
+    if st.st_nlink > 1:
+        # A rename would leave the other names with the old text: fixed everywhere or nowhere.
+        return f"it has {st.st_nlink - 1} other hard link{'s' if st.st_nlink > 2 else ''}: not fixed"
     euid = os.geteuid() if hasattr(os, "geteuid") else None
     if euid not in (None, 0) and st.st_uid != euid:
         return "it belongs to another user: not fixed"
