@@ -88,6 +88,9 @@ class Library:
     # or pool timeouts); each field's default when not given ("" for none).
     timeout_class: str = ""
     read_fields: tuple[str, ...] = ()
+    # What a client made with `timeout=None` gets: "" no timeout; else the library's default
+    # (aiohttp's ClientSession(timeout=None) is its 300 s default; None on one request is none).
+    none_on_client: str = ""
 
 
 LIBRARIES: tuple[Library, ...] = (
@@ -105,7 +108,7 @@ LIBRARIES: tuple[Library, ...] = (
     Library("aiohttp", frozenset({"ClientSession"}), base_url="base_url",
             default_timeout="aiohttp's default session timeout (300 s in total)",
             coroutines=frozenset({"ClientSession"}),
-            timeout_class="ClientTimeout", read_fields=("total", "sock_read")),
+            timeout_class="ClientTimeout", read_fields=("total", "sock_read"), none_on_client="default"),
     Library("http.client", frozenset({"HTTPConnection", "HTTPSConnection"})),
     Library("urllib.request", frozenset({"build_opener", "OpenerDirector"})),
 )

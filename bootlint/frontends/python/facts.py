@@ -171,7 +171,7 @@ class PythonRequestFacts:
         library = origin.library
         if origin.constructor is not None:
             given = keyword(origin.constructor, library.timeout)
-            if given is not None:
+            if given is not None and not (_is_none(given) and library.none_on_client):
                 if self._no_read_timeout(given):
                     return None, True
                 return self._at(given, f"timeout= on the {library.module} client", library), True

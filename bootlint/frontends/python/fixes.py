@@ -16,7 +16,7 @@ from bootlint.fixes import requests as want
 from bootlint.fixes.kit import Indent
 from bootlint.fixes.requests import Rewrite
 from bootlint.diagnostics import Edit, Span
-from bootlint.frontends.python.clients import CALLS, HTTP_VERBS
+from bootlint.frontends.python.clients import CALLS, HTTP_VERBS, LIBRARIES
 from bootlint.frontends.python.syntax import PythonParse, positions_of
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import minimal_change
@@ -170,7 +170,9 @@ class PythonFixes:
     def drop_timeout(self, span: Span) -> Rewrite | None:
         """BL006: remove the `timeout=` argument of the `next` request (or of its connection)."""
         arg = self.find(span, (cst.Arg,), exact=True)
-        if arg is None or arg.keyword is None or arg.keyword.value != "timeout":
+        if arg is None:
+            return self._no_timeout(span)
+        if arg.keyword is None or arg.keyword.value != "timeout":
             return None
         call = self.parent_of(arg)
         if not isinstance(call, cst.Call):
@@ -180,6 +182,45 @@ class PythonFixes:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         new = call.with_changes(args=args)
         return Rewrite((Edit(self.span(call), self.code(new)),))
+
+    def _no_timeout(self, span: Span) -> Rewrite | None:
+        """BL006 where removing an argument would leave a library's own default timeout (httpx,
+        aiohttp): `timeout=None` instead, on the value of a `timeout=` argument, or added to the
+        call whose default it is (a client made without one, `httpx.get(...)`). On a client, the
+        other requests made through it lose their timeout too: unsafe there."""
+        calls = [node for node in self.positions if isinstance(node, cst.Call)]
+        for node in calls:
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "timeout" and self.span(arg.value) == span:
+                    if _client_library(node) is not None and _client_library(node).none_on_client:
+                        return None   # None there is the library's default: no plain spelling of "none"
+                    new = node.with_changes(args=[a.with_changes(value=cst.Name("None")) if a is arg else a
+                                                  for a in node.args])
+                    return self._timeout_rewrite(node, new)
+        for node in calls:
+            library = _client_library(node)
+            last = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+            # A client made without a timeout (at the call), or a module's request function
+            # (at its name: `httpx.get`): what carries the library's default.
+            if (self.span(node) == span and library is not None) or (
+                    self.span(node.func) == span and last in CALLS and not CALLS[last].builds):
+                if library is not None and library.none_on_client:
+                    return None
+                if any(a.keyword is not None and a.keyword.value == "timeout" for a in node.args) or \
+                        any(a.star for a in node.args):
+                    return None
+                args = list(node.args)
+                if args:
+                    args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                args.append(cst.Arg(keyword=cst.Name("timeout"), value=cst.Name("None"),
+                                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                          whitespace_after=cst.SimpleWhitespace(""))))
+                return self._timeout_rewrite(node, node.with_changes(args=args))
+        return None
+
+    def _timeout_rewrite(self, call: cst.Call, new: cst.Call) -> Rewrite:
+        client = _client_library(call) is not None
+        return Rewrite((Edit(self.span(call), self.code(new)),), applicability=want.UNSAFE if client else None)
 
     # -- rewriting whole statements ----------------------------------------------------------------
     @cached_property
@@ -551,6 +592,13 @@ def _leaves(stmt) -> bool:
             f"{func.value.value}.{func.attr.value}" if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) else "")
         return name in EXITS
     return False
+
+
+def _client_library(call: cst.Call):
+    """The library whose client constructor a call names (by its last name), if any."""
+    last = call.func.attr.value if isinstance(call.func, cst.Attribute) else (
+        call.func.value if isinstance(call.func, cst.Name) else "")
+    return next((library for library in LIBRARIES if last in library.clients), None)
 
 
 def _callee(call: cst.Call) -> str:
