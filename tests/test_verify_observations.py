@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -60,6 +61,12 @@ DOUBLE_NEXT = (HEAD + "while true; do\n" + NEXT + '  curl -sS -o /dev/null "$API
 # Prints 300 KB (an echoed event) and then why it fails, then exits during the invocation.
 LOUD = (HEAD + NEXT.replace("  ", "") + "head -c 300000 /dev/zero | tr '\\0' e >&2\necho >&2\n"
         'echo "bash: /usr/bin/curl: Argument list too long" >&2\nexit 1\n')
+# Runs the handler as a program named by _HANDLER, once per event.
+PROGRAM = (HEAD + "while true; do\n" + NEXT +
+           '  if OUT=$("$LAMBDA_TASK_ROOT/$_HANDLER" "$(cat /tmp/e)"); then\n' + RESPOND + "  else\n" + ERROR
+           + "  fi\ndone\n")
+# No loop, and a slow exit: it answers, then takes longer than the wait after an answer to exit.
+SLOW_EXIT = HEAD + NEXT.replace("  ", "") + "OUT=ok\n" + RESPOND.replace("    ", "") + "sleep 2.5\n"
 HANDOVER = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
 PROBE_FIXED = "handler() { echo ok; }\n"
 
@@ -93,6 +100,8 @@ def runs(tmp_path_factory):
         "twice": (_folder(tmp, "twice", TWICE), {"events": [b"{}", b"{}"]}),
         "double-next": (_folder(tmp, "dnext", DOUBLE_NEXT), {"events": [b"{}", b"{}"]}),
         "loud": (_folder(tmp, "loud", LOUD), {"events": [b"{}"]}),
+        "program": (_folder(tmp, "program", PROGRAM), {}),
+        "slow-exit": (_folder(tmp, "slow-exit", SLOW_EXIT), {"events": [b"{}", b"{}"], "timeout": 2.0}),
     }
     if HAS_RIC:
         jobs["ric"] = (_folder(tmp, "ric", HANDOVER), {})
@@ -116,6 +125,49 @@ def test_the_probe_reaches_handlers_named_by_expansions_and_splits_of_handler(ru
     assert result.probe_used and codes(result) == []
     assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "error", "response"]
     assert result.timeline.init_run.posted.status == 202 and result.timeline.init_run.after_post == "exited"
+
+
+def test_the_probe_runs_as_the_program_handler_names_and_there_is_no_init_run(runs):
+    result = runs["program"]
+    assert result.probe_used and codes(result) == []
+    assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "error", "response"]
+    assert result.timeline.init_run is None
+
+
+def test_an_exit_later_than_the_wait_after_an_answer_is_still_an_exit(runs):
+    """On a slow machine the exit after an answer can come after the wait for it: the next
+    invocation then finds the process gone, which is the same exit (BL001), not a clean run."""
+    result = runs["slow-exit"]
+    assert codes(result) == ["BL001"]
+    assert [o.after for o in result.timeline.outcomes][0] == "exited"
+
+
+# Runtimes in check's fixtures that mention _HANDLER but name no handler file the probe could be.
+NO_HANDLER_FILE = {
+    "tests/fixtures/any/BL902/pass-shell-without-shebang": "no shebang: not a runnable bootstrap",
+    "tests/fixtures/python/BL104/fail-if-branch.py": "tests only whether _HANDLER is set",
+}
+
+
+def test_the_probe_reaches_every_fixture_runtime_that_names_its_handler_from_handler():
+    from bootlint.model import Handover
+    from bootlint.verify import static_model
+    from bootlint.verify.probe import plan
+
+    root = Path(__file__).resolve().parent.parent
+    missed, reached = [], 0
+    files = sorted(root.glob("tests/fixtures/*/*/*")) + sorted(root.glob("examples/*/bootstrap"))
+    for path in files:
+        if path.is_dir() or "_HANDLER" not in path.read_text(errors="replace"):
+            continue
+        model, _, source = static_model(str(path), "bootstrap")
+        if model is None or not (model.is_runtime or model.events(Handover)):
+            continue
+        name = str(path.relative_to(root))
+        if plan(model, source, None) is None and name not in NO_HANDLER_FILE:
+            missed.append(name)
+        reached += 1
+    assert missed == [] and reached >= 20
 
 
 def test_init_error_then_exit_is_right_and_its_reason_is_shown(runs):
@@ -175,6 +227,15 @@ def test_awslambdaric_import_failure_is_no_bl504(runs):
     assert codes(result) == []
     assert [o.ended for o in result.timeline.outcomes] == ["init-error"]
     assert "Runtime.ImportModuleError: Unable to import module 'function'" in "\n".join(result.log)
+
+
+@pytest.mark.skipif(shutil.which("aws-lambda-ric") is None,
+                    reason="the Node runtime interface client (npm aws-lambda-ric) is not installed")
+def test_the_node_client_handover_gets_a_javascript_probe(tmp_path):
+    folder = _folder(tmp_path, "node", '#!/bin/sh\nexec npx --no-install aws-lambda-ric "$_HANDLER"\n')
+    result = verify(str(folder), timeout=15.0)
+    assert result.probe_used and codes(result) == []
+    assert [o.invocation.outcome for o in result.timeline.outcomes] == ["response", "error", "response"]
 
 
 def test_a_loopback_that_carries_no_connection_is_an_environment_error(tmp_path, monkeypatch):

@@ -16,6 +16,9 @@ from bootlint.model import RuntimeModel
 
 DEFAULT_TIMEOUT = 3.0    # seconds per invocation: Lambda's default function timeout
 RUNTIME_DIR_INSIDE, TMP_INSIDE = "/var/runtime", "/tmp"
+# A machine that needs more than this share of the deadline to start a trivial process cannot
+# tell a slow runtime from a slow machine: the run is not judged (exit 2), whatever it showed.
+TOO_SLOW_SHARE = 0.25
 
 
 @dataclass
@@ -82,6 +85,10 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
                 f"private /tmp, the file system read-only, every process it starts ended with "
                 f"the run); --no-sandbox runs it on this machine as you, where it can write "
                 f"anywhere you can")
+    if _too_slow_to_start(bwrap, timeout):
+        raise EnvironmentProblem(
+            f"this machine is too slow to judge a run with a {timeout:g} s deadline: starting a "
+            f"trivial process takes over a quarter of it (give a longer --timeout)")
     work = workdir.make()
     try:
         package = prepare(path, task_root, work)
@@ -91,6 +98,12 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
             raise EnvironmentProblem(str(exc)) from None
     finally:
         workdir.remove(work)
+
+
+def _too_slow_to_start(bwrap: str | None, timeout: float) -> bool:
+    from bootlint.verify.sandbox import spawn_seconds
+
+    return spawn_seconds(bwrap) > timeout * TOO_SLOW_SHARE
 
 
 def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, stream=False) -> VerifyResult:
@@ -181,8 +194,9 @@ def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, 
                         break
                 driver.stop()
                 driver.timeline.main_starts = len(driver.timeline.starts)
-                probe.write(package.task_root, broken=True)
-                driver.init_run()
+                if probe.loads_at_init:
+                    probe.write(package.task_root, broken=True)
+                    driver.init_run()
             else:
                 if not events:
                     result.log.append("  no probe handler: the model shows no handler file bootlint can "
@@ -197,6 +211,8 @@ def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, 
         driver.collect_probes()
     timeline = driver.timeline
     result.timeline = timeline
+    if any(o.ended in ("timeout", "init-timeout") for o in timeline.outcomes):
+        _judgeable(bwrap, timeout)
     result.observed = observations(timeline, probe is not None, model, timeout)
     lines = text.split("\n")
     users = _user_paths(package, seen.task_root)
@@ -213,6 +229,20 @@ def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, 
             + "; ".join(reported) + "): the invocations could not run"
             + (", so only the init path was judged" if probe else "")))
     return result
+
+
+def _judgeable(bwrap: str | None, timeout: float) -> None:
+    """A deadline was missed: make sure it was the runtime's doing, not a machine too busy to
+    start a process in time (:class:`EnvironmentProblem`, never a finding or a silent pass)."""
+    from bootlint.verify.process import EnvironmentProblem
+    from bootlint.verify.sandbox import spawn_seconds
+
+    took = spawn_seconds(bwrap)
+    if took > timeout * TOO_SLOW_SHARE:
+        raise EnvironmentProblem(
+            f"this machine is too slow to judge the run: starting a trivial process took "
+            f"{took:.1f} s, over a quarter of the {timeout:g} s deadline; a missed deadline could be "
+            f"the machine's, not the runtime's (give a longer --timeout, or run it on a quieter machine)")
 
 
 def _user_paths(package, inside: str):

@@ -106,6 +106,7 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
                      f"a cold start", number[id(first)])
 
     responds = any(x.invocation.outcome == "response" for x in outcomes if x.label == "success")
+    posts_errors = model is not None and bool(model.api_calls(Endpoint.ERROR))
     for o in outcomes:
         n = number[id(o)]
         inv = o.invocation
@@ -129,7 +130,9 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
         if probe and o.label == "failure":
             if inv.outcome == "response":
                 add("BL102", f"the failing invocation {n} was posted to /response, as a success")
-            elif inv.outcome is None and responds and o.ended in ("exited", "timeout"):
+            elif inv.outcome is None and responds and (
+                    o.ended == "timeout" or (o.ended == "exited" and not posts_errors)):
+                # An exit in a runtime that has an /error path is the exit's finding (BL101).
                 add("BL102", f"the failing invocation {n} was never posted to /error, though the "
                              f"successful ones were posted to /response")
         if inv.error_body_problem:
@@ -154,6 +157,11 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
         n = by_id.get(record.request_id or "")
         if record.endpoint == "unknown":
             add("BL003", f"{record.method} {record.path} was answered 404: no such Runtime API endpoint")
+        elif record.error == "InvalidRequestID" and n is not None:
+            # A real request id, of an invocation that is not the open one: out of turn, not missing.
+            add("BL505", f"/{record.endpoint} for {{n}} came while another invocation was open "
+                         f"(answered 400 InvalidRequestID): answers out of turn, as concurrent "
+                         f"workers give on single-concurrency Lambda", n)
         elif record.error == "InvalidRequestID":
             add("BL005", f"{record.method} {record.path} was answered 400: {record.why}")
         elif record.error == "InvalidResponseModeHeader":

@@ -106,6 +106,11 @@ NODE_BROKEN = """\
 throw new Error("bootlint probe: this handler cannot load");
 """
 
+PROGRAM_PROBE = """#!/bin/sh
+# bootlint verify's probe handler, run as a program: succeeds, or fails when the event asks.
+""" + SHELL_PROBE.format(marker=MARKER, names="") + """_bootlint_probe "$@"
+"""
+
 # The probe's text by the handler file's extension: (renders the working probe from its function
 # names, the broken twin). A name without an extension is a shell file (`source ./handler`).
 TEMPLATES = {
@@ -149,6 +154,13 @@ class ProbePlan:
     handler: str                     # the _HANDLER value the run sets
     files: dict[str, list[str]] = field(default_factory=dict)
     how: str = ""
+    # Files the bootstrap runs as programs (``"$LAMBDA_TASK_ROOT/$_HANDLER" "$EVENT"``): written
+    # executable; nothing is loaded at start-up then, so there is no init run.
+    programs: frozenset[str] = frozenset()
+
+    @property
+    def loads_at_init(self) -> bool:
+        return not self.programs
 
     def write(self, task_root: str, broken: bool = False, templates: dict | None = None) -> None:
         """Write the probe (or its broken twin) into ``task_root``, never outside it: a name
@@ -156,9 +168,12 @@ class ProbePlan:
         replaces :data:`TEMPLATES` (the streaming probe of ``verify --stream``)."""
         root = os.path.realpath(task_root)
         for name, functions in self.files.items():
-            kind = EXTENSIONS.get(os.path.splitext(name)[1], "shell")
-            render, broken_text = (templates or TEMPLATES).get(kind, TEMPLATES[kind])
-            text = broken_text if broken else render(functions)
+            if name in self.programs:
+                text = PROGRAM_PROBE
+            else:
+                kind = EXTENSIONS.get(os.path.splitext(name)[1], "shell")
+                render, broken_text = (templates or TEMPLATES).get(kind, TEMPLATES[kind])
+                text = broken_text if broken else render(functions)
             path = os.path.join(root, name)
             folder = os.path.realpath(os.path.dirname(path))
             if os.path.isabs(name) or os.path.commonpath([root, folder]) != root:
@@ -166,9 +181,11 @@ class ProbePlan:
             os.makedirs(folder, exist_ok=True)
             if os.path.realpath(folder) != folder:
                 raise UnsafeHandler(f"the probe file {name} would be written through a link")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            mode = 0o755 if name in self.programs else 0o644
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
+            os.chmod(path, mode)
 
 
 def plan(model: RuntimeModel | None, source: str, handler: str | None) -> ProbePlan | None:

@@ -56,6 +56,21 @@ def find() -> tuple[str | None, str]:
     return bwrap, ""
 
 
+def spawn_seconds(bwrap: str | None) -> float:
+    """How long this machine takes, now, to start a trivial process the way the bootstrap is
+    started (in the sandbox when there is one): a measure of a machine too busy to judge on."""
+    import time
+
+    argv = [bwrap, *_base_args(), "--", "true"] if bwrap else ["true"]
+    began = time.monotonic()
+    try:
+        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return time.monotonic() - began
+    return time.monotonic() - began
+
+
 def _base_args() -> list[str]:
     args = ["--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc",
             "--tmpfs", "/tmp"]

@@ -111,6 +111,8 @@ class Driver:
                 outcome.ended = "answered"
                 break
             if start is None or not start.alive:
+                if start is not None and not outcome.new_starts:
+                    self._exited_while_idle(start)
                 if invocation.delivered_at is not None:
                     outcome.ended, outcome.exit = "exited", start.describe_exit()
                     break
@@ -162,6 +164,15 @@ class Driver:
                 return
             self.api.wait(lambda: self._next_after(answered) is not None, 0.02)
         outcome.after = "idle"
+
+    def _exited_while_idle(self, start: Start) -> None:
+        """The process that answered the last invocation exited later than the wait after it
+        (a slow machine): that is an exit after answering all the same, not a silent pass."""
+        for earlier in reversed(self.timeline.outcomes[:-1]):
+            if earlier.start == start.number and earlier.after == "idle":
+                earlier.after, earlier.exit = "exited", start.describe_exit()
+            if earlier.start != start.number:
+                break
 
     def stop(self) -> None:
         if self.current is not None:

@@ -21,6 +21,8 @@ _LITERAL_SOURCE = re.compile(
 # The extension written after a handler-name expansion: `${_HANDLER%%.*}.sh`, `$(... cut ...).sh"`.
 _EXTENSION = re.compile(r"""[})]["']?(\.(?:sh|bash|ksh))\b""")
 _MENTIONS_HANDLER = re.compile(r"\b_HANDLER\b")
+# The handler run as a program named by _HANDLER: `"$LAMBDA_TASK_ROOT/$_HANDLER" "$EVENT"`, `./$_HANDLER`.
+_RUNS_HANDLER = re.compile(r"""^["']?(?:\$\{?LAMBDA_TASK_ROOT\}?/|\./)\$\{?_HANDLER\}?["']?(?:\s|$)""")
 
 
 def plan(model: RuntimeModel, source: str, handler: str | None) -> ProbePlan | None:
@@ -37,6 +39,11 @@ def plan(model: RuntimeModel, source: str, handler: str | None) -> ProbePlan | N
         return ProbePlan(value, {module + ext: names for ext in _extensions(source)},
                          f"the file and function named by _HANDLER ({value}), as the bootstrap "
                          f"derives them")
+    programs = [c for c in model.events(HandlerCall) if _RUNS_HANDLER.match(c.text)]
+    if programs and not steps:
+        value = handler or DEFAULT_HANDLER
+        return ProbePlan(value, {value: []}, f"the program named by _HANDLER ({value}), run per "
+                         f"event as the bootstrap does", programs=frozenset({value}))
     for step in steps:
         found = _LITERAL_SOURCE.match(step.strip())
         if found and fixed_calls:
