@@ -361,6 +361,12 @@ def test_differential_no_code_observed_that_check_missed(runs):
         file = path / "bootstrap" if path.is_dir() else path
         static = {f.code for f in lint_source(SourceFile.from_bytes("bootstrap", file.read_bytes()),
                                               Selection()).findings}
+        if static & {"BL701", "BL704"}:
+            # More workers than Lambda's one invocation at a time (BL701), or a parent that exits
+            # while they serve (BL704): against single-concurrency Lambda they race, and what the
+            # run shows besides varies from run to run; the static finding is the cause, and the
+            # run must only not break (it did not, above).
+            continue
         for f in result.findings:
             causes = STATIC_CAUSES.get(f.code)
             if KNOWN_STATIC_GAPS.get(str(path.relative_to(ROOT))) == f.code:

@@ -110,6 +110,13 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
     for o in outcomes:
         n = number[id(o)]
         inv = o.invocation
+        if inv.deliveries > 1:
+            # Handed out twice: what became of it after that (a lost answer, a deadline) is the
+            # second `next`'s doing, said once as its cause.
+            add("BL505", "{n} got a second `next` before being answered: the runtime asks for "
+                         "an event twice per iteration (or lost track of the open one); Lambda "
+                         "hands the same invocation out again", n)
+            continue
         if o.ended == "exited":
             if probe and o.label == "failure":
                 add("BL101", f"the failing invocation {n} ended the process ({o.exit}) before it "
@@ -141,10 +148,6 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
             why = next((w for status, w in inv.rejected if status == 413), "")
             add("BL502", f"{{n}}: {why} (Lambda answers 413 and the invocation fails with "
                          f"Function.ResponseSizeTooLarge)", n)
-        if inv.deliveries > 1:
-            add("BL505", "{n} got a second `next` before being answered: the runtime asks for "
-                         "an event twice per iteration (or lost track of the open one); Lambda "
-                         "hands the same invocation out again", n)
 
     if probe:
         _trace(timeline, add, number)
