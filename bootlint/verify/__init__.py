@@ -195,7 +195,7 @@ def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, 
                 driver.stop()
                 driver.timeline.main_starts = len(driver.timeline.starts)
                 if probe.loads_at_init:
-                    probe.write(package.task_root, broken=True)
+                    probe.remove(package.task_root)
                     driver.init_run()
             else:
                 if not events:

@@ -238,7 +238,9 @@ def _trace(timeline: Timeline, add, number) -> None:
 
 def _tmp(timeline: Timeline, add) -> None:
     snaps = [o.tmp_entries for o in timeline.outcomes if o.tmp_entries is not None]
-    if len(snaps) >= 2 and len(snaps[-1]) > len(snaps[0]):
+    # Growth, not a file written once: the last successful invocation must itself have left a
+    # new entry (a fixed name written on the failure path alone stays one entry).
+    if len(snaps) >= 2 and len(snaps[-1]) > len(snaps[0]) and set(snaps[-1]) - set(snaps[-2]):
         new = [e for e in snaps[-1] if e not in snaps[0]]
         add("BL301", f"{len(new)} more entr{'y' if len(new) == 1 else 'ies'} in TMPDIR after "
                      f"{len(timeline.outcomes)} invocations than after the first "

@@ -188,6 +188,19 @@ class ProbePlan:
             os.chmod(path, mode)
 
 
+    def remove(self, task_root: str) -> None:
+        """Take the probe away (for the init run: a handler file that is not there, the most
+        common init failure on Lambda, ``Runtime.HandlerNotFound`` / ``ImportModuleError``)."""
+        root = os.path.realpath(task_root)
+        for name in self.files:
+            path = os.path.join(root, name)
+            if os.path.commonpath([root, os.path.realpath(os.path.dirname(path))]) == root:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
 def plan(model: RuntimeModel | None, source: str, handler: str | None) -> ProbePlan | None:
     """Where a probe can stand in for the handler (the bootstrap's front end decides), or None
     when the model shows no handler that bootlint can supply (an inline handler, a program)."""
