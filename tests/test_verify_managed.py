@@ -8,6 +8,7 @@ import http.client
 import importlib.util
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -20,6 +21,7 @@ from bootlint.verify import verify
 from bootlint.verify.emulator.concurrent import ConcurrentApi
 from bootlint.verify.emulator.server import Invocation
 from bootlint.verify.sandbox import find as sandbox_find
+from conftest import ROOT, run_cli
 
 POOL = """#!/bin/bash
 API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
@@ -29,6 +31,7 @@ worker() {
   PREPARE
   while true; do
     EVENT=$(curl -sS -D HEADERS "$API/invocation/next")
+    sleep 0.2   # some work before the headers are read: the other workers' next lands meanwhile
     ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' HEADERS | tr -d '[:space:]' | cut -d: -f2)
     export _X_AMZN_TRACE_ID=$(grep -i '^Lambda-Runtime-Trace-Id:' HEADERS | tr -d '[:space:]' | cut -d: -f2)
     if RESPONSE=$("$HANDLER" "$EVENT"); then
@@ -75,10 +78,14 @@ def runs(tmp_path_factory):
     jobs = {"shared": SHARED, "own": OWN, "quits": QUITS, "one-loop": ONE_LOOP}
     if importlib.util.find_spec("awslambdaric") is not None:
         jobs["ric"] = HANDOVER
+    folders = {name: _folder(tmp, name, text) for name, text in jobs.items()}
+    # The README's example: its own handler (`cat`) answers with the event it was given.
+    folders["example"] = tmp / "example"
+    shutil.copytree(ROOT / "examples" / "managed-instances", folders["example"])
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
-            futures = {name: pool.submit(verify, str(_folder(tmp, name, text)), timeout=2.0, concurrency=4)
-                       for name, text in jobs.items()}
+            futures = {name: pool.submit(verify, str(folder), timeout=2.0, concurrency=4)
+                       for name, folder in folders.items()}
             return {name: future.result() for name, future in futures.items()}
     finally:
         os.environ["PATH"] = old_path
@@ -127,6 +134,27 @@ def test_awslambdaric_at_four_is_clean(runs):
     assert "  workers polling at once: 4 of 4; invocations in flight at most: 4" in result.log
     answers = [line.split(": ", 1)[1].split(" (")[0] for line in result.log if line.startswith("  invocation ")]
     assert answers == ["response", "error"] + ["response"] * 6
+
+
+def test_the_readme_worker_pool_is_clean(runs):
+    result = runs["example"]
+    assert not result.probe_used and codes(result) == []
+    assert "  workers polling at once: 4 of 4; invocations in flight at most: 4" in result.log
+    answers = [line.split(": ", 1)[1].split(" (")[0] for line in result.log if line.startswith("  invocation ")]
+    assert answers == ["response"] * 8      # its handler does not fail on the probe's "fail"
+
+
+def test_the_command_line(tmp_path):
+    if sandbox_find()[0] is None:
+        pytest.skip("no sandbox for bootlint verify here")
+    folder = _folder(tmp_path, "own", OWN)
+    proc = run_cli("verify", "--target", "managed-instances", "--concurrency", "2", "--timeout", "2", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr.decode()
+    assert "as on Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY=2)" in err
+    assert "  workers polling at once: 2 of 2; invocations in flight at most: 2" in err
+    bad = run_cli("verify", "--concurrency", "0", str(folder))
+    assert bad.returncode == 2
 
 
 # --- the emulator alone -------------------------------------------------------------------
