@@ -188,3 +188,12 @@ async def test_workspace_diagnostic_request_of_a_pull_client(lsp, tmp_path):
     assert [item.uri for item in report.items] == [(tmp_path / "b" / "bootstrap").as_uri()]   # a is open
     assert "BL101" in codes(report.items[0].items)
     assert not lsp.published
+
+
+async def test_an_unknown_initialization_option_is_shown_not_dropped(lsp, tmp_path):
+    await start(lsp, tmp_path, client_capabilities("emacs"), {"ignroe": ["BL101"], "debounce": "soon"})
+    shown = await until(lambda: sorted(m.message for m in lsp.messages) if len(lsp.messages) >= 2 else None,
+                        "two warnings")
+    assert shown == ["bootlint: initialization option 'debounce' must be a number of milliseconds (0 to 10000)",
+                     "bootlint: unknown initialization option 'ignroe' (known: select, ignore, extend-select, debounce)"]
+    assert {m.type for m in lsp.messages} == {types.MessageType.Warning}
