@@ -63,6 +63,14 @@ def finding(rule: Rule, path: str, span: Span, message: str, fix=None, related=(
                    related=tuple(related))
 
 
+def skipped(display: str, selection: Selection, why: str) -> FileResult:
+    """The result for a file (or archive member) bootlint chose not to read: BL904 saying why."""
+    result = FileResult(display)
+    if selection.enabled("BL904"):
+        result.findings.append(finding(all_rules()["BL904"], display, START, why))
+    return result
+
+
 def lint_source(src: SourceFile, selection: Selection, keep_model: bool = False) -> FileResult:
     """Every finding for one file's bytes; never raises (a crash becomes BL999). With
     ``keep_model``, the result also carries the file's model. Runs on a thread with a large

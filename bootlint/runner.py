@@ -11,7 +11,7 @@ from fnmatch import fnmatch
 
 from bootlint.config.settings import Settings
 from bootlint.files.discover import Target
-from bootlint.engine import FileResult, Selection, finding, lint_source
+from bootlint.engine import FileResult, Selection, finding, lint_source, skipped  # noqa: F401 (cli)
 from bootlint.engine import START
 from bootlint.rules import all_rules
 from bootlint.files.gitmodes import GitModes
@@ -87,14 +87,6 @@ def note_executable(src: SourceFile, path: str, disk_mode: int) -> None:
         src.executable, src.mode_origin = bool(index_mode & 0o111), "git index"
     else:
         src.executable, src.mode_origin = bool(disk_mode & 0o111), "disk"
-
-
-def skipped(display: str, selection: Selection, why: str) -> FileResult:
-    """The result for a file bootlint chose not to read: BL904 saying why."""
-    result = FileResult(display)
-    if selection.enabled("BL904"):
-        result.findings.append(finding(all_rules()["BL904"], display, START, why))
-    return result
 
 
 def lint_target(target: Target, selection: Selection, max_bytes: int,

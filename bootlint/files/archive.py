@@ -14,7 +14,7 @@ import struct
 import zipfile
 from dataclasses import replace
 
-from bootlint.engine import START, FileResult, Selection, finding, lint_source
+from bootlint.engine import START, FileResult, Selection, finding, lint_source, skipped
 from bootlint.rules import all_rules
 from bootlint.files.source import SourceFile
 
@@ -30,13 +30,6 @@ _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_EOCD = b"PK\x06\x06"
 
 
-def _skip(display: str, selection: Selection, message: str) -> FileResult:
-    result = FileResult(display)
-    if selection.enabled("BL904"):
-        result.findings.append(finding(all_rules()["BL904"], display, START, message))
-    return result
-
-
 def lint_archive(path: str, display: str, selection: Selection,
                  max_member: int = DEFAULT_MAX_MEMBER) -> FileResult:
     """Findings for one zip, its root bootstrap's findings included, under `zip!member` paths."""
@@ -44,12 +37,12 @@ def lint_archive(path: str, display: str, selection: Selection,
         with open(path, "rb") as handle:
             members = member_count(handle)
         if members is not None and members > MAX_MEMBERS:
-            return _skip(display, selection, f"the archive holds {members:,} members, over the "
+            return skipped(display, selection, f"the archive holds {members:,} members, over the "
                                              f"{MAX_MEMBERS:,} bootlint reads: not linted")
         archive = zipfile.ZipFile(path)
     except Exception as exc:   # zipfile raises whatever its parsing meets (NotImplementedError,
         # UnicodeDecodeError on names, struct.error, lzma errors): one archive, one BL904
-        return _skip(display, selection, f"not a readable zip archive ({_why(exc)}): not linted")
+        return skipped(display, selection, f"not a readable zip archive ({_why(exc)}): not linted")
     with archive:
         return _lint_archive(archive, display, selection, max_member)
 
@@ -91,7 +84,7 @@ def _lint_archive(archive: zipfile.ZipFile, display: str, selection: Selection, 
         result = _lint_member(archive, roots[-1], f"{display}!bootstrap", selection, max_member)
         if len(roots) > 1:
             # unzip keeps the last of equal names; other tools the first: both are looked at.
-            result.findings += _skip(f"{display}!bootstrap", selection, (
+            result.findings += skipped(f"{display}!bootstrap", selection, (
                 f"the archive holds {len(roots)} members named `bootstrap`: which one Lambda runs "
                 f"depends on the tool that unpacks it; the last one is linted, the others are not "
                 f"read; rebuild the zip with one")).findings
@@ -129,23 +122,23 @@ def _lint_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str,
                  selection: Selection, max_member: int) -> FileResult:
     unix_mode = info.external_attr >> 16
     if info.flag_bits & 0x1:
-        return _skip(display, selection, "the member is encrypted: not read")
+        return skipped(display, selection, "the member is encrypted: not read")
     if stat.S_ISLNK(unix_mode):
-        return _skip(display, selection, "the member is a symbolic link: not followed; Lambda needs "
+        return skipped(display, selection, "the member is a symbolic link: not followed; Lambda needs "
                                          "the bootstrap itself at the root")
     if info.file_size > max_member:
-        return _skip(display, selection, f"the member is {info.file_size:,} bytes, over the "
+        return skipped(display, selection, f"the member is {info.file_size:,} bytes, over the "
                                          f"{max_member:,}-byte limit for a bootstrap: not read")
     if info.file_size > BOMB_MIN and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
-        return _skip(display, selection, "the member's compression ratio looks like a zip bomb: not read")
+        return skipped(display, selection, "the member's compression ratio looks like a zip bomb: not read")
     try:
         with archive.open(info) as handle:
             raw = handle.read(max_member + 1)  # bounded even if the header lies about the size
     except Exception as exc:   # zlib, lzma, bz2 errors, NotImplementedError, a bad header
-        return _skip(display, selection, f"the member cannot be read ({_why(exc)}): the archive is "
+        return skipped(display, selection, f"the member cannot be read ({_why(exc)}): the archive is "
                                          f"truncated or corrupt")
     if len(raw) > max_member:
-        return _skip(display, selection, f"the member is over the {max_member:,}-byte limit: not read")
+        return skipped(display, selection, f"the member is over the {max_member:,}-byte limit: not read")
     src = SourceFile.from_bytes(display, raw)
     src.mode_origin = "zip"
     if info.create_system == UNIX or unix_mode:

@@ -51,3 +51,9 @@ class Indent:
         """Lines one level deeper (empty lines stay empty; ``skip`` holds indexes of lines whose
         leading space is content, such as the body of a here-document)."""
         return [line if (i in skip or not line.strip()) else self.unit + line for i, line in enumerate(lines)]
+
+
+def trace_id_from_any(builders, request):
+    """ExportTraceId, for a front end whose builders have ``export_trace_id(name, near)``: the
+    first of the request-id variables whose reading can be followed (None when none can)."""
+    return next(filter(None, (builders.export_trace_id(name, request.near) for name in request.request_ids)), None)

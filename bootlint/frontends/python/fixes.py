@@ -13,10 +13,11 @@ from functools import cached_property
 import libcst as cst
 
 from bootlint.fixes import requests as want
-from bootlint.fixes.kit import Indent
+from bootlint.fixes.kit import Indent, trace_id_from_any
 from bootlint.fixes.requests import Rewrite
 from bootlint.diagnostics import Edit, Span
 from bootlint.frontends.python.clients import CALLS, HTTP_VERBS, LIBRARIES
+from bootlint.frontends.python.index import kids, walk
 from bootlint.frontends.python.syntax import PythonParse, positions_of
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import minimal_change
@@ -86,7 +87,7 @@ class PythonFixes:
 
     def parent_of(self, child):
         for node in self.positions:
-            for field_value in _children(node):
+            for field_value in kids(node):
                 if field_value is child:
                     return node
         return None
@@ -228,7 +229,7 @@ class PythonFixes:
         out, stack = {}, [self.module]
         while stack:
             node = stack.pop()
-            for child in _children(node):
+            for child in kids(node):
                 out[id(child)] = node
                 stack.append(child)
         return out
@@ -332,11 +333,11 @@ class PythonFixes:
                 not isinstance(catching.name.name, cst.Name):
             return None
         name = catching.name.name.value
-        used = {n.value for n in _walk(small) if isinstance(n, cst.Name)}
+        used = {n.value for n in walk(small) if isinstance(n, cst.Name)}
         if name not in used:
             return None   # it posts something of its own, not the exception
-        made_there = {n.value for node in _walk(catching.body) if isinstance(node, cst.Assign)
-                      for t in node.targets for n in _walk(t.target) if isinstance(n, cst.Name)}
+        made_there = {n.value for node in walk(catching.body) if isinstance(node, cst.Assign)
+                      for t in node.targets for n in walk(t.target) if isinstance(n, cst.Name)}
         if used & made_there:
             return None   # it posts what that `except` built (`doc = {...}`): not there in ours
         return [cst.SimpleStatementLine([_alone(small).visit(_Rename(name, exc))])]
@@ -624,15 +625,6 @@ class _Rename(cst.CSTTransformer):
         return updated.with_changes(attr=original.attr)   # `x.e` is not the name `e`
 
 
-def _walk(node) -> list:
-    out, stack = [], [node]
-    while stack:
-        cur = stack.pop()
-        out.append(cur)
-        stack.extend(_children(cur))
-    return out
-
-
 def _caught_names(handler: cst.ExceptHandler) -> list[str]:
     """The last part of each exception name an `except` names."""
     kind = handler.type
@@ -676,27 +668,10 @@ def _trace_lookup(value):
     return None
 
 
-def _children(node) -> list:
-    """A node's direct children, read from its fields (libcst's .children re-runs a visitor)."""
-    out = []
-    for name in getattr(node, "__dataclass_fields__", ()):
-        value = getattr(node, name, None)
-        if isinstance(value, cst.CSTNode):
-            out.append(value)
-        elif isinstance(value, (list, tuple)):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode))
-    return out
-
-
 def builders(src: SourceFile, parsed: PythonParse | None = None) -> PythonFixes:
     """The front end's entry point (bootlint.fixes.build): the builders for one file, on what
     its lowering parsed (``RuntimeModel.parsed``)."""
     return PythonFixes(src, parsed)
-
-
-def _trace_id(fx: PythonFixes, request: want.ExportTraceId) -> Rewrite | None:
-    """The first of the request-id variables whose reading can be followed."""
-    return next(filter(None, (fx.export_trace_id(name, request.near) for name in request.request_ids)), None)
 
 
 # The fix requests this front end carries out, and how (bootlint.fixes.build looks them up here).
@@ -706,6 +681,6 @@ IMPLEMENTATIONS = {
     want.WrapEventLoop: lambda fx, r: fx.event_loop(r.first, r.last),
     want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response, r.sent, r.error),
     want.PostCaughtFailure: lambda fx, r: fx.post_caught_failure(r.handler, r.response, r.sent, r.error),
-    want.ExportTraceId: _trace_id,
+    want.ExportTraceId: trace_id_from_any,
     want.ExitAfterInitError: lambda fx, r: fx.exit_after(r.span),
 }

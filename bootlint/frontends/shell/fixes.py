@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bootlint.fixes import requests as want
-from bootlint.fixes.kit import Indent, post_error_body
+from bootlint.fixes.kit import Indent, post_error_body, trace_id_from_any
 from bootlint.fixes.requests import Rewrite
 from bootlint.diagnostics import Edit, Span
 from bootlint.frontends.shell.commands import REMOVERS
@@ -495,11 +495,6 @@ def builders(src: SourceFile, parsed: "ShellParse | None" = None) -> ShellFixes:
     return ShellFixes(src, parsed)
 
 
-def _trace_id(fx: ShellFixes, request: want.ExportTraceId) -> Rewrite | None:
-    """The first of the request-id variables whose reading can be followed."""
-    return next(filter(None, (fx.export_trace_id(name, request.near) for name in request.request_ids)), None)
-
-
 # The fix requests this front end carries out, and how (bootlint.fixes.build looks them up here).
 IMPLEMENTATIONS = {
     want.SendFileAsIs: lambda fx, r: fx.data_binary(r.span),
@@ -507,7 +502,7 @@ IMPLEMENTATIONS = {
     want.DropNextTimeout: lambda fx, r: fx.drop_timeout(r.span),
     want.WrapEventLoop: lambda fx, r: fx.event_loop(r.first, r.last),
     want.GuardHandlerCall: lambda fx, r: fx.guard_handler(r.handler, r.response),
-    want.ExportTraceId: _trace_id,
+    want.ExportTraceId: trace_id_from_any,
     want.RemoveTempFile: lambda fx, r: fx.remove_temp(r.span, list(r.names), r.text),
     want.RemoveTempFileBeforeJump: lambda fx, r: fx.remove_temp_before(r.span, list(r.names), r.text),
     want.PipePayload: lambda fx, r: fx.pipe_payload(r.span),
