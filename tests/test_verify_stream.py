@@ -99,7 +99,7 @@ def test_upload_from_stdin_streams_each_part_as_it_is_written(runs):
     result = runs["upload"]
     assert codes(result) == []
     first, last, reads = _first_last(result, 1)
-    assert first < 0.4 and last >= 0.9 and reads == 3
+    assert last - first >= 0.9 and reads == 3     # one read per part, half a second apart
 
 
 def test_a_mode_other_than_streaming_is_400_and_fails_the_invocation(runs):
@@ -122,7 +122,7 @@ def test_the_python_streaming_example_streams_and_reports_failure_in_trailers(ru
     result = runs["python"]
     assert result.probe_used and codes(result) == []
     first, last, reads = _first_last(result, 1)
-    assert first < 0.4 and last >= 0.9 and reads == 3
+    assert last - first >= 0.9 and reads == 3
     second = next(line for line in result.log if line.startswith("  invocation 2: "))
     assert "trailers: lambda-runtime-function-error-body, lambda-runtime-function-error-type" in second
     assert 'error body: {"errorMessage": "bootlint probe: this invocation fails after its first part", ' \
