@@ -173,14 +173,10 @@ def _skip_group(text: bytes, i: int, opener: bytes, closer: bytes) -> int | None
     depth, n = 1, len(text)
     while i < n:
         ch = text[i:i + 1]
-        if ch == b"\\":
-            i += 2
-            continue
-        if ch == b"'":
-            close = text.find(b"'", i + 1)
-            if close < 0:
+        if ch in (b"\\", b"'"):
+            i = _skip_literal(text, i)
+            if i is None:
                 return None
-            i = close + 1
             continue
         if ch == b'"':
             i = _skip_double_quoted(text, i + 1)
@@ -203,6 +199,15 @@ def _skip_group(text: bytes, i: int, opener: bytes, closer: bytes) -> int | None
                 return i + 1
         i += 1
     return None
+
+
+def _skip_literal(text: bytes, i: int) -> int | None:
+    """Past the backslash escape or the single-quoted string at ``i`` (None: the quote is never
+    closed)."""
+    if text[i:i + 1] == b"\\":
+        return i + 2
+    close = text.find(b"'", i + 1)
+    return None if close < 0 else close + 1
 
 
 def _skip_double_quoted(text: bytes, i: int) -> int | None:
@@ -244,8 +249,10 @@ def unclosed_paren(text: bytes) -> int | None:
     i, n, quoted = 0, len(text), False
     while i < n:
         ch = text[i:i + 1]
-        if ch == b"\\":
-            i += 2
+        if ch == b"\\" or (ch == b"'" and not quoted):
+            i = _skip_literal(text, i)
+            if i is None:
+                return None
             continue
         if ch == b'"':
             if quoted:
@@ -258,12 +265,6 @@ def unclosed_paren(text: bytes) -> int | None:
                 i += 1
                 continue
             i = end
-            continue
-        if not quoted and ch == b"'":
-            close = text.find(b"'", i + 1)
-            if close < 0:
-                return None
-            i = close + 1
             continue
         if not quoted and ch == b"#" and (i == 0 or text[i - 1:i] in b" \t\n;&|()"):
             newline = text.find(b"\n", i)
