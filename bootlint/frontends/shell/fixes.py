@@ -168,16 +168,51 @@ class ShellFixes:
         single quotes around it)."""
         start, end = self.byte(span.line, span.column), self.byte(span.end_line, span.end_column)
         if not HOST_TEXT.fullmatch(self.src.encoded[start:end].decode("utf-8", "replace")):
-            # The span is not the host as written (a word with a backslash escape, a line
-            # continuation or $'...' quoting is reported as a whole): replacing it would drop
-            # the URL's path.
-            return None
+            # The span is not the host as written: a word with a backslash escape, a line
+            # continuation or $'...' quoting is reported as a whole, and replacing it would drop
+            # the URL's path. The host is found in the word's own text, or there is no fix.
+            found = self.host_in_word(start, end)
+            if found is None:
+                return None
+            start, end = found
         if self.inside(start, end, "heredoc_body", "heredoc_redirect", "comment"):
             return None
         quoted = self.inside(start, end, "raw_string", "ansi_c_string")
         reopen = "$'" if quoted == "ansi_c_string" else "'"
         text = f"'\"{API_VARIABLE}\"{reopen}" if quoted is not None else API_VARIABLE
         return Rewrite((self.edit(start, end, text),))
+
+    def host_in_word(self, start: int, end: int) -> tuple[int, int] | None:
+        """The bytes of the host (``host:port`` after ``://``) in a URL word that is one unquoted
+        word or one $'...' string spanning ``start``..``end``: in an unquoted word up to the
+        first unescaped `/` (a backslash escapes the next character, a line continuation
+        included), in $'...' up to the first `/` with no backslash before it. None when the word
+        is another shape, or the host read as bash reads it is not a plain host."""
+        node = self.tree.root_node.descendant_for_byte_range(start, end)
+        if node is None or (node.start_byte, node.end_byte) != (start, end) or node.type not in ("word", "ansi_c_string"):
+            return None
+        data = self.src.encoded
+        inner_start = start + (2 if node.type == "ansi_c_string" else 0)
+        scheme = data.find(b"://", inner_start, end)
+        if scheme < 0 or not re.fullmatch(rb"[A-Za-z][A-Za-z0-9+.-]*", data[inner_start:scheme]):
+            return None
+        at = host_start = scheme + 3
+        value = bytearray()
+        stop = end - (1 if node.type == "ansi_c_string" else 0)
+        while at < stop and data[at:at + 1] != b"/":
+            char = data[at:at + 1]
+            if char == b"\\":
+                if node.type == "ansi_c_string" or at + 1 >= stop:
+                    return None   # $'\x3a' and friends: not read here
+                if data[at + 1:at + 2] != b"\n":
+                    value += data[at + 1:at + 2]
+                at += 2
+                continue
+            value += char
+            at += 1
+        if at == host_start or not HOST_TEXT.fullmatch(value.decode("utf-8", "replace")):
+            return None
+        return host_start, at
 
     def drop_timeout(self, span: Span) -> Rewrite | None:
         """BL006: remove `-m N`, `--max-time=N`, the `m` of `-sSm5`, wget's `-T N`, or a
