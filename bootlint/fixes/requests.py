@@ -88,30 +88,33 @@ class WrapEventLoop(RequestedFix):
 
 
 @dataclass(frozen=True)
-class GuardHandlerCall(RequestedFix):
-    """BL101, BL102: the handler call at ``handler`` guarded; its failure posted to /error the
-    way the request at ``response`` posts the response, then on to the next event."""
+class _PostsFailure(RequestedFix):
+    """What a fix that posts the handler's failure needs: the handler call at ``handler``; the
+    request at ``response`` (sent at ``sent``, when it is built before) whose way of posting it
+    follows; a post of a failure the file makes already (``error``, its own helper), to copy."""
 
-    title = "post the handler's failure to /invocation/{{id}}/error and go on with the next event"
-    applicability = UNSAFE
-    handler: Span
-    response: Span
-    sent: Span | None = None    # where the response's request is sent, when it is built before
-    error: Span | None = None   # a post of a failure the file makes already (its own helper), to copy
-
-
-@dataclass(frozen=True)
-class PostCaughtFailure(RequestedFix):
-    """BL102: the handler call at ``handler`` is already caught, and the code that catches it
-    posts nothing: it posts the failure to /error the way the request at ``response`` (sent at
-    ``sent``) posts the response, before it goes on."""
-
-    title = "post the caught failure to /invocation/{{id}}/error"
-    applicability = SAFE
     handler: Span
     response: Span
     sent: Span | None = None
     error: Span | None = None
+
+
+@dataclass(frozen=True)
+class GuardHandlerCall(_PostsFailure):
+    """BL101, BL102: the handler call guarded; its failure posted to /error the way the response
+    is posted (or the file's own way of posting a failure), then on to the next event."""
+
+    title = "post the handler's failure to /invocation/{{id}}/error and go on with the next event"
+    applicability = UNSAFE
+
+
+@dataclass(frozen=True)
+class PostCaughtFailure(_PostsFailure):
+    """BL102: the handler call is already caught, and the code that catches it posts nothing: it
+    posts the failure to /error the way the response is posted, before it goes on."""
+
+    title = "post the caught failure to /invocation/{{id}}/error"
+    applicability = SAFE
 
 
 @dataclass(frozen=True)

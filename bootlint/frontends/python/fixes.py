@@ -17,6 +17,7 @@ from bootlint.fixes.kit import Indent, trace_id_from_any
 from bootlint.fixes.requests import Rewrite
 from bootlint.diagnostics import Edit, Span
 from bootlint.frontends.python.clients import CALLS, HTTP_VERBS, LIBRARIES
+from bootlint.frontends.python.handlers import catches_all
 from bootlint.frontends.python.index import kids, walk
 from bootlint.frontends.python.syntax import PythonParse, positions_of
 from bootlint.files.source import SourceFile
@@ -448,8 +449,7 @@ class PythonFixes:
             node = parent
         if node is None or not isinstance(parent, cst.Try):
             return None
-        catching = [h for h in parent.handlers if h.type is None or any(
-            dotted_name in ("Exception", "BaseException") for dotted_name in _caught_names(h))]
+        catching = [h for h in parent.handlers if catches_all(h)]
         if not catching:
             return None
         handler_node = catching[0]
@@ -623,19 +623,6 @@ class _Rename(cst.CSTTransformer):
 
     def leave_Attribute(self, original, updated):
         return updated.with_changes(attr=original.attr)   # `x.e` is not the name `e`
-
-
-def _caught_names(handler: cst.ExceptHandler) -> list[str]:
-    """The last part of each exception name an `except` names."""
-    kind = handler.type
-    kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    out = []
-    for k in kinds:
-        while isinstance(k, cst.Attribute):
-            k = k.attr
-        if isinstance(k, cst.Name):
-            out.append(k.value)
-    return out
 
 
 def _alone(small):
