@@ -330,6 +330,12 @@ class Clients:
         """(every way the URL of a request call reads, its method, the URL expression): the base
         URL of the client it is made through joined, a file subclass's `request` override
         followed; no readings when the call sends nothing."""
+        pairs, method, url = self.sources(call, last, frame)
+        return [alt for alt, _ in pairs], method, url
+
+    def sources(self, call: cst.Call, last: str, frame: PyFrame | None = None):
+        """As :meth:`readings`, each reading with the URL expression it comes from (a send of a
+        request built in two places reads each builder's own URL)."""
         shape = CALLS.get(last)
         if shape is None or (not shape.builds and not self.sent(call)):
             return [], "GET", None
@@ -340,12 +346,12 @@ class Clients:
             built = self.built(target, frame) if not (verb and verb.upper() in HTTP_VERBS) else []
             if built:
                 # What is sent is each request that may be built and get here.
-                alts, method, url = [], None, None
+                pairs, method, url = [], None, None
                 for request, request_frame in built:
-                    more, verb, node = self.readings(request, dotted(request.func).rsplit(".", 1)[-1], request_frame)
-                    alts.extend(a for a in more if a not in alts)
+                    more, verb, node = self.sources(request, dotted(request.func).rsplit(".", 1)[-1], request_frame)
+                    pairs.extend(p for p in more if all(p[0] != q[0] for q in pairs))
                     method, url = method or verb, url or node
-                return alts[:MAX_ALTERNATIVES], method or "GET", url
+                return pairs[:MAX_ALTERNATIVES], method or "GET", url
         url, method, url_frame = self.request_target(call, last, frame)
         if url is None:
             return [], method, url
@@ -357,7 +363,7 @@ class Clients:
             base = keyword(origin.constructor, origin.library.base_url)
             if base is not None:
                 alts = join_urls(self.values.evaluate(base), alts, origin.library.append)
-        return alts, method, url
+        return [(alt, url) for alt in alts], method, url
 
     def override(self, cls: str, last: str) -> tuple[cst.FunctionDef, cst.Call] | None:
         """A file subclass's `request` (what a session's verb methods call) and, in it, its call

@@ -507,12 +507,12 @@ class _Lowering:
     def api_calls(self, call: cst.Call, method_name: str, targets) -> list[Node]:
         if id(call) in self.binder.parametric:
             return []  # depends on the function's parameters: read at each call site
-        alts, method, url_node = self.clients.readings(call, method_name)
+        pairs, method, url_node = self.clients.sources(call, method_name)
         if url_node is None:
             return []
         calls: list[Node] = []
         seen = set()
-        for alt in alts:
+        for alt, url_node in pairs:
             info = classify(alt)
             if info is None or (info.endpoint, info.unresolved) in seen:
                 continue
