@@ -4,6 +4,8 @@ else the command `_HANDLER` names."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from bootlint.analysis.graphs import closure
 from bootlint.frontends.shell.callsites import CallSites
 from bootlint.frontends.shell.clients import HTTP_CLIENTS, HttpCommand
@@ -257,10 +259,6 @@ def _last_commands(node) -> list:
     return out
 
 
-# Where an iteration of the event loop can be: the innermost loop or function around a `next`.
-_REGIONS = ("while_statement", "for_statement", "c_style_for_statement", "function_definition")
-
-
 class EventWork:
     """The per-event work of a shell file: each command that runs between an iteration's `next`
     and its post (in the loop or function that makes the request) and does the function's work,
@@ -277,6 +275,8 @@ class EventWork:
         self.reads = (facts.event_vars | next_vars) - {"?"}
         self.event_files = facts.event_files
         self._runs_program: dict[str, bool] = {}
+        self._whys: dict[tuple[int, int], str] = {}
+        self._starts: dict[str | None, list[int]] = {}
         self.found: dict[tuple[int, int], str] = {}
         if index.commands:
             self._find()
@@ -293,21 +293,35 @@ class EventWork:
                 nexts.append(node)
             if endpoints & {Endpoint.RESPONSE, Endpoint.ERROR} or callee in post:
                 posts.append(node)
+        # Per region (the loop or function a `next` is made in), the commands from its first
+        # `next` to its last post, each with the `next` before it (sorted: one pass each).
+        regions: dict[tuple, list] = {}
         for next_node in nexts:
-            region = _region(next_node)
             owner = self.index.function_of(next_node)
-            start = next_node.end_byte
-            end = region.end_byte
-            later_posts = [p.start_byte for p in posts
-                           if start <= p.start_byte < end and self.index.function_of(p) == owner]
-            if later_posts:
-                end = max(later_posts)
-            line = next_node.start_point[0] + 1
-            for node in self.index.commands_in.get(owner, ()):
-                if start <= node.start_byte < end and key(node) not in self.found:
-                    why = self._why(node)
-                    if why:
-                        self.found[key(node)] = f"{why}, after `next` on line {line}"
+            region = self.index.region_of(next_node) or (0, float("inf"))
+            regions.setdefault((owner, region), []).append(next_node)
+        post_starts: dict[str | None, list[int]] = {}
+        for post_node in posts:
+            post_starts.setdefault(self.index.function_of(post_node), []).append(post_node.start_byte)
+        for (owner, (begin, end)), fetches in regions.items():
+            fetches.sort(key=lambda n: n.start_byte)
+            first = fetches[0].end_byte
+            later = [p for p in post_starts.get(owner, ()) if first <= p < end]
+            if later:
+                end = max(later)
+            ends = [n.end_byte for n in fetches]
+            commands = self.index.commands_in.get(owner, ())
+            starts = self._starts.get(owner)
+            if starts is None:
+                starts = self._starts[owner] = [c.start_byte for c in commands]
+            for at in range(bisect_left(starts, first), bisect_left(starts, end)):
+                node = commands[at]
+                if key(node) in self.found:
+                    continue
+                why = self._why(node)
+                if why:
+                    line = fetches[bisect_right(ends, node.start_byte) - 1].start_point[0] + 1
+                    self.found[key(node)] = f"{why}, after `next` on line {line}"
 
     def _functions_requesting(self, endpoints: tuple) -> set[str]:
         """Functions of the file that make one of these requests, directly or through calls."""
@@ -325,7 +339,14 @@ class EventWork:
         return closure(direct, callers)
 
     def _why(self, node) -> str:
-        """Why this command is per-event work ("" when it is none)."""
+        """Why this command is per-event work ("" when it is none), decided once per command."""
+        place = key(node)
+        why = self._whys.get(place)
+        if why is None:
+            why = self._whys[place] = self._decide(node)
+        return why
+
+    def _decide(self, node) -> str:
         if key(node) in self.sites.http:
             return ""   # a request: the protocol, not the work
         name = command_name(node)
@@ -384,16 +405,6 @@ class EventWork:
                 break
         self._runs_program[function] = found
         return found
-
-
-def _region(node):
-    """The loop or function an iteration of the `next` request runs in (the file if none)."""
-    cur = node.parent
-    while cur is not None and cur.type not in _REGIONS:
-        if cur.parent is None:
-            return cur
-        cur = cur.parent
-    return cur if cur is not None else node
 
 
 def _mentions(node, names: set[str]) -> bool:

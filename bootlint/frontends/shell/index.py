@@ -38,6 +38,7 @@ class ShellIndex:
     _starts: list[int] = field(default_factory=list)
     _reach: list[int] = field(default_factory=list)   # the furthest end among ranges[:i+1]
     _loops: list[tuple[int, int]] = field(default_factory=list)  # outermost loops' byte ranges
+    loop_ranges: list[tuple[int, int]] = field(default_factory=list)  # every loop's, by start
 
     def in_loop_or_function(self, node) -> bool:
         """Whether a loop or a function definition contains the node (a binary search: a walk
@@ -46,6 +47,25 @@ class ShellIndex:
             return True
         at = bisect_right(self._loops, (node.start_byte, float("inf"))) - 1
         return at >= 0 and node.start_byte < self._loops[at][1]
+
+    def region_of(self, node) -> tuple[int, int] | None:
+        """The byte range of the innermost loop or function definition around the node (None:
+        the file's top level), by binary search: tree-sitter's parents cost the node's depth."""
+        start = node.start_byte
+        best: tuple[int, int] | None = None
+        function = self.function_of(node)
+        if function is not None:
+            definition = self.functions.get(function)
+            if definition is not None and definition.start_byte <= start < definition.end_byte:
+                best = (definition.start_byte, definition.end_byte)
+        at = bisect_right(self.loop_ranges, (start, float("inf"))) - 1
+        # Loops starting before the node, nearest first: the first that contains it is innermost.
+        while at >= 0 and (best is None or self.loop_ranges[at][0] > best[0]):
+            begin, end = self.loop_ranges[at]
+            if start < end:
+                return (begin, end)
+            at -= 1
+        return best
 
     def function_of(self, node) -> str | None:
         """The innermost function of the file whose definition contains the node (a binary
@@ -130,6 +150,7 @@ def build_index(root) -> ShellIndex:
         index._reach.append(reach)
     function_of = index.function_of if index._ranges else (lambda node: None)
     for node in sorted(found.get("loop", ()), key=by_start):
+        index.loop_ranges.append((node.start_byte, node.end_byte))
         if index._loops and node.start_byte < index._loops[-1][1]:
             continue   # inside the last outermost loop
         index._loops.append((node.start_byte, node.end_byte))
