@@ -8,6 +8,7 @@ import http.client
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -51,8 +52,10 @@ SHARED = POOL.replace("PREPARE", ":").replace("HEADERS", "/tmp/headers").replace
     .replace("WAIT", "wait")
 OWN = POOL.replace("PREPARE", "local headers\n  headers=$(mktemp)").replace("HEADERS", '"$headers"') \
     .replace("ON_FAILURE", ":").replace("WAIT", "wait")
-# A worker ends after a failed invocation, and the first shell only waits for one of them.
-QUITS = OWN.replace("      :\n    fi", "      exit 1\n    fi").replace("\nwait\n", "\nwait -n\n")
+# A worker ends at a failed invocation without answering it, and the first shell only waits for
+# one of them: it exits with that invocation (at least) in flight.
+QUITS = OWN.replace('      curl -sS --data-binary \'{"errorMessage":"failed","errorType":"HandlerError"}\' '
+                    '"$API/invocation/$ID/error"\n      :\n', "      exit 1\n").replace("\nwait\n", "\nwait -n\n")
 ONE_LOOP = OWN.replace('for i in $(seq "${AWS_LAMBDA_MAX_CONCURRENCY:-1}"); do\n  worker &\ndone\nwait\n',
                        "worker\n")
 HANDOVER = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
@@ -117,7 +120,9 @@ def test_a_first_shell_that_ends_after_wait_n_fails_the_invocations_in_flight(ru
     assert "BL704" in codes(result)
     message = next(f.message for f in result.findings if f.code == "BL704")
     assert message.startswith("observed: the process Lambda started exited (exit status ")
-    assert "in flight: each fails with Runtime.ExitError" in message
+    in_flight = re.search(r"with invocations ([0-9, ]+) in flight", message)
+    assert in_flight and "2" in in_flight.group(1).split(", ")      # the one its worker died with
+    assert "those in flight fail with Runtime.ExitError" in message
 
 
 def test_one_loop_is_one_worker(runs):

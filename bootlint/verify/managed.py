@@ -47,6 +47,7 @@ def run_managed(result, launch: dict, model, probe, concurrency: int, timeout: f
         start = Start(1, **launch)
         invocations: list[Invocation] = []
         exited_with: list[Invocation] = []
+        waiting: list[Invocation] = []
         polling = 0
         try:
             began = start.started_at
@@ -71,6 +72,7 @@ def run_managed(result, launch: dict, model, probe, concurrency: int, timeout: f
                 api.expire(now)
                 if not start.alive:
                     exited_with = api.fail_in_flight("Runtime.ExitError", now)
+                    waiting = [i for i in invocations if i.delivered_at is None]
                     break
                 if all(i.outcome is not None for i in invocations):
                     break
@@ -89,13 +91,13 @@ def run_managed(result, launch: dict, model, probe, concurrency: int, timeout: f
                     probes.setdefault(int(seen["probe"]), []).append(seen)
                 except (ValueError, KeyError, TypeError):
                     continue
-        observations = _observe(api, invocations, probes, polling, concurrency, exited_with, exit_text,
-                                probe is not None)
+        observations = _observe(api, invocations, probes, polling, concurrency, exited_with, waiting,
+                                exit_text, probe is not None)
         result.log.extend(_describe(api, invocations, polling, concurrency))
     _findings(result, model, observations)
 
 
-def _observe(api, invocations, probes, polling, concurrency, exited_with, exit_text, probe_used):
+def _observe(api, invocations, probes, polling, concurrency, exited_with, waiting, exit_text, probe_used):
     """(code, message) for what the run showed."""
     out: list[tuple[str, str]] = []
     by_number = {n: i for n, i in enumerate(invocations, start=1)}
@@ -140,12 +142,14 @@ def _observe(api, invocations, probes, polling, concurrency, exited_with, exit_t
         if wrong:
             out.append(("BL703", f"observed: the trace id reached the wrong handler ({'; '.join(wrong[:3])}): "
                                  f"_X_AMZN_TRACE_ID is the process's, shared by concurrent workers"))
-    if exited_with:
+    if exited_with or waiting:
         numbers = ", ".join(str(number_of[i.request_id]) for i in exited_with)
-        out.append(("BL704", f"observed: the process Lambda started exited ({exit_text}) with invocations "
-                             f"{numbers} in flight: each fails with Runtime.ExitError and the environment "
-                             f"is torn down"))
-    if polling <= 1 and concurrency > 1 and not exited_with:
+        left = ", ".join(str(number_of[i.request_id]) for i in waiting)
+        what = " and ".join(part for part in (f"invocations {numbers} in flight" if numbers else "",
+                                              f"invocations {left} still to serve" if left else "") if part)
+        out.append(("BL704", f"observed: the process Lambda started exited ({exit_text}) with {what}: those "
+                             f"in flight fail with Runtime.ExitError and the environment is torn down"))
+    if polling <= 1 and concurrency > 1 and not exited_with and not waiting:
         out.append(("BL706", f"observed: one worker called `next` ({polling} of {concurrency} polling at once, "
                              f"at most {api.most_in_flight} invocation(s) in flight): the environment serves "
                              f"one invocation at a time"))

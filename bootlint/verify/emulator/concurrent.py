@@ -27,8 +27,8 @@ import threading
 import time
 
 from bootlint.verify.emulator.server import (BASE, KEEP_BODY_BYTES, KEPT_PATH_BYTES, MAX_RESPONSE_BYTES,
-                                             ApiUnavailable, Invocation, Record, _Handler, _peer_gone,
-                                             _Server, body_problem, kept_headers)
+                                             Invocation, Record, _Handler, _peer_gone, body_problem,
+                                             kept_headers, listen)
 
 _ANSWER_RE = re.compile(r"^/invocation/([^/]*)/(response|error)$")
 
@@ -54,14 +54,7 @@ class ConcurrentApi:
         self._pending: collections.deque[Invocation] = collections.deque()
         self._stopping = False
         self.starved = False
-        try:
-            self._server = _Server(("127.0.0.1", 0), _Handler)
-        except OSError as exc:
-            raise ApiUnavailable(f"cannot serve the Runtime API on 127.0.0.1 ({exc.strerror or exc}): "
-                                 f"is the loopback interface down?") from None
-        self._server.api = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="bootlint-runtime-api-lmi", daemon=True)
+        self._server, self._thread = listen(self, "bootlint-runtime-api-lmi")
 
     # --- the driver's side ---------------------------------------------------------------
     @property

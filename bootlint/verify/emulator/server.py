@@ -158,14 +158,7 @@ class RuntimeApi:
         self._pending: collections.deque[Invocation] = collections.deque()
         self.starved = False          # a connection could not get a thread (process limit)
         self._stopping = False
-        try:
-            self._server = _Server(("127.0.0.1", 0), _Handler)
-        except OSError as exc:
-            raise ApiUnavailable(f"cannot serve the Runtime API on 127.0.0.1 ({exc.strerror or exc}): "
-                                 f"is the loopback interface down?") from None
-        self._server.api = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="bootlint-runtime-api", daemon=True)
+        self._server, self._thread = listen(self, "bootlint-runtime-api")
 
     # --- the driver's side ---------------------------------------------------------------
     @property
@@ -401,6 +394,20 @@ class RuntimeApi:
             request.send_whole(status, [("Content-Type", "application/json")], payload)
         except OSError:
             request.close_connection = True
+
+
+def listen(api, name: str) -> tuple["_Server", threading.Thread]:
+    """A threading HTTP/1.1 server on an ephemeral loopback port that hands each request to
+    ``api.handle(request, method)``, and the thread that runs it (started by the caller)."""
+    try:
+        server = _Server(("127.0.0.1", 0), _Handler)
+    except OSError as exc:
+        raise ApiUnavailable(f"cannot serve the Runtime API on 127.0.0.1 ({exc.strerror or exc}): "
+                             f"is the loopback interface down?") from None
+    server.api = api
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=name, daemon=True)
+    return server, thread
 
 
 def _peer_gone(sock: socket.socket) -> bool:
