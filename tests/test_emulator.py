@@ -241,6 +241,7 @@ def handler(event, context):
 
 
 @pytest.mark.subprocess
+@pytest.mark.subprocess
 def test_awslambdaric_answers_success_and_failure_as_on_lambda(api, tmp_path):
     pytest.importorskip("awslambdaric", reason="awslambdaric has no wheel for this platform")
     (tmp_path / "probe.py").write_text(PROBE)

@@ -61,6 +61,8 @@ DOUBLE_NEXT = (HEAD + "while true; do\n" + NEXT + '  curl -sS -o /dev/null "$API
 # Prints 300 KB (an echoed event) and then why it fails, then exits during the invocation.
 LOUD = (HEAD + NEXT.replace("  ", "") + "head -c 300000 /dev/zero | tr '\\0' e >&2\necho >&2\n"
         'echo "bash: /usr/bin/curl: Argument list too long" >&2\nexit 1\n')
+# Leaves one temp file per invocation (no probe: the user's events).
+LEAKS = HEAD + "while true; do\n" + NEXT + '  T=$(mktemp)\n  OUT=ok\n' + RESPOND.replace("    ", "  ") + "done\n"
 # Runs the handler as a program named by _HANDLER, once per event.
 PROGRAM = (HEAD + "while true; do\n" + NEXT +
            '  if OUT=$("$LAMBDA_TASK_ROOT/$_HANDLER" "$(cat /tmp/e)"); then\n' + RESPOND + "  else\n" + ERROR
@@ -83,6 +85,9 @@ def _folder(tmp: Path, name: str, text: str, extra: dict | None = None) -> Path:
 
 HAS_RIC = importlib.util.find_spec("awslambdaric") is not None
 
+# These tests run bootstraps for real: child processes.
+pytestmark = pytest.mark.subprocess
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
@@ -101,6 +106,7 @@ def runs(tmp_path_factory):
         "double-next": (_folder(tmp, "dnext", DOUBLE_NEXT), {"events": [b"{}", b"{}"]}),
         "loud": (_folder(tmp, "loud", LOUD), {"events": [b"{}"]}),
         "program": (_folder(tmp, "program", PROGRAM), {}),
+        "leaks": (_folder(tmp, "leaks", LEAKS), {"events": [b"{}", b"{}", b"{}"]}),
         "slow-exit": (_folder(tmp, "slow-exit", SLOW_EXIT), {"events": [b"{}", b"{}"], "timeout": 2.0}),
     }
     if HAS_RIC:
@@ -168,6 +174,12 @@ def test_the_probe_reaches_every_fixture_runtime_that_names_its_handler_from_han
             missed.append(name)
         reached += 1
     assert missed == [] and reached >= 20
+
+
+def test_tmpdir_growth_is_seen_with_the_users_own_events_too(runs):
+    result = runs["leaks"]
+    assert codes(result) == ["BL301"]
+    assert "2 more entries in TMPDIR after 3 invocations than after the first (tmp." in result.findings[0].message
 
 
 def test_init_error_then_exit_is_right_and_its_reason_is_shown(runs):

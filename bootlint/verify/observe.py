@@ -149,9 +149,9 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
             add("BL502", f"{{n}}: {why} (Lambda answers 413 and the invocation fails with "
                          f"Function.ResponseSizeTooLarge)", n)
 
+    _tmp(timeline, add)      # TMPDIR is watched at every `next`, whichever handler runs
     if probe:
         _trace(timeline, add, number)
-        _tmp(timeline, add)
         # The init run means something only if the good handler got the runtime to its loop.
         if any(o.invocation.delivered_at is not None for o in outcomes):
             _init(timeline, add)
