@@ -1,12 +1,15 @@
 """Applying fixes: edits in text positions turned into byte offsets, rounds of non-overlapping
 fixes with a fresh lint between them, a unified diff of the result, and atomic writes.
 
-A :class:`~bootlint.model.Span` counts lines and characters in the text the front ends parse
-(the byte-order mark dropped, CR LF folded to LF). The file on disk still has both, so every
-edit is mapped back to offsets in the bytes as read before it is applied: the BOM shifts line
-1, a CR before each LF is not part of any text column, and a non-ASCII character is several
-bytes. A file that is not valid UTF-8 gets no text edits (its columns cannot be mapped back
-exactly); its byte fixes (BOM, CR LF, mode) still apply.
+A :class:`~bootlint.diagnostics.Span` counts lines and characters in the text the front ends
+parse (the byte-order mark dropped, CR LF folded to LF, a CR-only file's CRs read as line
+breaks). The file on disk still has them, so every edit is mapped back to offsets in the bytes
+as read before it is applied (:class:`bootlint.fixes.textmap.RawMap`, which splits lines by the
+same rule): the BOM shifts line 1, a CR before each LF is not part of any text column, and a
+non-ASCII character is several bytes. A file that is not valid in its encoding (UTF-8, or the
+one a Python coding cookie names) gets no text edits (its columns cannot be mapped back
+exactly); its byte fixes (BOM, CR LF, mode) still apply. New lines are written the way the
+file's lines end.
 """
 
 from __future__ import annotations

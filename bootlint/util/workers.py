@@ -25,6 +25,7 @@ Outcome = Any
 
 _slots = None     # in a worker: the shared array, one slot per worker (index + 1 of its file, or 0)
 _my_slot = 0
+_parent_pid = 0   # the process that forks the workers (set before it does; a worker inherits it)
 
 
 def _context():
@@ -101,7 +102,6 @@ def _die_with_parent() -> None:
     """Linux: SIGKILL when the parent dies, whatever kills it (prctl PR_SET_PDEATHSIG)."""
     if not sys.platform.startswith("linux"):
         return
-    parent = os.getppid()
     try:
         import ctypes
 
@@ -109,7 +109,7 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:   # the parent died before the request was made
+    if os.getppid() != _parent_pid:   # the parent died before the request was made
         os._exit(1)
 
 
@@ -134,6 +134,8 @@ def _run_chunk(function: Callable[[Job], Outcome], chunk: list[tuple[int, Job]])
 def lint_in_workers(function: Callable[[Job], Outcome], work: list[Job], jobs: int,
                     on_death: Callable[[Job, str], Outcome]) -> list[Outcome]:
     """``[function(job) for job in work]`` computed by ``jobs`` processes, in order."""
+    global _parent_pid
+    _parent_pid = os.getpid()
     with _ending_signals_end_workers():
         return _lint_in_workers(function, work, jobs, on_death)
 
