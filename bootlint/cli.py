@@ -134,8 +134,9 @@ def check(paths, output_format, output_files, color, select, ignore, extend_sele
         from bootlint.fixes.apply import FixRequest
 
         fixing = FixRequest(write=not diff, unsafe=unsafe_fixes, stdin=_reads_stdin(list(paths), stdin_filename))
+    per_file = not (config or isolated)
     result = _lint(list(paths), settings, stdin_filename, archives, jobs or os.cpu_count() or 1, cache,
-                   fixing, quiet)
+                   fixing, quiet, per_file=per_file)
     findings = sorted(result.findings, key=lambda f: f.sort_key())
     from bootlint.report import Run, printable, render
 
@@ -203,7 +204,7 @@ def _show_diff(result, quiet: bool) -> None:
 
 
 def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool, jobs: int, cache,
-          fixing=None, quiet: bool = False):
+          fixing=None, quiet: bool = False, per_file: bool = False):
     from bootlint.files.discover import discover
     from bootlint.engine import lint_source
     from bootlint.runner import RunResult, run, selection_for, skipped
@@ -234,7 +235,13 @@ def _lint(paths: list[str], settings, stdin_filename: str | None, archives: bool
                        respect_gitignore=settings.respect_gitignore, include=settings.extend_include)
     if not targets and not quiet:
         _say_nothing_found(paths or ["."], archives, tuple(settings.extend_include or ()))
-    rest = run(targets, settings, jobs=jobs, cache=cache, fixing=fixing)
+    from bootlint.config.settings import ConfigError, NearestSettings
+
+    nearest = NearestSettings(settings, _known_codes(), per_file=per_file)
+    try:
+        rest = run(targets, settings, jobs=jobs, cache=cache, fixing=fixing, nearest=nearest)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     out.files += rest.files
     out.unreadable += rest.unreadable
     return out

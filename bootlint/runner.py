@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from fnmatch import fnmatch
 
-from bootlint.config.settings import Settings
+from bootlint.config.settings import NearestSettings, Settings
 from bootlint.files.discover import Target
 from bootlint.engine import FileResult, Selection, finding, lint_source, skipped  # noqa: F401 (cli)
 from bootlint.engine import START
@@ -139,17 +139,20 @@ def worker_count(requested: int, files: int) -> int:
     return max(1, min(requested, files, 2 * (os.cpu_count() or 1)))
 
 
-def _lint_one(job: tuple[Target, Settings, "Cache | None", "FixRequest | None"]):
-    target, settings, cache, fixing = job
-    return lint_target(target, selection_for(settings, target.display), settings.max_file_size, cache,
-                       fixing)
+def _lint_one(job: tuple[Target, Settings, str, "Cache | None", "FixRequest | None"]):
+    target, settings, place, cache, fixing = job
+    return lint_target(target, selection_for(settings, place), settings.max_file_size, cache, fixing)
 
 
 def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache | None" = None,
-        fixing: "FixRequest | None" = None) -> RunResult:
+        fixing: "FixRequest | None" = None, nearest: "NearestSettings | None" = None) -> RunResult:
     """Lint every target (fixing it when ``fixing`` asks), in parallel processes when there are
-    enough of them; the results come back in the targets' order either way."""
-    work = [(target, settings, cache, fixing) for target in targets]
+    enough of them; the results come back in the targets' order either way. ``nearest`` gives
+    each file the settings of its nearest configuration file (else ``settings`` for all)."""
+    work = []
+    for target in targets:
+        own, place = nearest.for_file(target.path, target.display) if nearest else (settings, target.display)
+        work.append((target, own, place, cache, fixing))
     jobs = worker_count(jobs, len(targets))
     if jobs > 1 and len(targets) >= PARALLEL_MIN_FILES:
         from bootlint.util.workers import lint_in_workers

@@ -144,3 +144,33 @@ def test_stdin(project):
     data = json.loads(proc.stdout)
     assert [d["path"] for d in data] == ["app/bootstrap"] * 6
     assert data[3]["code"] == "BL101"
+
+
+def test_each_file_takes_its_nearest_configuration_as_the_editor_does(project):
+    """A monorepo: `check` run from the root reads each function's own bootlint.toml (the editor,
+    opened on that function's folder, reads the same file); a folder without one falls back to
+    the run's (the root's) settings; per-file-ignores globs are relative to their file's folder."""
+    (project / "bootlint.toml").write_text('ignore = ["BL3"]\n')
+    (project / "app" / "bootlint.toml").write_text('ignore = ["BL2", "BL3"]\nper-file-ignores = {"bootstrap" = ["BL103"]}\n')
+    other = project / "other"
+    other.mkdir()
+    (other / "bootstrap").write_bytes(TUTORIAL)
+    (other / "bootstrap").chmod(0o755)
+    proc = run_cli("check", "--format", "json", ".", cwd=project)
+    by_file = {}
+    for d in json.loads(proc.stdout):
+        by_file.setdefault(d["path"], []).append(d["code"])
+    assert by_file == {"app/bootstrap": ["BL101", "BL102"],
+                       "other/bootstrap": ["BL103", "BL201", "BL101", "BL102"]}, by_file
+    # what the command line sets wins over every file's configuration
+    proc = run_cli("check", "--format", "json", "--select", "BL201", ".", cwd=project)
+    assert codes(proc) == ["BL201", "BL201"]
+    # a named configuration (or --isolated) applies to every file
+    proc = run_cli("check", "--format", "json", "--config", "bootlint.toml", "app", cwd=project)
+    assert codes(proc) == ["BL103", "BL201", "BL101", "BL102"]
+
+
+def test_a_broken_nested_configuration_is_a_usage_error(project):
+    (project / "app" / "bootlint.toml").write_text('ignore = "BL2"\n')
+    proc = run_cli("check", ".", cwd=project)
+    assert proc.returncode == 2 and b"app/bootlint.toml" in proc.stderr and b"Traceback" not in proc.stderr

@@ -276,3 +276,45 @@ def resolve(config: str | None, isolated: bool, known_codes: set[str]) -> Settin
         raise ConfigError(f"{config}: no such configuration file")
     return load(path, known_codes)
 
+
+
+class NearestSettings:
+    """Each file's settings, resolved the same way by `bootlint check` and the editor: the nearest
+    configuration file from the file's own folder up (:func:`find_config`), with what the command
+    line set on top. A file whose folders hold none gets the run's own settings (the current
+    folder's file), and so does every file when the run named one (``--config``) or none
+    (``--isolated``). In a monorepo, `check` run from the root and the editor opened on one
+    function's folder therefore agree."""
+
+    def __init__(self, base: Settings, known_codes: set[str], per_file: bool = True) -> None:
+        self.base = base
+        self.known = known_codes
+        self.per_file = per_file
+        self._config_of: dict[str, Path | None] = {}
+        self._loaded: dict[str, Settings] = {}
+
+    def for_file(self, path: str, display: str) -> tuple[Settings, str]:
+        """The settings for the file at ``path`` and the path its per-file-ignores globs are
+        matched against (relative to its configuration file's folder, or ``display``).
+        Raises ConfigError for a configuration file that cannot be used, as for the run's own."""
+        if not self.per_file:
+            return self.base, display
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in self._config_of:
+            try:
+                self._config_of[folder] = find_config(Path(folder))
+            except (OSError, ValueError):
+                self._config_of[folder] = None
+        config = self._config_of[folder]
+        if config is None or (self.base.config_file and Path(self.base.config_file).resolve() == config):
+            return self.base, display
+        key = str(config)
+        if key not in self._loaded:
+            settings = load(config, self.known)
+            for attribute, origin in self.base.origins.items():
+                if origin == "command line":
+                    setattr(settings, attribute, getattr(self.base, attribute))
+                    settings.origins[attribute] = origin
+            self._loaded[key] = settings
+        place = os.path.relpath(os.path.realpath(path), os.path.realpath(config.parent)).replace(os.sep, "/")
+        return self._loaded[key], place
