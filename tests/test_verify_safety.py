@@ -7,7 +7,6 @@ exit 2, never a traceback.
 from __future__ import annotations
 
 import errno
-import io
 import os
 import signal
 import socket
@@ -417,3 +416,20 @@ def test_a_malformed_request_never_prints_a_traceback(capfd):
     assert answers[4]   # not HTTP at all: http.server's own short error page
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err and "Traceback" not in captured.out
+
+
+def test_a_machine_too_slow_to_start_a_process_is_not_judged(tmp_path, monkeypatch):
+    """A missed deadline on a machine that needs seconds to start `true` is no finding: exit 2."""
+    from bootlint.verify import sandbox
+
+    fn = _folder(tmp_path, "#!/bin/sh\nexec sleep 5\n")
+    calls = []
+
+    def slow(bwrap):
+        calls.append(bwrap)
+        return 0.0 if len(calls) == 1 else 2.5     # quick before the run, slow after the miss
+
+    monkeypatch.setattr(sandbox, "spawn_seconds", slow)
+    with pytest.raises(EnvironmentProblem, match="too slow to judge the run: starting a trivial process took 2.5 s"):
+        verify(str(fn), events=[b"{}"], timeout=1.0, sandbox=False)
+    assert len(calls) == 2

@@ -16,9 +16,14 @@ from bootlint.model import RuntimeModel
 
 DEFAULT_TIMEOUT = 3.0    # seconds per invocation: Lambda's default function timeout
 RUNTIME_DIR_INSIDE, TMP_INSIDE = "/var/runtime", "/tmp"
-# A machine that needs more than this share of the deadline to start a trivial process cannot
-# tell a slow runtime from a slow machine: the run is not judged (exit 2), whatever it showed.
+# A machine that needs more than this share of the deadline (and over a second) to start a
+# trivial process cannot tell a slow runtime from a slow machine: the run is not judged (exit 2).
 TOO_SLOW_SHARE = 0.25
+TOO_SLOW_FLOOR = 1.0
+
+
+def _too_slow(took: float, timeout: float) -> bool:
+    return took > max(timeout * TOO_SLOW_SHARE, TOO_SLOW_FLOOR)
 
 
 @dataclass
@@ -88,7 +93,7 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
     if _too_slow_to_start(bwrap, timeout):
         raise EnvironmentProblem(
             f"this machine is too slow to judge a run with a {timeout:g} s deadline: starting a "
-            f"trivial process takes over a quarter of it (give a longer --timeout)")
+            f"trivial process takes over a second and a quarter of it (give a longer --timeout)")
     work = workdir.make()
     try:
         package = prepare(path, task_root, work)
@@ -103,7 +108,7 @@ def verify(path: str, handler: str | None = None, task_root: str | None = None,
 def _too_slow_to_start(bwrap: str | None, timeout: float) -> bool:
     from bootlint.verify.sandbox import spawn_seconds
 
-    return spawn_seconds(bwrap) > timeout * TOO_SLOW_SHARE
+    return _too_slow(spawn_seconds(bwrap), timeout)
 
 
 def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, stream=False) -> VerifyResult:
@@ -238,10 +243,10 @@ def _judgeable(bwrap: str | None, timeout: float) -> None:
     from bootlint.verify.sandbox import spawn_seconds
 
     took = spawn_seconds(bwrap)
-    if took > timeout * TOO_SLOW_SHARE:
+    if _too_slow(took, timeout):
         raise EnvironmentProblem(
             f"this machine is too slow to judge the run: starting a trivial process took "
-            f"{took:.1f} s, over a quarter of the {timeout:g} s deadline; a missed deadline could be "
+            f"{took:.1f} s (over a second and a quarter of the {timeout:g} s deadline); a missed deadline could be "
             f"the machine's, not the runtime's (give a longer --timeout, or run it on a quieter machine)")
 
 
