@@ -176,6 +176,7 @@ def test_junit_stays_well_formed_with_control_characters(tmp_path):
     assert failure.get("message") == "BL003 a\\x00b\\x01c\\x0bd\\x1be\\x7ff\\xff"
 
 
+@pytest.mark.slow
 def test_folders_1000_deep(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     here = tmp_path
@@ -616,6 +617,7 @@ def test_deeply_nested_shell_is_bl900_naming_the_limit():
     assert "nested" in findings[0].message and "limit" in findings[0].message
 
 
+@pytest.mark.slow
 def test_more_commands_than_analysed_is_bl900_naming_the_limit():
     """A file of more commands than the front end lowers within its bounds (a 2 MB file of
     short lines took 11 s and 570 MB) is said to be over the limit; one at the limit is linted."""

@@ -68,6 +68,7 @@ def _head() -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_pre_commit_runs_the_hook_for_real(tmp_path):

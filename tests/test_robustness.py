@@ -33,12 +33,14 @@ def lint_bytes(tmp_path, data: bytes, name: str = "bootstrap"):
     return findings
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(data=st.binary(max_size=4096), name=st.sampled_from(["bootstrap", "bootstrap.py", "bootstrap.sh"]))
 def test_random_bytes(tmp_path, data, name):
     lint_bytes(tmp_path, data, name)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(text=st.text(max_size=2048), shebang=st.sampled_from(["", "#!/bin/sh\n", "#!/usr/bin/env python3\n"]))
 def test_random_unicode(tmp_path, text, shebang):
@@ -77,6 +79,7 @@ MUTATION = st.tuples(st.sampled_from(["delete-line", "duplicate-line", "swap-lin
 
 @settings(max_examples=200, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.slow
 @given(fixture=st.sampled_from(FIXTURE_FILES), ops=st.lists(MUTATION, min_size=1, max_size=6))
 def test_mutated_fixtures(tmp_path, fixture, ops):
     name = "bootstrap.py" if fixture.suffix == ".py" else "bootstrap"

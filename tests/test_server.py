@@ -22,7 +22,7 @@ from bootlint.files.source import SourceFile
 from tests.conftest import ROOT, run_cli
 
 # These tests start the language server: a child process.
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.subprocess]
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.subprocess, pytest.mark.slow]
 
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_text(encoding="utf-8")
 WAIT = 20.0

@@ -109,6 +109,7 @@ def raw():
         server.close()
 
 
+@pytest.mark.slow
 def test_garbage_gets_json_rpc_errors_and_the_server_goes_on_then_shutdown_and_exit(raw):
     server = raw()
     server.send({"id": 1, "method": "textDocument/hover", "params": {
@@ -238,6 +239,7 @@ def editor_commands() -> dict[str, list[str]]:
             "emacs": emacs, "zed": [zed["path"], *zed.get("arguments", [])]}
 
 
+@pytest.mark.slow
 def test_every_readme_editor_setup_starts_the_server_and_it_answers_initialize(raw):
     commands = editor_commands()
     assert set(commands) == {"neovim", "helix", "emacs", "zed"}
@@ -270,6 +272,7 @@ HOVER_FAULT = "\n".join([
 ])
 
 
+@pytest.mark.slow
 def test_odd_requests_get_clean_answers_and_no_internal_error_is_logged(raw):
     """Issue 19: an object or array id, an unknown method, a didChange or didClose of a document
     never opened, a NUL in a file URI and a second `initialize` each get a JSON-RPC answer or a

@@ -30,7 +30,7 @@ from bootlint.verify.sandbox import find as sandbox_find
 from conftest import FIXTURES, ROOT, run_cli
 
 # These tests run bootstraps for real: child processes.
-pytestmark = pytest.mark.subprocess
+pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
 
 TIMEOUT = 3.0   # generous for a loaded machine: only a runtime that hangs waits it out
 EXAMPLES = {name: ROOT / "examples" / name for name in ("tutorial", "tutorial-no-loop", "fixed")}
