@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from bootlint.cli import main
 from bootlint.engine import Selection, lint_source
 from bootlint.files.source import SourceFile
-from conftest import ROOT, lint_text, run_cli
+from conftest import ROOT, lint_text, run_cli, run_process
 
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_bytes()
 PY = "#!/usr/bin/env python3\n"
@@ -435,10 +435,11 @@ def test_stdin_combined_with_paths(tmp_path):
                                   input=b"#!/bin/sh\n").output
 
 
+@pytest.mark.subprocess   # PYTHONWARNINGS acts when the interpreter starts
 def test_syntax_warnings_are_silent_and_never_errors(tmp_path):
     write(tmp_path / "bootstrap", (PY + 'x = "\\d"\nif x is "a":\n    pass\n').encode())
     for env in ({}, {"PYTHONWARNINGS": "error"}):
-        proc = run_cli("check", "--isolated", "--no-cache", "bootstrap", cwd=tmp_path, env=env)
+        proc = run_process("check", "--isolated", "--no-cache", "bootstrap", cwd=tmp_path, env=env)
         assert (proc.returncode, proc.stderr) == (0, b""), env
 
 
