@@ -54,6 +54,12 @@ class _Workers:
 
     # -- what the file holds --------------------------------------------------------------
     def facts(self) -> Concurrency | None:
+        # Nothing to find without a job (`... &` needs an `&` in the text), a parallel runner
+        # among the commands or a read of the concurrency variable: then no walk of every node.
+        text = self.root.text
+        if (b"&" not in text and MAX_CONCURRENCY.encode() not in text
+                and not any(self._parallel_runner(c) for c in self.index.commands)):
+            return None
         out = Concurrency()
         launches: list[tuple[object, object, list[str]]] = []   # (statement, count node, functions)
         reads = []
