@@ -88,10 +88,11 @@ class WrapEventLoop(RequestedFix):
 
 
 @dataclass(frozen=True)
-class _PostsFailure(RequestedFix):
-    """What a fix that posts the handler's failure needs: the handler call at ``handler``; the
-    request at ``response`` (sent at ``sent``, when it is built before) whose way of posting it
-    follows; a post of a failure the file makes already (``error``, its own helper), to copy."""
+class _PostsFailure:
+    """The fields of the requests that post the handler's failure (not a request itself): the
+    handler call at ``handler``; the request at ``response`` (sent at ``sent``, when it is built
+    before) whose way of posting it follows; a post of a failure the file makes already
+    (``error``, its own helper), to copy."""
 
     handler: Span
     response: Span
@@ -100,7 +101,7 @@ class _PostsFailure(RequestedFix):
 
 
 @dataclass(frozen=True)
-class GuardHandlerCall(_PostsFailure):
+class GuardHandlerCall(_PostsFailure, RequestedFix):
     """BL101, BL102: the handler call guarded; its failure posted to /error the way the response
     is posted (or the file's own way of posting a failure), then on to the next event."""
 
@@ -109,7 +110,7 @@ class GuardHandlerCall(_PostsFailure):
 
 
 @dataclass(frozen=True)
-class PostCaughtFailure(_PostsFailure):
+class PostCaughtFailure(_PostsFailure, RequestedFix):
     """BL102: the handler call is already caught, and the code that catches it posts nothing: it
     posts the failure to /error the way the response is posted, before it goes on."""
 
