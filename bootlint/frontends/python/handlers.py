@@ -259,7 +259,8 @@ class Guards:
             return cached
         self._contained[id(call)] = False   # a recursive call is not its own guard
         answer = depth < MAX_FRAMES and any(
-            work and all(id(c) in self.guarded_in(frame) or self.contained(c, depth + 1) for c in work)
+            work and not _ends_raising(frame) and
+            all(id(c) in self.guarded_in(frame) or self.contained(c, depth + 1) for c in work)
             for frame, work in self.frames(call))
         self._contained[id(call)] = answer
         return answer
@@ -400,6 +401,14 @@ class Guards:
     @staticmethod
     def _own_calls(function: cst.FunctionDef) -> list[cst.Call]:
         return [n for n in own_nodes(function) if isinstance(n, cst.Call)]
+
+
+def _ends_raising(function: cst.FunctionDef) -> bool:
+    """Does the frame end by raising (`raise RuntimeError("gave up")` after a retry loop whose
+    `except` only goes round again)? What it caught then leaves it after all."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    return isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in last.body)
 
 
 def _params(function: cst.FunctionDef) -> list[cst.Param]:
