@@ -21,6 +21,10 @@ from bootlint.frontends.shell.values import POSITIONAL, Words, unbind
 from bootlint.model import Endpoint
 
 MAX_HOPS = 6
+# Plumbing that reads the files it is given (their content is what it prints), and plumbing that
+# copies its standard input into the files it is given.
+FILE_READERS = frozenset({"cat", "tail", "head", "jq", "tac", "base64", "gzip", "zcat", "yq"})
+FILE_COPIERS = frozenset({"tee"})
 
 
 class Handlers:
@@ -120,6 +124,10 @@ class Handlers:
         for sub in substitutions(value):
             for inner in _last_commands(sub):
                 self._producer(inner, found, hops + 1)
+            for child in sub.named_children:
+                # `$(<file)`: the file's content, made by whatever wrote that file.
+                if child.type == "file_redirect" and node_text(child).startswith("<"):
+                    self._read_file_producers(child.child_by_field_name("destination"), found, hops)
         names = set() if value.type in ("command_substitution", "process_substitution") else expansion_names(value)
         for name in names:
             # A name already followed in this query in as few hops has nothing new to give:
@@ -148,9 +156,12 @@ class Handlers:
         base = text.rsplit("/", 1)[-1] if text is not None else None
         if base is not None and (base in PLUMBING or runs_inline_code(
                 base, [self.words.literal(a) for a in command_args(cmd)])):
-            # Plumbing (jq, printf, a `python3 -c '...'` escaper): the data came from before it.
+            # Plumbing (jq, printf, a `python3 -c '...'` escaper): the data came from before it,
+            # or from the files it reads (`tail -n 1 /tmp/out`, `cat "$OUT"`).
             for arg in command_args(cmd):
                 self._value_producers(arg, found, hops)
+                if base in FILE_READERS and not node_text(arg).startswith("-"):
+                    self._read_file_producers(arg, found, hops)
             self._stdin_producers(cmd, found, hops)
         elif text is not None and text in SHELL_BUILTINS:
             return
@@ -158,6 +169,16 @@ class Handlers:
             return   # the event `next` returned, posted back as it came: a request is no handler
         else:
             found.add(key(cmd))
+
+    def _read_file_producers(self, word, found: set, hops: int) -> None:
+        """The commands that write the file a word names (by path, or by a variable)."""
+        if word is None or hops > MAX_HOPS or not self._first_visit(found, ("<", node_text(word)), hops):
+            return
+        path = self.words.literal(word)
+        if path is not None and "/" in path:
+            self._file_producers(path, found)
+        elif path is None:
+            self._file_var_producers(expansion_names(word), found)
 
     def _stdin_producers(self, node, found: set, hops: int) -> None:
         """What feeds a command's standard input: the pipeline before it, a here-string."""
@@ -228,6 +249,11 @@ class Handlers:
         for node in self.index.commands:
             if self._is_program(node) and any(names_file(a) for a in command_args(node)):
                 found.add(key(node))
+                continue
+            name = command_name(node)
+            if name is not None and self.words.literal(name) in FILE_COPIERS and any(
+                    names_file(a) for a in command_args(node)):
+                self._producer(node, found, 1)   # `... | tee /tmp/out`: what was piped into it
                 continue
             parent = node.parent
             if parent is None or parent.type != "redirected_statement":
