@@ -48,6 +48,7 @@ class _Workers:
         self.model = lowering.model
         self.root = root
         self._loops_on_next: dict[str, bool] = {}
+        self._by_place = None
 
     def span(self, node):
         return self.low.words.span(node)
@@ -62,20 +63,24 @@ class _Workers:
             return None
         out = Concurrency()
         launches: list[tuple[object, object, list[str]]] = []   # (statement, count node, functions)
-        reads = []
-        for node, sib in _walk_with_next(self.root):
-            kind = node.type
-            if kind == "variable_name" and node_text(node) == MAX_CONCURRENCY and node.parent is not None \
-                    and node.parent.type in ("simple_expansion", "expansion"):
-                reads.append(node)
-            elif kind in ("word", "string_content", "raw_string") and DEADLINE_HEADER in node.text.lower():
-                out.deadline_read = True
-            if _backgrounded(node, sib) and not _restarts(node):
+        # One query, run by tree-sitter in C: a walk in Python over every node cost as much as the
+        # rest of lowering on a large file.
+        found = _captures(self.root)
+        reads = [n for n in found.get("variable", ()) if n.parent is not None
+                 and n.parent.type in ("simple_expansion", "expansion")]
+        waits = sorted(c.start_byte for c in self.index.commands if command_name(c) is not None
+                       and node_text(command_name(c)) == "wait")
+        for node in _backgrounded(found.get("background", ())):
+            if not _restarts(node, waits):
                 launches.append((node, None, self._functions_run(node)))
-            elif kind == "command":
+        for node in self.index.commands:
+            name = command_name(node)
+            if name is not None and node_text(name).rsplit("/", 1)[-1] in PARALLEL_RUNNERS:
                 runner = self._parallel_runner(node)
                 if runner is not None:
                     launches.append(runner)
+        # (Read anywhere in the text: the header's name is written in no other sense.)
+        out.deadline_read = DEADLINE_HEADER in self.low.src.encoded.lower()
         if reads:
             out.reads_max_concurrency = self.span(reads[0])
         workers = [(stmt, count, fns) for stmt, count, fns in launches if self._serves(stmt, fns)]
@@ -149,12 +154,21 @@ class _Workers:
         return self._loops_on_next_in(inside) or any(self._function_loops(f) for f in functions)
 
     def _model_nodes_in(self, stmt) -> list:
+        """The model's nodes written inside a statement (found by bisection over the nodes in
+        source order: a file with thousands of background jobs must not cost their square)."""
+        from bisect import bisect_left
+
+        if self._by_place is None:
+            nodes = sorted(self.model.all_nodes(), key=lambda n: (n.span.line, n.span.column))
+            self._by_place = (nodes, [(n.span.line, n.span.column) for n in nodes])
+        nodes, places = self._by_place
         span = self.span(stmt)
         start, end = (span.line, span.column), (span.end_line, span.end_column)
         out = []
-        for node in self.model.all_nodes():
-            here = (node.span.line, node.span.column)
-            if start <= here and (node.span.end_line, node.span.end_column) <= end:
+        for node in nodes[bisect_left(places, start):]:
+            if (node.span.line, node.span.column) > end:
+                break
+            if (node.span.end_line, node.span.end_column) <= end:
                 out.append(node)
         return out
 
@@ -458,6 +472,25 @@ class _Workers:
         return False
 
 
+_QUERY = """
+("&") @background
+((variable_name) @variable (#eq? @variable "AWS_LAMBDA_MAX_CONCURRENCY"))
+"""
+
+
+def _captures(root) -> dict[str, list]:
+    import tree_sitter
+    import tree_sitter_bash
+
+    global _COMPILED
+    if _COMPILED is None:
+        _COMPILED = tree_sitter.Query(tree_sitter.Language(tree_sitter_bash.language()), _QUERY)
+    return tree_sitter.QueryCursor(_COMPILED).captures(root)
+
+
+_COMPILED = None
+
+
 def _walk(node):
     stack = [node]
     while stack:
@@ -466,23 +499,29 @@ def _walk(node):
         stack.extend(reversed(cur.children))
 
 
-def _walk_with_next(node):
-    """Every node under ``node`` (itself first), each with its next sibling, taken from its
-    parent's list of children: tree-sitter finds a sibling by scanning the parent's children, so
-    asking each node for it cost the length of a long file's top level, per statement."""
-    stack = [(node, None)]
-    while stack:
-        cur, sib = stack.pop()
-        yield cur, sib
-        children = cur.children
-        stack.extend(reversed(list(zip(children, children[1:] + [None]))))
+def _backgrounded(amps) -> list:
+    """The statements run as background jobs: each is the named node before an `&`. Its siblings
+    are taken from the parent's list of children, once per parent (tree-sitter finds a sibling
+    by scanning that list: asking it for each `&` of a long block would cost its length each)."""
+    from bisect import bisect_left
 
-
-def _backgrounded(node, sib) -> bool:
-    """A statement run as a background job: followed by `&` (``sib``: its next sibling)."""
-    if not node.is_named or node.type in ("comment", "word", "string", "heredoc_body"):
-        return False
-    return sib is not None and not sib.is_named and sib.type == "&"
+    out = []
+    lists: dict[tuple, tuple[list, list[int]]] = {}
+    for amp in amps:
+        parent = amp.parent
+        if parent is None:
+            continue
+        where = (parent.start_byte, parent.end_byte, parent.type)
+        if where not in lists:
+            children = parent.children
+            lists[where] = (children, [c.start_byte for c in children])
+        children, starts = lists[where]
+        i = bisect_left(starts, amp.start_byte) - 1
+        while i >= 0 and (not children[i].is_named or children[i].type in ("comment", "heredoc_body")):
+            i -= 1
+        if i >= 0 and children[i].type not in ("word", "string"):
+            out.append(children[i])
+    return out
 
 
 # Commands that never return by themselves: a first shell that runs one stays.
@@ -502,18 +541,17 @@ def _forever(stmt, words) -> bool:
     return False
 
 
-def _restarts(node) -> bool:
+def _restarts(node, waits: list[int]) -> bool:
     """A job started again in a loop that waits for one to end first (`while true; do wait -n;
-    worker & done`): it replaces a worker that ended, the pool keeps its size."""
+    worker & done`): it replaces a worker that ended, the pool keeps its size. ``waits``: the
+    start bytes of the file's `wait` commands, in order."""
+    from bisect import bisect_left
+
     loop = _enclosing_loop(node)
     if loop is None:
         return False
-    for cur in _walk(loop):
-        if cur.type == "command" and cur.end_byte <= node.start_byte:
-            name = command_name(cur)
-            if name is not None and node_text(name) == "wait":
-                return True
-    return False
+    i = bisect_left(waits, loop.start_byte)
+    return i < len(waits) and waits[i] < node.start_byte
 
 
 def _enclosing_loop(node):
