@@ -78,7 +78,7 @@ def lower_python(src: SourceFile) -> RuntimeModel:
     model.main = lowering.block(module.body)
     lowering.mark_last_statement(module)
     lowering.bind_arms()
-    model.concurrency = concurrency_facts(lowering, module)
+    model.concurrency = concurrency_facts(lowering, module, src.text)
     model.streaming = streaming_facts(lowering, module)
     model.comments = _comments(src.text)
     return model

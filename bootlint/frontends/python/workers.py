@@ -48,31 +48,39 @@ TEMP_MAKERS = {"mkstemp", "mktemp", "NamedTemporaryFile", "mkdtemp"}
 JOINS = {"join", "wait", "waitpid", "shutdown", "result", "gather", "wait_for", "as_completed"}
 
 
-def concurrency_facts(lowering, module: cst.Module) -> Concurrency | None:
-    """The concurrency facts of a lowered Python module (None when it starts no workers and
-    never reads AWS_LAMBDA_MAX_CONCURRENCY)."""
-    return _Workers(lowering, module).facts()
+def concurrency_facts(lowering, module: cst.Module, text: str) -> Concurrency | None:
+    """The concurrency facts of a lowered Python module, whose source is ``text`` (None when it
+    starts no workers and never reads AWS_LAMBDA_MAX_CONCURRENCY)."""
+    return _Workers(lowering, module, text).facts()
 
 
 class _Workers:
-    def __init__(self, lowering, module: cst.Module) -> None:
+    def __init__(self, lowering, module: cst.Module, text: str) -> None:
         self.low = lowering
+        self.text = text
         self.values = lowering.values
         self.index = lowering.index
         self.model = lowering.model
         self.module = module
-        self.parents: dict[int, object] = {}
-        for node in walk(module):
-            for child in kids(node):
-                self.parents[id(child)] = node
+        self._parents: dict[int, object] | None = None
         self._loops_cache: dict[str, bool] = {}
 
     def span(self, node):
         return self.low.span(node)
 
+    @property
+    def parents(self) -> dict[int, object]:
+        """Each node's parent (libcst keeps none), made only for a file that starts workers."""
+        if self._parents is None:
+            self._parents = {id(child): node for node in walk(self.module) for child in kids(node)}
+        return self._parents
+
     def facts(self) -> Concurrency | None:
         out = Concurrency()
-        strings = [n for n in walk(self.module) if isinstance(n, cst.SimpleString)]
+        # The names are looked for in the text first: most files hold neither.
+        text = self.text
+        strings = [n for n in walk(self.module) if isinstance(n, cst.SimpleString)] \
+            if MAX_CONCURRENCY in text or DEADLINE_HEADER in text.lower() else []
         reads = [s for s in strings if self.values.literal(s) == MAX_CONCURRENCY]
         out.deadline_read = any(DEADLINE_HEADER in s.value.lower() for s in strings)
         if reads:
