@@ -79,7 +79,8 @@ def runs(tmp_path_factory):
     old_path = os.environ.get("PATH", "")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + old_path
     jobs = {"shared": SHARED, "own": OWN, "quits": QUITS, "one-loop": ONE_LOOP}
-    if importlib.util.find_spec("awslambdaric") is not None:
+    # (not from a virtual environment under /tmp: the sandbox's /tmp is private and empty)
+    if importlib.util.find_spec("awslambdaric") is not None and not os.path.realpath(sys.prefix).startswith("/tmp/"):
         jobs["ric"] = HANDOVER
     folders = {name: _folder(tmp, name, text) for name, text in jobs.items()}
     # The README's example: its own handler (`cat`) answers with the event it was given.
@@ -133,7 +134,8 @@ def test_one_loop_is_one_worker(runs):
 
 def test_awslambdaric_at_four_is_clean(runs):
     if "ric" not in runs:
-        pytest.skip("awslambdaric is not installed (no wheel for this platform)")
+        pytest.skip("awslambdaric is not installed (no wheel for this platform), or this virtual "
+                    "environment is under /tmp, which the sandbox replaces by an empty one")
     result = runs["ric"]
     assert result.probe_used and codes(result) == []
     # (How many are in flight at once depends on how fast its answers are: they take ~1 ms.)

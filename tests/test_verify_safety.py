@@ -433,3 +433,10 @@ def test_a_machine_too_slow_to_start_a_process_is_not_judged(tmp_path, monkeypat
     with pytest.raises(EnvironmentProblem, match="too slow to judge the run: starting a trivial process took 2.5 s"):
         verify(str(fn), events=[b"{}"], timeout=1.0, sandbox=False)
     assert len(calls) == 2
+
+
+def test_path_folders_under_tmp_are_named_as_hidden_by_the_sandbox(tmp_path):
+    from bootlint.verify.sandbox import hidden_by_private_tmp
+
+    assert hidden_by_private_tmp("/usr/bin:/tmp/x/venv/bin::/opt/bin:/tmp") == ["/tmp/x/venv/bin", "/tmp"]
+    assert hidden_by_private_tmp("/usr/local/bin:/usr/bin") == []

@@ -123,6 +123,13 @@ def _run(package, handler, events, timeout, work, env, bwrap, concurrency=None, 
 
     result = VerifyResult(package.display)
     rules = all_rules()
+    if bwrap:
+        from bootlint.verify.sandbox import hidden_by_private_tmp
+
+        hidden = hidden_by_private_tmp(env.get("PATH") or os.environ.get("PATH", os.defpath))
+        if hidden:
+            result.log.append(f"verify: note: PATH names {', '.join(hidden)}, under /tmp, which the sandbox "
+                              f"replaces by a private, empty /tmp (as Lambda does): programs there are not found")
     if not package.executable:
         rule = rules["BL403"]
         result.findings.append(Finding(

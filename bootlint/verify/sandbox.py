@@ -114,6 +114,17 @@ def wrap(bwrap: str, argv: list[str], executable: str | None, task_root: str, ru
     return args + inside
 
 
+def hidden_by_private_tmp(path_value: str) -> list[str]:
+    """The folders of a PATH value that the sandbox hides: under ``/tmp``, which it replaces by a
+    private, empty one (a virtual environment made by ``mktemp -d``, say)."""
+    hidden = []
+    for entry in path_value.split(os.pathsep):
+        real = os.path.realpath(entry) if entry else ""
+        if real == TMP or real.startswith(TMP + "/"):
+            hidden.append(entry)
+    return hidden
+
+
 def inside_path(path: str, task_root: str) -> str:
     """A host path in the private task root, as the sandboxed bootstrap sees it."""
     if path == task_root or path.startswith(task_root.rstrip("/") + "/"):
