@@ -151,7 +151,8 @@ def observations(timeline: Timeline, probe: bool, model: RuntimeModel | None,
 
     _tmp(timeline, add)      # TMPDIR is watched at every `next`, whichever handler runs
     if probe:
-        _trace(timeline, add, number)
+        if not _workers_share_the_process(model):
+            _trace(timeline, add, number)
         # The init run means something only if the good handler got the runtime to its loop.
         if any(o.invocation.delivered_at is not None for o in outcomes):
             _init(timeline, add)
@@ -210,6 +211,14 @@ def describe_error(body: bytes) -> str:
     if isinstance(data, dict) and (data.get("errorType") or data.get("errorMessage")):
         return f"{str(data.get('errorType') or '')[:80]}: {str(data.get('errorMessage') or '')[:200]}"
     return _snippet(body)
+
+
+def _workers_share_the_process(model: RuntimeModel | None) -> bool:
+    """Threads or asyncio tasks serve invocations in one process: _X_AMZN_TRACE_ID, a process-wide
+    variable, cannot be per invocation there (AWS's own clients stop setting it), so a handler that
+    sees none is not BL201 (check exempts them too; setting it is BL703)."""
+    concurrency = getattr(model, "concurrency", None) if model is not None else None
+    return concurrency is not None and any(w.kind.shares_process for w in concurrency.workers)
 
 
 def _trace(timeline: Timeline, add, number) -> None:
