@@ -67,6 +67,18 @@ class StreamPost:
     content_type: Header | None = None
     delimiter: bool = False              # 8 NUL bytes are written after a JSON prelude
 
+    def sort_headers(self, headers: list[Header]) -> None:
+        """File the request's headers (the mode header among them) by what Lambda reads them as:
+        the `Trailer:` announcement, the content type, or ordinary headers."""
+        for header in headers:
+            lower = header.name.lower()
+            if lower == "trailer":
+                self.declared_trailers = header
+            elif lower == "content-type":
+                self.content_type = header
+            elif header is not self.mode:
+                self.headers.append(header)
+
 
 @dataclass
 class Streaming:

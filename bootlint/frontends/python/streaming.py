@@ -77,14 +77,7 @@ class _Streams:
         if mode is None:
             return None
         post = StreamPost(self.span(call), method, mode, sends_trailers=method in TRAILER_CAPABLE)
-        for header in headers:
-            lower = header.name.lower()
-            if lower == "trailer":
-                post.declared_trailers = header
-            elif lower == "content-type":
-                post.content_type = header
-            elif header is not mode:
-                post.headers.append(header)
+        post.sort_headers(headers)
         if method == "putrequest":
             self._chunk_writes(receiver, post)
             return post

@@ -53,7 +53,7 @@ class Handlers:
         handler_vars = self._handler_name_vars()
         for node in self.index.commands:
             name = command_name(node)
-            if name is not None and name.type != "word" and (self._mentions(name, handler_vars)):
+            if name is not None and name.type != "word" and (_mentions(name, handler_vars)):
                 found.add(key(node))
         if found or not self.index.sources:
             return found
@@ -72,21 +72,11 @@ class Handlers:
         names = {"_HANDLER"}
         for _ in range(MAX_HOPS):
             grown = {name for name, values in self.index.assignments.items()
-                     if any(v is not None and self._mentions(v, names) for v in values)}
+                     if any(v is not None and _mentions(v, names) for v in values)}
             if grown <= names:
                 break
             names |= grown
         return names
-
-    @staticmethod
-    def _mentions(node, names: set[str]) -> bool:
-        stack = [node]
-        while stack:
-            cur = stack.pop()
-            if cur.type == "variable_name" and node_text(cur) in names:
-                return True
-            stack.extend(cur.named_children)
-        return False
 
     def _payload_producers(self, node, cmd: HttpCommand, found: set) -> None:
         """Add the commands whose output becomes this POST's body."""
@@ -434,6 +424,7 @@ class EventWork:
 
 
 def _mentions(node, names: set[str]) -> bool:
+    """Does the tree under ``node`` read one of the variables ``names``?"""
     stack = [node]
     while stack:
         cur = stack.pop()

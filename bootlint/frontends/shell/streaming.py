@@ -64,14 +64,7 @@ def _post(low, node, cmd, url_node) -> StreamPost | None:
     if mode is None:
         return None
     post = StreamPost(low.words.span(url_node), cmd.tool, mode, sends_trailers=client["trailers"])
-    for header in headers:
-        lower = header.name.lower()
-        if lower == "trailer":
-            post.declared_trailers = header
-        elif lower == "content-type":
-            post.content_type = header
-        elif header is not mode:
-            post.headers.append(header)
+    post.sort_headers(headers)
     for opt in cmd.options:
         value = opt.inline if opt.inline is not None else (
             low.words.literal(opt.value) if opt.value is not None else None)
