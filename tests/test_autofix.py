@@ -14,7 +14,8 @@ import zipfile
 import pytest
 
 from bootlint.fixes.packaging import executable_mode
-from bootlint.fixes.apply import (ByteMap, FixError, apply_round, fix_source,
+from bootlint.fixes.textmap import RawMap
+from bootlint.fixes.apply import (FixError, apply_round, fix_source,
                               unified_diff, write_atomic)
 from bootlint.engine import FileResult, Selection, lint_source
 from bootlint.diagnostics import Applicability, Edit, Finding, Fix, Severity, Span
@@ -36,7 +37,7 @@ def edit(line, col, end_line, end_col, text) -> Edit:
 
 def test_text_positions_map_to_bytes_past_bom_crlf_and_wide_characters():
     raw = "\ufeff#!/bin/sh\r\n# 日本語 x\r\necho é z\r\n".encode("utf-8")
-    bm = ByteMap(raw)
+    bm = RawMap(raw)
     assert bm.offset(1, 1) == 3                      # after the BOM
     assert raw[bm.offset(2, 7):bm.offset(2, 8)] == b"x"   # three 3-byte characters before it
     assert raw[bm.offset(3, 8):bm.offset(3, 9)] == b"z"

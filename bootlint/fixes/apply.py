@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bootlint.diagnostics import Applicability, Finding, Fix, Span
+from bootlint.diagnostics import Applicability, Finding, Fix
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import RawMap
 
@@ -28,11 +28,6 @@ MAX_ROUNDS = 10
 
 class FixError(Exception):
     """A fix could not be applied or written; the message says why (shown to the user)."""
-
-
-# --- positions ---------------------------------------------------------------------------------
-
-ByteMap = RawMap   # text positions -> raw byte offsets (bootlint.textmap)
 
 
 # --- applying ---------------------------------------------------------------------------------

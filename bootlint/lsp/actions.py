@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bootlint.fixes import apply as autofix
+from bootlint.fixes.textmap import RawMap
 from bootlint.engine import FileResult, Selection, lint_source
 from bootlint.frontends.registry import by_name
 from bootlint.diagnostics import Applicability, Finding, Fix
@@ -53,7 +54,7 @@ def apply(text: str, changes: list[Change]) -> str:
 def fix_changes(fix: Fix, buffer: Buffer) -> list[Change]:
     """A fix's edits on the buffer, mapped as `bootlint check --fix` maps them (none for a fix
     that only sets the file's mode, or one that cannot be applied)."""
-    changes = autofix.changes_of(fix, autofix.ByteMap(buffer.raw)) or []
+    changes = autofix.changes_of(fix, RawMap(buffer.raw)) or []
     return [_whole_line_breaks(Change(buffer.byte_offset(start), buffer.byte_offset(end),
                                       data.decode("utf-8", "surrogatepass")), buffer.text)
             for start, end, data in changes]

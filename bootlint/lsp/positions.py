@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from bootlint.diagnostics import Span
-from bootlint.files.source import line_starts
+from bootlint.fixes.textmap import line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bootlint.model import Endpoint, Piece
-from bootlint.model.streaming import (ERROR_BODY, ERROR_HEADERS, MODE_HEADER, Body, Encoding,
+from bootlint.model.streaming import (ERROR_HEADERS, MODE_HEADER, Body, Encoding,
                                       Header, StreamPost, Streaming, literal_encoding)
 from bootlint.frontends.python.index import code, dotted, walk
 

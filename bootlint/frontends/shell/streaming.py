@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from bootlint.model import ApiCall, Endpoint, Piece
+from bootlint.model import Endpoint, Piece
 from bootlint.model.streaming import (ERROR_HEADERS, MODE_HEADER, Body, Encoding, Header,
                                       StreamPost, Streaming, literal_encoding)
 from bootlint.frontends.shell.syntax import command_name, expansion_names, key, node_text
