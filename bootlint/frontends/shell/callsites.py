@@ -13,7 +13,7 @@ from bootlint.frontends.shell.clients import CLIENTS, HTTP_CLIENTS, HttpCommand
 from bootlint.frontends.shell.commands import unwrap
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
-    command_args, command_name, expansion_names, key, node_text, reads_stdin,
+    command_args, command_name, expansion_names, key, node_text,
 )
 from bootlint.frontends.shell.values import (
     MAX_CALL_DEPTH, POSITIONAL, REST, Bound, Frame, Words, rest_start,
@@ -31,7 +31,7 @@ def http_command(node, words: Words, args: list | None = None) -> HttpCommand | 
     tool, _, args, wrappers = unwrap(name, args, words.literal)
     if tool not in HTTP_CLIENTS:
         return None
-    cmd = CLIENTS[tool].parse(args, words.literal, reads_stdin(node))
+    cmd = CLIENTS[tool].parse(args, words.literal, words.index.reads_stdin(node))
     cmd.wrappers = wrappers
     return cmd
 

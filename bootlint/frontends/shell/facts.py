@@ -15,7 +15,7 @@ from bootlint.frontends.shell.clients import HttpCommand
 from bootlint.frontends.shell.commands import NUMERIC_PARAMETERS
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
-    assigned_name, command_args, command_name, expansion_names, node_text, substitutions,
+    command_args, command_name, expansion_names, node_text, substitutions,
 )
 from bootlint.frontends.shell.values import Words
 
@@ -303,10 +303,10 @@ class EventFacts:
                 if cmd.get(*cmd.client.headers_in_body):
                     # `curl -i`: the headers come with the body, where the body goes.
                     carriers += cmd.get(*cmd.client.output_options)
-                    found.add(assigned_name(node) or "")
+                    found.add(self.index.assigned_name(node) or "")
                 stderr = bool(cmd.get(*cmd.client.headers_on_stderr))
-                parent = node.parent
-                if parent is not None and parent.type == "redirected_statement":
+                parent, _ = self.index.statement_context(node)
+                if parent is not None:
                     for child in parent.children:
                         dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
                         if dest is not None and (stderr and node_text(child).startswith("2>")
@@ -340,7 +340,7 @@ class EventFacts:
 
     def _event_vars(self) -> set[str]:
         """Variables that hold the event: the body `next` returned (EVENT=$(curl ... next))."""
-        names = {assigned_name(node) for node in self.index.commands
+        names = {self.index.assigned_name(node) for node in self.index.commands
                  if Endpoint.NEXT in self.sites.endpoints_of(node)}
         names.discard(None)
         return names  # type: ignore[return-value]
@@ -386,11 +386,11 @@ class EventFacts:
             for opt in (o for cmd in nexts for o in cmd.get(*cmd.client.output_options)):
                 if opt.value is not None:
                     names |= self.references(opt.value) | {self.words.literal(opt.value) or ""}
-            target = assigned_name(node)
+            target = self.index.assigned_name(node)
             if target:
                 names.add(target)
-            parent = node.parent
-            if parent is not None and parent.type == "redirected_statement":
+            parent, _ = self.index.statement_context(node)
+            if parent is not None:
                 for child in parent.children:
                     dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
                     if dest is not None:

@@ -172,13 +172,13 @@ class Handlers:
 
     def _stdin_producers(self, node, found: set, hops: int) -> None:
         """What feeds a command's standard input: the pipeline before it, a here-string."""
-        parent = node.parent
-        if parent is not None and parent.type == "redirected_statement":
-            for child in parent.children:
+        redirected, parent = self.index.statement_context(node)
+        if redirected is not None:
+            for child in redirected.children:
                 if child.type in ("herestring_redirect", "heredoc_redirect"):
                     self._value_producers(child, found, hops + 1)
-            node, parent = parent, parent.parent
-        if parent is not None and parent.type == "pipeline":
+            node = redirected
+        if parent is not None:
             before = []
             for child in parent.children:
                 if child.start_byte >= node.start_byte:
@@ -245,8 +245,8 @@ class Handlers:
                     names_file(a) for a in command_args(node)):
                 self._producer(node, found, 1)   # `... | tee /tmp/out`: what was piped into it
                 continue
-            parent = node.parent
-            if parent is None or parent.type != "redirected_statement":
+            parent, _ = self.index.statement_context(node)
+            if parent is None:
                 continue
             for child in parent.children:
                 dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
@@ -389,15 +389,14 @@ class EventWork:
         for arg in command_args(node):
             if expansion_names(arg) & self.reads or self.words.literal(arg) in self.event_files:
                 return True
-        parent = node.parent
-        if parent is not None and parent.type == "redirected_statement":
-            for child in parent.children:
+        redirected, parent = self.index.statement_context(node)
+        if redirected is not None:
+            for child in redirected.children:
                 if child.type in ("herestring_redirect", "heredoc_redirect", "file_redirect") and (
                         _mentions(child, self.reads) or any(
                             self.words.literal(c) in self.event_files for c in child.named_children)):
                     return True
-            parent = parent.parent
-        if parent is not None and parent.type == "pipeline":
+        if parent is not None:
             before = [c for c in parent.named_children if c.end_byte <= node.start_byte]
             return any(_mentions(c, self.reads) for c in before)
         return False

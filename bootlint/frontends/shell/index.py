@@ -39,6 +39,12 @@ class ShellIndex:
     _reach: list[int] = field(default_factory=list)   # the furthest end among ranges[:i+1]
     _loops: list[tuple[int, int]] = field(default_factory=list)  # outermost loops' byte ranges
     loop_ranges: list[tuple[int, int]] = field(default_factory=list)  # every loop's, by start
+    # The redirected statement or pipeline that directly holds a node, by (start, end, type), and
+    # the variable a command's output is assigned to, by its place: found from the holders down,
+    # once. (tree-sitter finds a node's parent by descending from the root through every earlier
+    # sibling: asked for each command of a file, quadratic in its length.)
+    _holders: dict[tuple[int, int, str], object] = field(default_factory=dict)
+    _assigned: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def in_loop_or_function(self, node) -> bool:
         """Whether a loop or a function definition contains the node (a binary search: a walk
@@ -66,6 +72,38 @@ class ShellIndex:
                 return (begin, end)
             at -= 1
         return best
+
+    def holder(self, node):
+        """The redirected statement or pipeline written directly around the node, else None."""
+        return self._holders.get((node.start_byte, node.end_byte, node.type))
+
+    def statement_context(self, node) -> tuple[object | None, object | None]:
+        """A command's redirected statement (`cmd > f`, `cmd <<< "$x"`) and the pipeline it (or
+        that statement) is an element of, each None when there is none."""
+        redirected = pipeline = self.holder(node)
+        if redirected is not None and redirected.type == "redirected_statement":
+            pipeline = self.holder(redirected)
+        else:
+            redirected = None
+        return redirected, (pipeline if pipeline is not None and pipeline.type == "pipeline" else None)
+
+    def reads_stdin(self, node) -> bool:
+        """Is something piped or redirected into the command (`printf ... | http POST url`)?"""
+        redirected, pipeline = self.statement_context(node)
+        if redirected is not None and any(
+                c.type in ("herestring_redirect", "heredoc_redirect") or (
+                    c.type == "file_redirect" and c.text.lstrip(b"0123456789").startswith(b"<"))
+                for c in redirected.children):
+            return True
+        if pipeline is not None:
+            element = redirected if redirected is not None else node
+            named = [c for c in pipeline.children if c.is_named]
+            return bool(named) and named[0].start_byte != element.start_byte
+        return False
+
+    def assigned_name(self, node) -> str | None:
+        """The variable a command's output is assigned to (X=$(cmd), X="$(cmd)", local X=...)."""
+        return self._assigned.get((node.start_byte, node.end_byte))
 
     def function_of(self, node) -> str | None:
         """The innermost function of the file whose definition contains the node (a binary
@@ -99,6 +137,8 @@ _QUERY = """
 (while_statement) @loop
 (for_statement) @loop
 (c_style_for_statement) @loop
+(redirected_statement) @holder
+(pipeline) @holder
 """
 
 
@@ -154,6 +194,10 @@ def build_index(root) -> ShellIndex:
         if index._loops and node.start_byte < index._loops[-1][1]:
             continue   # inside the last outermost loop
         index._loops.append((node.start_byte, node.end_byte))
+    for node in found.get("holder", ()):
+        for child in node.children:
+            if child.is_named:
+                index._holders[(child.start_byte, child.end_byte, child.type)] = node
     assignments: list[tuple[str, object, str | None]] = []
     trap_text: bytes | None = None
     for node in sorted(found.get("assignment", ()), key=by_start):
@@ -164,6 +208,8 @@ def build_index(root) -> ShellIndex:
             index.assignments.setdefault(key, []).append(value)
             index.assignment_nodes.setdefault(key, []).append(node)
             assignments.append((key, value, function_of(node)))
+            if value is not None and (b"$(" in value.text or b"`" in value.text):
+                _note_assigned_output(index, node, node_text(name))
     for node in sorted(found.get("command", ()), key=by_start):
         function = function_of(node)
         index.commands.append(node)
@@ -197,6 +243,23 @@ def build_index(root) -> ShellIndex:
             if function not in index.functions:
                 del sites[function]
     return index
+
+
+# What may stand between an assignment and the command whose output it takes: X="$(a | b 2>&1)".
+_OUTPUT_PATH = frozenset({"command_substitution", "string", "pipeline", "concatenation",
+                          "redirected_statement"})
+
+
+def _note_assigned_output(index: ShellIndex, assignment, name: str) -> None:
+    """File the commands whose output the assignment takes (only through substitutions, strings,
+    pipelines and redirections: `X=$(a; b)` takes both, `X=$(f "$(g)")` takes f's)."""
+    stack = list(assignment.children)
+    while stack:
+        cur = stack.pop()
+        if cur.type == "command":
+            index._assigned[(cur.start_byte, cur.end_byte)] = name
+        elif cur.type in _OUTPUT_PATH:
+            stack.extend(cur.children)
 
 
 def _trap_action_commands(text: bytes, trap, functions) -> list:

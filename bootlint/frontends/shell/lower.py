@@ -16,7 +16,7 @@ from bootlint.frontends.shell.index import build_index
 from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering
 from bootlint.frontends.shell.status import Tails
 from bootlint.frontends.shell.syntax import (
-    MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, assigned_name, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
+    MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
 )
 from bootlint.frontends.shell.streaming import streaming_facts
 from bootlint.frontends.shell.values import Words
@@ -214,7 +214,7 @@ class _Lowering(CommandLowering):
                 # (`grep`/`cut` feeding a request id into the body are not the handler's output)
                 tool = command_name(cmd)
                 if tool is None or node_text(tool).rsplit("/", 1)[-1] not in COMMON_COMMANDS:
-                    names.add(assigned_name(cmd) or "")
+                    names.add(self.index.assigned_name(cmd) or "")
         names.discard("")
         return names
 

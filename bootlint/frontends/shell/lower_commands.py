@@ -14,7 +14,7 @@ from bootlint.frontends.shell.commands import (
     COMMON_COMMANDS, FIND_DELETES, FIND_EXECS, REMOVERS, SHELL_BUILTINS, TEMP_DIRS,
 )
 from bootlint.frontends.shell.syntax import (
-    assigned_name, command_args, command_name, expansion_names, key, node_text,
+    command_args, command_name, expansion_names, key, node_text,
 )
 from bootlint.frontends.shell.status import failure_guard
 from bootlint.frontends.shell.values import unbind
@@ -166,7 +166,7 @@ class CommandLowering:
         if any(f in ("-u", "--dry-run") or (f.startswith("-") and not f.startswith("--") and "u" in f)
                for f in flags):
             return []
-        target = assigned_name(node)
+        target = self.index.assigned_name(node)
         names = {target} if target else self._captured_output(node)
         return [TempCreate(self.span(node), names=frozenset(names), text=node_text(node),
                            handed_out=bool(names) and not target)]
@@ -184,7 +184,7 @@ class CommandLowering:
             return set()
         name = cur.child_by_field_name("name")
         sites = self.index.call_sites.get(node_text(name), ()) if name is not None else ()
-        return {n for n in (assigned_name(site) for site in sites) if n}
+        return {n for n in (self.index.assigned_name(site) for site in sites) if n}
 
     def c_rm(self, node, args) -> list[Node]:
         names = set()
@@ -329,12 +329,12 @@ class CommandLowering:
 
         parts = list(command_args(node)) + [c for c in node.children if c.type in (
             "variable_assignment", "herestring_redirect", "file_redirect")]
-        parent = node.parent
-        if parent is not None and parent.type == "redirected_statement":
-            parts += [c for c in parent.children if c.type in ("herestring_redirect", "file_redirect",
-                                                              "heredoc_redirect")]
-            node, parent = parent, parent.parent
-        if parent is not None and parent.type == "pipeline":
+        redirected, parent = self.index.statement_context(node)
+        if redirected is not None:
+            parts += [c for c in redirected.children if c.type in ("herestring_redirect", "file_redirect",
+                                                                  "heredoc_redirect")]
+            node = redirected
+        if parent is not None:
             parts += [c for c in parent.named_children if c.end_byte <= node.start_byte]
         stack = parts
         while stack:

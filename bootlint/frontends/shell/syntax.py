@@ -228,33 +228,3 @@ def command_args(node) -> list:
 def key(node) -> tuple[int, int]:
     """A node's place (its bytes), to file facts about it by."""
     return (node.start_byte, node.end_byte)
-
-
-def assigned_name(node) -> str | None:
-    """The variable that a command's output is assigned to (X=$(cmd), X="$(cmd)", local X=...)."""
-    cur = node.parent
-    while cur is not None:
-        if cur.type == "variable_assignment":
-            name = cur.child_by_field_name("name")
-            return node_text(name) if name is not None else None
-        if cur.type in ("command_substitution", "string", "pipeline", "concatenation",
-                        "redirected_statement"):
-            cur = cur.parent
-            continue
-        return None
-    return None
-
-
-def reads_stdin(node) -> bool:
-    """Is something piped or redirected into the command (`printf ... | http POST url`)?"""
-    parent = node.parent
-    if parent is not None and parent.type == "redirected_statement":
-        if any(c.type in ("herestring_redirect", "heredoc_redirect") or (
-                c.type == "file_redirect" and c.text.lstrip(b"0123456789").startswith(b"<"))
-               for c in parent.children):
-            return True
-        node, parent = parent, parent.parent
-    if parent is not None and parent.type == "pipeline":
-        named = [c for c in parent.children if c.is_named]
-        return bool(named) and named[0].start_byte != node.start_byte
-    return False
