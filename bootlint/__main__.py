@@ -1,5 +1,5 @@
 """`python -m bootlint`."""
 
-from bootlint.cli import run_main
+from bootlint.cli import entry
 
-run_main()
+entry()

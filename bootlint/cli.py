@@ -417,8 +417,20 @@ def server_command(stdio) -> None:
     sys.exit(serve())
 
 
+def entry() -> None:
+    """The `bootlint` command and `python -m bootlint`: :func:`run_main`, then the process
+    leaves at once (:func:`bootlint.util.exits.leave`)."""
+    from bootlint.util.exits import leave
+
+    try:
+        run_main()
+    except SystemExit as exc:
+        leave(exc.code if isinstance(exc.code, int) else EXIT_CLEAN if exc.code is None else EXIT_USAGE)
+    leave(EXIT_CLEAN)
+
+
 def run_main() -> None:
-    """Console entry point: click's usage errors exit 2; Ctrl-C exits 130; output that cannot
+    """Console entry point (in a process of its own, :func:`entry`): click's usage errors exit 2; Ctrl-C exits 130; output that cannot
     be written (a closed standard output, a full disk) exits 2 with a message; anything
     unexpected exits 3. Never a traceback."""
     code = _run_main()

@@ -357,3 +357,28 @@ def test_a_file_without_shebang_is_read_in_the_language_its_whole_text_is_writte
     assert detect(SourceFile.from_bytes("bootstrap", text)).language == language
     codes = {f.code for f in findings(text.decode())}
     assert "BL900" not in codes and ("BL902" in codes) == (language not in ("shell", "python")), codes
+
+
+def test_the_walk_of_a_small_tree_files_exactly_the_nodes_the_query_finds():
+    """Below WALK_LIMIT nodes the index walks the tree in Python instead of building the query
+    (2-5 ms however small the file); both must find the same nodes (the index orders them by
+    where they start), on every shell fixture and example (the trees of a cold check)."""
+    import tree_sitter
+
+    from bootlint.frontends.shell.index import WALK_LIMIT, _query, captures
+    from bootlint.frontends.shell.syntax import parser
+
+    root_dir = __import__("pathlib").Path(__file__).resolve().parent.parent
+    files = sorted((root_dir / "tests" / "fixtures" / "shell").rglob("*.sh")) + \
+        sorted(p for p in (root_dir / "examples").rglob("bootstrap*") if p.suffix != ".py")
+    assert len(files) > 100
+    walked = 0
+    for path in files:
+        root = parser().parse(path.read_bytes()).root_node
+        by_query = {kind: sorted((n.start_byte, n.end_byte, n.type) for n in nodes)
+                    for kind, nodes in tree_sitter.QueryCursor(_query()).captures(root).items()}
+        by_walk = {kind: sorted((n.start_byte, n.end_byte, n.type) for n in nodes)
+                   for kind, nodes in captures(root).items()}
+        assert by_walk == by_query, path
+        walked += root.descendant_count <= WALK_LIMIT
+    assert walked == len(files)   # every one of them took the walk

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from bootlint.model import Piece
 
@@ -23,6 +22,8 @@ def error_body_problem(pieces: tuple[Piece, ...]) -> str:
 
 def json_error_problem(text: str) -> str:
     """Check a literal error body against {"errorMessage": str, "errorType": str, "stackTrace": [str]}."""
+    import json   # only for a literal error body (most bootstraps post none)
+
     try:
         data = json.loads(text)
     except ValueError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import subprocess
 from dataclasses import dataclass
 from fnmatch import fnmatch, translate
 from functools import lru_cache
@@ -163,6 +162,8 @@ def _drop_ignored(root: str, found: list[Target]) -> list[Target]:
     top = GitModes()._toplevel(os.path.abspath(root))
     if top is not None and not config_is_safe(top):
         return found   # git would block on a FIFO its config includes: nothing is left out
+    import subprocess   # only where git is asked: a plain check starts no process
+
     try:
         proc = subprocess.run([*GIT, "check-ignore", "-z", "--stdin"], cwd=root, timeout=TIMEOUT,
                               input=b"\0".join(os.fsencode(os.path.relpath(t.path, root)) for t in candidates),

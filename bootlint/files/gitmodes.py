@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import subprocess
 
 # A repository's own config could name programs for git to run (core.fsmonitor); bootlint runs
 # nothing a repository chooses.
@@ -93,6 +92,8 @@ class GitModes:
     def _git(self, *args: str, cwd: str) -> bytes | None:
         if not self.available:
             return None
+        import subprocess   # only where git is asked: a plain check starts no process
+
         try:
             proc = subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, timeout=TIMEOUT,
                                   env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})

@@ -176,16 +176,23 @@ def analysed_languages() -> str:
 
 # Languages bootlint does not analyse, recognised without a shebang by their first line of code
 # (the interpreter's name, as a shebang would give it, and what only that language writes there).
-UNANALYSED_CONTENT: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("php", re.compile(r"^<\?(php\b|=)")),
-    ("node", re.compile(r"""^(['"]use strict['"];?$|(const|var)\s+[\w${}\[\], ]+\s*=|let\s+\w+\s+=|"""
-                        r"""import\s.*\sfrom\s+['"]|import\s+['"]|(module\.)?exports[.\[ =]|"""
-                        r"""require\(['"]|async function\b|export\s+(default|async|function|const))""")),
-    ("ruby", re.compile(r"""^(require(_relative)?\s+['"]|puts\s|def\s+\w+[?!]?(\s*$|\s*\()(?!.*:\s*$)|"""
-                        r"""class\s+[A-Z]\w*\s*(<\s*\w+)?\s*$|module\s+[A-Z]\w*\s*$)""")),
-    ("perl", re.compile(r"^(use\s+(strict|warnings|[A-Z][\w:]*)\b.*;|my\s+[$@%]\w+|package\s+[\w:]+;)")),
-    ("lua", re.compile(r"^local\s+\w+\s+=")),
+# (Written as text and compiled on the first sniff: most files have a shebang, and compiling
+# these forty patterns was a sixth of a cold check's own import time.)
+UNANALYSED_CONTENT: tuple[tuple[str, str], ...] = (
+    ("php", r"^<\?(php\b|=)"),
+    ("node", (r"""^(['"]use strict['"];?$|(const|var)\s+[\w${}\[\], ]+\s*=|let\s+\w+\s+=|"""
+              r"""import\s.*\sfrom\s+['"]|import\s+['"]|(module\.)?exports[.\[ =]|"""
+              r"""require\(['"]|async function\b|export\s+(default|async|function|const))""")),
+    ("ruby", (r"""^(require(_relative)?\s+['"]|puts\s|def\s+\w+[?!]?(\s*$|\s*\()(?!.*:\s*$)|"""
+              r"""class\s+[A-Z]\w*\s*(<\s*\w+)?\s*$|module\s+[A-Z]\w*\s*$)""")),
+    ("perl", r"^(use\s+(strict|warnings|[A-Z][\w:]*)\b.*;|my\s+[$@%]\w+|package\s+[\w:]+;)"),
+    ("lua", r"^local\s+\w+\s+="),
 )
+
+
+@lru_cache(maxsize=1)
+def _unanalysed_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, re.compile(pattern)) for name, pattern in UNANALYSED_CONTENT)
 
 
 def unanalysed_language(text: str) -> str | None:
@@ -195,32 +202,39 @@ def unanalysed_language(text: str) -> str | None:
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", "//", "/*", "*", "--")) and not stripped.startswith("#!"):
             continue
-        return next((name for name, pattern in UNANALYSED_CONTENT if pattern.match(stripped)), None)
+        return next((name for name, pattern in _unanalysed_patterns() if pattern.match(stripped)), None)
     return None
 
 
 # Evidence that a line of a file without shebang is written in a language: each line counts once
 # for every language it matches. With what each front end's parser accepts and the first line of
 # code that only one language writes, the whole text decides, not its first statement.
-CONTENT_EVIDENCE: dict[str, tuple[re.Pattern[str], ...]] = {
-    "shell": tuple(re.compile(p) for p in (
+CONTENT_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "shell": (
         r"^(while|until)\b.*;\s*do\b|^do$|^done\b", r"^(if|elif)\b.*;\s*then\b|^then$|^fi\b|^else$",
         r"^(function\s+)?[A-Za-z_][\w-]*\s*\(\)\s*\{?\s*$", r"^(export|local|readonly|declare|unset)\s+\w",
         r"^[A-Za-z_]\w*=(\S|$)", r"^(curl|wget|exec|source|printf|echo|set)\s", r"^\.\s+\S", r"^case\b.*\bin$|^esac\b",
-        r"\$\(|\$\{?[A-Za-z_]\w*\}?\b.*(;|\|\||&&|\|)\s*$", r"^}$")),
-    "python": tuple(re.compile(p) for p in (
+        r"\$\(|\$\{?[A-Za-z_]\w*\}?\b.*(;|\|\||&&|\|)\s*$", r"^}$"),
+    "python": (
         r"^(import\s+[\w.]+|from\s+[\w.]+\s+import\s)", r"^(async\s+)?def\s+\w+\(.*\)\s*(->.*)?:$",
         r"^class\s+\w+.*:$", r"^(while|if|elif|for|with|try|except|else|finally)\b.*:$", r"^return\b",
-        r"^(\"\"\"|\'\'\')", r"^[A-Za-z_][\w.]*\s*=\s*\S", r"^@\w")),
-    "node": tuple(re.compile(p) for p in (
+        r"^(\"\"\"|\'\'\')", r"^[A-Za-z_][\w.]*\s*=\s*\S", r"^@\w"),
+    "node": (
         r"^(const|let|var)\s+[\w${}\[\], ]+\s*=", r"require\(['\"]", r"=>", r"^(async\s+)?function\b",
-        r"^(module\.)?exports\b", r"^import\s.*\sfrom\s+['\"]", r"\bconsole\.\w+\(", r";$")),
-    "ruby": tuple(re.compile(p) for p in (
-        r"^(require|require_relative)\s+['\"]", r"^def\s+\w+[?!]?(\(.*\))?$", r"^end$", r"^puts\s", r"\bdo(\s*\|.*\|)?$")),
-    "perl": tuple(re.compile(p) for p in (r"^use\s+[\w:]+.*;$", r"^my\s+[$@%]\w+", r"^sub\s+\w+", r"\$ENV\{")),
-    "php": tuple(re.compile(p) for p in (r"^<\?(php|=)", r"^\$\w+\s*=.*;$", r"\bfunction\s+\w+\s*\(")),
-    "lua": tuple(re.compile(p) for p in (r"^local\s+\w+\s*=", r"^end$", r"^function\s+\w+\s*\(")),
+        r"^(module\.)?exports\b", r"^import\s.*\sfrom\s+['\"]", r"\bconsole\.\w+\(", r";$"),
+    "ruby": (
+        r"^(require|require_relative)\s+['\"]", r"^def\s+\w+[?!]?(\(.*\))?$", r"^end$", r"^puts\s", r"\bdo(\s*\|.*\|)?$"),
+    "perl": (r"^use\s+[\w:]+.*;$", r"^my\s+[$@%]\w+", r"^sub\s+\w+", r"\$ENV\{"),
+    "php": (r"^<\?(php|=)", r"^\$\w+\s*=.*;$", r"\bfunction\s+\w+\s*\("),
+    "lua": (r"^local\s+\w+\s*=", r"^end$", r"^function\s+\w+\s*\("),
 }
+
+
+@lru_cache(maxsize=1)
+def _evidence_patterns() -> dict[str, tuple[re.Pattern[str], ...]]:
+    return {lang: tuple(re.compile(p) for p in patterns) for lang, patterns in CONTENT_EVIDENCE.items()}
+
+
 FIRST_LINE_WEIGHT = 3   # the first line of code is one only that language writes
 PARSER_WEIGHT = 3       # the front end's parser reads the whole text without error
 SNIFFED_LINES = 400
@@ -233,7 +247,7 @@ def sniff(text: str) -> str | None:
     lines = [line.strip() for line in text.split("\n", SNIFFED_LINES)[:SNIFFED_LINES]]
     code = [line for line in lines if line and not line.startswith(("#", "//"))]
     scores = {lang: sum(1 for line in code if any(p.search(line) for p in patterns))
-              for lang, patterns in CONTENT_EVIDENCE.items()}
+              for lang, patterns in _evidence_patterns().items()}
     ends = front_ends()
     for fe in ends:
         if fe.recognises_content(text):

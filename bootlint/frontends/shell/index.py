@@ -142,6 +142,37 @@ _QUERY = """
 """
 
 
+# The same kinds, for a walk in Python (the capture each is filed under).
+_KINDS = {"function_definition": "function", "variable_assignment": "assignment", "command": "command",
+          "declaration_command": "declaration", "comment": "comment", "while_statement": "loop",
+          "for_statement": "loop", "c_style_for_statement": "loop"}
+# Building the query costs 2-5 ms of CPU however small the tree (tree-sitter analyses the bash
+# grammar for it): a cold check of a 30-line bootstrap spent a third of its lint there. Below
+# this many nodes a walk in Python costs less; above it, the query run in C does.
+WALK_LIMIT = 4000
+
+
+def captures(root) -> dict[str, list]:
+    """The nodes of :data:`_QUERY`'s kinds under ``root``, by capture name (in no promised
+    order, as the query gives them: callers sort by place)."""
+    if root.descendant_count > WALK_LIMIT:
+        import tree_sitter
+
+        return tree_sitter.QueryCursor(_query()).captures(root)
+    found: dict[str, list] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = _KINDS.get(node.type)
+        if kind is not None:
+            found.setdefault(kind, []).append(node)
+        children = node.named_children
+        if children:
+            children.reverse()
+            stack.extend(children)
+    return found
+
+
 @lru_cache(maxsize=1)
 def _query():
     import tree_sitter
@@ -170,11 +201,9 @@ def max_depth(root) -> int:
 def build_index(root) -> ShellIndex:
     """File the tree's functions, assignments, commands, declarations and comments, each in
     source order with the innermost function it is written in."""
-    import tree_sitter
-
     index = ShellIndex()
     index.max_depth = max_depth(root)
-    found = tree_sitter.QueryCursor(_query()).captures(root)
+    found = captures(root)
     by_start = lambda n: n.start_byte  # noqa: E731 (captures are grouped by name, not ordered)
     for node in sorted(found.get("function", ()), key=by_start):
         name = node.child_by_field_name("name")
@@ -283,7 +312,7 @@ def _trap_action_commands(text: bytes, trap, functions) -> list:
     parser.included_ranges = [tree_sitter.Range((row, col + 1), (end_row, end_col - 1),
                                                 action.start_byte + 1, action.end_byte - 1)]
     # Only the action's bytes are read; the rest of the text keeps the positions right.
-    found = tree_sitter.QueryCursor(_query()).captures(parser.parse(text).root_node)
+    found = captures(parser.parse(text).root_node)
     return sorted(found.get("command", ()), key=lambda n: n.start_byte)
 
 

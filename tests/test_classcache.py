@@ -1,0 +1,95 @@
+"""The compiled dataclass methods kept between runs (bootlint/util/classcache.py) and the
+console entry's quick exit (bootlint/util/exits.leave)."""
+
+from __future__ import annotations
+
+import dataclasses
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bootlint.util import classcache
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
+
+
+def _check(tmp_path: Path, cache: Path, **env: str) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    full.update({"BOOTLINT_CLASS_CACHE": str(cache), "NO_COLOR": "1", **env})
+    return subprocess.run([sys.executable, "-m", "bootlint", "check", "--no-cache", "--format", "concise",
+                           str(TUTORIAL)], cwd=tmp_path, capture_output=True, env=full, timeout=120)
+
+
+def test_install_is_in_force_for_bootlint_and_a_dataclass_behaves_as_without_it():
+    assert dataclasses.exec is classcache.cached_exec   # bootlint/__init__ installed it
+
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        x: int
+        y: int = 2
+        tags: tuple = dataclasses.field(default_factory=tuple)
+
+    p = Point(1)
+    assert (p, repr(p).rsplit(".", 1)[-1], hash(p) == hash(Point(1, 2, ()))) == (
+        Point(1, 2, ()), "Point(x=1, y=2, tags=())", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 3   # type: ignore[misc]
+    assert Point.__init__.__globals__ is globals()   # the class's module, as exec(text) gives
+
+
+@pytest.mark.subprocess
+def test_a_second_run_compiles_nothing_and_finds_the_same_findings(tmp_path):
+    cache = tmp_path / "methods.marshal"
+    first = _check(tmp_path, cache)
+    assert first.returncode == 1 and b"[BL101]" in first.stdout, first.stderr
+    # Written at exit (the console entry leaves without tearing down, after the atexit handlers).
+    fmt, version, codes = marshal.loads(cache.read_bytes())
+    assert (fmt, version) == (1, sys.version) and len(codes) > 200
+    assert all(text.startswith("def __create_fn__(") for text in codes)
+    written = cache.stat().st_mtime_ns
+    second = _check(tmp_path, cache)
+    assert (second.returncode, second.stdout, second.stderr) == (first.returncode, first.stdout, first.stderr)
+    assert cache.stat().st_mtime_ns == written   # nothing new was compiled, so nothing was written
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("content", [b"", b"not marshal", marshal.dumps((1, "another python", {"a": "b"})),
+                                     marshal.dumps((1, sys.version, {"def f(): pass": 3}))])
+def test_an_unreadable_or_foreign_file_is_ignored_and_replaced(tmp_path, content):
+    cache = tmp_path / "methods.marshal"
+    cache.write_bytes(content)
+    proc = _check(tmp_path, cache)
+    assert proc.returncode == 1 and b"[BL101]" in proc.stdout and proc.stderr == b"", proc.stderr
+    assert marshal.loads(cache.read_bytes())[1] == sys.version
+
+
+@pytest.mark.subprocess
+def test_nothing_is_written_when_bytecode_writing_is_off(tmp_path):
+    cache = tmp_path / "methods.marshal"
+    proc = _check(tmp_path, cache, PYTHONDONTWRITEBYTECODE="1")
+    assert proc.returncode == 1 and b"[BL101]" in proc.stdout
+    assert not cache.exists()
+
+
+@pytest.mark.subprocess
+def test_the_quick_exit_keeps_the_exit_code_and_every_byte_of_a_long_output(tmp_path):
+    """Many findings through a pipe: all of them arrive, and the exit code is the check's."""
+    body = TUTORIAL.read_text()
+    for i in range(300):
+        (tmp_path / f"f{i}").mkdir()
+        (tmp_path / f"f{i}" / "bootstrap").write_text(body)
+    full = {k: v for k, v in os.environ.items()}
+    full["NO_COLOR"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "bootlint", "check", "--no-cache", "--jobs", "1",
+                           "--format", "concise", "."], cwd=tmp_path, capture_output=True, env=full,
+                          timeout=300)
+    assert proc.returncode == 1
+    lines = proc.stdout.decode().splitlines()
+    assert sum(line.endswith("[BL101]") for line in lines) == 300
+    assert lines[-1] == "[*] 300 fixable with `--fix`, 1500 more with `--fix --unsafe-fixes`."
+    assert lines[-2] == "Found 2100 problems (600 errors, 1500 warnings) in 300 files." and proc.stderr == b""
