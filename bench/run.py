@@ -21,7 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
-BOOTLINT = [sys.executable, "-m", "bootlint", "check", "--quiet", "--no-cache"]
+# The `bootlint` command as a user runs it (the console script pip installs beside the
+# interpreter); `python -m bootlint` where there is none.
+_SCRIPT = Path(sys.executable).with_name("bootlint")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "bootlint"]
+BOOTLINT = [*COMMAND, "check", "--quiet", "--no-cache"]
 
 
 def shell_bootstrap(i: int) -> str:
@@ -142,7 +146,7 @@ def main() -> None:
             (pys / f"f{i}" / "bootstrap.py").write_text(python_bootstrap(i))
         py_files = [str(p) for p in sorted(pys.glob("*/bootstrap.py"))]
 
-        print(f"python {sys.version.split()[0]}; shellcheck {shellcheck}; ruff {ruff}; "
+        print(f"python {sys.version.split()[0]}; bootlint {' '.join(COMMAND)}; shellcheck {shellcheck}; ruff {ruff}; "
               f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; CPU time = user + system, "
               f"median of {args.repeat} interleaved runs")
         # (a) One cold process on the AWS tutorial, beside ShellCheck and beside what Python,
@@ -185,7 +189,7 @@ def main() -> None:
                                capture_output=True, text=True, env=ENV, timeout=900).stdout.strip()
         print(f"(e) growth, 10x the same runtime, in process (bar <= 12x): {probe.split(': ', 1)[-1]}")
         # (f) Warm cache: the same files, the cache filled by a first run.
-        cached = [sys.executable, "-m", "bootlint", "check", "--quiet", "--cache-dir", str(tmpdir / "cache")]
+        cached = [*COMMAND, "check", "--quiet", "--cache-dir", str(tmpdir / "cache")]
         subprocess.run([*cached, *shell_files], stdout=subprocess.DEVNULL, env=ENV)
         cpu = interleaved({"cold": [*BOOTLINT, *shell_files], "warm": [*cached, *shell_files]},
                           max(1, args.repeat // 2))

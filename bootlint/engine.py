@@ -44,6 +44,8 @@ class Selection:
 
 @dataclass
 class FileResult:
+    """What linting one file gave: its findings, and what fixing it did."""
+
     path: str
     findings: list[Finding] = field(default_factory=list)
     internal_error: bool = False

@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from bootlint.fixes.apply import FixRequest
     from bootlint.util.cache import Cache
 
+
 @dataclass
 class RunResult:
+    """What a run gave: each file's result, in the targets' order, and the files it could not read."""
+
     files: list[FileResult] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
 

@@ -18,9 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
 
 
-def _check(tmp_path: Path, cache: Path, **env: str) -> subprocess.CompletedProcess:
+def _table(folder: Path) -> Path:
+    return folder / f"dataclass-methods.bootlint.{sys.implementation.cache_tag}.marshal"
+
+
+def _check(tmp_path: Path, folder: Path, **env: str) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    full.update({"BOOTLINT_CLASS_CACHE": str(cache), "NO_COLOR": "1", **env})
+    full.update({"BOOTLINT_CLASS_CACHE_DIR": str(folder), "NO_COLOR": "1", **env})
     return subprocess.run([sys.executable, "-m", "bootlint", "check", "--no-cache", "--format", "concise",
                            str(TUTORIAL)], cwd=tmp_path, capture_output=True, env=full, timeout=120)
 
@@ -44,36 +48,39 @@ def test_install_is_in_force_for_bootlint_and_a_dataclass_behaves_as_without_it(
 
 @pytest.mark.subprocess
 def test_a_second_run_compiles_nothing_and_finds_the_same_findings(tmp_path):
-    cache = tmp_path / "methods.marshal"
-    first = _check(tmp_path, cache)
+    folder = tmp_path / "cache"
+    first = _check(tmp_path, folder)
+    cache = _table(folder)
     assert first.returncode == 1 and b"[BL101]" in first.stdout, first.stderr
     # Written at exit (the console entry leaves without tearing down, after the atexit handlers).
     fmt, version, codes = marshal.loads(cache.read_bytes())
-    assert (fmt, version) == (1, sys.version) and len(codes) > 200
+    assert (fmt, version) == (2, sys.version) and len(codes) > 200
+    assert [p.name for p in folder.iterdir()] == [cache.name]   # bootlint's classes only
     assert all(text.startswith("def __create_fn__(") for text in codes)
     written = cache.stat().st_mtime_ns
-    second = _check(tmp_path, cache)
+    second = _check(tmp_path, folder)
     assert (second.returncode, second.stdout, second.stderr) == (first.returncode, first.stdout, first.stderr)
     assert cache.stat().st_mtime_ns == written   # nothing new was compiled, so nothing was written
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("content", [b"", b"not marshal", marshal.dumps((1, "another python", {"a": "b"})),
-                                     marshal.dumps((1, sys.version, {"def f(): pass": 3}))])
+@pytest.mark.parametrize("content", [b"", b"not marshal", marshal.dumps((2, "another python", {"a": "b"})),
+                                     marshal.dumps((2, sys.version, {"def f(): pass": 3})),
+                                     marshal.dumps((1, sys.version, {}))])
 def test_an_unreadable_or_foreign_file_is_ignored_and_replaced(tmp_path, content):
-    cache = tmp_path / "methods.marshal"
+    cache = _table(tmp_path)
     cache.write_bytes(content)
-    proc = _check(tmp_path, cache)
+    proc = _check(tmp_path, tmp_path)
     assert proc.returncode == 1 and b"[BL101]" in proc.stdout and proc.stderr == b"", proc.stderr
     assert marshal.loads(cache.read_bytes())[1] == sys.version
 
 
 @pytest.mark.subprocess
 def test_nothing_is_written_when_bytecode_writing_is_off(tmp_path):
-    cache = tmp_path / "methods.marshal"
-    proc = _check(tmp_path, cache, PYTHONDONTWRITEBYTECODE="1")
+    folder = tmp_path / "cache"
+    proc = _check(tmp_path, folder, PYTHONDONTWRITEBYTECODE="1")
     assert proc.returncode == 1 and b"[BL101]" in proc.stdout
-    assert not cache.exists()
+    assert not folder.exists()
 
 
 @pytest.mark.subprocess

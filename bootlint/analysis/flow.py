@@ -94,6 +94,8 @@ def replace(ctx: Context, **changes) -> Context:
 
 @dataclass(frozen=True)
 class Occurrence:
+    """A node met on a walk, with the context (loop, guards, switches) it runs in."""
+
     node: Node
     ctx: Context
 

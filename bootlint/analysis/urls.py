@@ -6,10 +6,11 @@ import re
 from functools import lru_cache
 from bootlint.model import Endpoint, Piece, Segment, UrlInfo
 from bootlint.diagnostics import Span
+from bootlint.util.lazyre import lazy
 
 API_VERSION = "2018-06-01"
 API_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
-_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_VERSION_RE = lazy(r"^\d{4}-\d{2}-\d{2}$")
 _EXTENSION_ROOTS = {"extension", "telemetry", "logs"}
 # The path after /runtime/, with "*" standing for the request id.
 KNOWN_PATHS: dict[tuple[str, ...], Endpoint] = {

@@ -33,6 +33,9 @@ class ConfigError(Exception):
 
 @dataclass
 class Settings:
+    """The resolved settings of a run: defaults, then a configuration file, then the command line
+    (``origins`` says where each came from)."""
+
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()

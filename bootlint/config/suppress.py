@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bootlint.diagnostics import Finding, Span
+from bootlint.util.lazyre import lazy
 
-_CODE = re.compile(r"^BL\d{3}$")
+_CODE = lazy(r"^BL\d{3}$")
 
 
 @lru_cache(maxsize=8)
@@ -33,6 +34,8 @@ def grammar(comment: str) -> tuple[re.Pattern, re.Pattern]:
 
 @dataclass
 class Directive:
+    """One suppression comment: the codes it names and the lines it covers."""
+
     span: Span
     codes: tuple[str, ...]
     first_line: int          # the lines it covers (file-wide: 0 .. a large number)
@@ -46,11 +49,13 @@ def parse(comments, statements, known: set[str], noqa: bool = False,
     """Directives in the comments, and the problems (BL903) of the malformed ones. ``noqa``:
     the language's linters use `# noqa: CODE` (the front end's idioms say so); ``config_only``:
     codes a comment may not silence; ``comment``: how the language's line comments start."""
-    directive_re, noqa_re = grammar(comment)
     directives: list[Directive] = []
     problems: list[tuple[Span, str]] = []
     following = _Statements(statements)
     for line, column, text, alone in comments:
+        if ":" not in text:
+            continue   # both forms need `bootlint:` or `noqa:` (most comments: no pattern compiled)
+        directive_re, noqa_re = grammar(comment)
         span = Span(line, column, line, column + len(text))
         match = directive_re.search(text)
         if match:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from bootlint.util.lazyre import lazy
 
 # A repository's own config could name programs for git to run (core.fsmonitor); bootlint runs
 # nothing a repository chooses.
@@ -16,9 +17,9 @@ TIMEOUT = 10
 
 # A repository's config may include other files (include.path, includeIf.*.path); git opens
 # them all, and a FIFO or a device named there would stall git (and the run) until its timeout.
-_SECTION = re.compile(r"^\s*\[\s*(include|includeif)\b", re.I)
-_OTHER_SECTION = re.compile(r"^\s*\[")
-_PATH = re.compile(r"^\s*path\s*=\s*(.*?)\s*$", re.I)
+_SECTION = lazy(r"^\s*\[\s*(include|includeif)\b", re.I)
+_OTHER_SECTION = lazy(r"^\s*\[")
+_PATH = lazy(r"^\s*path\s*=\s*(.*?)\s*$", re.I)
 MAX_CONFIG_BYTES = 1024 * 1024
 
 

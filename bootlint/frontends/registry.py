@@ -270,6 +270,8 @@ def sniff(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Detected:
+    """The language a file was found to be written in, its shebang and the front end that reads it."""
+
     language: str               # a front end's name, "binary", or the interpreter's name
     shebang: Shebang | None
     frontend: "FrontEnd | None" = None   # None: not analysed (binary, another language)

@@ -114,6 +114,8 @@ class Node:
 
 @dataclass(eq=False)
 class Loop(Node):
+    """A loop of the runtime: its kind, its condition's nodes and its body's."""
+
     kind: LoopKind = LoopKind.CONDITIONAL
     cond: list[Node] = field(default_factory=list)
     body: list[Node] = field(default_factory=list)
@@ -250,6 +252,8 @@ class ExitKind(str, enum.Enum):
 
 @dataclass(eq=False)
 class Exit(Node):
+    """Where control leaves: an exit, a return, a break or continue (``levels``), an exec or a raise."""
+
     kind: ExitKind = ExitKind.EXIT
     text: str = ""
     levels: int = 1        # break N
@@ -317,6 +321,8 @@ class TempCreate(Node):
 
 @dataclass(eq=False)
 class TempRemove(Node):
+    """A removal of temp files: by the names it removes, or of the whole temp directory."""
+
     names: frozenset[str] = frozenset()
     # Removes everything in the temp directory (`rm -rf /tmp/*`, `find /tmp -mindepth 1 -delete`):
     # every temp file made before it, whatever holds its name.

@@ -41,6 +41,8 @@ class CountSource(str, enum.Enum):
 
 @dataclass(frozen=True)
 class WorkerCount:
+    """How many workers a runtime starts, and where the number comes from."""
+
     source: CountSource
     span: Span | None = None
     text: str = ""           # as written (`4`, `$(nproc)`, `${AWS_LAMBDA_MAX_CONCURRENCY:-4}`)
@@ -85,6 +87,8 @@ class ParentEnd:
 
 @dataclass
 class Concurrency:
+    """The workers a runtime starts and where it reads AWS_LAMBDA_MAX_CONCURRENCY."""
+
     workers: list[Worker] = field(default_factory=list)
     # Where the file reads AWS_LAMBDA_MAX_CONCURRENCY (None: it never does).
     reads_max_concurrency: Span | None = None

@@ -8,14 +8,12 @@ about its clients.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import re
 from dataclasses import dataclass, field
 
 from bootlint.diagnostics import Span
 from bootlint.model import ApiCall, Piece
+from bootlint.util.lazyre import lazy
 
 MODE_HEADER = "Lambda-Runtime-Function-Response-Mode"
 STREAMING = "streaming"
@@ -82,19 +80,23 @@ class StreamPost:
 
 @dataclass
 class Streaming:
+    """The streamed responses a runtime posts."""
+
     posts: list[StreamPost] = field(default_factory=list)
 
 
-_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_B64 = lazy(r"[A-Za-z0-9+/]*={0,2}")
 
 
 def literal_encoding(text: str) -> Encoding:
     """Is this literal value base64 (padded, standard alphabet), as Lambda decodes it?"""
     stripped = text.strip()
     if stripped and len(stripped) % 4 == 0 and _B64.fullmatch(stripped):
+        import base64   # only for a literal streamed body (few bootstraps stream)
+
         try:
             base64.b64decode(stripped, validate=True)
             return Encoding.BASE64
-        except (binascii.Error, ValueError):
+        except ValueError:   # binascii.Error is a ValueError
             pass
     return Encoding.RAW

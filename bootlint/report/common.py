@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from bootlint.diagnostics import Finding
+from bootlint.util.lazyre import lazy
 
 
 @dataclass
@@ -32,8 +33,8 @@ def applicable(f: Finding, unsafe: bool) -> bool:
 # What a path, a message or a source line must not carry into a report as it is: control
 # characters (a newline forges a finding line, ESC drives the terminal), bytes that are not UTF-8
 # (carried as lone surrogates from the file system), and bidirectional overrides.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSAFE = lazy("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = lazy("[\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\x1b"}
 
 
@@ -50,6 +51,8 @@ def _escape(match: re.Match) -> str:
 def printable(text: str) -> str:
     """``text`` with control characters, undecodable bytes and bidirectional overrides shown
     escaped (``\\n``, ``\\x1b``, ``\\xff``): safe on a terminal, in a line-based format, in XML."""
+    if text.isprintable():   # no control, separator or format character at all (most texts)
+        return text
     return _UNSAFE.sub(_escape, text)
 
 

@@ -44,6 +44,9 @@ class Observed:
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule's definition: the single source of its code, name, severity, summary, fixes, scope
+    and what ``verify`` observes for it (docs and tables are generated from it)."""
+
     code: str
     name: str
     severity: Severity

@@ -6,7 +6,8 @@ each time the defining module is imported. A cold ``bootlint check`` defines abo
 classes and spent ~30 ms of its ~180 ms CPU compiling those ~400 small functions, the same text
 every run. :func:`install` gives the ``dataclasses`` module an ``exec`` that looks the text up
 in a table of compiled code first; the table is read from, and (when a text was new) written
-back to, one file beside the package's own bytecode cache. The key is the exact source text, so
+back to, a file beside the package's own bytecode cache (one per top-level package of the
+classes: bootlint's, libcst's ...). The key is the exact source text, so
 a stale entry can never be used for a changed class: a new text is compiled as ``dataclasses``
 would have compiled it, and the methods are the same objects either way (same code, same
 globals). As with ``.pyc`` files, nothing is written when bytecode writing is off
@@ -21,25 +22,33 @@ import marshal
 import os
 import sys
 
-# Entries kept at most: the texts of every dataclass bootlint, libcst and pygls define are well
-# under this; past it, a write keeps only the texts this process used.
+# Entries kept at most in one package's file: past it, a write keeps only the texts this process
+# used. (bootlint defines about a hundred dataclasses: some four hundred texts.)
 MAX_ENTRIES = 4096
-_FORMAT = 1   # bump when the file's layout changes
+_FORMAT = 2   # bump when the file's layout changes
 
-_codes: dict[str, object] = {}
-_used: set[str] = set()
-_new = 0
-_hits = 0
-_path: str | None = None
+# One table per top-level package of the defining module (its file is read on the package's first
+# class), so that a shell check does not read what libcst's or pygls's classes need.
+_tables: dict[str, dict[str, object]] = {}
+_used: dict[str, set[str]] = {}
+_new: set[str] = set()   # packages with a text compiled in this process
+_counts = [0, 0]         # texts found, texts compiled
+_folder: str | None = None
 
 
-def cache_path() -> str:
-    """The file the compiled texts live in (``BOOTLINT_CLASS_CACHE`` overrides it: tests)."""
-    override = os.environ.get("BOOTLINT_CLASS_CACHE")
+def cache_folder() -> str:
+    """Where the tables live: the package's ``__pycache__`` (``BOOTLINT_CLASS_CACHE_DIR``
+    overrides it: tests)."""
+    override = os.environ.get("BOOTLINT_CLASS_CACHE_DIR")
     if override:
         return override
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the bootlint package
-    return os.path.join(here, "__pycache__", f"dataclass-methods.{sys.implementation.cache_tag}.marshal")
+    return os.path.join(here, "__pycache__")
+
+
+def table_path(package: str) -> str:
+    return os.path.join(_folder or cache_folder(),
+                        f"dataclass-methods.{package}.{sys.implementation.cache_tag}.marshal")
 
 
 def _load(path: str) -> dict[str, object]:
@@ -55,56 +64,72 @@ def _load(path: str) -> dict[str, object]:
     return {k: v for k, v in data[2].items() if isinstance(k, str) and isinstance(v, code_type)}
 
 
+def _table(package: str) -> dict[str, object]:
+    table = _tables.get(package)
+    if table is None:
+        table = _tables[package] = _load(table_path(package)) if package.isidentifier() else {}
+        _used[package] = set()
+    return table
+
+
 def cached_exec(source, globals=None, locals=None, /):
     """``exec``, with a source text compiled once and then found by its text."""
-    global _new, _hits
     if not isinstance(source, str):
         return builtins.exec(source, globals, locals)
-    code = _codes.get(source)
+    package = str((globals or {}).get("__name__") or "").partition(".")[0]
+    table = _table(package)
+    code = table.get(source)
     if code is None:
-        code = _codes[source] = compile(source, "<string>", "exec")
-        _new += 1
+        code = table[source] = compile(source, "<string>", "exec")
+        _new.add(package)
+        _counts[1] += 1
     else:
-        _hits += 1
-    _used.add(source)
+        _counts[0] += 1
+    _used[package].add(source)
     return builtins.exec(code, globals, locals)
 
 
 def stats() -> tuple[int, int]:
-    """(texts found in the table, texts compiled) in this process so far."""
-    return _hits, _new
+    """(texts found in a table, texts compiled) in this process so far."""
+    return _counts[0], _counts[1]
 
 
-def save() -> bool:
-    """Write the table back when this process compiled a text it did not have; False when
-    nothing was written (nothing new, bytecode writing off, or the folder not writable)."""
-    if not _new or _path is None or sys.dont_write_bytecode:
-        return False
-    codes = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
-    temporary = f"{_path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(_path), exist_ok=True)
-        with open(temporary, "wb") as handle:
-            handle.write(marshal.dumps((_FORMAT, sys.version, codes)))
-        os.replace(temporary, _path)   # another process's write is replaced whole, never mixed
-    except (OSError, ValueError):
+def save() -> int:
+    """Write back the tables of the packages this process compiled a new text for; how many
+    files were written (none when bytecode writing is off or the folder is not writable)."""
+    if sys.dont_write_bytecode:
+        return 0
+    written = 0
+    for package in sorted(_new):
+        if not package.isidentifier():
+            continue
+        table = _tables[package]
+        codes = table if len(table) <= MAX_ENTRIES else {k: table[k] for k in _used[package]}
+        path = table_path(package)
+        temporary = f"{path}.{os.getpid()}.tmp"
         try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        return False
-    return True
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(temporary, "wb") as handle:
+                handle.write(marshal.dumps((_FORMAT, sys.version, codes)))
+            os.replace(temporary, path)   # another process's write is replaced whole, never mixed
+            written += 1
+        except (OSError, ValueError):
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+    _new.clear()
+    return written
 
 
 def install() -> None:
-    """Give ``dataclasses`` the cached ``exec`` (once per process) and read the table."""
-    global _path
+    """Give ``dataclasses`` the cached ``exec`` (once per process)."""
+    global _folder
     import dataclasses
 
     if getattr(dataclasses, "exec", None) is cached_exec:
         return
-    _path = cache_path()
-    _codes.update(_load(_path))
+    _folder = cache_folder()
     # dataclasses calls exec() by its plain name: a module global shadows the builtin.
     dataclasses.exec = cached_exec
     import atexit

@@ -5,13 +5,13 @@ Light on purpose (no libcst here): libcst loads when a Python file is lowered.
 
 from __future__ import annotations
 
-import re
 
 from bootlint.frontends.registry import FrontEnd, Idioms
+from bootlint.util.lazyre import lazy
 
-_PYTHON_RE = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[a-z]?$")
+_PYTHON_RE = lazy(r"^(python|pypy)(\d+(\.\d+)*)?[a-z]?$")
 # A file with no shebang whose first line of code can only be Python.
-_PYTHON_START = re.compile(r"^(import [\w.]+(\s*,\s*[\w.]+)*\s*$|from [\w.]+ import |def \w+\(.*\):|"
+_PYTHON_START = lazy(r"^(import [\w.]+(\s*,\s*[\w.]+)*\s*$|from [\w.]+ import |def \w+\(.*\):|"
                            r"class \w+.*:\s*$|if __name__ == )")
 
 
@@ -19,7 +19,7 @@ _PYTHON_START = re.compile(r"^(import [\w.]+(\s*,\s*[\w.]+)*\s*$|from [\w.]+ imp
 # that the shell runs as `exec python ... "$0"` (four quotes then `exec python -u -- "$0"`, or
 # `"""exec" python3 "$0" "$@"`, or `''':'` with `exec python3 "$0" "$@"` on the next line):
 # sh hands the file to Python at once, and Python reads that line as a string.
-_HANDED_BACK = re.compile(
+_HANDED_BACK = lazy(
     r"\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?:''''|\"\"\"\"|'''|\"\"\")(?:[^\n]*\n)?"
     r"[^\n]*?\bexec\b[^\n]*\b(?:python|pypy)[\d.]*\b[^\n]*\$\{?0")
 

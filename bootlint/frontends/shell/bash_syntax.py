@@ -10,16 +10,16 @@ and a time limit.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from bootlint.util.lazyre import lazy
 
 TIMEOUT = 2.0
 # extglob changes what parses (`@(a|b)`); a script that turns it on at run time must not be
 # rejected, so bash parses with it on.
 ARGS = ("--norc", "--noprofile", "-O", "extglob", "-n", "/dev/stdin")
-_LINE_RE = re.compile(r"^/dev/stdin: line (\d+): (.*)$")
+_LINE_RE = lazy(r"^/dev/stdin: line (\d+): (.*)$")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ command."""
 from __future__ import annotations
 
 import re
+from bootlint.util.lazyre import lazy
 
 # Parameters whose value is digits only (bash's and POSIX special parameters, counters): pasted
 # into JSON text between quotes they cannot break it.
@@ -86,7 +87,7 @@ VARIABLE_SETTERS: dict[str, tuple[str, str, str | int | None]] = {
     "getopts": ("", "", 1),
     "let": ("", "", None),   # names come from its expressions (below)
 }
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def assigned_names(tool: str, words: list[str | None]) -> list[tuple[int, str]]:

@@ -4,7 +4,6 @@ an error body is the documented JSON), which variables and files hold the event,
 what `next` returned."""
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 
 from bootlint.analysis.error_body import error_body_problem
@@ -18,6 +17,7 @@ from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, node_text, substitutions,
 )
 from bootlint.frontends.shell.values import Words
+from bootlint.util.lazyre import lazy
 
 STDIN_VALUES = ("@-", "@/dev/stdin")
 
@@ -29,7 +29,7 @@ def _reads_a_file(alts: list[tuple[Piece, ...]]) -> bool:
 
 # What tree-sitter leaves in a here-document's text although the shell expands it: special
 # parameters (`$?`, `$$`, `$1`) and names; `\$` is a literal dollar.
-_LEFT_EXPANSION = re.compile(r"(?<!\\)\$([?$!#@*0-9-]|[A-Za-z_][A-Za-z0-9_]*)")
+_LEFT_EXPANSION = lazy(r"(?<!\\)\$([?$!#@*0-9-]|[A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _heredoc_text(text: str) -> list[Piece]:

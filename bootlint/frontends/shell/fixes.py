@@ -21,6 +21,7 @@ from bootlint.fixes.requests import Rewrite
 from bootlint.diagnostics import Edit, Span
 from bootlint.frontends.shell.commands import REMOVERS
 from bootlint.files.source import SourceFile
+from bootlint.util.lazyre import lazy
 
 if TYPE_CHECKING:
     from bootlint.frontends.shell.syntax import ShellParse
@@ -36,7 +37,7 @@ API_VARIABLE = "${AWS_LAMBDA_RUNTIME_API}"
 REGION_TYPES = ("heredoc_body", "heredoc_redirect", "comment", "raw_string", "ansi_c_string")
 # What a host written out in a URL looks like in the source: a name or address and a port, with
 # nothing bash would read differently from how it is written.
-HOST_TEXT = re.compile(r"[A-Za-z0-9._~%\[\]:-]+")
+HOST_TEXT = lazy(r"[A-Za-z0-9._~%\[\]:-]+")
 
 
 class ShellFixes:

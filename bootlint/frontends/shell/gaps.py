@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass
 
 from bootlint.frontends.shell.syntax import parser
+from bootlint.util.lazyre import lazy
 
 MAX_REPAIRS = 50
 MAX_LINE_TRIES = 6
-_NAME_RE = re.compile(rb"[#!]?([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])")
+_NAME_RE = lazy(rb"[#!]?([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])")
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,18 @@ the bootstrap appends, and defines ``handler`` and every name the bootstrap call
 
 from __future__ import annotations
 
-import re
-
 from bootlint.model import HandlerCall, InitStep, RuntimeModel
 from bootlint.verify.probe import DEFAULT_HANDLER, NAME, ProbePlan, split_handler
+from bootlint.util.lazyre import lazy
 
 # `source ./function.sh`, `. "$LAMBDA_TASK_ROOT/handler.sh"`: a fixed handler file.
-_LITERAL_SOURCE = re.compile(
+_LITERAL_SOURCE = lazy(
     r"""^(?:command\s+)?(?:source|\.)\s+["']?(?:\$\{?LAMBDA_TASK_ROOT\}?/|\./)?([A-Za-z0-9_.-]+)["']?\s*$""")
 # The extension written after a handler-name expansion: `${_HANDLER%%.*}.sh`, `$(... cut ...).sh"`.
-_EXTENSION = re.compile(r"""[})]["']?(\.(?:sh|bash|ksh))\b""")
-_MENTIONS_HANDLER = re.compile(r"\b_HANDLER\b")
+_EXTENSION = lazy(r"""[})]["']?(\.(?:sh|bash|ksh))\b""")
+_MENTIONS_HANDLER = lazy(r"\b_HANDLER\b")
 # The handler run as a program named by _HANDLER: `"$LAMBDA_TASK_ROOT/$_HANDLER" "$EVENT"`, `./$_HANDLER`.
-_RUNS_HANDLER = re.compile(r"""^["']?(?:\$\{?LAMBDA_TASK_ROOT\}?/|\./)\$\{?_HANDLER\}?["']?(?:\s|$)""")
+_RUNS_HANDLER = lazy(r"""^["']?(?:\$\{?LAMBDA_TASK_ROOT\}?/|\./)\$\{?_HANDLER\}?["']?(?:\s|$)""")
 
 
 def plan(model: RuntimeModel, source: str, handler: str | None) -> ProbePlan | None:

@@ -10,12 +10,12 @@ command line cannot send request trailers (only libcurl can).
 
 from __future__ import annotations
 
-import re
 
 from bootlint.model import Endpoint, Piece
 from bootlint.model.streaming import (ERROR_HEADERS, MODE_HEADER, Body, Encoding, Header,
                                       StreamPost, Streaming, literal_encoding)
 from bootlint.frontends.shell.syntax import command_name, expansion_names, key, node_text
+from bootlint.util.lazyre import lazy
 
 # Per client: the options whose value streams the body when it is standard input, the options
 # that read the whole body first, and whether the client can send trailers. Data, one entry each.
@@ -30,7 +30,7 @@ STREAMING_CLIENTS = {
 STDIN = ("-", "/dev/stdin")
 ENCODERS = {"base64", "basenc"}     # commands whose output is base64
 # How scripts write 8 NUL bytes: escapes printf and echo -e turn into NUL, or /dev/zero.
-_NULS = re.compile(r"(\\0|\\x00|\\000|\\u0000){8}|/dev/zero|\\0%\.0s")
+_NULS = lazy(r"(\\0|\\x00|\\000|\\u0000){8}|/dev/zero|\\0%\.0s")
 
 
 def streaming_facts(lowering) -> Streaming | None:

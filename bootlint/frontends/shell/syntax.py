@@ -4,13 +4,13 @@ expansions and substitutions in a word). Imports nothing of the front end's own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 import threading
 from functools import lru_cache
 
 from bootlint.diagnostics import Span
 from bootlint.files.source import SourceFile
+from bootlint.util.lazyre import lazy
 
 # tree-sitter recurses over the tree in some of its own code paths; deeper input than this is
 # reported rather than handed to it.
@@ -116,7 +116,7 @@ def node_text(node) -> str:
     return node.text.decode("utf-8", "replace")
 
 
-NAME_AFTER_DOLLAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
+NAME_AFTER_DOLLAR = lazy(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
 
 
 @dataclass(frozen=True)
