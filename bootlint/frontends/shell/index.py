@@ -130,26 +130,15 @@ class ShellIndex:
 
 _WORD = lazy(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 
-# The node kinds the index files, found by a query that tree-sitter runs in C: walking a 1 MB
-# file's 280,000 nodes in Python to find its 40,000 of these was a tenth of its lint time.
-_QUERY = """
-(function_definition) @function
-(variable_assignment) @assignment
-(command) @command
-(declaration_command) @declaration
-(comment) @comment
-(while_statement) @loop
-(for_statement) @loop
-(c_style_for_statement) @loop
-(redirected_statement) @holder
-(pipeline) @holder
-"""
-
-
-# The same kinds, for a walk in Python (the capture each is filed under).
+# The node kinds the index files, each with the capture it is filed under. A large file's are
+# found by a query that tree-sitter runs in C (walking a 1 MB file's 280,000 nodes in Python to
+# find its 40,000 of these was a tenth of its lint time); a small file's by a walk in Python.
 _KINDS = {"function_definition": "function", "variable_assignment": "assignment", "command": "command",
           "declaration_command": "declaration", "comment": "comment", "while_statement": "loop",
-          "for_statement": "loop", "c_style_for_statement": "loop"}
+          "for_statement": "loop", "c_style_for_statement": "loop",
+          "redirected_statement": "holder", "pipeline": "holder"}
+_QUERY = "\n".join(f"({kind}) @{capture}" for kind, capture in _KINDS.items())
+
 # Building the query costs 2-5 ms of CPU however small the tree (tree-sitter analyses the bash
 # grammar for it): a cold check of a 30-line bootstrap spent a third of its lint there. Below
 # this many nodes a walk in Python costs less; above it, the query run in C does.
