@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from bootlint.frontends.python.callsites import frame_of
 from bootlint.frontends.python.facts import PASS_THROUGH, Requests
 from bootlint.frontends.python.index import BUILTIN_NAMES, KNOWN_LIBRARIES, Index, dotted, kids, walk
 from bootlint.frontends.python.values import MAX_DEPTH, Values
@@ -138,17 +139,98 @@ def local_only(handler: cst.ExceptHandler) -> bool:
     return names is not None and all(name in LOCAL_ONLY for name in names)
 
 
-def reraises(handler: cst.ExceptHandler) -> bool:
-    """Does the `except` end by raising (the exception, or another one) on its own level?"""
-    for stmt in handler.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
-            return True
+def reraises(handler: cst.ExceptHandler, never=None) -> bool:
+    """Can the `except` end by raising (the exception, or another one) on some path through it?
+    A `raise` at its own level, or under an `if`, in a loop, a `with` or a `match` (a retry
+    that gives up: `if attempt == last: raise`, `if not retryable(exc): raise`), lets the
+    exception go on. Not a `raise` only for kinds a test picks out by `isinstance(exc, K)` (an
+    `except K: raise` in another spelling: the other kinds are still stopped), nor one in a
+    nested `try` that stops it, nor one in a nested `except` (a failure of the reporting itself),
+    nor one in a function defined there, nor `raise SystemExit(...)` (an exit, BL002's), nor one
+    under a test ``never`` says is false (a constant; a parameter the call site binds to one)."""
+    name = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+    return _may_raise(handler.body, name, never or _false)
+
+
+def _suite(body) -> list:
+    """The statements of a block (an indented block or a one-line suite)."""
+    inner = getattr(body, "body", ())
+    return list(inner) if isinstance(inner, (list, tuple)) else [inner]
+
+
+def _may_raise(body, exc: str | None, never) -> bool:
+    for stmt in _suite(body):
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
+            if any(type(small) is cst.Raise and not _exits(small) for small in stmt.body):
+                return True
+        elif kind is cst.If:
+            if not _narrowed(stmt.test, exc) and not never(stmt.test) and _may_raise(stmt.body, exc, never):
+                return True
+            if stmt.orelse is not None and _may_raise(
+                    stmt.orelse.body if isinstance(stmt.orelse, cst.Else) else cst.IndentedBlock([stmt.orelse]), exc, never):
+                return True
+        elif kind is cst.Try or kind is getattr(cst, "TryStar", None):
+            if not contains(stmt, never) and _may_raise(stmt.body, exc, never):
+                return True
+            if any(part is not None and _may_raise(part.body, exc, never) for part in (stmt.orelse, stmt.finalbody)):
+                return True
+        elif kind in _SCOPES:
+            continue
+        elif kind is getattr(cst, "Match", None):
+            if any(_may_raise(case.body, exc, never) for case in stmt.cases):
+                return True
+        else:   # while, for, with: their blocks (and a loop's `else`)
+            if _may_raise(stmt.body, exc, never) or (getattr(stmt, "orelse", None) is not None
+                                              and _may_raise(stmt.orelse.body, exc, never)):
+                return True
     return False
 
 
-def contains(try_: cst.Try) -> bool:
-    """Does a `try` stop every exception of its body (a catch-all `except` that does not raise)?"""
-    return any(catches_all(h) and not reraises(h) for h in try_.handlers)
+def _narrowed(test, exc: str | None) -> bool:
+    """Does the test pick out some kinds of the caught exception by name (`isinstance(exc, K)`,
+    `or` of such tests), none of them every `Exception`; or only what is not an `Exception`
+    (`not isinstance(exc, Exception)` under `except BaseException`)?"""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _narrowed(test.left, exc) and _narrowed(test.right, exc)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression
+        return isinstance(inner, cst.Call) and len(inner.args) == 2 and _isinstance_of(inner, exc) \
+            and dotted(inner.args[1].value) == "Exception"
+    if not (isinstance(test, cst.Call) and _isinstance_of(test, exc)):
+        return False
+    kinds = test.args[1].value
+    names = [dotted(e.value) for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [dotted(kinds)]
+    return all(names) and not any(n.rsplit(".", 1)[-1] in CATCH_ALL for n in names)
+
+
+# Raised to end the process, not a failure: `raise SystemExit(1)` is an exit (BL002's business).
+EXIT_EXCEPTIONS = frozenset({"SystemExit", "KeyboardInterrupt"})
+
+
+def _exits(node: cst.Raise) -> bool:
+    """`raise SystemExit(...)`: the process ends on purpose; the failure does not go on."""
+    exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+    return exc is not None and dotted(exc).rsplit(".", 1)[-1] in EXIT_EXCEPTIONS
+
+
+def _isinstance_of(call: cst.Call, exc: str | None) -> bool:
+    """`isinstance(exc, ...)` of the caught exception's name."""
+    return bool(exc) and dotted(call.func) == "isinstance" and len(call.args) == 2 and \
+        isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == exc
+
+
+def _false(test) -> bool:
+    """A constant that is false (`False`, `0`, `None`)."""
+    if isinstance(test, cst.Name):
+        return test.value in ("False", "None")
+    return isinstance(test, cst.Integer) and test.evaluated_value == 0
+
+
+def contains(try_: cst.Try, never=None) -> bool:
+    """Does a `try` stop every exception of its body (a catch-all `except` that does not raise)?
+    ``never``: which tests are false where the code runs (see :func:`reraises`)."""
+    return any(catches_all(h) and not reraises(h, never) for h in try_.handlers)
 
 
 def own_nodes(function: cst.FunctionDef) -> list:
@@ -189,12 +271,15 @@ class Guards:
         self._works: dict[int, list[cst.Call]] = {}
 
     # -- one frame ----------------------------------------------------------------------------
-    def guarded_in(self, function: cst.FunctionDef) -> set[int]:
+    def guarded_in(self, function: cst.FunctionDef, site: cst.Call | None = None) -> set[int]:
         """ids of the calls of a function's own body that run inside a `try` (or a `with`) of
-        that body which stops their exceptions."""
-        cached = self._guarded.get(id(function))
+        that body which stops their exceptions, when the function is called at ``site`` (a
+        raise under a test of a parameter the site makes false does not happen there)."""
+        key = (id(function), id(site))
+        cached = self._guarded.get(key)
         if cached is not None:
             return cached
+        never = self._never_at(function, site)
         found: set[int] = set()
         stack: list = [(function.body, False)]
         while stack:
@@ -205,7 +290,7 @@ class Guards:
             if kind is cst.Call and guarded:
                 found.add(id(cur))
             if kind is cst.Try:
-                stack.append((cur.body, guarded or contains(cur)))
+                stack.append((cur.body, guarded or contains(cur, never)))
                 stack.extend((part, guarded) for part in (*cur.handlers, cur.orelse, cur.finalbody)
                              if part is not None)
                 continue
@@ -215,8 +300,28 @@ class Guards:
                 stack.append((cur.body, inner))
                 continue
             stack.extend((child, guarded) for child in kids(cur))
-        self._guarded[id(function)] = found
+        self._guarded[key] = found
         return found
+
+    def _never_at(self, function: cst.FunctionDef, site: cst.Call | None):
+        """Which tests are false in ``function`` called at ``site``: a constant false one, and
+        `if fatal:` / `if not quiet:` of a parameter the call (or its default) binds to a
+        constant (`with reporting(path, fatal=False):`)."""
+        name = function.name.value
+        if site is None or self.index.function_defs.get(name) is not function:
+            return _false
+        bindings = frame_of(self.index, name, site, None, site, (name,)).bindings
+
+        def never(test) -> bool:
+            if _false(test):
+                return True
+            negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+            tested = test.expression if negated else test
+            if isinstance(tested, cst.Name) and tested.value in bindings:
+                value = bindings[tested.value][0]
+                return self.values.truthy_constant(value) if negated else _false(value)
+            return False
+        return never
 
     def manager_contains(self, manager) -> bool:
         """Does `with manager:` stop the exceptions of its block? A `@contextmanager` of the
@@ -237,8 +342,9 @@ class Guards:
                 dotted(d.decorator).rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager")
                 for d in function.decorators):
             return False
+        never = self._never_at(function, manager)
         for node in own_nodes(function):
-            if isinstance(node, cst.Try) and contains(node) and any(
+            if isinstance(node, cst.Try) and contains(node, never) and any(
                     isinstance(n, cst.Yield) for n in walk(node.body)):
                 return True
         return False
@@ -260,7 +366,7 @@ class Guards:
         self._contained[id(call)] = False   # a recursive call is not its own guard
         answer = depth < MAX_FRAMES and any(
             work and not _ends_raising(frame) and
-            all(id(c) in self.guarded_in(frame) or self.contained(c, depth + 1) for c in work)
+            all(id(c) in self.guarded_in(frame, call) or self.contained(c, depth + 1) for c in work)
             for frame, work in self.frames(call))
         self._contained[id(call)] = answer
         return answer

@@ -242,8 +242,19 @@ class _Lowering:
             if any(self.guards.manager_contains(item.item) for item in stmt.items):
                 return out + [Guarded(self.span(stmt), body=body)]
             return out + body
+        if isinstance(stmt, cst.Match):
+            return [self._match(stmt)]
         body = getattr(stmt, "body", None)
         return self.statement(body) if body is not None else []
+
+    def _match(self, stmt: cst.Match) -> Branch:
+        """`match`: the subject is read, then at most one case's block runs (none, when no case
+        catches everything: `case _:` or a bare capture, without a guard)."""
+        arms = [self.statement(case.body) for case in stmt.cases]
+        if not any(case.guard is None and isinstance(case.pattern, cst.MatchAs) and case.pattern.pattern is None
+                   for case in stmt.cases):
+            arms.append([])
+        return Branch(self.span(stmt), cond=self.expr(stmt.subject), arms=arms)
 
     def _if(self, stmt: cst.If) -> Branch:
         cond = self.expr(stmt.test)
