@@ -296,6 +296,67 @@ def test_an_exit_ends_the_context_it_runs_in_as_bash_and_dash_do(context, goes_o
     assert ("BL002" in codes) == (not goes_on), codes
 
 
+# -- `$?` after a compound statement and at the start of an arm (issue 21) ----------------------
+# An `exit` on the path where `$?` holds a failed `next` request's status is the exit the API asks
+# for (no BL002); anywhere else in the loop it is BL002. Where `$?` holds that status is bash's to
+# say: after `if`/`case`/a loop it is the status of the arm or body that ran (0 when none ran, the
+# condition's status is gone); each arm (and an elif's condition) starts with the condition's
+# status; `{ }` and `( )` start with the status before them; `cmd &` and a function's
+# definition leave 0.
+STATUS_TEMPLATE = """#!/bin/bash
+API="http://${{AWS_LAMBDA_RUNTIME_API}}/2018-06-01/runtime"
+{loop}
+  {shape}
+  printf '%s' "$OUT" | curl -sS --data-binary @- "$API/invocation/$ID/response"
+done
+echo END >&2
+"""
+NEXT = 'EVENT=$(curl -sS "$API/invocation/next")'
+HANDLE = 'OUT=$(./handler "$EVENT")'
+PROBE = '[ $? -eq 0 ] || exit 1'
+# (shape, whether `$?` at the probe is the failed `next`'s status: written down, checked below)
+STATUS_SHAPES = [
+    (f"{NEXT}\n  {PROBE}\n  {HANDLE}", True),
+    (f"if {NEXT}; then {HANDLE}; fi\n  {PROBE}", False),
+    (f"if {NEXT}; then {HANDLE}; else {PROBE}; {HANDLE}; fi", True),
+    (f"if {NEXT}; then {HANDLE}; elif {PROBE}; then {HANDLE}; fi", True),
+    (f"if true; then {NEXT}; fi\n  {PROBE}\n  {HANDLE}", True),
+    (f"if false; then :; else {NEXT}; fi\n  {PROBE}\n  {HANDLE}", True),
+    (f"{NEXT}\n  {{ {PROBE}; }}\n  {HANDLE}", True),
+    (f"{NEXT}\n  ( {PROBE} ) || exit 1\n  {HANDLE}", True),
+    (f"{NEXT}\n  case $ID in *) {PROBE};; esac\n  {HANDLE}", True),
+    (f"case x in x) {NEXT};; esac\n  {PROBE}\n  {HANDLE}", True),
+    (f"{NEXT}\n  case $? in 0) ;; *) exit 1 ;; esac\n  {HANDLE}", True),
+    (f"while ! {NEXT}; do sleep 0; break; done\n  {PROBE}\n  {HANDLE}", False),
+    (f"{NEXT}\n  helper() {{ :; }}\n  {PROBE}\n  {HANDLE}", False),
+    (f"curl -sS \"$API/invocation/next\" -o event.json &\n  {PROBE}\n  wait\n  {HANDLE}", False),
+]
+
+
+@pytest.mark.parametrize("shape,holds_next", STATUS_SHAPES, ids=[s for s, _ in STATUS_SHAPES])
+def test_where_dollar_question_holds_the_next_status_is_where_bash_and_dash_say(shape, holds_next, tmp_path):
+    import os
+    import subprocess
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "curl").write_text("#!/bin/sh\nexit 7\n")    # every request fails (no API)
+    (tmp_path / "handler").write_text("#!/bin/sh\necho '{}'\n")
+    for f in (folder / "curl", tmp_path / "handler"):
+        f.chmod(0o755)
+    script = tmp_path / "bootstrap"
+    script.write_text(STATUS_TEMPLATE.format(loop="for _ in 1; do", shape=shape))
+    env = {"PATH": f"{folder}:{os.environ.get('PATH', '')}", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}
+    shells = [[s] for s in ("bash",) if __import__("shutil").which(s)] + _shells()
+    assert shells, "no shell to run"
+    for shell in shells:
+        proc = subprocess.run([*shell, str(script)], cwd=tmp_path, env=env, capture_output=True, timeout=10)
+        # The probe exits 1 exactly when `$?` there is the failed request's 7.
+        assert (proc.returncode == 1 and "END" not in proc.stderr.decode()) == holds_next, (shell, proc.stderr)
+    codes = {f.code for f in findings(STATUS_TEMPLATE.format(loop="while true; do", shape=shape))}
+    assert ("BL002" in codes) == (not holds_next), codes
+
+
 # -- here-documents (issue 21): a quoted delimiter keeps the text as written -------------------
 HEREDOCS = [
     ("<<EOF", '{"errorMessage": "$MSG"}', True),

@@ -198,7 +198,8 @@ class _Lowering(CommandLowering):
         self.work = EventWork(index, self.words, self.sites, self.event, self.handlers,
                               self.next_vars).found
         self.request_facts = RequestFacts(self.words, self._payload_names())
-        self.status_after_next = False
+        self.status_after_next = False   # `$?` holds the `next` request's status here (see block)
+        self.status_left = None          # ... after the compound statement just lowered (ditto)
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
         self.nexts_made = 0   # `next` requests lowered so far (see block)
         self.tails = Tails()
@@ -220,8 +221,12 @@ class _Lowering(CommandLowering):
 
     # -- blocks and statements -------------------------------------------------------------
     def block(self, nodes) -> list[Node]:
+        """Lower a block's statements. ``status_after_next`` says, on the way in, whether `$?`
+        holds the `next` request's status where the block starts (a `{ }`, `( )` or an arm
+        starts with the status before it, see :data:`STATUS_SETTERS`), and on the way out
+        whether it does after the block's last statement."""
         out: list[Node] = []
-        after_next = False
+        after_next = self.status_after_next
         nodes = list(nodes)
         for at, node in enumerate(nodes):
             if not node.is_named or node.type == "comment":
@@ -229,15 +234,23 @@ class _Lowering(CommandLowering):
             # `$?` in the statement right after a `next` request tells whether it failed.
             self.status_after_next = after_next
             made = self.nexts_made
+            self.status_left = None
             lowered = self.statement(node)
-            if at + 1 < len(nodes) and nodes[at + 1].type == "&":
+            background = at + 1 < len(nodes) and nodes[at + 1].type == "&"
+            if background:
                 # `serve "$id" &`: a background job, a child process the shell does not wait for.
                 lowered = [Subshell(self.span(node), body=lowered, context="background")]
             self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
             # (counted as they are made: flattening each statement again at every level of
             # nesting cost the depth times the size of the file)
-            after_next = self.nexts_made != made
+            if background:
+                after_next = False   # `cmd &` sets `$?` to 0
+            elif node.type in STATUS_SETTERS and self.status_left is not None:
+                after_next = self.status_left
+            else:
+                after_next = self.nexts_made != made
             out.extend(lowered)
+        self.status_after_next = after_next
         return out
 
     def statement(self, node) -> list[Node]:
@@ -256,8 +269,10 @@ class _Lowering(CommandLowering):
         if name is not None and body is not None and node_text(name) not in self.model.functions:
             self.model.functions[node_text(name)] = []  # reserve: recursion sees the name
             made = self.nexts_made
+            self.status_after_next = False   # (the body runs when called, not here)
             self.model.functions[node_text(name)] = self.statement(body)
             self.nexts_made = made   # the body's requests are not this statement's
+        self.status_left = False     # a definition sets `$?` to 0
         return []
 
     def s_subshell(self, node) -> list[Node]:
@@ -330,12 +345,20 @@ class _Lowering(CommandLowering):
             elif current is not None and child.is_named:
                 current.append(child)
         cond = [Guarded(self.span(node), body=self.block(cond_nodes))]
+        # Each arm, and an elif's condition, starts with the condition's status in `$?`; after
+        # the `if`, `$?` is the status of the arm that ran (0 when none did).
+        tested = self.status_after_next
         arms = [self.block(arms_nodes[0]) if arms_nodes else []]
+        ends = [self.status_after_next]
         for t, child in branches:
+            self.status_after_next = tested
             if t == "else_clause":
                 arms.append(self.block(child.children))
+                ends.append(self.status_after_next)
             else:
                 arms.append(self.s_if_statement(child))
+                ends.append(bool(self.status_left))
+        self.status_left = any(ends)
         return [self._branch(node, cond_nodes, cond, arms, after_next)]
 
 
@@ -357,38 +380,46 @@ class _Lowering(CommandLowering):
 
     def s_case_statement(self, node) -> list[Node]:
         value = node.child_by_field_name("value")
+        before = self.status_after_next
         cond = self.substitutions_in(value) if value is not None else []
-        arms = []
+        arms, ends = [], []
         for item in node.children:
             if item.type == "case_item":
                 body = [c for i, c in enumerate(item.children)
                         if c.is_named and item.field_name_for_child(i) != "value"]
+                self.status_after_next = before   # an arm starts with the status before `case`
                 arms.append(self.block(body))
-        return [self._branch(node, [value] if value is not None else [], cond, arms,
-                             self.status_after_next)]
+                ends.append(self.status_after_next)
+        self.status_left = any(ends)   # (0 when no pattern matched)
+        return [self._branch(node, [value] if value is not None else [], cond, arms, before)]
 
     def s_while_statement(self, node) -> list[Node]:
         until = node.children[0].type == "until"
         conds = [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "condition"]
         body = node.child_by_field_name("body")
         kind = self._loop_kind(conds, until)
-        return [Loop(self.span(node), kind=kind,
-                     cond=[Guarded(self.span(node), body=self.block(conds))],
-                     body=self.statement(body) if body is not None else [])]
+        cond = [Guarded(self.span(node), body=self.block(conds))]
+        lowered = self.statement(body) if body is not None else []
+        # After the loop `$?` is its body's last status (0 when the body never ran).
+        self.status_left = self.status_after_next
+        return [Loop(self.span(node), kind=kind, cond=cond, body=lowered)]
 
     def s_for_statement(self, node) -> list[Node]:
         body = node.child_by_field_name("body")
         values = [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "value"]
         cond = [n for v in values for n in self.substitutions_in(v)]
-        return [Loop(self.span(node), kind=LoopKind.BOUNDED, cond=cond,
-                     body=self.statement(body) if body is not None else [])]
+        lowered = self.statement(body) if body is not None else []
+        self.status_left = self.status_after_next
+        return [Loop(self.span(node), kind=LoopKind.BOUNDED, cond=cond, body=lowered)]
 
     def s_c_style_for_statement(self, node) -> list[Node]:
         body = node.child_by_field_name("body")
         condition = node.child_by_field_name("condition")
         infinite = condition is None or node_text(condition).strip() in ("1", "true")
+        lowered = self.statement(body) if body is not None else []
+        self.status_left = self.status_after_next
         return [Loop(self.span(node), kind=LoopKind.INFINITE if infinite else LoopKind.BOUNDED,
-                     body=self.statement(body) if body is not None else [])]
+                     body=lowered)]
 
     def _loop_kind(self, conds, until: bool) -> LoopKind:
         if len(conds) != 1:
@@ -554,11 +585,20 @@ class _Lowering(CommandLowering):
 
 
 TEST_COMMANDS = {"[", "test", "grep", "egrep", "fgrep"}
+CASE_WORDS = frozenset({"simple_expansion", "expansion", "string", "concatenation", "word"})
+# Compound statements after which `$?` is not simply the status of their last request: after an
+# `if` or `case` it is the status of the arm that ran (0 when none ran, whatever the condition
+# was), after a loop its body's last status (0 when the body never ran), after a function's
+# definition 0. Their lowerings set ``status_left``; bash and dash agree (test_shell_semantics).
+STATUS_SETTERS = frozenset({"if_statement", "case_statement", "while_statement", "for_statement",
+                            "c_style_for_statement", "function_definition"})
 
 
 def _tests(node) -> list:
     """The tests inside a condition: [ ], [[ ]], test, grep (not commands that merely take a
     value as input, such as the handler)."""
+    if node.type in CASE_WORDS:
+        return [node]   # `case $? in 0) ...`: the word a case tests
     found = []
     stack = [node]
     while stack:
