@@ -91,6 +91,9 @@ class Library:
     # What a client made with `timeout=None` gets: "" no timeout; else the library's default
     # (aiohttp's ClientSession(timeout=None) is its 300 s default; None on one request is none).
     none_on_client: str = ""
+    # How a client of the library is told "no timeout" (BL006's fix), `{module}` standing for the
+    # name the file imports the library under.
+    unlimited: str = "None"
 
 
 LIBRARIES: tuple[Library, ...] = (
@@ -108,7 +111,8 @@ LIBRARIES: tuple[Library, ...] = (
     Library("aiohttp", frozenset({"ClientSession"}), base_url="base_url",
             default_timeout="aiohttp's default session timeout (300 s in total)",
             coroutines=frozenset({"ClientSession"}),
-            timeout_class="ClientTimeout", read_fields=("total", "sock_read"), none_on_client="default"),
+            timeout_class="ClientTimeout", read_fields=("total", "sock_read"), none_on_client="default",
+            unlimited="{module}.ClientTimeout(total=None)"),
     Library("http.client", frozenset({"HTTPConnection", "HTTPSConnection"})),
     Library("urllib.request", frozenset({"build_opener", "OpenerDirector"})),
 )

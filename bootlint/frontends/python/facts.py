@@ -151,6 +151,9 @@ class PythonRequestFacts:
         origin = self.clients.receiver(call)
         library = origin.library if origin is not None else None
         own = keyword(call, "timeout")
+        if library is None and isinstance(own, cst.Call):
+            # `timeout=aiohttp.ClientTimeout(...)`: the value says whose client the call is made on.
+            library = self.clients.timeout_library(own)
         if own is not None:
             if self._no_read_timeout(own):
                 return None   # timeout=None on the call: none, whatever the client's default

@@ -187,18 +187,18 @@ class PythonFixes:
 
     def _no_timeout(self, span: Span) -> Rewrite | None:
         """BL006 where removing an argument would leave a library's own default timeout (httpx,
-        aiohttp): `timeout=None` instead, on the value of a `timeout=` argument, or added to the
-        call whose default it is (a client made without one, `httpx.get(...)`). On a client, the
-        other requests made through it lose their timeout too: unsafe there."""
+        aiohttp): the library's spelling of "no timeout" instead (`timeout=None`; aiohttp's
+        session takes None for its default, `aiohttp.ClientTimeout(total=None)` lifts it: the
+        clients' table says which), on the value of a `timeout=` argument, or added to the call
+        whose default it is (a client made without one, or with `timeout=None` where that is the
+        default; `httpx.get(...)`). On a client, the other requests made through it lose their
+        timeout too: unsafe there."""
         calls = [node for node in self.positions if isinstance(node, cst.Call)]
         for node in calls:
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "timeout" and self.span(arg.value) == span:
-                    if _client_library(node) is not None and _client_library(node).none_on_client:
-                        return None   # None there is the library's default: no plain spelling of "none"
-                    new = node.with_changes(args=[a.with_changes(value=cst.Name("None")) if a is arg else a
-                                                  for a in node.args])
-                    return self._timeout_rewrite(node, new)
+                    unlimited, imports = self._unlimited(node)
+                    return self._timeout_rewrite(node, Edit(span, self.code(unlimited)), imports)
         for node in calls:
             library = _client_library(node)
             last = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
@@ -206,23 +206,41 @@ class PythonFixes:
             # (at its name: `httpx.get`): what carries the library's default.
             if (self.span(node) == span and library is not None) or (
                     self.span(node.func) == span and last in CALLS and not CALLS[last].builds):
-                if library is not None and library.none_on_client:
+                if any(a.star for a in node.args):
                     return None
-                if any(a.keyword is not None and a.keyword.value == "timeout" for a in node.args) or \
-                        any(a.star for a in node.args):
-                    return None
+                unlimited, imports = self._unlimited(node)
+                given = [a for a in node.args if a.keyword is not None and a.keyword.value == "timeout"]
+                if given:
+                    # `ClientSession(timeout=None)`: None is the library's default there.
+                    if not (library is not None and library.none_on_client and _is_none(given[0].value)):
+                        return None
+                    return self._timeout_rewrite(node, Edit(self.span(given[0].value), self.code(unlimited)), imports)
                 args = list(node.args)
                 if args:
                     args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                args.append(cst.Arg(keyword=cst.Name("timeout"), value=cst.Name("None"),
+                args.append(cst.Arg(keyword=cst.Name("timeout"), value=unlimited,
                                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                                           whitespace_after=cst.SimpleWhitespace(""))))
-                return self._timeout_rewrite(node, node.with_changes(args=args))
+                return self._timeout_rewrite(node, Edit(self.span(node), self.code(node.with_changes(args=args))), imports)
         return None
 
-    def _timeout_rewrite(self, call: cst.Call, new: cst.Call) -> Rewrite:
+    def _unlimited(self, call: cst.Call) -> tuple[cst.BaseExpression, list[Edit]]:
+        """The expression that lifts the timeout of a call (None, unless the call makes a client
+        of a library that spells it otherwise), and the import it needs: the library's module as
+        the constructor is written (`aiohttp.ClientSession`, `ah.ClientSession`), else `import
+        aiohttp` added."""
+        library = _client_library(call)
+        if library is None or library.unlimited == "None":
+            return cst.Name("None"), []
+        if isinstance(call.func, cst.Attribute):
+            return cst.parse_expression(library.unlimited.format(module=self.code(call.func.value))), []
+        return cst.parse_expression(library.unlimited.format(module=library.module)), self.imports(library.module)
+
+    def _timeout_rewrite(self, call: cst.Call, edit: Edit, imports: list[Edit] = ()) -> Rewrite:
+        """The edit of ``call``: unsafe on a client's constructor (every request made through
+        the client changes)."""
         client = _client_library(call) is not None
-        return Rewrite((Edit(self.span(call), self.code(new)),), applicability=want.UNSAFE if client else None)
+        return Rewrite((edit, *imports), applicability=want.UNSAFE if client else None)
 
     # -- rewriting whole statements ----------------------------------------------------------------
     @cached_property
@@ -593,6 +611,10 @@ def _leaves(stmt) -> bool:
             f"{func.value.value}.{func.attr.value}" if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) else "")
         return name in EXITS
     return False
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
 
 
 def _client_library(call: cst.Call):

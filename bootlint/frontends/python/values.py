@@ -99,7 +99,10 @@ class Values:
             alts: list[tuple[Piece, ...]] = [()]
             for part in node.parts:
                 if isinstance(part, cst.FormattedStringText):
-                    piece = [(Piece(text=part.value, span=self.span(part)),)]
+                    # `{{` and `}}` in an f-string's text are one brace each.
+                    text = part.value.replace("{{", "{").replace("}}", "}") if "{{" in part.value or "}}" in part.value \
+                        else part.value
+                    piece = [(Piece(text=text, span=self.span(part)),)]
                 else:
                     piece = self.evaluate(part.expression, depth + 1, frame)
                 alts = [a + p for a in alts for p in piece][:MAX_ALTERNATIVES]
