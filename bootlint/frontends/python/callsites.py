@@ -63,7 +63,7 @@ def frame_of(index: Index, function: str, call: cst.Call, caller: PyFrame | None
     for p in params:
         if p.name.value not in bindings and p.default is not None:
             bindings[p.name.value] = (p.default, None, None)
-    return PyFrame(function, bindings, site, chain)
+    return PyFrame(function, bindings, site, chain, call)
 
 
 class Binder:

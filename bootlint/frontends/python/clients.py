@@ -116,6 +116,8 @@ LIBRARIES: tuple[Library, ...] = (
     Library("http.client", frozenset({"HTTPConnection", "HTTPSConnection"})),
     Library("urllib.request", frozenset({"build_opener", "OpenerDirector"})),
 )
+# Builtins that look at a value and never run a coroutine they are given (or the ones in a list).
+INSPECTORS = frozenset({"len", "print", "repr", "str", "type", "id", "bool", "isinstance", "format", "hash"})
 # Adapters mounted on a requests session: their `send` gets every request's keywords.
 ADAPTER_BASES = frozenset({"HTTPAdapter", "BaseAdapter"})
 
@@ -317,17 +319,87 @@ class Clients:
                 return Origin(library)
         return None
 
-    def sent(self, call: cst.Call) -> bool:
+    def sent(self, call: cst.Call, frame: PyFrame | None = None) -> bool:
         """Does the request call send? A call of an async client makes a coroutine, which runs
-        only where it is awaited: one made as a statement of its own and not awaited never runs
-        (a coroutine returned or kept is taken to run where it goes)."""
-        if id(call) not in self.index.dropped or id(call) in self.index.awaited:
+        only where it is awaited (see :meth:`runs`)."""
+        if id(call) in self.index.awaited:
             return True
         origin = self.receiver(call)
         if origin is None or origin.constructor is None:
             return True
         made = dotted(origin.constructor.func).rsplit(".", 1)[-1]
-        return made not in origin.library.coroutines
+        return made not in origin.library.coroutines or self.runs(call, frame)
+
+    def runs(self, node, frame: PyFrame | None = None, depth: int = 0) -> bool:
+        """Does the coroutine an expression makes run? It runs where it is awaited, an `async
+        with` item, or given to asyncio (gather, create_task, ...). It never runs when it is
+        made as a statement of its own, kept in names that nothing reads (or that are only
+        deleted, closed, or only looked at: `len(posts)`), or returned by a function whose calls
+        all drop it so (in a frame: by that call). A list of coroutines has the list's fate.
+        Given to any other call, or kept on an object, it is taken to run where it goes."""
+        if id(node) in self.index.awaited or depth > MAX_DEPTH:
+            return True
+        holder = self.index.parent(node)
+        kind = type(holder)
+        if kind is cst.Element or kind is cst.StarredElement:
+            return self.runs(self.index.parent(holder), frame, depth + 1)   # [coro, ...]: the list's fate
+        if kind in (cst.ListComp, cst.SetComp, cst.GeneratorExp) and holder.elt is node:
+            return self.runs(holder, frame, depth + 1)
+        if kind is cst.Expr:
+            return False   # made, and dropped
+        if kind is cst.Await:
+            return True
+        if kind is cst.Arg:
+            call = self.index.parent(holder)
+            return not (type(call) is cst.Call and dotted(call.func) in INSPECTORS)
+        if kind is cst.Assign and holder.value is node and all(type(t.target) is cst.Name for t in holder.targets):
+            names = {t.target.value for t in holder.targets}
+            return any(self._read_runs(read, frame, depth)
+                       for read in self.index.reads(self.index.scope.get(id(holder.targets[0].target)), names))
+        if kind is cst.Return and holder.value is node:
+            function = self.index.scope.get(id(node)) if type(node) is cst.Call else None
+            definition = self.index.function_defs.get(function) if function else None
+            if definition is None or definition.asynchronous is not None:
+                return True
+            if frame is not None and frame.function == function and frame.call is not None:
+                return self.runs(frame.call, None, depth + 1)
+            sites = self.index.call_sites.get(function, ())
+            return not sites or any(self.runs(site, None, depth + 1) for site in sites)
+        return True
+
+    def _coroutine_function(self, name: str) -> cst.FunctionDef | None:
+        """An `async def` at the file's top level, undecorated (a decorator may run it, or
+        register it to be run): calling it only makes a coroutine."""
+        definition = self.index.function_defs.get(name)
+        if definition is None or definition.asynchronous is None or definition.decorators or \
+                not any(stmt is definition for stmt in self.index.module.body):
+            return None
+        return definition
+
+    def dropped_coroutine(self, call: cst.Call) -> bool:
+        """Is this a call of one of the file's `async def`s whose coroutine never runs (made
+        as a statement of its own, kept and never awaited)? Its body does not run there."""
+        return isinstance(call.func, cst.Name) and self._coroutine_function(call.func.value) is not None \
+            and not self.runs(call)
+
+    def never_run(self, name: str) -> bool:
+        """Is this one of the file's `async def`s that is called, but whose every coroutine is
+        dropped (and that is never handed on as a value: `trio.run(main)`)? Nothing in it runs."""
+        sites = self.index.call_sites.get(name, ())
+        if self._coroutine_function(name) is None or not sites:
+            return False
+        if any(type(self.index.parent(read)) is not cst.Call or self.index.parent(read).func is not read
+               for read in self.index.reads(None, {name})):
+            return False
+        return all(self.dropped_coroutine(site) for site in sites)
+
+    def _read_runs(self, read: cst.Name, frame: PyFrame | None, depth: int) -> bool:
+        """Does this read of a name that holds a coroutine run it (`await coro`, passed on)?
+        Not `coro.close()`, nor the name alone as a statement."""
+        holder = self.index.parent(read)
+        if type(holder) is cst.Attribute and holder.value is read:
+            return holder.attr.value != "close"
+        return self.runs(read, frame, depth + 1)
 
     # -- what a request call requests -----------------------------------------------------------
     def readings(self, call: cst.Call, last: str, frame: PyFrame | None = None):
@@ -341,7 +413,7 @@ class Clients:
         """As :meth:`readings`, each reading with the URL expression it comes from (a send of a
         request built in two places reads each builder's own URL)."""
         shape = CALLS.get(last)
-        if shape is None or (not shape.builds and not self.sent(call)):
+        if shape is None or (not shape.builds and not self.sent(call, frame)):
             return [], "GET", None
         if shape.wraps_request:
             positional = [a.value for a in call.args if a.keyword is None and not a.star]

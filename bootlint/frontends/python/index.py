@@ -177,10 +177,9 @@ class Index:
         self.module_alias: dict[str, str] = {}      # `import httpx as hx`: hx -> httpx (any module)
         # Calls whose coroutine runs: awaited, an `async with` item, handed to asyncio.
         self.awaited: set[int] = set()
-        # Calls made as a statement of their own, their value dropped (a coroutine made so never runs).
-        self.dropped: set[int] = set()
         self.calls: list[cst.Call] = []
         self.attributes: list[cst.Attribute] = []
+        self._parents: dict[int, object] | None = None
         self._names_cache: dict[int, set[str]] = {}
         self._calls_cache: dict[int, list] = {}
         self._index(module)
@@ -248,8 +247,6 @@ class Index:
                 self.attributes.append(cur)
             elif kind is cst.Await:
                 awaited.append(cur.expression)
-            elif kind is cst.Expr and type(cur.value) is cst.Call:
-                self.dropped.add(id(cur.value))
             elif kind is cst.With and cur.asynchronous is not None:
                 awaited.extend(item.item for item in cur.items)
             elif kind is cst.WithItem and cur.asname is not None:
@@ -282,6 +279,37 @@ class Index:
             if pending is not None:
                 # `self.x` is the object's attribute, read in any method of it: filed at the top.
                 pending.append((None if key.startswith("self.") else function, key, bound))
+
+    @property
+    def parents(self) -> dict[int, object]:
+        """Each node's parent by id (libcst keeps none: the map is made on the first question,
+        which only a file with something to follow asks)."""
+        if self._parents is None:
+            self._parents = {id(child): cur for cur in walk(self.module) for child in kids(cur)}
+        return self._parents
+
+    def parent(self, node):
+        """The node that holds ``node``."""
+        return self.parents.get(id(node))
+
+    def reads(self, scope: str | None, names: set[str]) -> list[cst.Name]:
+        """The places a scope reads these names (not where it assigns or deletes them); the
+        whole module for the top level, and a function's nested functions with it (a closure
+        reads its names too)."""
+        body = self.module if scope is None else self.function_defs.get(scope)
+        if body is None:
+            return []
+        out = []
+        for node in walk(body):
+            if type(node) is cst.Name and node.value in names:
+                holder = self.parent(node)
+                if type(holder) is cst.AssignTarget or type(holder) is cst.Del or (
+                        type(holder) in (cst.AugAssign, cst.AnnAssign) and holder.target is node) or \
+                        type(holder) in (cst.FunctionDef, cst.ClassDef, cst.Param, cst.Attribute) and \
+                        getattr(holder, "name", getattr(holder, "attr", None)) is node:
+                    continue
+                out.append(node)
+        return out
 
     def method_of_instance(self, callee: str) -> bool:
         """Is `name.method` a call of a method of the file on an object of one of its classes

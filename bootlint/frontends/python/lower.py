@@ -210,7 +210,8 @@ class _Lowering:
             if name not in self.model.functions:
                 self.model.functions[name] = []
                 outer, self.function = self.function, name
-                self.model.functions[name] = self.statement(stmt.body)
+                # An `async def` whose coroutines are all dropped never runs: nothing in it happens.
+                self.model.functions[name] = [] if self.clients.never_run(name) else self.statement(stmt.body)
                 self.function = outer
             return []
         if isinstance(stmt, cst.ClassDef):
@@ -420,8 +421,8 @@ class _Lowering:
         out: list[Node] = []
         if id(call) in self.handlers:
             out.append(HandlerCall(span, text=name[:80]))
-        if name in self.function_names or (name.startswith("self.") and last in self.function_names) \
-                or self.index.method_of_instance(name):
+        if (name in self.function_names or (name.startswith("self.") and last in self.function_names)
+                or self.index.method_of_instance(name)) and not self.clients.dropped_coroutine(call):
             if not self.binder.is_bound_later(call):
                 out.extend(self._bound_events(last, call))
             function = CallFunction(span, name=last)

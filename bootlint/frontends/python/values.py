@@ -28,6 +28,7 @@ class PyFrame:
     bindings: dict
     site: object
     chain: tuple[str, ...]
+    call: object = None    # the call of ``function`` this frame is (None: not known)
 
 
 class Values:

@@ -18,7 +18,7 @@ from bootlint.model.concurrency import (
     MAX_CONCURRENCY, Concurrency, CountSource, ParentEnd, PathWrite, TraceWrite, Worker,
     WorkerCount, WorkerKind, count_from_variable,
 )
-from bootlint.frontends.python.index import code, dotted, kids, walk
+from bootlint.frontends.python.index import code, dotted, walk
 
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 DEADLINE_HEADER = "lambda-runtime-deadline-ms"
@@ -62,7 +62,6 @@ class _Workers:
         self.index = lowering.index
         self.model = lowering.model
         self.module = module
-        self._parents: dict[int, object] | None = None
         self._loops_cache: dict[str, bool] = {}
 
     def span(self, node):
@@ -70,10 +69,8 @@ class _Workers:
 
     @property
     def parents(self) -> dict[int, object]:
-        """Each node's parent (libcst keeps none), made only for a file that starts workers."""
-        if self._parents is None:
-            self._parents = {id(child): node for node in walk(self.module) for child in kids(node)}
-        return self._parents
+        """Each node's parent (the index's map, made only for a file that asks)."""
+        return self.index.parents
 
     def facts(self) -> Concurrency | None:
         out = Concurrency()
