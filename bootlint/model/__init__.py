@@ -300,6 +300,9 @@ class PerEventWork(Node):
     # Whether the trace id (its value, or the headers it is in) is handed to the command: an
     # argument, its environment, its standard input. None: the front end does not say.
     trace_handed: bool | None = None
+    # Run in a background job whose status a later `wait` returns: where that `wait` is (its
+    # status reaches the runtime there, not here). None: not waited for, or not a job.
+    waited_at: Span | None = None
 
 
 @dataclass(eq=False)

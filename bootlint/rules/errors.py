@@ -157,14 +157,20 @@ def invocation_error_unreported(subject: Subject) -> Iterator[Violation]:
     if streaming is not None and any(p.sends_trailers and p.trailers for p in streaming.posts):
         return  # failures are reported in the streamed response's error trailers
     handlers = model.events(HandlerCall)
+    # Where the handler's status reaches the runtime: its call, or the `wait` that returns the
+    # status of the background job it runs in (a guard inside the job cannot go on to the next
+    # event).
+    handler = handlers[0] if handlers else None
+    if handler is not None and handler.waited_at is not None:
+        handler = next((w for w in model.events(PerEventWork) if w.span == handler.waited_at), handler)
     # A handler call whose failure is caught already (on every path that reaches it) needs the
     # post where it is caught, not a second guard.
-    caught = bool(handlers) and all(o.ctx.guarded for o in subject.flow.of(HandlerCall) if o.node is handlers[0]) \
-        and any(o.node is handlers[0] for o in subject.flow.of(HandlerCall))
+    seen = [o for o in subject.flow.of(PerEventWork) if o.node is handler]
+    caught = bool(seen) and all(o.ctx.guarded for o in seen)
     yield about_request(responses[0], responses[0].span, (
         "the runtime posts /response but no path posts /invocation/{id}/error: a failed invocation "
         "is reported as a success or hangs until the function times out; post failures to "
-        "/invocation/$REQUEST_ID/error"), _guard_fix(subject, handlers[0], caught) if handlers else None)
+        "/invocation/$REQUEST_ID/error"), _guard_fix(subject, handler, caught) if handler else None)
 
 
 @rule("BL103", "init-error-unreported", "warning",
@@ -240,7 +246,7 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
     if any(o.node.endpoint is Endpoint.ERROR for o in flow.of(ApiCall)):
         return  # errors are reported on a path the loop runs, not only from the trap
-    for occ in flow.of(HandlerCall):
+    for occ in _status_sites(flow):
         node, ctx = occ.node, occ.ctx
         # At the script's top level the trap runs for a failed command, `R=$(handler)` included.
         if ctx.guarded or not ctx.trap_exit or (node.returns_ok and not ctx.errexit):
@@ -253,6 +259,19 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
             f"its failures are never reported; add `set -E` (errtrace) or report the error where "
             f"the handler is called"))
         return
+
+
+def _status_sites(flow) -> list:
+    """Where each handler call's status reaches a shell: the call, or for a background job that
+    a `wait` waits for, that `wait` (its occurrences)."""
+    out = []
+    for occ in flow.of(HandlerCall):
+        if occ.node.waited_at is None:
+            out.append(occ)
+        else:
+            out.extend(o for o in flow.of(PerEventWork) if o.node.span == occ.node.waited_at
+                       and o not in out)
+    return out
 
 
 def _why_the_trap_misses(node: HandlerCall, ctx) -> str:

@@ -20,6 +20,14 @@ TEMP_DIRS = frozenset({"/tmp", "$TMPDIR", "${TMPDIR}", "${TMPDIR:-/tmp}", "${TMP
 FIND_DELETES = frozenset({"-delete"})
 FIND_EXECS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
+# `wait` (bash 5; dash has no options), as real bash and dash run it (test_errexit_semantics):
+# with operands it returns the status of the last one (a PID, `$!`, a job spec); with -n, that
+# of the next job to end, whichever it is; with neither it waits for every job and returns 0.
+# Each option: what it makes `wait` wait for ("next"), or that it takes a value ("value").
+WAIT_OPTIONS = {"-n": "next", "-f": "", "-p": "value"}
+# Job specs that name the job started last (`%1`, `%name` name others: not followed).
+LAST_JOB_SPECS = frozenset({"%%", "%+", "%"})
+
 SHELL_BUILTINS = {
     ".", ":", "[", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command",
     "compgen", "complete", "continue", "declare", "dirs", "disown", "echo", "enable", "eval",

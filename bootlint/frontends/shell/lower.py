@@ -13,7 +13,7 @@ from bootlint.frontends.shell.conditions import Conditions
 from bootlint.frontends.shell.facts import EventFacts, RequestFacts
 from bootlint.frontends.shell.handlers import EventWork, Handlers
 from bootlint.frontends.shell.index import build_index
-from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering
+from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering, Job
 from bootlint.frontends.shell.status import Tails
 from bootlint.frontends.shell.syntax import (
     MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
@@ -203,6 +203,7 @@ class _Lowering(CommandLowering):
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
         self.nexts_made = 0   # `next` requests lowered so far (see block)
         self.tails = Tails()
+        self.jobs: list[Job] = []   # the background jobs lowered so far, in order
         # Each branch and call of the file's functions with its syntax, for bind_arms.
         self.branches: list[tuple[object, Branch]] = []
         self.calls: list[tuple[object, CallFunction]] = []
@@ -238,7 +239,9 @@ class _Lowering(CommandLowering):
             lowered = self.statement(node)
             background = at + 1 < len(nodes) and nodes[at + 1].type == "&"
             if background:
-                # `serve "$id" &`: a background job, a child process the shell does not wait for.
+                # `serve "$id" &`: a background job, a child process; a later `wait` may
+                # return its status (c_wait).
+                self.note_job(node, lowered)
                 lowered = [Subshell(self.span(node), body=lowered, context="background")]
             self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
             # (counted as they are made: flattening each statement again at every level of

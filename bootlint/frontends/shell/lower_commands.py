@@ -16,11 +16,12 @@ from bootlint.frontends.shell.commands import (
 from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, key, node_text,
 )
+from bootlint.frontends.shell.jobs import Job, describe, waited_jobs
 from bootlint.frontends.shell.status import failure_guard
 from bootlint.frontends.shell.values import unbind
 from bootlint.model import (
     ApiCall, ArgvPayload, Endpoint, EnvSet, Exit, ExitKind, Handover, HandlerCall, HeaderMatch, InitStep,
-    Node, PerEventWork, SetOption, TempCreate, TempRemove, TrapSet,
+    Node, PerEventWork, SetOption, TempCreate, TempRemove, TrapSet, flatten,
 )
 
 HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
@@ -313,6 +314,30 @@ class CommandLowering:
                     calls_function=node_text(command_name(node) or node) in self.index.functions,
                     why=self.work.get(key(node), ""), trace_handed=self._hands_trace(node))
 
+    def note_job(self, statement, lowered: list[Node]) -> None:
+        """A statement run in the background (``lowered``: its events), for the `wait`s after it."""
+        work = [n for n in flatten(lowered) if isinstance(n, PerEventWork)]
+        self.jobs.append(Job(statement, self.index.function_of(statement), work))
+
+    def c_wait(self, node, args) -> list[Node]:
+        """`wait "$pid"`, `wait -n`: the status of a background job doing per-event work reaches
+        the shell here, so this is where its failure ends the runtime under errexit (or is
+        guarded); `wait` alone returns 0."""
+        jobs = [job for job in waited_jobs(node, args, self.jobs, self.words, self.index) if job.work]
+        if not jobs:
+            return []
+        call = self._handler_call(node)
+        first = jobs[0].work[0]
+        line = jobs[0].statement.start_point[0] + 1
+        call.why = f"it returns the status of `{describe(jobs[0])}`, run in the background on line {line}"
+        if first.why:
+            call.why += f": {first.why}"
+        call.trace_handed = False   # (the job's own commands say whether it gets the trace id)
+        for job in jobs:
+            for work in job.work:
+                work.waited_at = call.span
+        return [call]
+
     def _hands_trace(self, node) -> bool:
         """Is the trace id (its value, or the file holding the `next` headers) handed to this
         command: an argument, its environment (an exported variable, a `VAR=value` prefix) or
@@ -402,6 +427,7 @@ COMMANDS: dict[str, Callable[..., list[Node]]] = {
     "shred": CommandLowering.c_rm,
     "find": CommandLowering.c_find,
     "trap": CommandLowering.c_trap,
+    "wait": CommandLowering.c_wait,
 }
 # Of those, the ones that keep their meaning when written with a directory (`/bin/rm`).
 BY_PATH = frozenset({"mktemp", "rm"})
