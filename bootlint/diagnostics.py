@@ -5,8 +5,8 @@ Applicability) and what is reported (Finding). The language-neutral runtime mode
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import ClassVar
+from bootlint.util.records import dataclass
 
 
 @dataclass(frozen=True, order=True)

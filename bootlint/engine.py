@@ -4,7 +4,7 @@ The engine knows no language: :mod:`bootlint.frontends.registry` says which exis
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from bootlint.frontends.registry import NotAnalysed, analysed_languages, by_name
 from bootlint.frontends.registry import detect
@@ -13,6 +13,7 @@ from bootlint.fixes.build import Fixer
 from bootlint.model import RuntimeModel
 from bootlint.rules import Rule, Subject, all_rules
 from bootlint.files.source import SourceFile
+from bootlint.util.records import dataclass
 
 START = Span(1, 1, 1, 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from fnmatch import fnmatch
@@ -16,6 +16,7 @@ from bootlint.engine import START
 from bootlint.rules import all_rules
 from bootlint.files.gitmodes import GitModes
 from bootlint.files.source import SourceFile
+from bootlint.util.records import dataclass
 
 if TYPE_CHECKING:
     from bootlint.fixes.apply import FixRequest

@@ -19,7 +19,7 @@ TUTORIAL = ROOT / "examples" / "tutorial" / "bootstrap"
 
 
 def _table(folder: Path) -> Path:
-    return folder / f"dataclass-methods.bootlint.{sys.implementation.cache_tag}.marshal"
+    return folder / f"class-methods.bootlint.{sys.implementation.cache_tag}.marshal"
 
 
 def _check(tmp_path: Path, folder: Path, **env: str) -> subprocess.CompletedProcess:
@@ -53,10 +53,13 @@ def test_a_second_run_compiles_nothing_and_finds_the_same_findings(tmp_path):
     cache = _table(folder)
     assert first.returncode == 1 and b"[BL101]" in first.stdout, first.stderr
     # Written at exit (the console entry leaves without tearing down, after the atexit handlers).
-    fmt, version, codes = marshal.loads(cache.read_bytes())
-    assert (fmt, version) == (2, sys.version) and len(codes) > 200
+    fmt, version, modules = marshal.loads(cache.read_bytes())
+    assert (fmt, version) == (3, sys.version)
     assert [p.name for p in folder.iterdir()] == [cache.name]   # bootlint's classes only
-    assert all(text.startswith("def __create_fn__(") for text in codes)
+    assert {"bootlint.model", "bootlint.diagnostics", "bootlint.frontends.shell.index"} <= set(modules)
+    assert not any(m.startswith("bootlint.lsp") or m.startswith("bootlint.frontends.python.") for m in modules)
+    texts = [text for codes in modules.values() for text in codes]
+    assert len(texts) > 60 and all(text.startswith("def __create_fn__(") for text in texts)
     written = cache.stat().st_mtime_ns
     second = _check(tmp_path, folder)
     assert (second.returncode, second.stdout, second.stderr) == (first.returncode, first.stdout, first.stderr)
@@ -64,9 +67,10 @@ def test_a_second_run_compiles_nothing_and_finds_the_same_findings(tmp_path):
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("content", [b"", b"not marshal", marshal.dumps((2, "another python", {"a": "b"})),
-                                     marshal.dumps((2, sys.version, {"def f(): pass": 3})),
-                                     marshal.dumps((1, sys.version, {}))])
+@pytest.mark.parametrize("content", [b"", b"not marshal", marshal.dumps((3, "another python", {"a": {"b": 1}})),
+                                     marshal.dumps((3, sys.version, {"bootlint.model": {"def f(): pass": 3}})),
+                                     marshal.dumps((3, sys.version, {"bootlint.model": ["x"]})),
+                                     marshal.dumps((2, sys.version, {}))])
 def test_an_unreadable_or_foreign_file_is_ignored_and_replaced(tmp_path, content):
     cache = _table(tmp_path)
     cache.write_bytes(content)
@@ -100,3 +104,23 @@ def test_the_quick_exit_keeps_the_exit_code_and_every_byte_of_a_long_output(tmp_
     assert sum(line.endswith("[BL101]") for line in lines) == 300
     assert lines[-1] == "[*] 300 fixable with `--fix`, 1500 more with `--fix --unsafe-fixes`."
     assert lines[-2] == "Found 2100 problems (600 errors, 1500 warnings) in 300 files." and proc.stderr == b""
+
+
+@pytest.mark.subprocess
+def test_a_module_that_compiled_something_new_keeps_exactly_the_texts_it_used(tmp_path):
+    """A changed class leaves nothing stale: the modules of a run that had to compile are written
+    back with the texts they used; modules the run did not import keep theirs."""
+    folder = tmp_path / "cache"
+    _check(tmp_path, folder)
+    cache = _table(folder)
+    fmt, version, modules = marshal.loads(cache.read_bytes())
+    stale = compile("def __create_fn__():\n return 1", "<string>", "exec")
+    modules["bootlint.model"]["def __create_fn__(): stale"] = stale
+    modules["bootlint.elsewhere"] = {"def __create_fn__(): other": stale}
+    dropped = modules.pop("bootlint.diagnostics")
+    cache.write_bytes(marshal.dumps((fmt, version, modules)))
+    _check(tmp_path, folder)
+    _, _, after = marshal.loads(cache.read_bytes())
+    assert "def __create_fn__(): stale" not in after["bootlint.model"]
+    assert set(after["bootlint.diagnostics"]) == set(dropped)
+    assert set(after["bootlint.elsewhere"]) == {"def __create_fn__(): other"}

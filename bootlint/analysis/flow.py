@@ -7,7 +7,6 @@ with the caller's loops, errexit state and guards), so a rule asks one question 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import count
 
 from bootlint.model import (
@@ -30,6 +29,7 @@ from bootlint.model import (
 )
 from bootlint.analysis.graphs import closure
 from bootlint.diagnostics import Span
+from bootlint.util.records import dataclass
 
 # Following calls re-walks function bodies; past this many visited nodes calls are no longer
 # followed, so a file with a call graph that fans out exponentially still ends quickly.

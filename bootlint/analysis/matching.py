@@ -12,10 +12,10 @@ character, ``?`` (any one character), ``*`` (any text), or a set of characters (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Container
 
 from bootlint.model import ApiCall, Node, Piece
+from bootlint.util.records import dataclass
 
 MAX_ALTERNATIVES = 16   # a value with this many readings may have more: its answer is unknown
 # Lambda's request ids are UUIDs: a variable the file puts where the API expects the request id

@@ -12,7 +12,7 @@ nested loop or in a called function), since a false leak is worse than a missed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.model import (
     Branch,
@@ -27,6 +27,7 @@ from bootlint.model import (
     children,
     flatten,
 )
+from bootlint.util.records import dataclass
 
 
 @dataclass

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from bootlint.files.discover import DEFAULT_EXCLUDE
 from bootlint.diagnostics import Severity
+from bootlint.util.records import dataclass
 
 CONFIG_NAMES = ("bootlint.toml", ".bootlint.toml", "pyproject.toml")
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 
 from bootlint.diagnostics import Finding, Span
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 _CODE = lazy(r"^BL\d{3}$")
 

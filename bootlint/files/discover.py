@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 from fnmatch import fnmatch, translate
 from functools import lru_cache
 
 from bootlint.files.gitmodes import GIT, TIMEOUT, GitModes, config_is_safe
+from bootlint.util.records import dataclass
 
 BOOTSTRAP_NAMES = {"bootstrap", "bootstrap.sh", "bootstrap.py"}
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.diagnostics import Span
 from bootlint.fixes.textmap import BOM, TextMap, line_break
+from bootlint.util.records import dataclass
 # A UTF-16 text's start: with a byte-order mark, or `#!` as two-byte units without one.
 UTF16_STARTS = ((b"\xff\xfe", "UTF-16 (little-endian, with a byte-order mark)", "utf-16"),
                 (b"\xfe\xff", "UTF-16 (big-endian, with a byte-order mark)", "utf-16"),

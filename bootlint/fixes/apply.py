@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable
 
 from bootlint.diagnostics import Applicability, Finding, Fix
 from bootlint.files.source import SourceFile
 from bootlint.fixes.textmap import RawMap
+from bootlint.util.records import dataclass
 
 MAX_ROUNDS = 10
 

@@ -4,8 +4,8 @@ a fix posts."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from math import gcd
+from bootlint.util.records import dataclass
 
 ERROR_MESSAGE = "the handler failed"
 ERROR_TYPE = "Runtime.HandlerError"

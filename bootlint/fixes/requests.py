@@ -13,10 +13,11 @@ the implementation returns, then from the front end's :class:`~bootlint.frontend
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Mapping
 
 from bootlint.diagnostics import Applicability, ByteEdit, Edit, RequestedFix, Span
+from bootlint.util.records import dataclass
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 

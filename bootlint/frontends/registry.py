@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from bootlint.frontends.shebang import Shebang
 from bootlint.files.source import SourceFile
+from bootlint.util.records import dataclass
 
 if TYPE_CHECKING:
     from bootlint.model import RuntimeModel

@@ -3,7 +3,8 @@ they switch on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bootlint.util.records import dataclass
+
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ for the file, and every safe fix at once. Offsets are into the buffer's text
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from bootlint.fixes import apply as autofix
@@ -16,6 +15,7 @@ from bootlint.diagnostics import Applicability, Finding, Fix
 from bootlint.lsp.positions import Buffer
 from bootlint.files.source import SourceFile
 from bootlint.fixes import textmap
+from bootlint.util.records import dataclass
 
 
 @lru_cache(maxsize=16)

@@ -10,7 +10,7 @@ the command line.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from bootlint.config.settings import ConfigError, Settings, check_codes, find_config, load
@@ -22,6 +22,7 @@ from bootlint.lsp.positions import UTF16, Buffer
 from bootlint.rules import all_rules
 from bootlint.runner import selection_for
 from bootlint.files.source import SourceFile
+from bootlint.util.records import dataclass
 
 OPTION_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select",
                "extendSelect": "extend_select"}

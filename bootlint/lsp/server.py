@@ -16,7 +16,6 @@ import sys
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -40,6 +39,7 @@ from bootlint.lsp.positions import UTF16, Buffer
 from bootlint.diagnostics import Finding, Severity
 from bootlint.files.discover import discover
 from bootlint.runner import selection_for
+from bootlint.util.records import dataclass
 
 log = logging.getLogger("bootlint.server")
 

@@ -10,9 +10,10 @@ tree from the entry point and gives every event the context it runs in.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.diagnostics import Span
+from bootlint.util.records import dataclass
 
 
 # --- URLs -----------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ background job is a child process, a thread shares the process); the wording it 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.diagnostics import Span
+from bootlint.util.records import dataclass
 
 MAX_CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY"
 

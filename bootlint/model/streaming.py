@@ -9,11 +9,12 @@ about its clients.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.diagnostics import Span
 from bootlint.model import ApiCall, Piece
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 MODE_HEADER = "Lambda-Runtime-Function-Response-Mode"
 STREAMING = "streaming"

@@ -4,10 +4,11 @@ line-based formats, JSON text, a fix as JSON and stable fingerprints."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.diagnostics import Finding
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 
 @dataclass

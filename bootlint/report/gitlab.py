@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from bootlint.report.common import Run, fingerprints, json_text
 
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}

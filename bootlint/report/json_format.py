@@ -3,7 +3,6 @@ per line)."""
 
 from __future__ import annotations
 
-
 from bootlint.diagnostics import Finding, fix_to_json
 from bootlint.report.common import Run, json_text
 

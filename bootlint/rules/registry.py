@@ -8,10 +8,10 @@ its list of fixable rules are generated from these definitions (bootlint.docs.ge
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from bootlint.diagnostics import Severity, Violation
+from bootlint.util.records import dataclass
 
 if TYPE_CHECKING:
     from bootlint.rules.subject import Subject

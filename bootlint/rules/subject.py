@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 from bootlint.diagnostics import Related, Span, Violation
 from bootlint.model import RuntimeModel
 from bootlint.files.source import SourceFile
+from bootlint.util.records import dataclass
 
 
 @dataclass

@@ -1,18 +1,21 @@
-"""Compiled dataclass methods kept between runs, as Python keeps a module's bytecode.
+"""Compiled class methods kept between runs, as Python keeps a module's bytecode.
 
-``@dataclass`` writes the source of a class's ``__init__``, ``__repr__``, ``__eq__``,
-``__hash__`` and (frozen) ``__setattr__``/``__delattr__`` as text and compiles it with ``exec``
-each time the defining module is imported. A cold ``bootlint check`` defines about ninety such
-classes and spent ~30 ms of its ~180 ms CPU compiling those ~400 small functions, the same text
-every run. :func:`install` gives the ``dataclasses`` module an ``exec`` that looks the text up
-in a table of compiled code first; the table is read from, and (when a text was new) written
-back to, a file beside the package's own bytecode cache (one per top-level package of the
-classes: bootlint's, libcst's ...). The key is the exact source text, so
-a stale entry can never be used for a changed class: a new text is compiled as ``dataclasses``
-would have compiled it, and the methods are the same objects either way (same code, same
-globals). As with ``.pyc`` files, nothing is written when bytecode writing is off
-(``PYTHONDONTWRITEBYTECODE``, ``-B``) or the folder is not writable, and an unreadable or
-foreign file is ignored.
+A dataclass's ``__init__``, ``__repr__``, ``__eq__`` ... are written as source text and compiled
+with ``exec`` each time the defining module is imported: the same text every run. bootlint's
+own classes (:mod:`bootlint.util.records`) and those of the libraries it loads (libcst, pygls:
+through ``dataclasses``, see :func:`install`) compile that text through :func:`cached_exec`,
+which looks it up in a table of compiled code first. A cold ``bootlint check`` spent ~30 ms of
+its ~180 ms CPU compiling some four hundred small functions before this.
+
+The tables are kept in files beside the package's bytecode cache, one per top-level package of
+the defining modules (a shell check does not read what libcst's classes need), and inside it one
+map per module: when a module compiled a text it did not have, its map is written back with
+exactly the texts it used, so a changed class leaves nothing stale behind, and runs that import
+different modules never undo each other's entries. The key is the exact source text, so an entry
+can never be used for a class it was not compiled for: the functions are the ones ``exec`` of the
+text would give (same code, same globals). As with ``.pyc`` files, nothing is written when
+bytecode writing is off (``PYTHONDONTWRITEBYTECODE``, ``-B``) or the folder is not writable, and
+an unreadable or foreign file is ignored.
 """
 
 from __future__ import annotations
@@ -22,16 +25,13 @@ import marshal
 import os
 import sys
 
-# Entries kept at most in one package's file: past it, a write keeps only the texts this process
-# used. (bootlint defines about a hundred dataclasses: some four hundred texts.)
-MAX_ENTRIES = 4096
-_FORMAT = 2   # bump when the file's layout changes
+_FORMAT = 3   # bump when the file's layout changes
 
-# One table per top-level package of the defining module (its file is read on the package's first
-# class), so that a shell check does not read what libcst's or pygls's classes need.
-_tables: dict[str, dict[str, object]] = {}
-_used: dict[str, set[str]] = {}
-_new: set[str] = set()   # packages with a text compiled in this process
+# package -> module -> text -> code, as read; the texts each module used in this process; the
+# packages whose file must be written.
+_tables: dict[str, dict[str, dict[str, object]]] = {}
+_used: dict[str, dict[str, object]] = {}
+_dirty: set[str] = set()
 _counts = [0, 0]         # texts found, texts compiled
 _folder: str | None = None
 
@@ -48,10 +48,10 @@ def cache_folder() -> str:
 
 def table_path(package: str) -> str:
     return os.path.join(_folder or cache_folder(),
-                        f"dataclass-methods.{package}.{sys.implementation.cache_tag}.marshal")
+                        f"class-methods.{package}.{sys.implementation.cache_tag}.marshal")
 
 
-def _load(path: str) -> dict[str, object]:
+def _load(path: str) -> dict[str, dict[str, object]]:
     try:
         with open(path, "rb") as handle:
             data = marshal.loads(handle.read())
@@ -61,31 +61,33 @@ def _load(path: str) -> dict[str, object]:
             or data[1] != sys.version or not isinstance(data[2], dict)):
         return {}
     code_type = type(_load.__code__)
-    return {k: v for k, v in data[2].items() if isinstance(k, str) and isinstance(v, code_type)}
+    return {module: {text: code for text, code in texts.items()
+                     if isinstance(text, str) and isinstance(code, code_type)}
+            for module, texts in data[2].items() if isinstance(module, str) and isinstance(texts, dict)}
 
 
-def _table(package: str) -> dict[str, object]:
+def _module_table(module: str) -> dict[str, object]:
+    package = module.partition(".")[0]
     table = _tables.get(package)
     if table is None:
         table = _tables[package] = _load(table_path(package)) if package.isidentifier() else {}
-        _used[package] = set()
-    return table
+    return table.setdefault(module, {})
 
 
 def cached_exec(source, globals=None, locals=None, /):
     """``exec``, with a source text compiled once and then found by its text."""
     if not isinstance(source, str):
         return builtins.exec(source, globals, locals)
-    package = str((globals or {}).get("__name__") or "").partition(".")[0]
-    table = _table(package)
-    code = table.get(source)
+    module = str((globals or {}).get("__name__") or "")
+    known = _module_table(module)
+    code = known.get(source)
     if code is None:
-        code = table[source] = compile(source, "<string>", "exec")
-        _new.add(package)
+        code = compile(source, "<string>", "exec")
+        _dirty.add(module.partition(".")[0])
         _counts[1] += 1
     else:
         _counts[0] += 1
-    _used[package].add(source)
+    _used.setdefault(module, {})[source] = code
     return builtins.exec(code, globals, locals)
 
 
@@ -95,22 +97,25 @@ def stats() -> tuple[int, int]:
 
 
 def save() -> int:
-    """Write back the tables of the packages this process compiled a new text for; how many
-    files were written (none when bytecode writing is off or the folder is not writable)."""
+    """Write back the tables of the packages where a module compiled a new text (its map becomes
+    the texts it used); how many files were written (none when bytecode writing is off or the
+    folder is not writable)."""
     if sys.dont_write_bytecode:
         return 0
     written = 0
-    for package in sorted(_new):
+    for package in sorted(_dirty):
         if not package.isidentifier():
             continue
-        table = _tables[package]
-        codes = table if len(table) <= MAX_ENTRIES else {k: table[k] for k in _used[package]}
+        table = dict(_tables.get(package, {}))
+        for module, texts in _used.items():
+            if module.partition(".")[0] == package:
+                table[module] = texts
         path = table_path(package)
         temporary = f"{path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(temporary, "wb") as handle:
-                handle.write(marshal.dumps((_FORMAT, sys.version, codes)))
+                handle.write(marshal.dumps((_FORMAT, sys.version, table)))
             os.replace(temporary, path)   # another process's write is replaced whole, never mixed
             written += 1
         except (OSError, ValueError):
@@ -118,12 +123,13 @@ def save() -> int:
                 os.unlink(temporary)
             except OSError:
                 pass
-    _new.clear()
+    _dirty.clear()
     return written
 
 
 def install() -> None:
-    """Give ``dataclasses`` the cached ``exec`` (once per process)."""
+    """Give ``dataclasses`` the cached ``exec`` (once per process), for the dataclasses of the
+    libraries bootlint loads; write the tables back at exit."""
     global _folder
     import dataclasses
 

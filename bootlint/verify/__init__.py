@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import os
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.diagnostics import Finding, Span
 from bootlint.model import RuntimeModel
+from bootlint.util.records import dataclass
 
 DEFAULT_TIMEOUT = 3.0    # seconds per invocation: Lambda's default function timeout
 RUNTIME_DIR_INSIDE, TMP_INSIDE = "/var/runtime", "/tmp"

@@ -7,12 +7,11 @@ handler call...), or at 1:1 when the model has no such place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bootlint.model import ApiCall, Endpoint, RuntimeModel
 from bootlint.diagnostics import Span
 from bootlint.rules import all_rules
 from bootlint.verify.scenario import Timeline
+from bootlint.util.records import dataclass
 
 START = Span(1, 1, 1, 1)
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import stat
 import zipfile
-from dataclasses import dataclass
+from bootlint.util.records import dataclass
 
 MAX_BYTES = 250 * 1024 * 1024          # Lambda's limit for an unzipped function package
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".bootlint_cache", ".pytest_cache"}

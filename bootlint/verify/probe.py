@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.model import Handover, RuntimeModel
+from bootlint.util.records import dataclass
 
 MARKER = "BOOTLINT-PROBE"
 DEFAULT_HANDLER = "function.handler"

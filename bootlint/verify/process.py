@@ -20,7 +20,8 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
+from bootlint.util.records import dataclass
 
 OUTPUT_CAP = 64 * 1024        # bytes kept of each stream per start (the last ones)
 MARKER = b"BOOTLINT-PROBE"    # the probe's lines (bootlint.verify.probe.MARKER), kept apart

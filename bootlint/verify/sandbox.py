@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from functools import lru_cache
+from bootlint.util.records import dataclass
 
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"

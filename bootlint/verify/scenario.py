@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.verify.emulator import Invocation, Record, RuntimeApi
 from bootlint.verify.emulator.server import new_trace_id
 from bootlint.verify.process import EnvironmentProblem, Start
+from bootlint.util.records import dataclass
 
 
 @dataclass

@@ -9,14 +9,13 @@ other helpers are followed to a bounded depth; recursion stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 from bootlint.analysis.urls import classify
 from bootlint.frontends.python.clients import Clients
 from bootlint.frontends.python.index import Index, dotted, names_in, subscript_key, walk
 from bootlint.frontends.python.values import MAX_CALL_DEPTH, PyFrame, Values
+from bootlint.util.records import dataclass
 
 
 @dataclass

@@ -12,12 +12,11 @@ which clients' calls are coroutines (sent only where awaited). Adding a client i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 from bootlint.frontends.python.index import Index, dotted, walk
 from bootlint.frontends.python.values import MAX_ALTERNATIVES, MAX_DEPTH, PyFrame, Values, join_urls
+from bootlint.util.records import dataclass
 
 HTTP_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 

@@ -5,7 +5,6 @@ Light on purpose (no libcst here): libcst loads when a Python file is lowered.
 
 from __future__ import annotations
 
-
 from bootlint.frontends.registry import FrontEnd, Idioms
 from bootlint.util.lazyre import lazy
 

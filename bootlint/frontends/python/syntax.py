@@ -8,11 +8,11 @@ import re
 import sys
 import threading
 import warnings
-from dataclasses import dataclass
 from typing import Mapping
 
 from bootlint.diagnostics import Span
 from bootlint.files.source import SourceFile
+from bootlint.util.records import dataclass
 
 GRAMMAR = f"Python {sys.version_info.major}.{sys.version_info.minor} grammar"
 # libcst and its position metadata cost about 4 KB and 40 µs per token on a quiet hour of the

@@ -5,13 +5,12 @@ function's parameters bound to a call's arguments (a :class:`PyFrame`, made by
 
 from __future__ import annotations
 
-import dataclasses
-
 import libcst as cst
 
 from bootlint.frontends.python.index import Index, dotted, subscript_key
 from bootlint.frontends.python.reaching import Reaching
 from bootlint.model import Piece
+from bootlint.util.records import dataclass
 
 MAX_ALTERNATIVES = 16
 URL_PARSERS = frozenset({"urlparse", "urlsplit"})
@@ -19,7 +18,7 @@ MAX_DEPTH = 6
 MAX_CALL_DEPTH = 8
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False)
 class PyFrame:
     """One call of a file's function: each parameter bound to (expression, the scope and frame
     the expression is read in); the outermost call site; the functions called, outermost first."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 TIMEOUT = 2.0
 # extglob changes what parses (`@(a|b)`); a script that turns it on at run time must not be

@@ -4,8 +4,6 @@ as that call's arguments."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bootlint.analysis.graphs import closure
 from bootlint.analysis.urls import UrlInfo, distinct_meanings
 from bootlint.model import Endpoint
@@ -18,6 +16,7 @@ from bootlint.frontends.shell.syntax import (
 from bootlint.frontends.shell.values import (
     MAX_CALL_DEPTH, POSITIONAL, REST, Bound, Frame, Words, rest_start,
 )
+from bootlint.util.records import dataclass
 
 
 def http_command(node, words: Words, args: list | None = None) -> HttpCommand | None:

@@ -4,8 +4,9 @@ parser that reads a command line into an :class:`HttpCommand`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable
+from bootlint.util.records import dataclass
 
 # curl options that take a value (short letters and long names); the rest are switches.
 CURL_SHORT_WITH_VALUE = set("AbcCdDeEFhHKmoPQrtTuUwxXyYz")

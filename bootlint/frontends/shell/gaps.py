@@ -11,10 +11,10 @@ right; what stays damaged after that is an unparsed region.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from bootlint.frontends.shell.syntax import parser
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 MAX_REPAIRS = 50
 MAX_LINE_TRIES = 6

@@ -5,11 +5,12 @@ nesting depth."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 
 from bootlint.frontends.shell.syntax import command_args, command_name, node_text
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 
 @dataclass

@@ -10,7 +10,6 @@ command line cannot send request trailers (only libcurl can).
 
 from __future__ import annotations
 
-
 from bootlint.model import Endpoint, Piece
 from bootlint.model.streaming import (ERROR_HEADERS, MODE_HEADER, Body, Encoding, Header,
                                       StreamPost, Streaming, literal_encoding)

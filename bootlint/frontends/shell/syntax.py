@@ -4,13 +4,13 @@ expansions and substitutions in a word). Imports nothing of the front end's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import threading
 from functools import lru_cache
 
 from bootlint.diagnostics import Span
 from bootlint.files.source import SourceFile
 from bootlint.util.lazyre import lazy
+from bootlint.util.records import dataclass
 
 # tree-sitter recurses over the tree in some of its own code paths; deeper input than this is
 # reported rather than handed to it.

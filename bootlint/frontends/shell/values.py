@@ -5,13 +5,13 @@ parameters bound to the arguments of a call site (a :class:`Frame`)."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from itertools import islice
 
 from bootlint.model import Piece
 from bootlint.frontends.shell.commands import NUMERIC_PARAMETERS
 from bootlint.files.source import SourceFile
 from bootlint.frontends.shell.syntax import NAME_AFTER_DOLLAR, Place, command_args, dollar_tail, node_text
+from bootlint.util.records import dataclass
 
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6

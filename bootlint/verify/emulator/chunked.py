@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.verify.emulator.server import MAX_RESPONSE_BYTES
+from bootlint.util.records import dataclass
 
 MAX_TRAILER_LINES = 32
 MAX_LINE = 8192

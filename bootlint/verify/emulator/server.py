@@ -34,11 +34,12 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from bootlint.analysis.error_body import json_error_problem
+from bootlint.util.records import dataclass
 
 BASE = "/2018-06-01/runtime"
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
