@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
-from tests.test_server_protocol import readme_block
+from conftest import ROOT, run_cli
+from test_server_protocol import readme_block
 
 HERE = Path(__file__).resolve().parent / "editors"
 TUTORIAL = (ROOT / "examples" / "tutorial" / "bootstrap").read_text(encoding="utf-8")

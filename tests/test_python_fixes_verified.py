@@ -22,7 +22,6 @@ from bootlint.engine import Selection, lint_source
 from bootlint.files.source import SourceFile
 from bootlint.fixes import requests as want
 from bootlint.fixes.apply import fix_source
-from bootlint.frontends.python.fixes import IMPLEMENTATIONS
 from bootlint.rules import all_rules
 from conftest import ROOT
 
@@ -90,6 +89,8 @@ def fixed_runs(tmp_path_factory):
 
 
 def test_every_python_fix_has_a_runtime_to_verify():
+    from bootlint.frontends.python.fixes import IMPLEMENTATIONS   # libcst: when the test runs
+
     assert {kind for kind, _ in CASES.values()} == set(IMPLEMENTATIONS)
     assert all((RUNTIMES / name).is_file() for name in CASES)
 

@@ -19,7 +19,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from bootlint.engine import Selection, lint_source
 from bootlint.files.source import SourceFile
-from tests.conftest import ROOT, run_cli
+from conftest import ROOT, run_cli
 
 # These tests start the language server: a child process.
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.subprocess, pytest.mark.slow]

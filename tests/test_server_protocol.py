@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from conftest import ROOT, run_cli
 
 # These tests start the language server or the command line: child processes.
 pytestmark = pytest.mark.subprocess

@@ -17,8 +17,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.conftest import ROOT
-from tests.test_server import TUTORIAL, codes, open_doc, published, recording_client
+from conftest import ROOT
+from test_server import TUTORIAL, codes, open_doc, published, recording_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -17,8 +17,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.conftest import ROOT, run_cli
-from tests.test_server import TUTORIAL, WAIT, codes, open_doc, published, recording_client
+from conftest import ROOT, run_cli
+from test_server import TUTORIAL, WAIT, codes, open_doc, published, recording_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
