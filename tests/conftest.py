@@ -18,9 +18,45 @@ ROOT = Path(__file__).resolve().parent.parent
 # the command lines the tests start).
 os.environ.setdefault("BOOTLINT_FIX_ERRORS", "raise")
 FIXTURES = ROOT / "tests" / "fixtures"
+SNAPSHOTS = ROOT / "tests" / "snapshots"
 # Rules that apply only under a `target` setting: their fixtures and page examples are linted with it.
 RULE_TARGET = {"BL706": "managed-instances"}
 EXPECT_RE = re.compile(r"(?:#|//)\s*expect:\s*(BL\d{3})\s+(\d+):(\d+)")
+
+
+def snapshot_path(fixture: Path) -> Path:
+    """Where a fixture's reviewed snapshot is kept (tests/test_snapshots.py): the same relative
+    place under tests/snapshots."""
+    return SNAPSHOTS / fixture.relative_to(FIXTURES).parent / f"{fixture.name}.snap"
+
+
+def shows_a_fix(fixture: Path) -> bool:
+    """Whether the fixture's reviewed snapshot shows a fix on a finding of the fixture's rule
+    (a finding line of that code, `[*]` after it when the fix is safe, followed by its
+    `    fix (...)` line; the diff after them is not read). Read at collection instead of linting every fixture there."""
+    code = fixture.parent.name
+    path = snapshot_path(fixture)
+    if not path.is_file():
+        return True   # no snapshot yet (test_snapshots fails for it): the fix tests run it
+    lines = path.read_text(encoding="utf-8").split("\n")
+    head = lines[:next((i for i, line in enumerate(lines) if line.startswith("# bootlint check")
+                        and " --diff " in line), len(lines))]
+    return any(line.endswith((f"[{code}]", f"[{code}] [*]")) and after.startswith("    fix (")
+               for line, after in zip(head, head[1:]))
+
+
+def fixable_fixtures() -> list[Path]:
+    """The failing fixtures a fix test runs on: those of a rule whose definition declares fix
+    requests (``fixes=`` in bootlint.rules.registry) whose snapshot shows a fix for the rule's
+    finding. A rule attaches its request only to the shapes its fix can rewrite, and a front
+    end may carry out none of the rule's request types (KeepInitGuard, RemoveTempFile and
+    PipePayload are shell-only): the other fixtures have no fix to test. tests/test_fix_fixtures.py
+    checks this list against a real lint of every failing fixture of a fixable rule."""
+    from bootlint.rules import all_rules
+
+    rules = all_rules()
+    return sorted(p for p in FIXTURES.glob("*/BL*/fail-*")
+                  if p.parent.name in rules and rules[p.parent.name].fixes and shows_a_fix(p))
 
 
 def lint_text(text: str | bytes, path: str = "bootstrap", select: tuple[str, ...] = (),

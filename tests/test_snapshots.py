@@ -21,9 +21,7 @@ import pytest
 from bootlint.engine import Selection
 from bootlint.files.source import SourceFile
 from bootlint.fixes.apply import FixRequest, fix_file
-from conftest import FIXTURES, RULE_TARGET, ROOT
-
-SNAPSHOTS = ROOT / "tests" / "snapshots"
+from conftest import FIXTURES, RULE_TARGET, ROOT, SNAPSHOTS, snapshot_path
 CASES = sorted(p for p in FIXTURES.glob("*/BL*/*") if p.name.startswith(("fail-", "pass-")))
 
 
@@ -35,11 +33,6 @@ KNOWN_REGRESSIONS: dict[str, str] = {}   # fixture id -> why its snapshot is a s
 
 def _id(path):
     return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
-
-
-def snapshot_path(fixture):
-    """Where a fixture's snapshot is kept: the same relative place under tests/snapshots."""
-    return SNAPSHOTS / fixture.relative_to(FIXTURES).parent / f"{fixture.name}.snap"
 
 
 def snapshot_text(fixture) -> str:
