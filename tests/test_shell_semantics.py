@@ -357,6 +357,39 @@ def test_where_dollar_question_holds_the_next_status_is_where_bash_and_dash_say(
     assert ("BL002" in codes) == (not holds_next), codes
 
 
+# -- the event through files (issue 21): a program that reads a file holding the event reads it --
+FILE_TEMPLATE = """#!/bin/bash
+set -e
+API="http://${{AWS_LAMBDA_RUNTIME_API}}/2018-06-01/runtime"
+F=/tmp/event.json
+while true; do
+  {write}
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id /tmp/h | tr -d '[:space:]' | cut -d: -f2)
+  {read}
+  curl -sS -d '{{}}' "$API/invocation/$ID/response"
+done
+"""
+EVENT_WRITES = [
+    'curl -sS -D /tmp/h -o "$F" "$API/invocation/next"',
+    'EVENT=$(curl -sS -D /tmp/h "$API/invocation/next")\n  printf \'%s\' "$EVENT" > "$F"',
+    'EVENT=$(curl -sS -D /tmp/h "$API/invocation/next")\n  echo "$EVENT" | tee /tmp/event.json >/dev/null',
+    'curl -sS -D /tmp/h "$API/invocation/next" | tee "$F" > /dev/null',
+    'curl -sS -D /tmp/h "$API/invocation/next" > /tmp/raw.json\n  cat /tmp/raw.json > "$F"',
+]
+EVENT_READS = ['./handler < "$F"', './handler /tmp/event.json', 'jq -c .detail "$F" | ./handler']
+
+
+@pytest.mark.parametrize("write", EVENT_WRITES)
+@pytest.mark.parametrize("read", EVENT_READS)
+def test_a_program_reading_a_file_that_holds_the_event_reads_the_event(write, read):
+    found = [f for f in findings(FILE_TEMPLATE.format(write=write, read=read)) if f.code == "BL101"]
+    assert len(found) == 1 and found[0].span.line == 8 + write.count("\n"), found
+    message = found[0].message
+    # The handler (a program given the event's file) or work that reads the event: not merely
+    # "it runs for each event".
+    assert message.startswith("the handler call") or "(it reads the event," in message, message
+
+
 # -- here-documents (issue 21): a quoted delimiter keeps the text as written -------------------
 HEREDOCS = [
     ("<<EOF", '{"errorMessage": "$MSG"}', True),

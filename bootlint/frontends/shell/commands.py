@@ -54,6 +54,10 @@ INTERPRETERS = {"bash", "sh", "dash", "zsh", "ksh", "python", "python3", "pypy3"
 # Commands that pass data through: a value piped or given through them is still the same data.
 PASS_THROUGH = {"echo", "printf", "cat", "jq", "tr", "sed", "awk", "base64", "head", "tail",
                 "tee", "cut", "gzip", "iconv", "yq", "xargs"}
+# Plumbing that reads the files it is given (their content is what it prints), and plumbing that
+# copies its standard input into the files it is given.
+FILE_READERS = frozenset({"cat", "tail", "head", "jq", "tac", "base64", "gzip", "zcat", "yq"})
+FILE_COPIERS = frozenset({"tee"})
 # Plumbing: commands that move, read, reshape or tidy data and files (the `next` response's headers,
 # the event's fields, the body to post). Their failure is no failure of the function's work, so
 # BL101 does not point at them (jq's failure is the data's; reading `next` is BL007's subject).

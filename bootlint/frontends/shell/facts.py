@@ -11,7 +11,7 @@ from bootlint.model import ERROR_ENDPOINTS, POST_ENDPOINTS, Endpoint, Fact, Fact
 from bootlint.diagnostics import Span
 from bootlint.frontends.shell.callsites import CallSites
 from bootlint.frontends.shell.clients import HttpCommand
-from bootlint.frontends.shell.commands import NUMERIC_PARAMETERS
+from bootlint.frontends.shell.commands import FILE_COPIERS, FILE_READERS, NUMERIC_PARAMETERS, PASS_THROUGH
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, node_text, substitutions,
@@ -277,6 +277,23 @@ class RequestFacts:
 
 # How many assignments away from `next` a value can be and still count as what it returned.
 MAX_HOPS = 6
+# Paths that are no file a later command reads back.
+NOT_FILES = frozenset({"/dev/null", "/dev/stderr", "/dev/stdout", "/dev/tty"})
+
+
+def written_files(node, index: ShellIndex, words: Words) -> list:
+    """The words naming the files a command writes: what its output is redirected into
+    (`> "$F"`, `>> /tmp/log`, `2> err`), and for a copier (`tee`) the files it is given."""
+    out = []
+    name = command_name(node)
+    if name is not None and words.literal(name) in FILE_COPIERS:
+        out.extend(a for a in command_args(node) if not node_text(a).startswith("-"))
+    redirected, _ = index.statement_context(node)
+    for child in redirected.children if redirected is not None else ():
+        dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
+        if dest is not None and node_text(child).lstrip("0123456789&").startswith(">"):
+            out.append(dest)
+    return out
 
 
 class EventFacts:
@@ -288,7 +305,10 @@ class EventFacts:
         self.words = words
         self.sites = sites
         self.event_vars = self._event_vars()
-        self.event_files = self._event_files()
+        # Files holding the event: by literal path, and the variables that name them.
+        self.event_files: set[str] = set()
+        self.event_file_vars: set[str] = set()
+        self._event_files()
         self.trace_values = self._trace_values()
 
     def _trace_values(self) -> set[str]:
@@ -345,17 +365,85 @@ class EventFacts:
         names.discard(None)
         return names  # type: ignore[return-value]
 
-    def _event_files(self) -> set[str]:
-        """Files the `next` request writes the event to (`curl -o /tmp/event.json`)."""
-        files: set[str] = set()
+    def _event_files(self) -> None:
+        """Files that hold the event: those the `next` request writes its body to (`curl -o
+        /tmp/event.json`, `> "$F"`, `| tee "$F"`), then those that plumbing passing the event
+        on writes it to (`printf '%s' "$EVENT" > "$F"`, `cat "$F" > copy`, `... | tee "$F"`):
+        the writes :func:`written_files` finds, the same that carry a response back."""
+        nexts = set()
         for node in self.index.commands:
             for cmd, urls in self.sites.requests_of(node):
                 if any(info.endpoint is Endpoint.NEXT for _, info in urls):
+                    nexts.add((node.start_byte, node.end_byte))
                     for opt in cmd.get("output", "o", "O", "output-document"):
-                        text = self.words.literal(opt.value) if opt.value is not None else None
-                        if text and text != "-":
-                            files.add(text)
-        return files
+                        self._hold_event(opt.value)
+                    for dest in written_files(node, self.index, self.words):
+                        self._hold_event(dest)
+        if not (nexts or self.event_vars):
+            return
+        passers = []
+        for node in self.index.commands:
+            name = command_name(node)
+            tool = self.words.literal(name) if name is not None else None
+            if tool is not None and tool.rsplit("/", 1)[-1] in PASS_THROUGH:
+                passers.append((node, tool.rsplit("/", 1)[-1]))
+        for _ in range(MAX_HOPS):
+            before = len(self.event_files) + len(self.event_file_vars)
+            for node, tool in passers:
+                if self._fed_event(node, tool, nexts):
+                    for dest in written_files(node, self.index, self.words):
+                        self._hold_event(dest)
+            if len(self.event_files) + len(self.event_file_vars) == before:
+                break
+
+    def _hold_event(self, word) -> None:
+        if word is None:
+            return
+        text = self.words.literal(word)
+        if text is not None:
+            if text and text != "-" and text not in NOT_FILES:
+                self.event_files.add(text)
+        else:
+            self.event_file_vars.update(expansion_names(word))
+
+    def reads_event_file(self, word) -> bool:
+        """Does the word name a file that holds the event?"""
+        return bool(expansion_names(word) & self.event_file_vars) or (
+            self.words.literal(word) in self.event_files)
+
+    def _fed_event(self, node, tool: str, nexts: set) -> bool:
+        """Does the event reach this plumbing: an argument that holds it (or, for a reader,
+        names its file), a here-string of it, or the pipe from `next` or from a command given
+        it?"""
+        for arg in command_args(node):
+            if expansion_names(arg) & self.event_vars or (
+                    tool in FILE_READERS and self.reads_event_file(arg)):
+                return True
+        redirected, pipeline = self.index.statement_context(node)
+        for child in redirected.children if redirected is not None else ():
+            if child.type in ("herestring_redirect", "heredoc_redirect") and \
+                    expansion_names(child) & self.event_vars:
+                return True
+            if child.type == "file_redirect" and node_text(child).startswith("<") and \
+                    self.reads_event_file(child.child_by_field_name("destination") or child):
+                return True
+        if pipeline is None:
+            return False
+        element = redirected if redirected is not None else node
+        earlier = [c for c in pipeline.named_children if c.end_byte <= element.start_byte]
+        if not earlier:
+            return False
+        last = earlier[-1]
+        inner = [c for c in last.named_children if c.type == "command"] if last.type == "redirected_statement" else [last]
+        for cmd in inner:
+            if (cmd.start_byte, cmd.end_byte) in nexts:
+                return True
+            name = command_name(cmd)
+            feeder = self.words.literal(name) if name is not None else None
+            if feeder is not None and feeder.rsplit("/", 1)[-1] in PASS_THROUGH and self._fed_event(
+                    cmd, feeder.rsplit("/", 1)[-1], nexts):
+                return True
+        return False
 
     def next_values(self, handlers: set[tuple[int, int]]) -> set[str]:
         """Variables and files holding what `next` returned, and values computed from them

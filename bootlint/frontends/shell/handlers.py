@@ -10,9 +10,10 @@ from bootlint.analysis.graphs import closure
 from bootlint.frontends.shell.callsites import CallSites
 from bootlint.frontends.shell.clients import HTTP_CLIENTS, HttpCommand
 from bootlint.frontends.shell.commands import (
-    COMMON_COMMANDS, INTERPRETERS, PASS_THROUGH, PLUMBING, SHELL_BUILTINS, runs_inline_code, unwrap,
+    COMMON_COMMANDS, FILE_READERS, INTERPRETERS, PASS_THROUGH, PLUMBING, SHELL_BUILTINS, runs_inline_code,
+    unwrap,
 )
-from bootlint.frontends.shell.facts import EventFacts
+from bootlint.frontends.shell.facts import EventFacts, written_files
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, key, node_text, substitutions,
@@ -21,10 +22,6 @@ from bootlint.frontends.shell.values import POSITIONAL, Words, unbind
 from bootlint.model import Endpoint
 
 MAX_HOPS = 6
-# Plumbing that reads the files it is given (their content is what it prints), and plumbing that
-# copies its standard input into the files it is given.
-FILE_READERS = frozenset({"cat", "tail", "head", "jq", "tac", "base64", "gzip", "zcat", "yq"})
-FILE_COPIERS = frozenset({"tee"})
 
 
 class Handlers:
@@ -36,6 +33,7 @@ class Handlers:
         self.sites = sites
         self.event_vars = facts.event_vars
         self.event_files = facts.event_files
+        self.facts = facts
         self._visits: tuple[set | None, dict] = (None, {})   # see _first_visit
         self.found = self._find_handlers()
 
@@ -193,13 +191,13 @@ class Handlers:
         """Programs run once per event with the event (its variable, or the file `next` wrote):
         `"$LAMBDA_TASK_ROOT/handler" "$EVENT"`, `Rscript x.R "$EVENT"`, `bash ./h.sh /tmp/e`."""
         found: set[tuple[int, int]] = set()
-        if not self.event_vars and not self.event_files:
+        if not self.event_vars and not self.event_files and not self.facts.event_file_vars:
             return found
         for node in self.index.commands:
             if not self._is_program(node) or not self.index.in_loop_or_function(node):
                 continue
             for arg in command_args(node):
-                if expansion_names(arg) & self.event_vars or self.words.literal(arg) in self.event_files:
+                if expansion_names(arg) & self.event_vars or self.facts.reads_event_file(arg):
                     found.add(key(node))
                     break
         return found
@@ -240,19 +238,10 @@ class Handlers:
             if self._is_program(node) and any(names_file(a) for a in command_args(node)):
                 found.add(key(node))
                 continue
-            name = command_name(node)
-            if name is not None and self.words.literal(name) in FILE_COPIERS and any(
-                    names_file(a) for a in command_args(node)):
-                self._producer(node, found, 1)   # `... | tee /tmp/out`: what was piped into it
-                continue
-            parent, _ = self.index.statement_context(node)
-            if parent is None:
-                continue
-            for child in parent.children:
-                dest = child.child_by_field_name("destination") if child.type == "file_redirect" else None
-                if dest is not None and node_text(child).lstrip("0123456789&").startswith(">") \
-                        and names_file(dest):
-                    self._producer(node, found, 1)
+            # Redirected into the file, or `... | tee /tmp/out`: what made the output (what was
+            # piped into tee).
+            if any(names_file(w) for w in written_files(node, self.index, self.words)):
+                self._producer(node, found, 1)
 
 
 def _last_commands(node) -> list:
@@ -288,7 +277,7 @@ class EventWork:
         self.words = words
         self.sites = sites
         self.handlers = handlers
-        self.reads = (facts.event_vars | next_vars) - {"?"}
+        self.reads = (facts.event_vars | next_vars | facts.event_file_vars) - {"?"}
         self.event_files = facts.event_files
         self._runs_program: dict[str, bool] = {}
         self._whys: dict[tuple[int, int], str] = {}
@@ -398,7 +387,8 @@ class EventWork:
                     return True
         if parent is not None:
             before = [c for c in parent.named_children if c.end_byte <= node.start_byte]
-            return any(_mentions(c, self.reads) for c in before)
+            return any(_mentions(c, self.reads) or _names_file(c, self.event_files, self.words)
+                       for c in before)
         return False
 
     def _function_runs_program(self, function: str, seen: tuple) -> bool:
@@ -420,6 +410,19 @@ class EventWork:
                 break
         self._runs_program[function] = found
         return found
+
+
+def _names_file(node, files: set[str], words) -> bool:
+    """Does a word under ``node`` name one of these files by its path (`jq . /tmp/event.json`)?"""
+    if not files:
+        return False
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type in ("word", "string", "raw_string", "concatenation") and words.literal(cur) in files:
+            return True
+        stack.extend(cur.named_children)
+    return False
 
 
 def _mentions(node, names: set[str]) -> bool:
