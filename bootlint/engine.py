@@ -99,7 +99,7 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
         for code, rule in rules.items():
             if rule.check is None or rule.needs_model != with_model or not selection.enabled(code):
                 continue
-            if with_model and rule.whole_file and (subject.model.syntax_errors or subject.model.partial):
+            if with_model and (subject.model.syntax_errors or subject.model.partial):
                 continue
             if with_model and rule.runtime_only and not subject.model.is_runtime:
                 continue

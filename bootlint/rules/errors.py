@@ -262,7 +262,7 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
 
 
 def _status_sites(flow) -> list:
-    """Where each handler call's status reaches a shell: the call, or for a background job that
+    """Where each handler call's status reaches the runtime: the call, or for a background job that
     a `wait` waits for, that `wait` (its occurrences)."""
     out = []
     for occ in flow.of(HandlerCall):

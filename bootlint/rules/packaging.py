@@ -11,7 +11,7 @@ from bootlint.rules.registry import Scope, meta_rule, rule
 from bootlint.rules.subject import Subject
 
 LINE_1 = Span(1, 1, 1, 1)
-PACKAGING = dict(needs_model=False, whole_file=False, runtime_only=False, scope=Scope.BOOTSTRAP)
+PACKAGING = dict(runtime_only=False, scope=Scope.BOOTSTRAP)
 
 
 def _line_end(subject: Subject, line: int) -> Span:

@@ -53,13 +53,8 @@ class Rule:
     summary: str
     check: Check | None = None
     opt_in: bool = False
-    # Needs the whole file parsed: skipped when the file has syntax errors, since a missing
-    # `done` would otherwise look like a missing loop.
-    whole_file: bool = True
     # Only for files that speak the Runtime API themselves (not hand-overs or extensions).
     runtime_only: bool = True
-    # Runs without a model (packaging checks on the bytes of the file).
-    needs_model: bool = True
     # The fix request types (bootlint.fixes.requests) its violations may carry: a rule decides
     # whether to fix, the file's front end decides how (bootlint.fixes.build).
     fixes: tuple[type, ...] = ()
@@ -74,6 +69,14 @@ class Rule:
     # What `bootlint verify` observes for it; ``verify_only``: nothing else reports it.
     observed: Observed | None = None
     verify_only: bool = False
+
+    @property
+    def needs_model(self) -> bool:
+        """Its check reads the runtime model (a rule about the code a front end reads), and so
+        the whole file parsed: it is skipped when the file has syntax errors, since a missing
+        `done` would otherwise look like a missing loop. A rule about any bootstrap, any file or
+        archives reads the file's bytes, mode and `#!` line instead."""
+        return self.scope is Scope.LANGUAGES
 
 
 RULES: dict[str, Rule] = {}
@@ -91,8 +94,7 @@ def rule(code: str, name: str, severity: str, summary: str, **meta) -> Callable[
 
 def meta_rule(code: str, name: str, severity: str, summary: str, **meta) -> None:
     """Register a rule that the engine reports itself (syntax errors, skipped files...)."""
-    RULES[code] = Rule(code, name, Severity(severity), summary, None, runtime_only=False,
-                       whole_file=False, needs_model=False, **meta)
+    RULES[code] = Rule(code, name, Severity(severity), summary, None, runtime_only=False, **meta)
 
 
 def applies_to(rule: Rule, frontends) -> list | None:
