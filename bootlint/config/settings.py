@@ -12,10 +12,14 @@ import stat
 import sys
 from dataclasses import field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bootlint.files.discover import DEFAULT_EXCLUDE
 from bootlint.diagnostics import Severity
 from bootlint.util.records import dataclass
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CONFIG_NAMES = ("bootlint.toml", ".bootlint.toml", "pyproject.toml")
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
@@ -282,43 +286,101 @@ def resolve(config: str | None, isolated: bool, known_codes: set[str]) -> Settin
 
 
 
+# Where a value came from when the one running bootlint set it (a flag, the editor's settings):
+# it wins over every configuration file, the nearest one included.
+SET_BY_THE_USER = ("command line", "editor settings")
+
+
 class NearestSettings:
     """Each file's settings, resolved the same way by `bootlint check` and the editor: the nearest
-    configuration file from the file's own folder up (:func:`find_config`), with what the command
-    line set on top. A file whose folders hold none gets the run's own settings (the current
-    folder's file), and so does every file when the run named one (``--config``) or none
-    (``--isolated``). In a monorepo, `check` run from the root and the editor opened on one
-    function's folder therefore agree."""
+    configuration file from the file's own folder up (:func:`find_config`), with what the user
+    set (:data:`SET_BY_THE_USER`: the command line's flags, the editor's settings) on top. A file
+    whose folders hold none gets the run's own settings ``base`` (the current folder's file, or
+    the server's defaults), and so does every file when the run named one (``--config``) or none
+    (``--isolated``: ``per_file`` False). In a monorepo, `check` run from the root and the editor
+    opened on one function's folder therefore agree.
 
-    def __init__(self, base: Settings, known_codes: set[str], per_file: bool = True) -> None:
+    A configuration file that cannot be used raises ConfigError (`check`: exit 2); with
+    ``on_error`` (the server) it is passed why, once per time the file is read, and its files get
+    ``base``: linting goes on. The files found and read are kept until :meth:`forget`."""
+
+    def __init__(self, base: Settings, known_codes: set[str], per_file: bool = True,
+                 on_error: Callable[[str], None] | None = None) -> None:
         self.base = base
         self.known = known_codes
         self.per_file = per_file
+        self.on_error = on_error
         self._config_of: dict[str, Path | None] = {}
         self._loaded: dict[str, Settings] = {}
+        self._broken: dict[str, str] = {}
 
-    def for_file(self, path: str, display: str) -> tuple[Settings, str]:
-        """The settings for the file at ``path`` and the path its per-file-ignores globs are
-        matched against (relative to its configuration file's folder, or ``display``).
-        Raises ConfigError for a configuration file that cannot be used, as for the run's own."""
+    def rebase(self, base: Settings) -> None:
+        """New settings of the user's (the editor's changed): the files are read again, the
+        folders' files are not looked for again."""
+        self.base = base
+        self._loaded.clear()
+        self._broken.clear()
+
+    def forget(self) -> None:
+        """Look for the configuration files and read them again on next use."""
+        self._config_of.clear()
+        self.rebase(self.base)
+
+    def config_of(self, path: str) -> Path | None:
+        """The configuration file that applies to the file at ``path`` (None: ``base``'s),
+        looked for once per folder; an unreadable folder holds none."""
         if not self.per_file:
-            return self.base, display
+            return None
         folder = os.path.dirname(os.path.abspath(path))
         if folder not in self._config_of:
             try:
                 self._config_of[folder] = find_config(Path(folder))
             except (OSError, ValueError):
                 self._config_of[folder] = None
-        config = self._config_of[folder]
+        return self._config_of[folder]
+
+    def settings_of(self, path: str) -> Settings:
+        """The settings for the file at ``path``: its configuration file's with the user's on
+        top, else ``base``. Raises ConfigError for a file that cannot be used (or, with
+        ``on_error``, reports it and gives ``base``)."""
+        config = self.config_of(path)
         if config is None or (self.base.config_file and Path(self.base.config_file).resolve() == config):
-            return self.base, display
+            return self.base
         key = str(config)
         if key not in self._loaded:
-            settings = load(config, self.known)
+            try:
+                settings = load(config, self.known)
+            except (ConfigError, RecursionError) as exc:
+                if self.on_error is None:
+                    raise
+                # RecursionError: a deeply nested table, before load() says so itself.
+                why = str(exc) if isinstance(exc, ConfigError) else f"{config}: nested too deeply to read"
+                self._broken[key] = why
+                self._loaded[key] = self.base
+                self.on_error(why)
+                return self.base
             for attribute, origin in self.base.origins.items():
-                if origin == "command line":
+                if origin in SET_BY_THE_USER:
                     setattr(settings, attribute, getattr(self.base, attribute))
                     settings.origins[attribute] = origin
             self._loaded[key] = settings
+        return self._loaded[key]
+
+    def problem_of(self, path: str) -> str | None:
+        """Why the configuration file that applies to the file at ``path`` could not be used
+        (None: it was, or there is none); only with ``on_error``."""
+        config = self.config_of(path)
+        if config is None:
+            return None
+        self.settings_of(path)
+        return self._broken.get(str(config))
+
+    def for_file(self, path: str, display: str) -> tuple[Settings, str]:
+        """The settings for the file at ``path`` and the path its per-file-ignores globs are
+        matched against (relative to its configuration file's folder, or ``display``)."""
+        settings = self.settings_of(path)
+        config = self.config_of(path)
+        if settings is self.base or config is None:
+            return self.base, display
         place = os.path.relpath(os.path.realpath(path), os.path.realpath(config.parent)).replace(os.sep, "/")
-        return self._loaded[key], place
+        return settings, place

@@ -1,19 +1,18 @@
 """What the server lints, with which settings: the editor's buffer, never the file on disk.
 
-Settings are found for each file as `bootlint check` finds them when run from the file's
-project (the nearest `bootlint.toml`, `.bootlint.toml` or `pyproject.toml` with
-`[tool.bootlint]` from the file's folder up to the repository's root), then the client's
-settings (`select`, `ignore`, `extend-select`) replace the keys of the same name, as flags do on
-the command line.
+Settings are found for each file by `bootlint check`'s own resolver
+(:class:`bootlint.config.settings.NearestSettings`: the nearest `bootlint.toml`,
+`.bootlint.toml` or `pyproject.toml` with `[tool.bootlint]` from the file's folder up to the
+repository's root), the client's settings (`select`, `ignore`, `extend-select`) replacing the
+keys of the same name, as flags do on the command line.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
-from pathlib import Path
 
-from bootlint.config.settings import ConfigError, Settings, check_codes, find_config, load
+from bootlint.config.settings import ConfigError, NearestSettings, Settings, check_codes
 from bootlint.files.discover import excluded, included
 from bootlint.engine import START, FileResult, finding, lint_source
 from bootlint.files.gitmodes import GitModes
@@ -27,6 +26,7 @@ from bootlint.util.records import dataclass
 OPTION_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select",
                "extendSelect": "extend_select"}
 KNOWN_OPTIONS = ("select", "ignore", "extend-select", "debounce")
+FALLBACK = " (using the default settings)"   # after why a configuration file is not used
 
 
 @dataclass
@@ -56,9 +56,9 @@ class Executable:
 
 class Workspace:
     """The workspace folders, the settings that apply to each file (cached until a configuration
-    file changes) and the client's overrides.
+    file changes) and the client's settings.
 
-    A file's settings are found as `bootlint check` finds them when run from the file's project:
+    A file's settings are found as `bootlint check` finds them (:attr:`nearest`) when run from the file's project:
     the nearest configuration file from the file's own folder up to the repository's root,
     whatever folder the editor opened (in a monorepo, each function's `bootlint.toml`); paths are
     shown relative to that file's folder, as `per-file-ignores` and `exclude` patterns are
@@ -66,14 +66,11 @@ class Workspace:
 
     def __init__(self, folders: list[str] | None = None, options: dict | None = None) -> None:
         self.folders: list[str] = [os.path.realpath(f) for f in folders or []]
-        self.overrides: dict[str, tuple[str, ...]] = {}
         self.problems: list[str] = []
         self.debounce: float | None = None
-        self._settings: dict[str | None, Settings] = {}
-        self._config_of: dict[str, Path | None] = {}
-        self._broken: dict[str | None, str] = {}
         self._known = set(all_rules())
         self._given: dict[str, dict[str, tuple[str, ...]]] = {"initialization option": {}, "editor setting": {}}
+        self.nearest = NearestSettings(Settings(), self._known, on_error=self._unusable)
         self.set_options(options or {}, "initialization option")
 
     def set_options(self, options: dict, where: str) -> None:
@@ -109,8 +106,12 @@ class Workspace:
                 continue
             overrides[attribute] = tuple(codes)
         self._given[where] = overrides
-        self.overrides = {k: v for given in self._given.values() for k, v in given.items()}
-        self._settings.clear()
+        base = Settings()   # the editor's settings on the defaults, as flags on the current folder's
+        for given in self._given.values():
+            for attribute, codes in given.items():
+                setattr(base, attribute, codes)
+                base.origins[attribute] = "editor settings"
+        self.nearest.rebase(base)
 
     def add_folder(self, path: str) -> None:
         real = os.path.realpath(path)
@@ -125,24 +126,15 @@ class Workspace:
 
     def forget(self) -> None:
         """Read the configuration files again on next use."""
-        self._settings.clear()
-        self._config_of.clear()
-        self._broken.clear()
+        self.nearest.forget()
 
-    def config_of(self, path: str) -> Path | None:
-        """The configuration file that applies to a file (None: the defaults)."""
-        folder = os.path.dirname(os.path.abspath(path))
-        if folder not in self._config_of:
-            try:
-                self._config_of[folder] = find_config(Path(folder))
-            except (OSError, ValueError):   # an unreadable folder: no configuration found there
-                self._config_of[folder] = None
-        return self._config_of[folder]
+    def _unusable(self, why: str) -> None:
+        self.problems.append(f"{why}{FALLBACK}")
 
     def root_of(self, path: str) -> str:
         """The folder paths are shown relative to: the configuration file's, else the workspace
         folder the file is in (the innermost), else the file's own folder."""
-        config = self.config_of(path)
+        config = self.nearest.config_of(path)
         if config is not None:
             return os.path.realpath(config.parent)
         real = os.path.realpath(path)
@@ -150,33 +142,15 @@ class Workspace:
         return max(inside, key=len) if inside else os.path.dirname(real)
 
     def settings_for(self, path: str) -> Settings:
-        """The settings `bootlint check` would use for the file. A configuration file that
-        cannot be read is reported (in :attr:`problems` and by :meth:`broken`) and the defaults
-        used: linting goes on."""
-        config = self.config_of(path)
-        key = str(config) if config is not None else None
-        if key not in self._settings:
-            settings = Settings()
-            if config is not None:
-                try:
-                    settings = load(config, self._known)
-                except ConfigError as exc:
-                    self._broken[key] = f"{exc} (using the default settings)"
-                except RecursionError:   # a deeply nested table, before load() says so itself
-                    self._broken[key] = f"{config}: nested too deeply to read (using the default settings)"
-                if key in self._broken:
-                    self.problems.append(self._broken[key])
-            for attribute, codes in self.overrides.items():
-                setattr(settings, attribute, codes)
-                settings.origins[attribute] = "editor settings"
-            self._settings[key] = settings
-        return self._settings[key]
+        """The settings `bootlint check` would use for the file (:class:`NearestSettings`), the
+        editor's on top. A configuration file that cannot be read is reported (in
+        :attr:`problems` and by :meth:`broken`) and the defaults used: linting goes on."""
+        return self.nearest.settings_of(path)
 
     def broken(self, path: str) -> str | None:
         """Why the configuration file that applies to a file could not be used (None: it was)."""
-        config = self.config_of(path)
-        self.settings_for(path)
-        return self._broken.get(str(config) if config is not None else None)
+        why = self.nearest.problem_of(path)
+        return None if why is None else f"{why}{FALLBACK}"
 
     def display(self, path: str) -> str:
         """The path `bootlint check` would show, relative to the file's root (:meth:`root_of`)."""
