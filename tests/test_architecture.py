@@ -4,6 +4,7 @@ only the entry points, the shared diagnostic types and subpackages."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 
@@ -155,3 +156,17 @@ def test_a_plain_check_of_a_shell_file_imports_only_what_the_run_needs(tmp_path)
     # Of the Python front end, only its registry entry (what detection asks) is loaded.
     assert sorted(m for m in modules if m.startswith("bootlint.frontends.python")) == [
         "bootlint.frontends.python", "bootlint.frontends.python.frontend"]
+
+
+def test_bootlint_classes_are_made_by_records_not_by_dataclasses():
+    """bootlint's dataclasses come from bootlint.util.records (a tenth of the import cost;
+    tests/test_records.py holds it to dataclasses' behaviour): `dataclasses` itself is imported
+    for field(), fields(), replace() and the like, not for the decorator."""
+    offenders = []
+    for path in sorted((ROOT / "bootlint").rglob("*.py")):
+        if path.name in ("records.py", "classcache.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"(?m)^from dataclasses import [^\n]*\bdataclass\b|@dataclasses\.dataclass\b", text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

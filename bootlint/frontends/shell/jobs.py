@@ -9,11 +9,12 @@ foreground, and `if wait "$pid"` guards it (test_errexit_semantics runs these in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bootlint.frontends.shell.commands import LAST_JOB_SPECS, WAIT_OPTIONS
 from bootlint.frontends.shell.syntax import expansion_names, node_text
 from bootlint.model import PerEventWork
+from bootlint.util.records import dataclass
 
 
 @dataclass
