@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bootlint.frontends.python.index import Index, dotted, walk
+from bootlint.frontends.python.index import Index, dotted, kids, walk
+from bootlint.frontends.python.reaching import Reaching
 from bootlint.frontends.python.values import MAX_ALTERNATIVES, MAX_DEPTH, PyFrame, Values, join_urls
 from bootlint.util.records import dataclass
 
@@ -34,6 +35,9 @@ class CallShape:
     method_first_if_verb: bool = False    # ``pool.urlopen("GET", url)`` (urllib3) as well as ``urlopen(url)``
     builds: bool = False                  # makes a request object without sending it
     only_built: bool = False              # sends a request object only (``send(chunk)`` of http.client is data)
+    # Calls on the same object that send what this call only stages (http.client's putrequest
+    # is buffered until endheaders()); empty: the call sends itself.
+    sent_by: frozenset[str] = frozenset()
 
 
 BODY_KEYWORDS = ("data", "json", "body", "content", "fields")
@@ -53,8 +57,9 @@ CALLS: dict[str, CallShape] = {
     # urllib.request's opener.open(request or url, data)
     "open": CallShape(url_arg=1, method_arg=0, body_arg=2, wraps_request=True),
     # http.client's low-level form, for a streamed body: putrequest(method, url), then
-    # putheader(...), endheaders() and send(chunk)
-    "putrequest": CallShape(url_arg=1, method_arg=0),
+    # putheader(...); endheaders(body) sends the request line and headers (with the body when
+    # given), send(chunk) the body after them; without endheaders() nothing leaves.
+    "putrequest": CallShape(url_arg=1, method_arg=0, sent_by=frozenset({"endheaders"})),
     "fetch": CallShape(url_arg=1, method_arg=0, body_arg=2),
     # requests, httpx, sessions and clients of both
     "get": CallShape(url_arg=0, method="GET"),
@@ -69,6 +74,13 @@ CALLS: dict[str, CallShape] = {
 REQUEST_CALLS = frozenset(name for name, shape in CALLS.items() if not shape.builds)
 # What turns a built request into one ready to send, keeping what it requests.
 PREPARES = frozenset({"prepare", "prepare_request"})
+# Calls that end a staged request's sending: what follows goes into its body.
+STAGE_ENDERS = frozenset(name for shape in CALLS.values() for name in shape.sent_by)
+# Calls on a connection that write the body of the request it has sent the headers of.
+BODY_WRITERS = frozenset({"send"})
+# Calls on a connection after which a staged request is gone for good (a new request: http.client
+# refuses it while one is staged, CannotSendRequest; reading the answer; closing).
+STAGE_CLEARS = REQUEST_CALLS | frozenset({"getresponse", "close"})
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,96 @@ class Origin:
     cls: str | None = None
 
 
+class StagedSends(Reaching):
+    """Where the requests one scope stages on an object (`conn.putrequest(...)`) are sent: the
+    calls on the same object that send them (`conn.endheaders()`), followed along the paths of
+    the scope as :class:`Reaching` follows names. A staged request is lost when the object starts
+    another request or reads an answer first, or when the path ends; one still staged where a
+    function returns is left to its caller (taken as sent), and so is one still staged where the
+    file calls one of its functions that ends staged requests (``senders``)."""
+
+    def __init__(self, body, senders: set[str], function: bool) -> None:
+        self.tracked: set[str] = set()
+        self.reach: dict[int, tuple] = {}
+        self._loops: list = []
+        self.senders = senders
+        self.seen: set[int] = set()
+        self.sent: dict[int, list] = {}       # id(staging call) -> the calls that send it
+        self.bodies: dict[int, list] = {}     # id(staging call) -> what is sent as its body
+        self.escaped: set[int] = set()
+        self.function = function
+        end = self.block(body, {})
+        if function and end is not None:
+            self._escape(end)
+
+    def small(self, node, env):
+        env = self._effects(node, env)
+        if self.function and type(node) is cst.Return:
+            self._escape(env)
+        return super().small(node, env)
+
+    def _escape(self, env) -> None:
+        for key, staged in env.items():
+            if key.startswith("#staged:"):
+                self.escaped.update(id(call) for call in staged)
+
+    def _effects(self, node, env):
+        for call in _calls_in_order(node):
+            func = call.func
+            callee = func.value if isinstance(func, cst.Name) else (
+                func.attr.value if isinstance(func, cst.Attribute) else "")
+            if callee in self.senders:
+                # A function (or method) of the file that may end what is staged: taken to.
+                for key, staged in env.items():
+                    for request in staged if key.startswith("#staged:") else ():
+                        self.sent.setdefault(id(request), []).append(call)
+                env = {k: (() if k.startswith("#staged:") else v) for k, v in env.items()}
+                continue
+            if not isinstance(func, cst.Attribute):
+                continue
+            receiver, name = dotted(func.value), func.attr.value
+            if not receiver:
+                continue
+            staged_key, body_key = "#staged:" + receiver, "#body:" + receiver
+            shape = CALLS.get(name)
+            if shape is not None and shape.sent_by:
+                self.seen.add(id(call))
+                env = {**env, staged_key: (call,), body_key: ()}
+            elif name in STAGE_ENDERS:
+                staged = env.get(staged_key, ())
+                for request in staged:
+                    self.sent.setdefault(id(request), []).append(call)
+                    if call.args:
+                        self.bodies.setdefault(id(request), []).append(call.args[0].value)
+                env = {**env, staged_key: (), body_key: staged}
+            elif name in BODY_WRITERS and env.get(body_key):
+                for request in env[body_key]:
+                    if call.args:
+                        self.bodies.setdefault(id(request), []).append(call.args[0].value)
+            elif name in STAGE_CLEARS and (env.get(staged_key) or env.get(body_key)):
+                env = {**env, staged_key: (), body_key: ()}
+        return env
+
+
+def _calls_in_order(node) -> list[cst.Call]:
+    """The calls of an expression in the order Python makes them (arguments first), not
+    entering functions or lambdas defined there."""
+    out: list = []
+    stack: list = [(node, False)]
+    while stack:
+        cur, done = stack.pop()
+        kind = type(cur)
+        if done:
+            out.append(cur)
+            continue
+        if kind is cst.Lambda or kind is cst.FunctionDef or kind is cst.ClassDef:
+            continue
+        if kind is cst.Call:
+            stack.append((cur, True))
+        stack.extend((child, False) for child in reversed(kids(cur)))
+    return out
+
+
 class Clients:
     """Reads the file's calls against the clients' table: which call makes a request, its URL,
     method and body."""
@@ -139,6 +241,8 @@ class Clients:
     def __init__(self, index: Index, values: Values) -> None:
         self.index = index
         self.values = values
+        self._staged: dict[str | None, StagedSends] = {}
+        self._senders: set[str] | None = None
 
     def request_call(self, call: cst.Call) -> str | None:
         """The client call's name (`post` of `requests.post(...)`) when the call makes a request;
@@ -219,6 +323,13 @@ class Clients:
         positional place in the clients' table)."""
         last = dotted(call.func).rsplit(".", 1)[-1]
         shape = CALLS.get(last)
+        staged = self.staged(call)
+        if staged is not None:
+            # endheaders(body), then send(chunk); not what an `except` the request was not
+            # staged in writes (a streamed response's error trailers report a failure).
+            where = self._except_of(call)
+            return [body for body in staged.bodies.get(id(call), ())
+                    if self._except_of(body) in (None, where)]
         if shape is not None and shape.wraps_request:
             positional = [a.value for a in call.args if a.keyword is None]
             request, _ = self._request_call(positional[0] if positional else None)
@@ -318,9 +429,57 @@ class Clients:
                 return Origin(library)
         return None
 
+    def staged(self, call: cst.Call) -> StagedSends | None:
+        """What is known of the sending of the requests staged in the scope of ``call`` (None
+        when the call does not stage a request)."""
+        shape = CALLS.get(dotted(call.func).rsplit(".", 1)[-1])
+        if shape is None or not shape.sent_by:
+            return None
+        scope = self.index.scope.get(id(call))
+        found = self._staged.get(scope)
+        if found is None:
+            definition = self.index.function_defs.get(scope) if scope is not None else None
+            body = self.index.module if scope is None else (definition.body if definition is not None else [])
+            found = self._staged[scope] = StagedSends(body, self.senders(), scope is not None)
+        return found
+
+    def senders(self) -> set[str]:
+        """The file's functions whose call may end a staged request (they, or a function they
+        call, call `endheaders()` on some object)."""
+        if self._senders is None:
+            found = {name for name, definition in self.index.function_defs.items()
+                     if any(type(n) is cst.Call and isinstance(n.func, cst.Attribute)
+                            and n.func.attr.value in STAGE_ENDERS for n in walk(definition.body))}
+            for _ in range(MAX_DEPTH):
+                more = {self.index.scope.get(id(site)) for name in found
+                        for site in self.index.call_sites.get(name, ())} - found - {None}
+                if not more:
+                    break
+                found |= more
+            self._senders = found
+        return self._senders
+
+    def _except_of(self, node) -> cst.ExceptHandler | None:
+        """The `except` clause a node is written in, within its function (None: none)."""
+        cur = self.index.parent(node)
+        while cur is not None and type(cur) not in (cst.ExceptHandler, cst.FunctionDef, cst.Lambda, cst.Module):
+            cur = self.index.parent(cur)
+        return cur if type(cur) is cst.ExceptHandler else None
+
+    def sending(self, call: cst.Call) -> cst.Call | None:
+        """The call that sends a staged request (its first `endheaders()`), when it is known."""
+        staged = self.staged(call)
+        senders = staged.sent.get(id(call)) if staged is not None else None
+        return senders[0] if senders else None
+
     def sent(self, call: cst.Call, frame: PyFrame | None = None) -> bool:
-        """Does the request call send? A call of an async client makes a coroutine, which runs
-        only where it is awaited (see :meth:`runs`)."""
+        """Does the request call send? A staged request (`conn.putrequest(...)`) is sent where
+        a call of its table's `sent_by` on the same object follows it (see :class:`StagedSends`).
+        A call of an async client makes a coroutine, which runs only where it is awaited (see
+        :meth:`runs`)."""
+        staged = self.staged(call)
+        if staged is not None:
+            return id(call) not in staged.seen or id(call) in staged.sent or id(call) in staged.escaped
         if id(call) in self.index.awaited:
             return True
         origin = self.receiver(call)

@@ -531,7 +531,8 @@ class _Lowering:
             seen.add((info.endpoint, info.unresolved))
             facts = self.request_facts.facts(call, method_name, info.endpoint, targets)
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
-                                 tool=method_name, method=method, facts=facts, sent_at=self.span(call)))
+                                 tool=method_name, method=method, facts=facts,
+                                 sent_at=self.span(self.clients.sending(call) or call)))
         return calls
 
 

@@ -173,6 +173,8 @@ class Reaching:
             end = self.block(stmt.body, start)
             head = _merge(env, end, *continues) or env
         self._loops.pop()
+        if isinstance(stmt, cst.While) and _always_true(stmt.test):
+            return _merge(*breaks)   # `while True:` is left only by a `break`
         done = self.block(stmt.orelse.body, dict(head)) if stmt.orelse is not None else head
         return _merge(done, *breaks)
 
@@ -195,6 +197,13 @@ class Reaching:
             final = self.block(stmt.finalbody.body, dict(_merge(out, anywhere) or env))
             return final if out is not None else None
         return out
+
+
+def _always_true(test) -> bool:
+    """`True` or a non-zero number: a loop test that never fails."""
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    return isinstance(test, cst.Integer) and test.evaluated_value != 0
 
 
 def _names(target) -> list[str]:
