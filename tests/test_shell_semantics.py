@@ -274,22 +274,29 @@ def _shells() -> list[list[str]]:
     return found + ([[shutil.which("dash")]] if shutil.which("dash") else [])
 
 
-@pytest.mark.parametrize("context,goes_on", CONTEXTS, ids=[c for c, _ in CONTEXTS])
-def test_an_exit_ends_the_context_it_runs_in_as_bash_and_dash_do(context, goes_on, tmp_path):
+def _run_each_shell(shells: list[list[str]], text: str, tmp_path, curl: str, handler: str) -> list:
+    """Run ``text`` as a bootstrap under each shell, with a `curl` on PATH and a `./handler`
+    whose bodies are given; the finished processes."""
     import os
     import subprocess
 
     folder = tmp_path / "bin"
     folder.mkdir()
-    (folder / "curl").write_text("#!/bin/sh\nexit 0\n")
-    (tmp_path / "handler").write_text("#!/bin/sh\nexit 2\n")
+    (folder / "curl").write_text(f"#!/bin/sh\n{curl}\n")
+    (tmp_path / "handler").write_text(f"#!/bin/sh\n{handler}\n")
     for f in (folder / "curl", tmp_path / "handler"):
         f.chmod(0o755)
     script = tmp_path / "bootstrap"
-    script.write_text(CONTEXT_TEMPLATE.format(loop="for _ in 1; do", context=context))
+    script.write_text(text)
     env = {"PATH": f"{folder}:{os.environ.get('PATH', '')}", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}
-    for shell in _shells():
-        proc = subprocess.run([*shell, str(script)], cwd=tmp_path, env=env, capture_output=True, timeout=10)
+    return [(shell, subprocess.run([*shell, str(script)], cwd=tmp_path, env=env, capture_output=True,
+                                   timeout=10)) for shell in shells]
+
+
+@pytest.mark.parametrize("context,goes_on", CONTEXTS, ids=[c for c, _ in CONTEXTS])
+def test_an_exit_ends_the_context_it_runs_in_as_bash_and_dash_do(context, goes_on, tmp_path):
+    text = CONTEXT_TEMPLATE.format(loop="for _ in 1; do", context=context)
+    for shell, proc in _run_each_shell(_shells(), text, tmp_path, "exit 0", "exit 2"):
         assert ("END" in proc.stderr.decode()) == goes_on, (shell, proc.stderr)
     text = CONTEXT_TEMPLATE.format(loop="while true; do", context=context)
     codes = {f.code for f in findings(text)}
@@ -335,22 +342,13 @@ STATUS_SHAPES = [
 
 @pytest.mark.parametrize("shape,holds_next", STATUS_SHAPES, ids=[s for s, _ in STATUS_SHAPES])
 def test_where_dollar_question_holds_the_next_status_is_where_bash_and_dash_say(shape, holds_next, tmp_path):
-    import os
-    import subprocess
+    import shutil
 
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    (folder / "curl").write_text("#!/bin/sh\nexit 7\n")    # every request fails (no API)
-    (tmp_path / "handler").write_text("#!/bin/sh\necho '{}'\n")
-    for f in (folder / "curl", tmp_path / "handler"):
-        f.chmod(0o755)
-    script = tmp_path / "bootstrap"
-    script.write_text(STATUS_TEMPLATE.format(loop="for _ in 1; do", shape=shape))
-    env = {"PATH": f"{folder}:{os.environ.get('PATH', '')}", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}
-    shells = [[s] for s in ("bash",) if __import__("shutil").which(s)] + _shells()
+    shells = ([[shutil.which("bash")]] if shutil.which("bash") else []) + _shells()
     assert shells, "no shell to run"
-    for shell in shells:
-        proc = subprocess.run([*shell, str(script)], cwd=tmp_path, env=env, capture_output=True, timeout=10)
+    text = STATUS_TEMPLATE.format(loop="for _ in 1; do", shape=shape)
+    # (every request fails, as with no API: curl's status 7)
+    for shell, proc in _run_each_shell(shells, text, tmp_path, "exit 7", "echo '{}'"):
         # The probe exits 1 exactly when `$?` there is the failed request's 7.
         assert (proc.returncode == 1 and "END" not in proc.stderr.decode()) == holds_next, (shell, proc.stderr)
     codes = {f.code for f in findings(STATUS_TEMPLATE.format(loop="while true; do", shape=shape))}
