@@ -14,7 +14,7 @@ import libcst as cst
 from bootlint.analysis.urls import classify
 from bootlint.frontends.python.clients import Clients
 from bootlint.frontends.python.index import Index, dotted, names_in, subscript_key, walk
-from bootlint.frontends.python.values import MAX_CALL_DEPTH, PyFrame, Values
+from bootlint.frontends.python.values import MAX_CALL_DEPTH, PyFrame, Values, frame_of
 from bootlint.util.records import dataclass
 
 
@@ -35,34 +35,6 @@ class BoundEnv:
 
 
 ENV_SETTERS = {"os.putenv", "os.environ.setdefault", "putenv", "environ.setdefault"}
-
-
-def frame_of(index: Index, function: str, call: cst.Call, caller: PyFrame | None, site,
-         chain: tuple[str, ...]) -> PyFrame:
-    """The frame of one call: positional arguments in order (a method's `self` skipped),
-    keywords by name, the defaults for the rest."""
-    scope = index.scope.get(id(call))
-    params = index.params.get(function, [])
-    positional = [p for p in params if p in index.function_defs[function].params.posonly_params
-                  or p in index.function_defs[function].params.params]
-    if positional and positional[0].name.value in ("self", "cls") and (
-            isinstance(call.func, cst.Attribute) or function in index.class_names):
-        positional = positional[1:]
-    bindings: dict[str, tuple] = {}
-    i = 0
-    for arg in call.args:
-        if arg.star:
-            break
-        if arg.keyword is None:
-            if i < len(positional):
-                bindings[positional[i].name.value] = (arg.value, scope, caller)
-            i += 1
-        else:
-            bindings[arg.keyword.value] = (arg.value, scope, caller)
-    for p in params:
-        if p.name.value not in bindings and p.default is not None:
-            bindings[p.name.value] = (p.default, None, None)
-    return PyFrame(function, bindings, site, chain, call)
 
 
 class Binder:

@@ -16,7 +16,7 @@ import libcst as cst
 
 from bootlint.frontends.python.index import Index, dotted, kids, walk
 from bootlint.frontends.python.reaching import Reaching
-from bootlint.frontends.python.values import MAX_ALTERNATIVES, MAX_DEPTH, PyFrame, Values, join_urls
+from bootlint.frontends.python.values import MAX_ALTERNATIVES, MAX_DEPTH, PyFrame, Values, frame_of, join_urls
 from bootlint.util.records import dataclass
 
 HTTP_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -303,7 +303,9 @@ class Clients:
     def built(self, target, frame: PyFrame | None = None, depth: int = 0) -> list:
         """The requests a built-request object holds where it is read (`Request(...)`,
         `client.build_request(...)`, `Request(...).prepare()`, `session.prepare_request(...)`, a
-        name bound to one on a path that gets here), each with its frame."""
+        name bound to one on a path that gets here, what a function of the file that builds
+        one returns: `urlopen(build(url, body))`), each with its frame (in a function of the
+        file, its parameters bound to that call's arguments)."""
         if isinstance(target, cst.Call):
             last = dotted(target.func).rsplit(".", 1)[-1]
             shape = CALLS.get(last)
@@ -313,10 +315,33 @@ class Clients:
                 inner = target.args[0].value if target.args else (
                     target.func.value if isinstance(target.func, cst.Attribute) else None)
                 return self.built(inner, frame, depth + 1)
+            function = self._own_function(target)
+            if function is not None and depth < MAX_DEPTH and (frame is None or function not in frame.chain):
+                inner = frame_of(self.index, function, target, frame, frame.site if frame is not None else target,
+                                 (frame.chain if frame is not None else ()) + (function,))
+                return [found for value in _returned(self.index.function_defs[function])
+                        for found in self.built(value, inner, depth + 1)]
         if isinstance(target, cst.Name) and depth < MAX_DEPTH:
             values, _ = self.values.values_of(target, frame)
             return [found for value, value_frame in values for found in self.built(value, value_frame, depth + 1)]
         return []
+
+    def _at_call(self, node, frame: PyFrame | None):
+        """Where a URL read in a function of the file is reported: the argument its call gives
+        it, or that call (in the function the request is sent from)."""
+        if frame is None or node is None:
+            return node
+        written = self.values.written_at(node, frame)
+        return frame.site if written is node else written
+
+    def _own_function(self, call: cst.Call) -> str | None:
+        """The function of the file a call runs (`build(...)`, `self.build(...)`), by the name
+        the index files it under; None for any other call."""
+        name = dotted(call.func)
+        key = name.removeprefix("self.").removeprefix("cls.")
+        if "." in key or key not in self.index.function_defs or key in self.index.class_names:
+            return None
+        return key
 
     def payload(self, call: cst.Call) -> list:
         """The body expression of a POST (data=, json=, body=, content=, or the body's
@@ -330,16 +355,23 @@ class Clients:
             where = self._except_of(call)
             return [body for body in staged.bodies.get(id(call), ())
                     if self._except_of(body) in (None, where)]
+        frame = None
         if shape is not None and shape.wraps_request:
             positional = [a.value for a in call.args if a.keyword is None]
-            request, _ = self._request_call(positional[0] if positional else None)
+            request, frame = self._request_call(positional[0] if positional else None)
             if request is not None:
                 call, shape = request, CALLS[dotted(request.func).rsplit(".", 1)[-1]]
         found = [a.value for a in call.args if a.keyword is not None and a.keyword.value in BODY_KEYWORDS]
         positional = [a.value for a in call.args if a.keyword is None]
         if not found and shape is not None and shape.body_arg is not None and len(positional) > shape.body_arg:
             found = [positional[shape.body_arg]]
-        return found
+        if frame is None:
+            return found
+        # Built by a function of the file: the body as its call gives it, and what the call gives
+        # the parameters the body is made from (`data=json.dumps(doc).encode()` with `doc` one).
+        return [written for expr in found for written in (
+            self.values.written_at(expr, frame),
+            *(self.values.written_at(n, frame) for n in walk(expr) if type(n) is cst.Name and n.value in frame.bindings))]
 
     # -- objects requests are made through -------------------------------------------------------
     def library(self, name: str) -> Library | None:
@@ -415,12 +447,13 @@ class Clients:
                 return cls
         return None
 
-    def receiver(self, call: cst.Call) -> Origin | None:
-        """The client object a call is made through (`client.get(...)`), or the module of a
-        library whose functions carry its defaults (`httpx.get(...)`)."""
+    def receiver(self, call: cst.Call, frame: PyFrame | None = None) -> Origin | None:
+        """The client object a call is made through (`client.get(...)`; in a frame, a parameter
+        is what the call gives it), or the module of a library whose functions carry its
+        defaults (`httpx.get(...)`)."""
         if not isinstance(call.func, cst.Attribute):
             return None
-        found = self.origin(call.func.value)
+        found = self.origin(call.func.value, frame)
         if found is not None:
             return found
         module = self.index.module_alias.get(dotted(call.func.value), "")
@@ -482,7 +515,7 @@ class Clients:
             return id(call) not in staged.seen or id(call) in staged.sent or id(call) in staged.escaped
         if id(call) in self.index.awaited:
             return True
-        origin = self.receiver(call)
+        origin = self.receiver(call, frame)
         if origin is None or origin.constructor is None:
             return True
         made = dotted(origin.constructor.func).rsplit(".", 1)[-1]
@@ -583,6 +616,10 @@ class Clients:
                 pairs, method, url = [], None, None
                 for request, request_frame in built:
                     more, verb, node = self.sources(request, dotted(request.func).rsplit(".", 1)[-1], request_frame)
+                    # A request a function of the file builds: the URL as the call gives it
+                    # (`build(API + rid + "/error", body)`), else that call.
+                    more = [(alt, self._at_call(at, request_frame)) for alt, at in more]
+                    node = self._at_call(node, request_frame)
                     pairs.extend(p for p in more if all(p[0] != q[0] for q in pairs))
                     method, url = method or verb, url or node
                 return pairs[:MAX_ALTERNATIVES], method or "GET", url
@@ -590,7 +627,7 @@ class Clients:
         if url is None:
             return [], method, url
         alts = self.values.evaluate(url, 0, url_frame)
-        origin = self.receiver(call)
+        origin = self.receiver(call, frame)
         if origin is not None and origin.cls is not None:
             alts = self._through_override(origin.cls, last, url, url_frame, call) or alts
         elif origin is not None and origin.constructor is not None and origin.library.base_url:
@@ -630,6 +667,22 @@ class Clients:
         frame = PyFrame(method.name.value, {params[1]: (url, self.index.scope.get(id(site)), url_frame)},
                         site, (method.name.value,))
         return self.values.evaluate(inner_url, 0, frame)
+
+
+def _returned(function: cst.FunctionDef) -> list:
+    """The values a function's own `return` statements give (not those of functions it defines)."""
+    out, stack = [], [function.body]
+    while stack:
+        cur = stack.pop()
+        kind = type(cur)
+        if kind is cst.Return:
+            if cur.value is not None:
+                out.append(cur.value)
+            continue
+        if kind in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        stack.extend(kids(cur))
+    return out
 
 
 def keyword(call: cst.Call, name: str):

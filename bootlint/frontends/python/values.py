@@ -30,6 +30,34 @@ class PyFrame:
     call: object = None    # the call of ``function`` this frame is (None: not known)
 
 
+def frame_of(index: Index, function: str, call: cst.Call, caller: PyFrame | None, site,
+         chain: tuple[str, ...]) -> PyFrame:
+    """The frame of one call: positional arguments in order (a method's `self` skipped),
+    keywords by name, the defaults for the rest."""
+    scope = index.scope.get(id(call))
+    params = index.params.get(function, [])
+    positional = [p for p in params if p in index.function_defs[function].params.posonly_params
+                  or p in index.function_defs[function].params.params]
+    if positional and positional[0].name.value in ("self", "cls") and (
+            isinstance(call.func, cst.Attribute) or function in index.class_names):
+        positional = positional[1:]
+    bindings: dict[str, tuple] = {}
+    i = 0
+    for arg in call.args:
+        if arg.star:
+            break
+        if arg.keyword is None:
+            if i < len(positional):
+                bindings[positional[i].name.value] = (arg.value, scope, caller)
+            i += 1
+        else:
+            bindings[arg.keyword.value] = (arg.value, scope, caller)
+    for p in params:
+        if p.name.value not in bindings and p.default is not None:
+            bindings[p.name.value] = (p.default, None, None)
+    return PyFrame(function, bindings, site, chain, call)
+
+
 class Values:
     """Evaluation of expressions against the file's assignments: a name is read in its own
     scope, the function's parameters (bound by a frame), its locals, then the module."""
@@ -293,6 +321,16 @@ class Values:
         if scope is None and id(node) in self.scope:
             module = self.reaching(node, None, module)   # read at the top level, in order
         return [(v, None) for v in module], frame
+
+    def written_at(self, node, frame: PyFrame | None):
+        """Where a parameter's value is written: the argument a call gives it, followed out
+        through the frames (the node itself when it is not a parameter bound there)."""
+        for _ in range(MAX_CALL_DEPTH):
+            if not (isinstance(node, cst.Name) and frame is not None and node.value in frame.bindings
+                    and self.scope.get(id(node)) == frame.function):
+                break
+            node, _, frame = frame.bindings[node.value]
+        return node
 
     def reaching(self, node: cst.Name, scope: str | None, assigned: list) -> list:
         """Of a scope's assignments of a name, those that reach this read of it (all of them
