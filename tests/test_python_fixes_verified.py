@@ -30,6 +30,7 @@ RUNTIMES = ROOT / "tests" / "fix_verify" / "python"
 # type may have one runtime per client whose fix is spelt its own way).
 CASES = {
     "guard-handler-call.py": (want.GuardHandlerCall, "BL101"),
+    "guard-handler-call-http-client.py": (want.GuardHandlerCall, "BL101"),
     "post-caught-failure.py": (want.PostCaughtFailure, "BL102"),
     "export-trace-id.py": (want.ExportTraceId, "BL201"),
     "drop-next-timeout.py": (want.DropNextTimeout, "BL006"),

@@ -105,6 +105,9 @@ class Library:
     # How a client of the library is told "no timeout" (BL006's fix), `{module}` standing for the
     # name the file imports the library under.
     unlimited: str = "None"
+    # The call on a connection that reads a request's answer, which must come before the next
+    # request on it (http.client: CannotSendRequest otherwise); "" when each call returns it.
+    answer: str = ""
 
 
 LIBRARIES: tuple[Library, ...] = (
@@ -124,7 +127,7 @@ LIBRARIES: tuple[Library, ...] = (
             coroutines=frozenset({"ClientSession"}),
             timeout_class="ClientTimeout", read_fields=("total", "sock_read"), none_on_client="default",
             unlimited="{module}.ClientTimeout(total=None)"),
-    Library("http.client", frozenset({"HTTPConnection", "HTTPSConnection"})),
+    Library("http.client", frozenset({"HTTPConnection", "HTTPSConnection"}), answer="getresponse"),
     Library("urllib.request", frozenset({"build_opener", "OpenerDirector"})),
 )
 # Builtins that look at a value and never run a coroutine they are given (or the ones in a list).
@@ -243,6 +246,7 @@ class Clients:
         self.values = values
         self._staged: dict[str | None, StagedSends] = {}
         self._senders: set[str] | None = None
+        self._order: dict[int, int] | None = None
 
     def request_call(self, call: cst.Call) -> str | None:
         """The client call's name (`post` of `requests.post(...)`) when the call makes a request;
@@ -504,6 +508,24 @@ class Clients:
         staged = self.staged(call)
         senders = staged.sent.get(id(call)) if staged is not None else None
         return senders[0] if senders else None
+
+    def completed(self, call: cst.Call) -> cst.Call:
+        """The call a request's exchange is done at: the call that sends it (a staged request's
+        `endheaders()`), and on a connection whose answer must be read before its next request
+        (the library's `answer`: http.client's getresponse), the first such read on the same
+        connection that follows in the same function."""
+        sender = self.sending(call) or call
+        origin = self.receiver(call)
+        if origin is None or not origin.library.answer or not isinstance(call.func, cst.Attribute):
+            return sender
+        if self._order is None:
+            self._order = {id(c): i for i, c in enumerate(self.index.calls)}
+        receiver, scope = dotted(call.func.value), self.index.scope.get(id(sender))
+        for later in self.index.calls[self._order.get(id(sender), len(self.index.calls)) + 1:]:
+            if isinstance(later.func, cst.Attribute) and later.func.attr.value == origin.library.answer \
+                    and dotted(later.func.value) == receiver and self.index.scope.get(id(later)) == scope:
+                return later
+        return sender
 
     def sent(self, call: cst.Call, frame: PyFrame | None = None) -> bool:
         """Does the request call send? A staged request (`conn.putrequest(...)`) is sent where

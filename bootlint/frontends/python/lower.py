@@ -532,7 +532,7 @@ class _Lowering:
             facts = self.request_facts.facts(call, method_name, info.endpoint, targets)
             calls.append(ApiCall(self.span(url_node), endpoint=info.endpoint, url=info,
                                  tool=method_name, method=method, facts=facts,
-                                 sent_at=self.span(self.clients.sending(call) or call)))
+                                 sent_at=self.span(self.clients.completed(call))))
         return calls
 
 
