@@ -474,3 +474,33 @@ def test_the_walk_of_a_small_tree_files_exactly_the_nodes_the_query_finds():
         assert by_walk == by_query, path
         walked += root.descendant_count <= WALK_LIMIT
     assert walked == len(files)   # every one of them took the walk
+
+
+# -- a guard inside a background job (issue 21): `continue` cannot leave the loop's iteration ----
+@pytest.mark.parametrize("job", ['{ if ! ./handler; then echo reported; continue; fi; echo after; } &',
+                                 'if ! ./handler; then echo reported; continue; fi &'])
+def test_continue_in_a_background_job_does_not_leave_the_iteration_so_no_guard_is_offered(job, tmp_path):
+    import shutil
+    import subprocess
+
+    handler = tmp_path / "handler"
+    handler.write_text("#!/bin/sh\nexit 3\n")
+    handler.chmod(0o755)
+    script = f"for i in 1; do\n  {job}\n  wait\n  echo parent\ndone\n"
+    for shell in ["bash", "dash"]:
+        if shutil.which(shell):
+            out = subprocess.run([shell, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                                 timeout=10).stdout.split()
+            # The parent's iteration goes on whatever the job does with its `continue`: bash
+            # ignores it there ("only meaningful in a loop") and the job goes on past it; dash
+            # goes round the job's own copy of the loop.
+            assert out[0] == "reported" and out[-1] == "parent", (shell, out)
+            if shell == "bash":
+                assert ("after" in out) == job.startswith("{"), (shell, out)
+    text = ('#!/bin/bash\nAPI="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"\nwhile true; do\n'
+            '  EVENT=$(curl -sS -D /tmp/h "$API/invocation/next")\n'
+            '  ID=$(grep -Fi lambda-runtime-aws-request-id /tmp/h | cut -d: -f2 | tr -d "[:space:]")\n'
+            '  ./handler "$EVENT" > /tmp/out &\n  wait\n'
+            '  curl -sS --data-binary @/tmp/out "$API/invocation/$ID/response"\ndone\n')
+    found = [f for f in findings(text) if f.code == "BL102"]
+    assert len(found) == 1 and found[0].fix is None

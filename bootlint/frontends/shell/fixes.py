@@ -353,6 +353,13 @@ class ShellFixes:
         around = self.enclosing(stmt)
         if around is None:
             return None   # no loop yet: BL001's fix comes first
+        cur = stmt
+        while cur is not None and cur != around:
+            if cur.next_sibling is not None and cur.next_sibling.type == "&":
+                # In a background job `continue` and `return` cannot leave the iteration (bash:
+                # "only meaningful in a loop", and the job goes on): its status is the `wait`'s.
+                return None
+            cur = cur.parent
         leave = "return 0" if around.type == "function_definition" else "continue"
         post = self.error_post(response, stmt)
         if post is None:
