@@ -4,8 +4,10 @@ starts and what a column counts.
 A :class:`~bootlint.model.Span` counts 1-based lines and 1-based code points in the *text* a
 front end parses: the byte-order mark dropped, CR LF folded to LF, and, in a file whose lines end
 in CR alone (classic Mac OS), each CR read as a line break. tree-sitter counts bytes of that text
-as UTF-8; libcst counts code points; the Language Server Protocol counts UTF-16 units; a fix is
-applied to the file's raw bytes. :class:`TextMap` converts between the first four;
+as UTF-8; libcst counts code points; the Language Server Protocol counts code units of the
+encoding client and server agreed on (UTF-16 unless the client offered another); a fix is
+applied to the file's raw bytes. :class:`TextMap` converts between the first four (the server's
+:class:`bootlint.lsp.positions.Buffer` is one, over the editor's buffer);
 :class:`RawMap` maps text positions to the raw bytes, splitting lines by the same rule
 (:func:`line_break`) the text was made with, so the two never disagree.
 """
@@ -39,11 +41,38 @@ def line_starts(data: bytes | str, base: int = 0, newline: bytes | str | None = 
     return starts
 
 
-def utf16_units(text: str) -> int:
-    """How many UTF-16 code units ``text`` takes (a code point above the BMP takes two)."""
-    if text.isascii():
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"   # the units an LSP client may count columns in
+
+
+def units(text: str, encoding: str = UTF16) -> int:
+    """How many code units of ``encoding`` the text takes (counted by the codec, in C: a
+    1.9 MB line is not walked character by character in Python)."""
+    if text.isascii() or encoding == UTF32:
         return len(text)
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", errors="surrogatepass"))
+    # A code point above the Basic Multilingual Plane is a surrogate pair: two units.
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
+
+
+def index_of_units(text: str, count: int, encoding: str = UTF16) -> int:
+    """The index into ``text`` (code points) that ``count`` code units of ``encoding`` reach,
+    clamped to the text; a count that ends inside a character's units counts that character
+    (as pygls does). An ASCII text needs no conversion; any other is encoded once."""
+    count = max(count, 0)
+    if text.isascii() or encoding == UTF32:
+        return min(count, len(text))
+    if encoding == UTF8:
+        data = text.encode("utf-8", errors="surrogatepass")
+        if count >= len(data):
+            return len(text)
+        index = len(data[:count].decode("utf-8", errors="ignore"))
+        return index + (len(text[:index].encode("utf-8", errors="surrogatepass")) < count)
+    data = text.encode("utf-16-le", errors="surrogatepass")
+    if 2 * count >= len(data):
+        return len(text)
+    # Half a surrogate pair decodes (surrogatepass) to one lone surrogate: the pair is counted.
+    return len(data[:2 * count].decode("utf-16-le", errors="surrogatepass"))
 
 
 def minimal_change(old: str, new: str) -> tuple[int, int, str]:
@@ -62,8 +91,9 @@ def minimal_change(old: str, new: str) -> tuple[int, int, str]:
 
 
 class TextMap:
-    """Positions in a front end's text (LF line breaks only): 1-based (line, code-point column),
-    code-point offsets, UTF-8 byte offsets (tree-sitter's) and UTF-16 columns (LSP's)."""
+    """Positions in a text whose lines end at LF (a front end's text; in an editor's buffer a CR
+    before the LF is a character of its line): 1-based (line, code-point column), code-point
+    offsets, UTF-8 byte offsets (tree-sitter's) and columns in an LSP client's code units."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -174,25 +204,25 @@ class TextMap:
         end = starts[line] - 1 if line < len(starts) else len(self.text)
         return min(starts[line - 1] + max(column - 1, 0), end)
 
-    # -- UTF-16 (the Language Server Protocol) -----------------------------------------------------
-    def utf16_column(self, line: int, column: int) -> int:
-        """0-based UTF-16 column of a 1-based (line, code-point column)."""
-        start = self.char_offset(line, 1)
-        return utf16_units(self.text[start:self.char_offset(line, column)])
+    def char_offset_of_byte(self, offset: int) -> int:
+        """Code-point offset of a byte offset (one inside a character: that character's start)."""
+        offset = min(max(offset, 0), len(self.encoded))
+        if self.ascii:
+            return offset
+        row = bisect_right(self.byte_starts, offset) - 1
+        return self.char_starts[row] + len(self.encoded[self.byte_starts[row]:offset].decode("utf-8", "ignore"))
 
-    def from_utf16(self, line: int, units: int) -> int:
-        """1-based code-point column of a 1-based line and a 0-based UTF-16 column (one that
-        falls inside a surrogate pair is the character's start)."""
+    # -- code units of an LSP client's encoding (UTF-16 unless it chose another) --------------------
+    def units_column(self, line: int, column: int, encoding: str = UTF16) -> int:
+        """0-based column in code units of ``encoding`` of a 1-based (line, code-point column)."""
+        start = self.char_offset(line, 1)
+        return units(self.text[start:self.char_offset(line, column)], encoding)
+
+    def column_of_units(self, line: int, count: int, encoding: str = UTF16) -> int:
+        """1-based code-point column of a 1-based line and a 0-based column in code units of
+        ``encoding``, clamped to the line (:func:`index_of_units`)."""
         start, end = self.char_offset(line, 1), self.char_offset(line, 1 << 62)
-        text = self.text[start:end]
-        if text.isascii():
-            return min(max(units, 0), len(text)) + 1
-        count = 0
-        for i, ch in enumerate(text):
-            count += 2 if ord(ch) > 0xFFFF else 1
-            if count > units:
-                return i + 1
-        return len(text) + 1
+        return index_of_units(self.text[start:end], count, encoding) + 1
 
 
 class RawMap:

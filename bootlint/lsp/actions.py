@@ -142,9 +142,7 @@ def suppress_file(code: str, buffer: Buffer, model) -> list[Change]:
     # A coding declaration must stay on line 1 or 2 (PEP 263): the directive goes below it.
     while line <= min(2, len(lines)) and _CODING.match(lines[line - 1]):
         line += 1
-    at = buffer.starts[line - 1] if line - 1 < len(buffer.starts) else len(buffer.text)
-    if line == 1:
-        at = buffer.bom
+    at = buffer.offset(line, 1)   # on line 1, after a byte-order mark
     newline = "\r\n" if "\r\n" in buffer.text else "\n"
     new = f"{prefix} bootlint: disable-file={code}{newline}"
     if at == len(buffer.text) and buffer.text and not buffer.text.endswith("\n"):

@@ -4,7 +4,7 @@ pygls converts an incremental change's range from the client's code units by wal
 character at a time in Python, and measures the whole line first: on a 1.9 MB line that is most
 of a second for every keystroke, with hover and shutdown waiting behind it. This codec answers
 an ASCII line (almost every line of a bootstrap) without converting anything, and converts any
-other line once, with the codec in C (:func:`bootlint.lsp.positions.index_of_units`).
+other line once, with the codec in C (:func:`bootlint.fixes.textmap.index_of_units`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec, ServerTextPosition
 
-from bootlint.lsp.positions import UTF16, index_of_units, units
+from bootlint.fixes.textmap import UTF16, index_of_units, units
 
 
 def _content(line: str) -> str:

@@ -17,7 +17,8 @@ from bootlint.files.discover import excluded, included
 from bootlint.engine import START, FileResult, finding, lint_source
 from bootlint.files.gitmodes import GitModes
 from bootlint.frontends.registry import detect
-from bootlint.lsp.positions import UTF16, Buffer
+from bootlint.fixes.textmap import UTF16
+from bootlint.lsp.positions import Buffer
 from bootlint.rules import all_rules
 from bootlint.runner import selection_for
 from bootlint.files.source import SourceFile

@@ -35,7 +35,8 @@ from bootlint.lsp.codec import FastCodec
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
 from bootlint.lsp.hover import hover_markdown, rule_markdown
 from bootlint.rules import all_rules
-from bootlint.lsp.positions import UTF16, Buffer
+from bootlint.fixes.textmap import UTF16
+from bootlint.lsp.positions import Buffer
 from bootlint.diagnostics import Finding, Severity
 from bootlint.files.discover import discover
 from bootlint.runner import selection_for
