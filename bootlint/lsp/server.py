@@ -556,15 +556,18 @@ class BootlintServer(LanguageServer):
         self.refresh()
 
 
-def lsp_range(buffer: Buffer, span) -> types.Range:
-    (sl, sc), (el, ec) = buffer.range(span)
+def lsp_offsets(buffer: Buffer, start: int, end: int) -> types.Range:
+    """The LSP range of two offsets into the buffer."""
+    (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
     return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))
 
 
+def lsp_range(buffer: Buffer, span) -> types.Range:
+    return lsp_offsets(buffer, *buffer.span_offsets(span))
+
+
 def lsp_edit(buffer: Buffer, change: actions.Change) -> types.TextEdit:
-    (sl, sc), (el, ec) = buffer.position(change.start), buffer.position(change.end)
-    return types.TextEdit(range=types.Range(start=types.Position(line=sl, character=sc),
-                                            end=types.Position(line=el, character=ec)), new_text=change.new)
+    return types.TextEdit(range=lsp_offsets(buffer, change.start, change.end), new_text=change.new)
 
 
 def _get(obj, *names):
@@ -788,18 +791,14 @@ async def hover(ls: BootlintServer, params: types.HoverParams) -> types.Hover | 
         text = rule_markdown(code, docs_url)
         if hits:
             text += "\n---\n\n" + "\n---\n\n".join(hover_markdown(f, linted.language, docs_url) for f, _, _ in hits)
-        (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
-                           range=types.Range(start=types.Position(line=sl, character=sc),
-                                             end=types.Position(line=el, character=ec)))
+                           range=lsp_offsets(buffer, start, end))
     if not hits:
         return None
     text = "\n---\n\n".join(hover_markdown(f, linted.language, docs_url) for f, _, _ in hits)
     start, end = min(h[1] for h in hits), max(h[2] for h in hits)
-    (sl, sc), (el, ec) = buffer.position(start), buffer.position(end)
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
-                       range=types.Range(start=types.Position(line=sl, character=sc),
-                                         end=types.Position(line=el, character=ec)))
+                       range=lsp_offsets(buffer, start, end))
 
 
 _RULE_CODE = re.compile(r"\bBL\d{3}\b", re.I)
