@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 import re
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -42,7 +45,7 @@ def shows_a_fix(fixture: Path) -> bool:
     head = lines[:next((i for i, line in enumerate(lines) if line.startswith("# bootlint check")
                         and " --diff " in line), len(lines))]
     return any(line.endswith((f"[{code}]", f"[{code}] [*]")) and after.startswith("    fix (")
-               for line, after in zip(head, head[1:]))
+               for line, after in pairwise(head))
 
 
 def fixable_fixtures() -> list[Path]:
@@ -122,6 +125,69 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.property)
+
+
+class lazily:
+    """A module imported when one of its names is first read: a test module names lsprotocol's
+    ``types`` at its top (``types = lazily("lsprotocol.types")``) without importing it, and
+    pygls with it, when it is collected (a third of a second)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):   # pytest's look at every module-level object while collecting
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self._name), attr)
+
+
+# Test modules whose tests talk to `bootlint server` through pytest-lsp's client (lsp_client_fixture).
+LSP_MODULES: set[str] = set()
+
+
+def lsp_client_fixture(*, scope: str = "function", **config):
+    """pytest-lsp's ``pytest_lsp.fixture(config=ClientServerConfig(**config), scope=scope)``,
+    with pytest-lsp (lsprotocol, pygls: half a second) imported when a selected test needs it,
+    not when its module is collected. The decorated async generator gets the started client as
+    ``lsp_client`` and its other arguments as fixtures; the fixture's value is the client, which
+    is stopped after the generator's end."""
+    import pytest_asyncio
+
+    def wrapper(fn):
+        LSP_MODULES.add(fn.__module__)
+
+        @pytest_asyncio.fixture(scope=scope, loop_scope=scope)
+        async def the_fixture(request):
+            from pytest_lsp import ClientServerConfig
+
+            _use_pytest_lsp(request.config)
+            client = await ClientServerConfig(**config).start(devtools=request.config.getoption("devtools", None))
+            steps = fn(**{name: client if name == "lsp_client" else request.getfixturevalue(name)
+                          for name in inspect.signature(fn).parameters})
+            await anext(steps, None)
+            yield client
+            await anext(steps, None)
+            await client.stop()
+
+        return the_fixture
+
+    return wrapper
+
+
+def _use_pytest_lsp(config) -> None:
+    """pytest-lsp's hooks: a client's failures outside the test body and the server's log
+    messages go into the test's report."""
+    import pytest_lsp
+
+    if not config.pluginmanager.is_registered(pytest_lsp):
+        config.pluginmanager.register(pytest_lsp, "pytest_lsp")
+
+
+def pytest_collection_finish(session):
+    """pytest-lsp is loaded only when a selected test uses a server client (`-p pytest_lsp`
+    loads it always, e.g. for its --lsp-devtools option)."""
+    if any(getattr(getattr(item, "module", None), "__name__", None) in LSP_MODULES for item in session.items):
+        _use_pytest_lsp(session.config)
 
 
 def pytest_addoption(parser):

@@ -91,7 +91,7 @@ def test_every_fixable_rule_is_exercised_on_its_fixtures():
     failing = [p for p in FIXTURES.glob("*/BL*/fail-*") if all_rules()[p.parent.name].fixes]
     # The fixtures left out of the fix tests at collection are exactly those without a fix.
     assert sorted(p for p in failing if _fixable(p)) == CASES, \
-        sorted(set(p for p in failing if _fixable(p)) ^ set(CASES))
+        sorted({p for p in failing if _fixable(p)} ^ set(CASES))
     done = {(p.parent.parent.name, p.parent.name) for p in CASES}
     for code, rule in all_rules().items():
         if not rule.fixes or code in NO_TEXT_FIXTURE:

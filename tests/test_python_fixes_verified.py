@@ -90,7 +90,7 @@ def fixed_runs(tmp_path_factory):
 
 
 def test_every_python_fix_has_a_runtime_to_verify():
-    from bootlint.frontends.python.fixes import IMPLEMENTATIONS   # libcst: when the test runs
+    from bootlint.frontends.python.fixes import IMPLEMENTATIONS  # libcst: when the test runs
 
     assert {kind for kind, _ in CASES.values()} == set(IMPLEMENTATIONS)
     assert all((RUNTIMES / name).is_file() for name in CASES)

@@ -10,16 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import pytest
-import pytest_lsp
-from lsprotocol import types
-from pygls.protocol import default_converter
-from pytest_lsp import ClientServerConfig, LanguageClient
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from bootlint.engine import Selection, lint_source
 from bootlint.files.source import SourceFile
-from conftest import ROOT, run_cli
+from conftest import ROOT, lazily, lsp_client_fixture, run_cli
+
+if TYPE_CHECKING:
+    from pytest_lsp import LanguageClient
+
+types = lazily("lsprotocol.types")   # imported when a test runs, not at collection
 
 # These tests start the language server: a child process.
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.subprocess, pytest.mark.slow]
@@ -30,18 +32,24 @@ WAIT = 20.0
 
 def recording_client() -> LanguageClient:
     """pytest-lsp's client, also keeping every publishDiagnostics in order (it keeps the last)."""
+    from pygls.protocol import default_converter
+    from pytest_lsp import LanguageClient
+    from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
     client = LanguageClient(converter_factory=default_converter)
     client.published = []
 
-    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
-        client.published.append(params)
-        client.diagnostics[params.uri] = params.diagnostics
+    # The first parameter is named `ls`: pygls passes the client to a handler whose first
+    # parameter has that name (or is annotated with a name it resolves in this module).
+    def publish(ls: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        ls.published.append(params)
+        ls.diagnostics[params.uri] = params.diagnostics
 
-    def register(client: LanguageClient, params: types.RegistrationParams) -> None:
-        client.registrations.extend(params.registrations)
+    def register(ls: LanguageClient, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)
 
-    def apply_edit(client: LanguageClient, params: types.ApplyWorkspaceEditParams):
-        client.applied.append(params)
+    def apply_edit(ls: LanguageClient, params: types.ApplyWorkspaceEditParams):
+        ls.applied.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
 
     client.registrations = []
@@ -57,9 +65,8 @@ def workspace(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("ws")
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(
-    server_command=[sys.executable, "-m", "bootlint", "server"], client_factory=recording_client,
-    server_env={**os.environ, "PYTHONPATH": str(ROOT)}))
+@lsp_client_fixture(scope="module", server_command=[sys.executable, "-m", "bootlint", "server"],
+                    client_factory=recording_client, server_env={**os.environ, "PYTHONPATH": str(ROOT)})
 async def client(lsp_client: LanguageClient, workspace: Path):
     capabilities = types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(

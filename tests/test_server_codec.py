@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from lsprotocol import types
-from pygls.workspace.position_codec import PositionCodec
+from conftest import lazily
 
-from bootlint.lsp.codec import FastCodec
-
-ENCODINGS = [types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf32]
+types = lazily("lsprotocol.types")   # lsprotocol and pygls: imported when a test runs, not at collection
+# PositionEncodingKind's values (each test takes its member).
+ENCODINGS = ["utf-8", "utf-16", "utf-32"]
 TEXT = st.text(alphabet=st.sampled_from(list("ab \t$\"'") + ["é", "日", "😋", "🚀", "\u0300"]), max_size=12)
 
 
@@ -18,6 +17,11 @@ TEXT = st.text(alphabet=st.sampled_from(list("ab \t$\"'") + ["é", "日", "😋"
 @given(line=TEXT, rest=TEXT, ending=st.sampled_from(["\n", "\r\n", ""]))
 @settings(max_examples=150, deadline=None)
 def test_positions_within_a_line_are_pygls_positions(encoding, line, rest, ending):
+    from pygls.workspace.position_codec import PositionCodec
+
+    from bootlint.lsp.codec import FastCodec
+
+    encoding = types.PositionEncodingKind(encoding)
     lines = (line + ending, rest)
     ours, theirs = FastCodec(encoding), PositionCodec(encoding)
     width = theirs.client_num_units(line)
@@ -34,13 +38,17 @@ def test_positions_within_a_line_are_pygls_positions(encoding, line, rest, endin
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_a_position_past_the_end_of_a_line_is_its_end(encoding):
     """The protocol's rule (pygls puts it one character before the end of the file's last line)."""
-    codec = FastCodec(encoding)
+    from bootlint.lsp.codec import FastCodec
+
+    codec = FastCodec(types.PositionEncodingKind(encoding))
     assert codec.position_from_client_units(("abc\n", "xyz"), types.Position(line=1, character=99)).character == 3
     assert codec.position_from_client_units(("abc\r\n", "xyz"), types.Position(line=0, character=99)).character == 3
     assert codec.position_from_client_units(("日本\n",), types.Position(line=0, character=99)).character == 2
 
 
 def test_an_ascii_line_is_not_walked_and_another_is_not_walked_in_python():
+    from bootlint.lsp.codec import FastCodec
+
     class Spy(FastCodec):
         calls = 0
 

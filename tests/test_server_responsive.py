@@ -12,14 +12,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
-import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from typing import TYPE_CHECKING
 
-from conftest import ROOT
+import pytest
+
+from conftest import ROOT, lazily, lsp_client_fixture
 from test_server import TUTORIAL, codes, open_doc, published, recording_client
 
+if TYPE_CHECKING:
+    from pytest_lsp import LanguageClient
+
+types = lazily("lsprotocol.types")   # imported when a test runs, not at collection
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 GATE = Path(tempfile.mkdtemp(prefix="bootlint-gate-")) / "open"
@@ -37,9 +40,8 @@ HELD = "\n".join([
 ])
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(
-    server_command=[sys.executable, "-c", HELD], client_factory=recording_client,
-    server_env={**os.environ, "PYTHONPATH": str(ROOT), "BOOTLINT_TEST_GATE": str(GATE)}))
+@lsp_client_fixture(scope="module", server_command=[sys.executable, "-c", HELD], client_factory=recording_client,
+                    server_env={**os.environ, "PYTHONPATH": str(ROOT), "BOOTLINT_TEST_GATE": str(GATE)})
 async def client(lsp_client: LanguageClient, tmp_path_factory):
     folder = tmp_path_factory.mktemp("responsive")
     await lsp_client.initialize_session(types.InitializeParams(

@@ -12,22 +12,30 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from typing import TYPE_CHECKING
 
-from conftest import ROOT, run_cli
+import pytest
+
+from conftest import ROOT, lazily, lsp_client_fixture, run_cli
 from test_server import TUTORIAL, WAIT, codes, open_doc, published, recording_client
+
+if TYPE_CHECKING:
+    from pytest_lsp import LanguageClient
+
+types = lazily("lsprotocol.types")   # imported when a test runs, not at collection
+
+
+def client_capabilities(editor: str):
+    """The capabilities a real editor sends (pytest-lsp's records of them)."""
+    from pytest_lsp import client_capabilities as recorded
+
+    return recorded(editor)
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "bootlint", "server"],
-                            client_factory=recording_client,
-                            server_env={**os.environ, "PYTHONPATH": str(ROOT)})
 
-
-@pytest_lsp.fixture(config=SERVER)
+@lsp_client_fixture(server_command=[sys.executable, "-m", "bootlint", "server"], client_factory=recording_client,
+                    server_env={**os.environ, "PYTHONPATH": str(ROOT)})
 async def lsp(lsp_client: LanguageClient):
     yield
     await lsp_client.shutdown_session()
