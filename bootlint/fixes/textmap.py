@@ -21,11 +21,13 @@ from bootlint.diagnostics import Span
 BOM = b"\xef\xbb\xbf"
 
 
-def line_break(body: bytes) -> bytes:
-    """The byte that ends a line of ``body`` (the file without its BOM) as the front ends read
-    it: CR in a file that has CR and no LF at all (an editor shows those lines; BL402 says the
-    kernel does not), else LF (a CR just before an LF belongs to the line break)."""
-    return b"\r" if b"\n" not in body and b"\r" in body else b"\n"
+def line_break(body: bytes | str) -> bytes | str:
+    """The byte (or, of a text, the character) that ends a line of ``body`` (the file without
+    its BOM, or an editor's buffer) as the front ends read it: CR in a file that has CR and no LF
+    at all (an editor shows those lines; BL402 says the kernel does not), else LF (a CR just
+    before an LF belongs to the line break)."""
+    lf, cr = ("\n", "\r") if isinstance(body, str) else (b"\n", b"\r")
+    return cr if lf not in body and cr in body else lf
 
 
 def line_starts(data: bytes | str, base: int = 0, newline: bytes | str | None = None) -> list[int]:
@@ -91,12 +93,13 @@ def minimal_change(old: str, new: str) -> tuple[int, int, str]:
 
 
 class TextMap:
-    """Positions in a text whose lines end at LF (a front end's text; in an editor's buffer a CR
-    before the LF is a character of its line): 1-based (line, code-point column), code-point
+    """Positions in a text whose lines end at ``line_break`` (LF: a front end's text; in an editor's
+    buffer a CR before the LF is a character of its line; CR: an editor's CR-only buffer): 1-based (line, code-point column), code-point
     offsets, UTF-8 byte offsets (tree-sitter's) and columns in an LSP client's code units."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, line_break: str = "\n") -> None:
         self.text = text
+        self.line_break = line_break   # LF, or CR in an editor's CR-only buffer
         self._encoded: bytes | None = None
         self._byte_starts: list[int] | None = None
         self._char_starts: list[int] | None = None
@@ -120,13 +123,13 @@ class TextMap:
     @property
     def byte_starts(self) -> list[int]:
         if self._byte_starts is None:
-            self._byte_starts = line_starts(self.encoded)
+            self._byte_starts = line_starts(self.encoded, newline=self.line_break.encode())
         return self._byte_starts
 
     @property
     def char_starts(self) -> list[int]:
         if self._char_starts is None:
-            self._char_starts = self.byte_starts if self.ascii else line_starts(self.text)
+            self._char_starts = self.byte_starts if self.ascii else line_starts(self.text, newline=self.line_break)
         return self._char_starts
 
     @property
@@ -204,6 +207,10 @@ class TextMap:
         end = starts[line] - 1 if line < len(starts) else len(self.text)
         return min(starts[line - 1] + max(column - 1, 0), end)
 
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line break ('' past the last line)."""
+        return self.text[self.char_offset(line, 1):self.char_offset(line, 1 << 62)]
+
     def char_offset_of_byte(self, offset: int) -> int:
         """Code-point offset of a byte offset (one inside a character: that character's start)."""
         offset = min(max(offset, 0), len(self.encoded))
@@ -221,8 +228,7 @@ class TextMap:
     def column_of_units(self, line: int, count: int, encoding: str = UTF16) -> int:
         """1-based code-point column of a 1-based line and a 0-based column in code units of
         ``encoding``, clamped to the line (:func:`index_of_units`)."""
-        start, end = self.char_offset(line, 1), self.char_offset(line, 1 << 62)
-        return index_of_units(self.text[start:end], count, encoding) + 1
+        return index_of_units(self.line_text(line), count, encoding) + 1
 
 
 class RawMap:

@@ -117,7 +117,7 @@ def suppress_line(finding: Finding, findings: list[Finding], src: SourceFile, bu
         first = max(s for s, _ in around)
         start = buffer.offset(first, 1)
         indent = re.match(r"[ \t]*", buffer.text[start:]).group(0)
-        candidates.append([Change(start, start, f"{indent}{prefix} bootlint: disable={code}\n")])
+        candidates.append([Change(start, start, f"{indent}{prefix} bootlint: disable={code}{buffer.line_break}")])
     for changes in candidates:
         if _silences(apply(buffer.text, changes), src, finding, findings, selection):
             return changes
@@ -135,17 +135,14 @@ def suppress_file(code: str, buffer: Buffer, model) -> list[Change]:
         if match:
             at = buffer.offset(c_line, column + match.end())
             return [Change(at, at, f", {code}")]
-    line = 1
-    lines = buffer.text.split("\n", 2)
-    if lines[0].lstrip("\ufeff").startswith("#!"):
-        line = 2
+    line = 2 if buffer.line_text(1).lstrip("\ufeff").startswith("#!") else 1
     # A coding declaration must stay on line 1 or 2 (PEP 263): the directive goes below it.
-    while line <= min(2, len(lines)) and _CODING.match(lines[line - 1]):
+    while line <= min(2, buffer.lines) and _CODING.match(buffer.line_text(line)):
         line += 1
     at = buffer.offset(line, 1)   # on line 1, after a byte-order mark
-    newline = "\r\n" if "\r\n" in buffer.text else "\n"
+    newline = "\r\n" if "\r\n" in buffer.text else buffer.line_break
     new = f"{prefix} bootlint: disable-file={code}{newline}"
-    if at == len(buffer.text) and buffer.text and not buffer.text.endswith("\n"):
+    if at == len(buffer.text) and buffer.text and not buffer.text.endswith(buffer.line_break):
         new = newline + new
     return [Change(at, at, new)]
 
@@ -189,13 +186,14 @@ def remove_suppression(finding: Finding, findings: list[Finding], src: SourceFil
         at = start + match.start("codes")
         changes = [Change(at, start + match.end("codes"), ", ".join(kept))]
     else:
-        line_start = buffer.text.rfind("\n", 0, start) + 1
+        line_start = buffer.char_offset(buffer.char_point(start)[0], 1)
         before = buffer.text[line_start:start]
-        line_end = buffer.text.find("\n", end)
-        rest = buffer.text[end:len(buffer.text) if line_end < 0 else line_end].rstrip("\r")
+        last = buffer.char_point(end)[0]
+        line_end = buffer.char_offset(last, 1 << 62)   # before its line break
+        rest = buffer.text[end:line_end].rstrip("\r")
         if rest.strip():
             return []   # something after the comment on its line: not a comment to the line's end
-        if not before.strip() and line_end >= 0:
+        if not before.strip() and last < buffer.lines:
             changes = [Change(line_start, line_end + 1, "")]          # the comment's own line
         else:
             changes = [Change(start - (len(before) - len(before.rstrip())), end, "")]

@@ -5,14 +5,15 @@ dropped, CR LF folded to LF: :class:`bootlint.files.source.SourceFile`); a byte 
 file as read. The Language Server Protocol counts 0-based lines and, within a line, code units of
 the encoding the client and server agreed on: UTF-16 unless the client offered another. A
 :class:`Buffer` is the buffer's :class:`~bootlint.fixes.textmap.TextMap` (the one place lines and
-columns are counted) that knows those two differences: the client's encoding and the byte-order
-mark the front ends never see.
+columns are counted, here split by the front ends' rule: at CR in a CR-only buffer, as editors
+show it) that knows what else differs: the client's encoding and the byte-order mark the front
+ends never see.
 """
 
 from __future__ import annotations
 
 from bootlint.diagnostics import Span
-from bootlint.fixes.textmap import UTF16, TextMap
+from bootlint.fixes.textmap import UTF16, TextMap, line_break
 
 
 class Buffer(TextMap):
@@ -20,7 +21,8 @@ class Buffer(TextMap):
     units the client counts; offsets are code points into :attr:`text`."""
 
     def __init__(self, text: str, encoding: str = UTF16) -> None:
-        super().__init__(text)
+        # Lines as the front ends and the editor see them: a CR-only buffer's end at CR.
+        super().__init__(text, line_break(text))
         self.encoding = encoding
         # The front ends never see a byte-order mark: their columns on line 1 start after it.
         self.bom = 1 if text.startswith("\ufeff") else 0
