@@ -415,7 +415,10 @@ class Clients:
 
     def origin(self, node, frame: PyFrame | None = None, depth: int = 0) -> Origin | None:
         """The client object an expression holds: made here (`httpx.Client(...)`), by the file's
-        subclass of a client, kept in a name or on `self`, or `self` in a method of such a class."""
+        subclass of a client, kept in a name or on `self`, `self` in a method of such a class, or
+        a parameter every call of its function gives the same library's client
+        (`async def serve(session)` called as `serve(session)` inside `async with
+        aiohttp.ClientSession() as session`)."""
         if node is None or depth > MAX_DEPTH:
             return None
         if isinstance(node, cst.Call):
@@ -435,6 +438,8 @@ class Clients:
                 found = self.origin(value, value_frame, depth + 1)
                 if found is not None:
                     return found
+            if not values:
+                return self._given(node, depth)
             return None
         if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
             for value in self.index.assignments.get("self." + node.attr.value, ()):
@@ -442,6 +447,25 @@ class Clients:
                 if found is not None:
                     return found
         return None
+
+    def _given(self, node: cst.Name, depth: int) -> Origin | None:
+        """The client a parameter holds when every call of its function gives it one of the
+        same library (None when a call gives something else, or nothing is known)."""
+        function = self.index.scope.get(id(node))
+        if function is None or node.value not in self.index.param_names(function) or \
+                function not in self.index.function_defs:
+            return None
+        found = []
+        for site in self.index.call_sites.get(function, ()):
+            bound = frame_of(self.index, function, site, None, site, (function,)).bindings.get(node.value)
+            origin = self.origin(bound[0], bound[2], depth + 1) if bound is not None else None
+            if origin is None:
+                return None
+            found.append(origin)
+        if not found or any(o.library is not found[0].library or o.constructor is not found[0].constructor
+                            for o in found):
+            return None
+        return found[0]
 
     def _class_of(self, node) -> str | None:
         """The top-level class whose method a node is written in."""
