@@ -110,6 +110,11 @@ class SourceFile:
         """A :class:`Span` from tree-sitter's 0-based (row, byte column) points."""
         return self.textmap.span_of_points(start, end)
 
+    def node_span(self, node) -> Span:
+        """The :class:`Span` of a tree-sitter node (or anything with its ``start_point`` and
+        ``end_point``)."""
+        return self.textmap.span_of_points(node.start_point, node.end_point)
+
     @property
     def name(self) -> str:
         """The file's own name (for an archive member, its name inside the archive)."""

@@ -104,6 +104,7 @@ class TextMap:
         self._byte_starts: list[int] | None = None
         self._char_starts: list[int] | None = None
         self._ascii: bool | None = None
+        self._spans: dict[tuple, Span] = {}   # span_of_points' answers
 
     # -- the two encodings of the text ---------------------------------------------------------
     @property
@@ -183,8 +184,14 @@ class TextMap:
         return Span(*self.point(start), *self.point(end))
 
     def span_of_points(self, start: tuple[int, int], end: tuple[int, int]) -> Span:
-        """A span from tree-sitter's 0-based (row, byte column) points."""
-        return Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+        """A span from tree-sitter's 0-based (row, byte column) points. Made once per pair of
+        points (a Span is immutable): a shell file's lowering asks for the same words' spans
+        many times over."""
+        key = (start, end)
+        span = self._spans.get(key)
+        if span is None:
+            span = self._spans[key] = Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+        return span
 
     # -- code points (libcst, Python strings) ------------------------------------------------------
     def char_point(self, offset: int) -> tuple[int, int]:

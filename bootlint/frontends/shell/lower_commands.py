@@ -32,7 +32,7 @@ class CommandLowering:
     lowering in :mod:`bootlint.frontends.shell.lower`, which holds the state it reads)."""
 
     def span(self, node) -> Span:
-        return self.src.span(tuple(node.start_point), tuple(node.end_point))
+        return self.src.node_span(node)
 
     def _argv_payload(self, node, name: str | None, args) -> list[Node]:
         """The event passed as an argument to an external program (Linux caps one at 128 KiB)."""

@@ -113,7 +113,7 @@ class Words:
         self._own: dict[tuple[str, str], list] = {}
 
     def span(self, node):
-        return self.src.span(tuple(node.start_point), tuple(node.end_point))
+        return self.src.node_span(node)
 
     def literal(self, node, frame: Frame | None = None) -> str | None:
         """The word's text when it has one static value (quotes removed), else None."""
