@@ -18,6 +18,9 @@ from bootlint.util.records import dataclass
 START = Span(1, 1, 1, 1)
 
 
+_ENABLED: dict[tuple, bool] = {}   # Selection.enabled's answers (the rules' flags never change)
+
+
 @dataclass
 class Selection:
     """Which rules run: codes or prefixes selected and ignored (opt-in rules need their code)."""
@@ -29,6 +32,17 @@ class Selection:
     target: str = "default"   # "managed-instances": the function runs on Lambda Managed Instances
 
     def enabled(self, code: str) -> bool:
+        # Asked for every rule of every file: answered once per selection and code in a run.
+        key = (self.select, self.ignore, self.extend_select, code)
+        try:
+            answer = _ENABLED.get(key)
+        except TypeError:   # lists given by a caller: not kept
+            return self._enabled(code)
+        if answer is None:
+            answer = _ENABLED[key] = self._enabled(code)
+        return answer
+
+    def _enabled(self, code: str) -> bool:
         rule = all_rules()[code]
         picked = [s for s in self.select + self.extend_select if code.startswith(s)]
         if rule.opt_in:
