@@ -16,7 +16,8 @@ from bootlint.frontends.shell.index import build_index
 from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering, Job
 from bootlint.frontends.shell.status import Tails
 from bootlint.frontends.shell.syntax import (
-    MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, command_args, command_name, expansion_names, key, node_text, parse, substitutions, syntax_errors,
+    MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, command_args, command_name, expansion_names, forget_nodes, key, node_text, parse, substitutions,
+    syntax_errors,
 )
 from bootlint.frontends.shell.streaming import streaming_facts
 from bootlint.frontends.shell.values import Words
@@ -93,6 +94,7 @@ def substitution_errexit(shebang) -> tuple[bool, str]:
 def lower_shell(src: SourceFile, errexit_at_start: bool = False,
                 pipefail_at_start: bool = False, posix: str = "") -> RuntimeModel:
     """Parse a shell bootstrap and build its model (the shebang may switch options on)."""
+    forget_nodes()
     tree = parse(src)
     model = RuntimeModel(path=src.path, language="shell", errexit_at_start=errexit_at_start,
                          pipefail_at_start=pipefail_at_start)

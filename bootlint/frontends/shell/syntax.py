@@ -112,8 +112,46 @@ def _error_message(node, first: str) -> str:
 SUBSTITUTIONS = ("command_substitution", "process_substitution")
 
 
+class _Seen(threading.local):
+    """What the readers below found for each node of the tree being lowered, on this thread
+    (the language server lints on two): the passes of a lowering ask for the same command's
+    name and arguments and the same word's expansions over and over (a fifth of a small file's
+    lint went to reading them again). Keyed by the tree-sitter node itself, whose equality is
+    the same node of the same tree; a wrapper (values.Bound, Place) is read every time."""
+
+    def __init__(self) -> None:
+        self.text: dict = {}
+        self.name: dict = {}
+        self.args: dict = {}
+        self.names: dict = {}
+        self.subs: dict = {}
+
+
+_SEEN = _Seen()
+
+
+_NODE = None   # tree_sitter.Node once a tree is lowered (before that nothing is kept)
+
+
+def forget_nodes() -> None:
+    """Drop what was read of the last tree (called as a new tree is lowered: what is kept holds
+    its tree alive)."""
+    global _NODE
+    if _NODE is None:
+        import tree_sitter
+
+        _NODE = tree_sitter.Node
+    _SEEN.__init__()
+
+
 def node_text(node) -> str:
-    return node.text.decode("utf-8", "replace")
+    if type(node) is not _NODE:
+        return node.text.decode("utf-8", "replace")
+    seen = _SEEN.text
+    text = seen.get(node)
+    if text is None:
+        text = seen[node] = node.text.decode("utf-8", "replace")
+    return text
 
 
 NAME_AFTER_DOLLAR = lazy(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
@@ -164,7 +202,17 @@ def is_dollar_tail(node, before) -> bool:
 
 
 def expansion_names(node) -> set[str]:
-    """Variables a word expands (``$X``, ``${X}``, ``${X:-d}``), outside nested substitutions."""
+    """Variables a word expands (``$X``, ``${X}``, ``${X:-d}``), outside nested substitutions
+    (a new set, the caller's to change)."""
+    if type(node) is not _NODE:
+        return _expansion_names(node)
+    found = _SEEN.names.get(node)
+    if found is None:
+        found = _SEEN.names[node] = _expansion_names(node)
+    return set(found)
+
+
+def _expansion_names(node) -> set[str]:
     names: set[str] = set()
     stack = [node]
     while stack:
@@ -181,7 +229,17 @@ def expansion_names(node) -> set[str]:
 
 
 def substitutions(node) -> list:
-    """The outermost $(...) / `...` / <(...) inside a node (or the node itself), in source order."""
+    """The outermost $(...) / `...` / <(...) inside a node (or the node itself), in source order
+    (a new list, the caller's to change)."""
+    if type(node) is not _NODE:
+        return _substitutions(node)
+    found = _SEEN.subs.get(node)
+    if found is None:
+        found = _SEEN.subs[node] = _substitutions(node)
+    return list(found)
+
+
+def _substitutions(node) -> list:
     if node.type in SUBSTITUTIONS:
         return [node]
     found = []
@@ -197,6 +255,16 @@ def substitutions(node) -> list:
 
 def command_name(node) -> object | None:
     """The command_name child's first child (the word naming the command), if any."""
+    if type(node) is not _NODE:
+        return _command_name(node)
+    seen = _SEEN.name
+    if node in seen:
+        return seen[node]
+    found = seen[node] = _command_name(node)
+    return found
+
+
+def _command_name(node) -> object | None:
     previous = None
     for child in node.children:
         if child.type == "command_name":
@@ -208,7 +276,17 @@ def command_name(node) -> object | None:
 
 
 def command_args(node) -> list:
-    """A command's argument nodes (everything after its name, not redirections)."""
+    """A command's argument nodes (everything after its name, not redirections; a new list,
+    the caller's to change)."""
+    if type(node) is not _NODE:
+        return _command_args(node)
+    found = _SEEN.args.get(node)
+    if found is None:
+        found = _SEEN.args[node] = _command_args(node)
+    return list(found)
+
+
+def _command_args(node) -> list:
     args = []
     seen_name = False
     previous = None
