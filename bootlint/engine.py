@@ -110,14 +110,21 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
 
     def run_rules(subject: Subject, with_model: bool) -> None:
         fixer = Fixer(src, subject.frontend, subject.model.parsed if subject.model is not None else None)
+        # What the model says for every rule, asked once (the rules never change the model).
+        damaged = with_model and bool(subject.model.syntax_errors or subject.model.partial)
+        runtime = None
+        capabilities = subject.frontend.capabilities if with_model else frozenset()
         for code, rule in rules.items():
             if rule.check is None or rule.needs_model != with_model or not selection.enabled(code):
                 continue
-            if with_model and (subject.model.syntax_errors or subject.model.partial):
+            if with_model and damaged:
                 continue
-            if with_model and rule.runtime_only and not subject.model.is_runtime:
-                continue
-            if with_model and not rule.needs <= subject.frontend.capabilities:
+            if with_model and rule.runtime_only:
+                if runtime is None:
+                    runtime = subject.model.is_runtime
+                if not runtime:
+                    continue
+            if with_model and not rule.needs <= capabilities:
                 continue  # about what this language cannot express (an ERR trap in Python)
             try:
                 reported: set[Span] = set()

@@ -26,9 +26,11 @@ class Subject:
     def idioms(self):
         """How the file's language writes what a rule advises (bootlint.frontends.registry.Idioms); for a
         file no front end reads, the default front end's."""
+        if self.frontend is not None:
+            return self.frontend.idioms
         from bootlint.frontends.registry import default
 
-        return (self.frontend or default()).idioms
+        return default().idioms
 
     @cached_property
     def flow(self):
