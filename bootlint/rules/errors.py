@@ -199,9 +199,12 @@ def init_error_unreported(subject: Subject) -> Iterator[Violation]:
       "After posting /runtime/init/error the runtime goes on instead of exiting.",
       fixes=(ExitAfterInitError,), observed=Observed(ApiCall, (Endpoint.INIT_ERROR,)))
 def init_error_without_exit(subject: Subject) -> Iterator[Violation]:
+    calls = subject.model.api_calls(Endpoint.INIT_ERROR)
+    if not calls:
+        return   # (most files: no structure to index)
     structure = Structure(subject.model)
     exit_now = f"`{subject.idioms.exit_now}`"
-    for call in subject.model.api_calls(Endpoint.INIT_ERROR):
+    for call in calls:
         if not structure.ends_after(call, (Exit,)):
             yield about_request(call, call.span, (
                 f"after posting /runtime/init/error the runtime goes on: the API requires it to exit, "

@@ -17,11 +17,14 @@ from bootlint.rules.subject import Subject, about_request
       fixes=(RemoveTempFile, RemoveTempFileBeforeJump), observed=Observed(TempCreate))
 def temp_file_leak(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
+    creations = flow.of(TempCreate)
+    if not creations:
+        return
     removals = flow.of(TempRemove)
-    paths = IterationPaths(subject.model)
+    paths = None   # indexed when a path question is first asked
     idioms = subject.idioms
     forever = any(loop.kind is not LoopKind.BOUNDED for loop in subject.model.events(Loop))
-    for occ in flow.of(TempCreate):
+    for occ in creations:
         node, ctx = occ.node, occ.ctx
         loop = flow.in_event_loop(ctx)
         if loop is None and (flow.event_loops or ctx.loops or forever):
@@ -34,6 +37,8 @@ def temp_file_leak(subject: Subject) -> Iterator[Violation]:
         # Where some path removes it, name the paths that do not; where none does, one finding.
         some_removal = any(r.node.removes(node.names) for r in removals)
         # (A temp file handed out to the callers is removed, if at all, on their paths.)
+        if loop and some_removal and not node.handed_out and paths is None:
+            paths = IterationPaths(subject.model)
         leaks = loop and some_removal and not node.handed_out and paths.leaks_after(
             node, loop.loop, lambda n: isinstance(n, TempRemove) and n.removes(node.names))
         if leaks:
