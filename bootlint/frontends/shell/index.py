@@ -8,7 +8,7 @@ from bisect import bisect_right
 from dataclasses import field
 from functools import lru_cache
 
-from bootlint.frontends.shell.syntax import command_args, command_name, node_text
+from bootlint.frontends.shell.syntax import MAX_NESTING, command_args, command_name, node_text
 from bootlint.util.lazyre import lazy
 from bootlint.util.records import dataclass
 
@@ -25,7 +25,7 @@ class ShellIndex:
     exported: set[str] = field(default_factory=set)
     allexport: bool = False
     sources: bool = False        # the file sources other files (user code may define functions)
-    max_depth: int = 0
+    max_depth: int = 0   # how deep the tree nests (measured only past MAX_NESTING nodes)
     comments: list = field(default_factory=list)                     # every comment node
     # Scopes: names a function declares `local` (also `declare`/`typeset` without -g), their
     # values there; every other assignment, inside a function or not, is global.
@@ -196,7 +196,8 @@ def build_index(root) -> ShellIndex:
     """File the tree's functions, assignments, commands, declarations and comments, each in
     source order with the innermost function it is written in."""
     index = ShellIndex()
-    index.max_depth = max_depth(root)
+    # A tree cannot nest deeper than it has nodes: only one that could be too deep is measured.
+    index.max_depth = max_depth(root) if root.descendant_count > MAX_NESTING else 0
     found = captures(root)
     by_start = lambda n: n.start_byte  # noqa: E731 (captures are grouped by name, not ordered)
     for node in sorted(found.get("function", ()), key=by_start):

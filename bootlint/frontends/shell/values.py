@@ -109,6 +109,7 @@ class Words:
         # Words read outside any frame, by place: the index, the data flow, the lowering and the
         # request facts each read the same words (a tenth of a large file's lint time).
         self._evaluated: dict[tuple, list[tuple[Piece, ...]]] = {}
+        self._literals: dict[tuple, str | None] = {}
         # (function, name) -> (end byte, value) of the function's own top-level assignments.
         self._own: dict[tuple[str, str], list] = {}
 
@@ -119,6 +120,16 @@ class Words:
         """The word's text when it has one static value (quotes removed), else None."""
         if type(node) is Bound:
             node, frame = node.node, node.frame or frame
+        if frame is not None or type(node) is Place:
+            return self._literal(node, frame)
+        # Words read outside any frame, by node: every pass asks "is this word an option?".
+        place = (node, self.parameters_unknown)
+        if place in self._literals:
+            return self._literals[place]
+        text = self._literals[place] = self._literal(node, None)
+        return text
+
+    def _literal(self, node, frame: Frame | None) -> str | None:
         kind = node.type
         if kind in ("word", "number"):  # the common case, without computing positions
             return _unescape(node_text(node))
