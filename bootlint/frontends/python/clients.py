@@ -247,6 +247,7 @@ class Clients:
         self._staged: dict[str | None, StagedSends] = {}
         self._senders: set[str] | None = None
         self._order: dict[int, int] | None = None
+        self._given_cache: dict[tuple[str, str], Origin | None] = {}
 
     def request_call(self, call: cst.Call) -> str | None:
         """The client call's name (`post` of `requests.post(...)`) when the call makes a request;
@@ -455,6 +456,10 @@ class Clients:
         if function is None or node.value not in self.index.param_names(function) or \
                 function not in self.index.function_defs:
             return None
+        key = (function, node.value)
+        if key in self._given_cache:
+            return self._given_cache[key]
+        self._given_cache[key] = None   # a recursive call passing it on gives nothing known
         found = []
         for site in self.index.call_sites.get(function, ()):
             bound = frame_of(self.index, function, site, None, site, (function,)).bindings.get(node.value)
@@ -465,6 +470,7 @@ class Clients:
         if not found or any(o.library is not found[0].library or o.constructor is not found[0].constructor
                             for o in found):
             return None
+        self._given_cache[key] = found[0]
         return found[0]
 
     def _class_of(self, node) -> str | None:
