@@ -139,6 +139,16 @@ GENERATORS = {
     "shell: 300 nested ifs around 10,000 commands": lambda: ("bootstrap", b"#!/bin/bash\nwhile true; do\n"
         + b"if true; then\n" * 300 + b'EVENT=$(curl -sS http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/'
         b'invocation/next)\n./handler "$EVENT"\n' * 5_000 + b"fi\n" * 300 + b"done\n"),
+    # Jobs and the waits that return their status (frontends/shell/jobs.py): each wait looks its
+    # job up by bisection (a scan of every assignment of `pid` per wait took minutes).
+    "shell: 5,000 handler jobs each waited for by its PID": lambda: ("bootstrap", _SH + b"while true; do\n"
+        + b'  EVENT=$(curl -sS "$API/invocation/next")\n' + b"".join(
+        b'  ./h%d "$EVENT" > /tmp/o%d &\n  pid=$!\n  wait "$pid"\n' % (i, i) for i in range(5_000))
+        + b'  curl -sS --data-binary @/tmp/o1 "$API/invocation/$ID/response"\ndone\n'),
+    "shell: 5,000 handler jobs each followed by wait -n": lambda: ("bootstrap", _SH + b"while true; do\n"
+        + b'  EVENT=$(curl -sS "$API/invocation/next")\n' + b"".join(
+        b'  ./h%d "$EVENT" > /tmp/o%d &\n  wait -n\n' % (i, i) for i in range(5_000))
+        + b'  curl -sS --data-binary @/tmp/o1 "$API/invocation/$ID/response"\ndone\n'),
     "python: a helper called from 5,500 lines": lambda: ("bootstrap", _helper_calls(5_500)),
     "python: a helper called from 8,000 lines": lambda: ("bootstrap", _helper_calls(8_000)),
     # (the peak counts this script's 24 MB zip, held when the child was forked: alone, 19 MB)

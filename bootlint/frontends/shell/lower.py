@@ -13,7 +13,8 @@ from bootlint.frontends.shell.conditions import Conditions
 from bootlint.frontends.shell.facts import EventFacts, RequestFacts
 from bootlint.frontends.shell.handlers import EventWork, Handlers
 from bootlint.frontends.shell.index import build_index
-from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering, Job
+from bootlint.frontends.shell.jobs import Jobs
+from bootlint.frontends.shell.lower_commands import BY_PATH, COMMANDS, HEADER_TOOLS, CommandLowering
 from bootlint.frontends.shell.status import Tails
 from bootlint.frontends.shell.syntax import (
     MAX_COMMANDS, MAX_NESTING, MAX_NODES, ShellParse, command_args, command_name, expansion_names, forget_nodes, key, node_text, parse, substitutions,
@@ -205,7 +206,7 @@ class _Lowering(CommandLowering):
         self.posix = ""   # why the shell runs in POSIX mode at this point of the file ("" if not)
         self.nexts_made = 0   # `next` requests lowered so far (see block)
         self.tails = Tails()
-        self.jobs: list[Job] = []   # the background jobs lowered so far, in order
+        self.jobs = Jobs(index, self.words)   # the background jobs and waits lowered so far
         # Each branch and call of the file's functions with its syntax, for bind_arms.
         self.branches: list[tuple[object, Branch]] = []
         self.calls: list[tuple[object, CallFunction]] = []

@@ -16,7 +16,7 @@ from bootlint.frontends.shell.commands import (
 from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, key, node_text,
 )
-from bootlint.frontends.shell.jobs import Job, describe, waited_jobs
+from bootlint.frontends.shell.jobs import describe
 from bootlint.frontends.shell.status import failure_guard
 from bootlint.frontends.shell.values import unbind
 from bootlint.model import (
@@ -316,14 +316,13 @@ class CommandLowering:
 
     def note_job(self, statement, lowered: list[Node]) -> None:
         """A statement run in the background (``lowered``: its events), for the `wait`s after it."""
-        work = [n for n in flatten(lowered) if isinstance(n, PerEventWork)]
-        self.jobs.append(Job(statement, self.index.function_of(statement), work))
+        self.jobs.add(statement, [n for n in flatten(lowered) if isinstance(n, PerEventWork)])
 
     def c_wait(self, node, args) -> list[Node]:
         """`wait "$pid"`, `wait -n`: the status of a background job doing per-event work reaches
         the shell here, so this is where its failure ends the runtime under errexit (or is
         guarded); `wait` alone returns 0."""
-        jobs = [job for job in waited_jobs(node, args, self.jobs, self.words, self.index) if job.work]
+        jobs = [job for job in self.jobs.waited(node, args) if job.work]
         if not jobs:
             return []
         call = self._handler_call(node)
