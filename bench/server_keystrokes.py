@@ -1,10 +1,12 @@
 """Benchmark what a keystroke costs `bootlint server` on a very long line (issue 19): pygls
 converts an incremental change's range from the client's UTF-16 units by walking the line in
 Python; bootlint's codec (bootlint.lsp.codec) does not walk an ASCII line at all and converts any
-other once, in C. The document is one 1.9 MB line in a file the server does not lint
-(`notes.txt`), so that what is timed is receiving the changes, not linting; each row sends 20
-one-character insertions near the end of the line, then a hover, and reports the server's CPU
-time per change (from /proc) and the wall time until the hover is answered.
+other once, in C (both rows apply the change as bootlint.lsp.codec.EditorDocument does: one
+slice of the text, not pygls' rebuild line by line). The document is one 1.9 MB line in a file
+the server does not lint (`notes.txt`), so that what is timed is receiving the changes, not
+linting; each row sends 20 one-character insertions near the end of the line, then a hover, and
+reports the server's CPU time per change (from /proc) and the wall time until the hover is
+answered.
 
 Usage: python bench/server_keystrokes.py [--changes 20]
 """

@@ -17,6 +17,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from bootlint.diagnostics import Span
+from bootlint.util.lazyre import lazy
 
 BOM = b"\xef\xbb\xbf"
 
@@ -75,6 +76,24 @@ def index_of_units(text: str, count: int, encoding: str = UTF16) -> int:
         return len(text)
     # Half a surrogate pair decodes (surrogatepass) to one lone surrogate: the pair is counted.
     return len(data[:2 * count].decode("utf-16-le", errors="surrogatepass"))
+
+
+# A line as the Language Server Protocol counts lines: up to and with a CR LF, a CR or an LF.
+_LSP_LINE = lazy(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def lsp_lines(text: str) -> list[str]:
+    """The lines of an editor's document, each with its line break, as the Language Server
+    Protocol counts them: ending at CR LF, CR or LF only (``str.splitlines`` also ends a line at
+    a form feed, U+2028, U+0085 and others, which editors show inside a line: a client's
+    position past one of them would land on another line)."""
+    if "\r" not in text:
+        parts = text.split("\n")
+        lines = [part + "\n" for part in parts[:-1]]
+        if parts[-1]:
+            lines.append(parts[-1])
+        return lines
+    return _LSP_LINE.findall(text)
 
 
 def minimal_change(old: str, new: str) -> tuple[int, int, str]:

@@ -31,7 +31,7 @@ from bootlint.config.settings import CONFIG_NAMES
 from bootlint.util.deepstack import STACK_BYTES, STACK_LOCK, call_with_large_stack, mark_large_stack
 from bootlint.docs import help_uri
 from bootlint.lsp import actions, early, watch
-from bootlint.lsp.codec import FastCodec
+from bootlint.lsp.codec import EditorWorkspace, FastCodec
 from bootlint.lsp.documents import Executable, Linted, Workspace, lint_text, read_executable
 from bootlint.lsp.hover import hover_markdown, rule_markdown
 from bootlint.rules import all_rules
@@ -594,8 +594,10 @@ def initialize(ls: BootlintServer, params: types.InitializeParams) -> None:
         ls.project.problems.append("initializationOptions must be an object: ignored")
     if ls.project.debounce is not None:
         ls.debounce = ls.project.debounce
-    # pygls' codec walks a line per character in Python for every change: see bootlint.lsp.codec.
+    # pygls' codec walks a line per character in Python for every change, and its lines are not
+    # the protocol's: see bootlint.lsp.codec.
     ls.workspace._position_codec = FastCodec(ls.workspace.position_encoding)
+    ls.workspace.__class__ = EditorWorkspace
     ls.pull = bool(_get(params.capabilities, "workspace", "diagnostics", "refresh_support"))
 
 
