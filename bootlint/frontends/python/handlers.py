@@ -303,24 +303,36 @@ class Guards:
         self._guarded[key] = found
         return found
 
+    def never(self, test) -> bool:
+        """Is a test false wherever it runs: a false constant, a name of the module only ever
+        bound to one (`DEBUG = False` ... `if DEBUG: raise`), or `not` of one only ever true?"""
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        tested = test.expression if negated else test
+        if isinstance(tested, cst.Name):
+            scope = self.index.scope.get(id(tested))
+            if scope is not None and ((scope, tested.value) in self.index.scoped
+                                      or tested.value in self.index.param_names(scope)):
+                return False   # a local or a parameter: not the module's
+            values = self.index.scoped.get((None, tested.value), ())
+            return bool(values) and all(self.values.truthy_constant(v) if negated else _false(v) for v in values)
+        return not negated and _false(test)
+
     def _never_at(self, function: cst.FunctionDef, site: cst.Call | None):
-        """Which tests are false in ``function`` called at ``site``: a constant false one, and
-        `if fatal:` / `if not quiet:` of a parameter the call (or its default) binds to a
-        constant (`with reporting(path, fatal=False):`)."""
+        """Which tests are false in ``function`` called at ``site``: those false everywhere
+        (:meth:`never`), and `if fatal:` / `if not quiet:` of a parameter the call (or its
+        default) binds to a constant (`with reporting(path, fatal=False):`)."""
         name = function.name.value
         if site is None or self.index.function_defs.get(name) is not function:
-            return _false
+            return self.never
         bindings = frame_of(self.index, name, site, None, site, (name,)).bindings
 
         def never(test) -> bool:
-            if _false(test):
-                return True
             negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
             tested = test.expression if negated else test
             if isinstance(tested, cst.Name) and tested.value in bindings:
                 value = bindings[tested.value][0]
                 return self.values.truthy_constant(value) if negated else _false(value)
-            return False
+            return self.never(test)
         return never
 
     def manager_contains(self, manager) -> bool:

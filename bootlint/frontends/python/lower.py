@@ -297,7 +297,7 @@ class _Lowering:
 
     def _try(self, stmt: cst.Try) -> list[Node]:
         body = self.statement(stmt.body)
-        guarded = contains(stmt)
+        guarded = contains(stmt, self.guards.never)
         cond: list[Node] = [Guarded(self.span(stmt), body=body)] if guarded else body
         arms = [[] if local_only(h) else self.statement(h.body) for h in stmt.handlers]
         if stmt.orelse is not None:
