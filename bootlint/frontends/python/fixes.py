@@ -383,10 +383,18 @@ class PythonFixes:
         if send is post:
             # Only the small statement that posts is copied: on `out = handler(ev); post(out)` the
             # whole line would put a second handler call in the `except`.
+            # Through the one that completes the exchange when it follows on the same line
+            # (`conn.request(...); conn.getresponse().read()`).
             posting = self.find(response, (cst.BaseSmallStatement,))
-            if posting is None or posting not in post.body or self._holds(posting, handler):
+            ending = self.find(sent, (cst.BaseSmallStatement,)) if sent is not None else posting
+            if posting is None or posting not in post.body:
                 return None
-            copied = [cst.SimpleStatementLine([_alone(posting).visit(error)])]
+            first = list(post.body).index(posting)
+            last = list(post.body).index(ending) if ending in post.body else first
+            smalls = list(post.body)[first:max(first, last) + 1]
+            if any(self._holds(small, handler) for small in smalls):
+                return None
+            copied = [cst.SimpleStatementLine([_alone(small).visit(error)]) for small in smalls]
         else:
             block = self.block_of(post)
             if block is None or self.block_of(send) is not block:
