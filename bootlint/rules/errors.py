@@ -121,7 +121,7 @@ def _guard_fix(subject: Subject, handler: PerEventWork, caught: bool = False) ->
     (the first response post after the call, else the last one); where the call is ``caught``
     already, post the failure where it is caught."""
     responses = subject.model.api_calls(Endpoint.RESPONSE)
-    if not responses:
+    if not responses or not _next_event_is_one_step(subject, handler):
         return None
     # Responses are in source order: the first at or after the handler, by bisection (a rule
     # that scanned them per handler would be quadratic in a file of many loops).
@@ -134,6 +134,19 @@ def _guard_fix(subject: Subject, handler: PerEventWork, caught: bool = False) ->
     if caught:
         return PostCaughtFailure(handler.span, chosen.span, chosen.sent_at, error)
     return GuardHandlerCall(handler.span, chosen.span, chosen.sent_at, error)
+
+
+def _next_event_is_one_step(subject: Subject, handler: PerEventWork) -> bool:
+    """Does the fix's `continue` (or the return from the function the loop calls) lead to the
+    next event wherever the handler runs? Not when a loop inside the event loop holds the call
+    (a retry `for attempt in ...`): there it would run the handler again for the same event."""
+    flow = subject.flow
+    for occ in flow.of(type(handler)):
+        if occ.node is handler and occ.ctx.loops:
+            event_loop = flow.in_event_loop(occ.ctx)
+            if event_loop is not None and occ.ctx.loops[-1] is not event_loop:
+                return False
+    return True
 
 
 def _errtrace(subject: Subject) -> bool:
