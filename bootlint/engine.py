@@ -114,9 +114,7 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
         damaged = with_model and bool(subject.model.syntax_errors or subject.model.partial)
         runtime = None
         capabilities = subject.frontend.capabilities if with_model else frozenset()
-        for code, rule in rules.items():
-            if rule.check is None or rule.needs_model != with_model or not selection.enabled(code):
-                continue
+        for code, rule in _checks(rules, selection, with_model):
             if with_model and damaged:
                 continue
             if with_model and rule.runtime_only:
@@ -188,6 +186,26 @@ def _lint_source(src: SourceFile, selection: Selection, keep_model: bool = False
     lines = src.text.split("\n")
     result.findings = sorted((_finish(f, lines, selection) for f in out), key=Finding.sort_key)
     return result
+
+
+# The rules with a check that a selection runs, with the model or without it: the same for
+# every file of a run (kept with the rules table they came from: a test may swap a rule in).
+_CHECKS: dict[tuple, tuple[dict, list]] = {}
+
+
+def _checks(rules: dict, selection: Selection, with_model: bool) -> list:
+    key = (selection.select, selection.ignore, selection.extend_select, with_model)
+    try:
+        kept = _CHECKS.get(key)
+    except TypeError:   # lists given by a caller: not kept
+        kept, key = None, None
+    if kept is None or kept[0] is not rules:
+        kept = (rules, [(code, rule) for code, rule in rules.items()
+                        if rule.check is not None and rule.needs_model == with_model
+                        and selection.enabled(code)])
+        if key is not None:
+            _CHECKS[key] = kept
+    return kept[1]
 
 
 def _finish(f: Finding, lines: list[str], selection: Selection) -> Finding:

@@ -484,11 +484,13 @@ class EventFacts:
                     if dest is not None:
                         names |= self.references(dest) | {self.words.literal(dest) or ""}
         names.discard("")
-        candidates = {name: [v for v in values if v is not None and not self._contains_handler(v)]
+        # What each assignment's values mention, read once for every round below.
+        candidates = {name: [self.references(v) for v in values
+                             if v is not None and not self._contains_handler(v)]
                       for name, values in self.index.assignments.items()}
         for _ in range(MAX_HOPS):
-            grown = {name for name, values in candidates.items()
-                     if any(self.references(v) & names for v in values)}
+            grown = {name for name, mentioned in candidates.items()
+                     if any(refs & names for refs in mentioned)}
             if grown <= names:
                 break
             names |= grown
