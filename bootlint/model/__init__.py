@@ -470,13 +470,30 @@ class RuntimeModel:
 
 def children(node: Node) -> list[list[Node]]:
     """The node lists directly below a structure node, in the order they run."""
-    if isinstance(node, Loop):
+    shape = _SHAPES.get(type(node))
+    if shape is None:
+        shape = _SHAPES[type(node)] = _shape(node)
+    if shape == 0:
+        return []
+    if shape == 1:
         return [node.cond, node.body]
-    if isinstance(node, Branch):
+    if shape == 2:
         return [node.cond, *node.arms]
+    return [node.body]
+
+
+# What children() finds below each class of node (walks of the model ask for every node).
+_SHAPES: dict[type, int] = {}
+
+
+def _shape(node: Node) -> int:
+    if isinstance(node, Loop):
+        return 1
+    if isinstance(node, Branch):
+        return 2
     if isinstance(node, (Guarded, Subshell)):
-        return [node.body]
-    return []
+        return 3
+    return 0
 
 
 def flatten(nodes: list[Node]) -> list[Node]:
