@@ -251,33 +251,42 @@ class Words:
 
     def _resolve(self, name: str, node, default: str | None, depth: int,
                  frame: Frame | None = None) -> list[tuple[Piece, ...]]:
-        unknown = [(Piece(var=name, span=self.span(node), default=default,
-                          digits=default is None and name in NUMERIC_PARAMETERS),)]
+        found = self._lookup(name, node, default, depth, frame)
+        if found:
+            return found
+        # Not known statically: one piece naming the variable (made only here: most reads
+        # resolve, and each piece costs its span).
+        return [(Piece(var=name, span=self.span(node), default=default,
+                       digits=default is None and name in NUMERIC_PARAMETERS),)]
+
+    def _lookup(self, name: str, node, default: str | None, depth: int,
+                frame: Frame | None) -> list[tuple[Piece, ...]] | None:
+        """The variable's alternatives where the file tells them, else None (or empty)."""
         if name in POSITIONAL:
             if frame is None and default is None and depth < MAX_DEPTH and not self.parameters_unknown:
-                return self._parameter(int(name), node, depth) or unknown
-            return self._positional(int(name), node, default, depth, frame) or unknown
+                return self._parameter(int(name), node, depth)
+            return self._positional(int(name), node, default, depth, frame)
         if default is not None or depth >= MAX_DEPTH:
-            return unknown
+            return None
         scope = self.index.function_of(node) if self.index._ranges else None
         if scope is not None and name in self.index.locals.get(scope, ()):
             values = self.index.local_values.get((scope, name))
             if frame is not None:
                 # A local computed from the parameters: its value depends on this call.
-                return (self._values(values, depth, frame) if values else None) or unknown
+                return self._values(values, depth, frame) if values else None
         else:
             own = self.own_assignment(scope, name, node) if scope is not None else None
             if own is not None:
                 # `var=$1` on the function's own straight-line path before this read: that is
                 # the value here, whatever other functions assign to the same global name.
-                return self.evaluate(own, depth + 1, frame) or unknown
+                return self.evaluate(own, depth + 1, frame)
             scope, values = None, self.assignments.get(name)
         if not values:
-            return unknown
+            return None
         key = (scope, name, self.parameters_unknown)
         if key not in self._resolved:
             if key in self._resolving:  # X=$X/more: a value that refers to itself
-                return unknown
+                return None
             self._resolving.add(key)
             try:
                 self._resolved[key] = self._values(values, depth, None)
@@ -286,7 +295,7 @@ class Words:
                     self._resolved[key] = [(Piece(var=name, span=self.span(node), digits=True),)]
             finally:
                 self._resolving.discard(key)
-        return self._resolved[key] or unknown
+        return self._resolved[key]
 
     def _all_digits(self, values: list, depth: int) -> bool:
         """Does every value assigned expand to digits only?"""
