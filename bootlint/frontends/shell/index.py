@@ -318,6 +318,8 @@ def _note_command(index: ShellIndex, node, function: str | None) -> None:
     text = node_text(name)
     if name.type == "word":
         index.call_sites.setdefault(text, []).append(node)
+    if text not in ("shift", "source", ".", "set"):
+        return
     args = [node_text(a) for a in command_args(node)]
     if text == "shift" and function is not None:
         count = int(args[0]) if args and args[0].isdigit() else 1
