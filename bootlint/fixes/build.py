@@ -48,10 +48,21 @@ def implemented_by(kind: type, frontends: Iterable["FrontEnd"]) -> list["FrontEn
 def title_of(request: RequestedFix, rewrite: Rewrite, idioms=None) -> str:
     """The request type's title, its fields filled from the request, the implementation's
     details and the front end's idioms, in that order."""
-    values = {f.name: getattr(idioms, f.name) for f in fields(idioms)} if idioms is not None else {}
+    values = {name: getattr(idioms, name) for name in _field_names(idioms)} if idioms is not None else {}
     values.update(rewrite.detail)
-    values.update({f.name: getattr(request, f.name) for f in fields(request)})
+    values.update({name: getattr(request, name) for name in _field_names(request)})
     return type(request).title.format_map(values)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(record) -> tuple[str, ...]:
+    """The names of a record's fields, by its class (dataclasses.fields() builds them anew)."""
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in fields(record))
+    return names
 
 
 def least_safe(declared: Applicability, chosen: Applicability | None) -> Applicability:
