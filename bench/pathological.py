@@ -149,6 +149,12 @@ GENERATORS = {
         + b'  EVENT=$(curl -sS "$API/invocation/next")\n' + b"".join(
         b'  ./h%d "$EVENT" > /tmp/o%d &\n  wait -n\n' % (i, i) for i in range(5_000))
         + b'  curl -sS --data-binary @/tmp/o1 "$API/invocation/$ID/response"\ndone\n'),
+    # Results read back from the files they were written to: the writers of every file are filed
+    # once (a walk over every command per file read was quadratic: 3,000 took minutes).
+    "shell: 5,000 results read back from their files": lambda: ("bootstrap", _SH + b"while true; do\n"
+        + b'  EVENT=$(curl -sS "$API/invocation/next")\n' + b"".join(
+        b'  ./h%d "$EVENT" > /tmp/o%d || exit 1\n  OUT=$(cat /tmp/o%d)\n' % (i, i, i) for i in range(5_000))
+        + b'  curl -sS -d "$OUT" "$API/invocation/$ID/response"\ndone\n'),
     "python: a helper called from 5,500 lines": lambda: ("bootstrap", _helper_calls(5_500)),
     "python: a helper called from 8,000 lines": lambda: ("bootstrap", _helper_calls(8_000)),
     # (the peak counts this script's 24 MB zip, held when the child was forked: alone, 19 MB)

@@ -280,13 +280,18 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
 def _status_sites(flow) -> list:
     """Where each handler call's status reaches the runtime: the call, or for a background job that
     a `wait` waits for, that `wait` (its occurrences)."""
-    out = []
+    out, waits, taken = [], None, set()
     for occ in flow.of(HandlerCall):
         if occ.node.waited_at is None:
             out.append(occ)
-        else:
-            out.extend(o for o in flow.of(PerEventWork) if o.node.span == occ.node.waited_at
-                       and o not in out)
+            continue
+        if waits is None:
+            waits = {}
+            for o in flow.of(PerEventWork):
+                waits.setdefault(o.node.span, []).append(o)
+        if occ.node.waited_at not in taken:
+            taken.add(occ.node.waited_at)
+            out.extend(waits.get(occ.node.waited_at, ()))
     return out
 
 

@@ -35,6 +35,8 @@ class Handlers:
         self.event_files = facts.event_files
         self.facts = facts
         self._visits: tuple[set | None, dict] = (None, {})   # see _first_visit
+        self._writer_index: tuple[dict, dict] | None = None   # see _writers
+        self._by_place: dict | None = None
         self.found = self._find_handlers()
 
     def _find_handlers(self) -> set[tuple[int, int]]:
@@ -221,27 +223,50 @@ class Handlers:
     def _file_var_producers(self, names: set[str], found: set) -> None:
         """Commands that write to a file named by one of these variables: redirected into it
         (`./handler > "$OUT"`) or programs given it (`./handler "$EVENT" "$OUT"`)."""
-        if names:
-            self._file_writers(lambda word: bool(expansion_names(word) & names), found)
+        by_var = self._writers()[1]
+        self._file_writers(sorted({e for n in names for e in by_var.get(n, ())}), found)
 
     def _file_producers(self, path_text: str, found: set) -> None:
         """Commands whose output is redirected to the file that the POST reads, or programs
         given that file to write (`./handler /tmp/event.json /tmp/out.json`)."""
-        path = path_text.strip("\"'")
-        self._file_writers(lambda word: node_text(word).strip("\"'") == path
-                           or self.words.literal(word) == path, found)
+        self._file_writers(self._writers()[0].get(path_text.strip("\"'"), ()), found)
 
-    def _file_writers(self, names_file, found: set) -> None:
-        """Commands that write the file a word names (``names_file(word)``): a program given
-        it as an argument, or a command whose output is redirected into it."""
-        for node in self.index.commands:
-            if self._is_program(node) and any(names_file(a) for a in command_args(node)):
-                found.add(key(node))
-                continue
-            # Redirected into the file, or `... | tee /tmp/out`: what made the output (what was
-            # piped into tee).
-            if any(names_file(w) for w in written_files(node, self.index, self.words)):
-                self._producer(node, found, 1)
+    def _writers(self) -> tuple[dict, dict]:
+        """Every command that writes a file, by the file's path (as written, and as read) and by
+        the variables that name it, once per file: each as (start, place, made by a program
+        given the file). A walk over every command for each file read was quadratic."""
+        if self._writer_index is None:
+            by_path: dict[str, set] = {}
+            by_var: dict[str, set] = {}
+            for node in self.index.commands:
+                words = [(w, False) for w in written_files(node, self.index, self.words)]
+                if self._is_program(node):
+                    words += [(a, True) for a in command_args(node)]
+                for word, given in words:
+                    entry = (node.start_byte, node.end_byte, given)
+                    for path in {node_text(word).strip("\"'"), self.words.literal(word)} - {None}:
+                        by_path.setdefault(path, set()).add(entry)
+                    for name in expansion_names(word):
+                        by_var.setdefault(name, set()).add(entry)
+            self._writer_index = ({p: sorted(e) for p, e in by_path.items()},
+                                  {n: sorted(e) for n, e in by_var.items()})
+        return self._writer_index
+
+    def _file_writers(self, entries, found: set) -> None:
+        """The commands that write a file (``entries`` from :meth:`_writers`, in written order):
+        a program given it as an argument is a producer, and a command whose output is redirected
+        into it (or `... | tee /tmp/out`) is followed to what made the output."""
+        programs = {(start, end) for start, end, given in entries if given}
+        for start, end, given in entries:
+            if given:
+                found.add((start, end))
+            elif (start, end) not in programs:
+                self._producer(self._commands_by_place()[(start, end)], found, 1)
+
+    def _commands_by_place(self) -> dict:
+        if self._by_place is None:
+            self._by_place = {key(c): c for c in self.index.commands}
+        return self._by_place
 
 
 def _last_commands(node) -> list:
