@@ -303,37 +303,59 @@ class Guards:
         self._guarded[key] = found
         return found
 
-    def never(self, test) -> bool:
+    def never(self, test, bindings: dict | None = None) -> bool:
         """Is a test false wherever it runs: a false constant, a name of the module only ever
-        bound to one (`DEBUG = False` ... `if DEBUG: raise`), or `not` of one only ever true?"""
+        bound to one (`DEBUG = False` ... `if DEBUG: raise`), a parameter ``bindings`` (a call's)
+        binds to one, `not` of such a name that is true, and `and`/`or` of these?"""
+        if isinstance(test, cst.BooleanOperation):
+            left, right = self.never(test.left, bindings), self.never(test.right, bindings)
+            return left or right if isinstance(test.operator, cst.And) else left and right
         negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
         tested = test.expression if negated else test
-        if isinstance(tested, cst.Name):
+        if not isinstance(tested, cst.Name):
+            return not negated and _false(test)
+        if bindings is not None and tested.value in bindings:
+            values = [bindings[tested.value][0]]
+        else:
             scope = self.index.scope.get(id(tested))
             if scope is not None and ((scope, tested.value) in self.index.scoped
                                       or tested.value in self.index.param_names(scope)):
                 return False   # a local or a parameter: not the module's
-            values = self.index.scoped.get((None, tested.value), ())
-            return bool(values) and all(self.values.truthy_constant(v) if negated else _false(v) for v in values)
-        return not negated and _false(test)
+            values = self._closure_values(tested.value, scope)
+            if values is None:
+                values = self.index.scoped.get((None, tested.value), ())
+        return bool(values) and all(self.values.truthy_constant(v) if negated else _false(v) for v in values)
+
+    def _closure_values(self, name: str, scope: str | None) -> list | None:
+        """What a parameter of a function around ``scope`` (a decorator factory's `reraise`,
+        read in its wrapper) is given by every call of that function (its default where a
+        call gives none); None when no function around ``scope`` has that parameter, [] when a
+        call gives it nothing known."""
+        inner = self.index.function_defs.get(scope) if scope is not None else None
+        if inner is None:
+            return None
+        for outer, definition in self.index.function_defs.items():
+            if outer == scope or name not in self.index.param_names(outer) or \
+                    not any(node is inner for node in walk(definition.body)):
+                continue
+            found = []
+            for site in self.index.call_sites.get(outer, ()):
+                bound = frame_of(self.index, outer, site, None, site, (outer,)).bindings.get(name)
+                if bound is None:
+                    return []
+                found.append(bound[0])
+            return found
+        return None
 
     def _never_at(self, function: cst.FunctionDef, site: cst.Call | None):
         """Which tests are false in ``function`` called at ``site``: those false everywhere
-        (:meth:`never`), and `if fatal:` / `if not quiet:` of a parameter the call (or its
-        default) binds to a constant (`with reporting(path, fatal=False):`)."""
+        (:meth:`never`), and those of parameters the call (or their defaults) binds to a
+        constant (`with reporting(path, fatal=False):` around `if fatal: raise`)."""
         name = function.name.value
         if site is None or self.index.function_defs.get(name) is not function:
             return self.never
         bindings = frame_of(self.index, name, site, None, site, (name,)).bindings
-
-        def never(test) -> bool:
-            negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-            tested = test.expression if negated else test
-            if isinstance(tested, cst.Name) and tested.value in bindings:
-                value = bindings[tested.value][0]
-                return self.values.truthy_constant(value) if negated else _false(value)
-            return self.never(test)
-        return never
+        return lambda test: self.never(test, bindings)
 
     def manager_contains(self, manager) -> bool:
         """Does `with manager:` stop the exceptions of its block? A `@contextmanager` of the
