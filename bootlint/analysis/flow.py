@@ -124,6 +124,7 @@ class Flow:
     def __init__(self, model: RuntimeModel) -> None:
         self.model = model
         self.occurrences: list[Occurrence] = []
+        self._of: dict[tuple[type, bool], list[Occurrence]] = {}   # see of()
         self.truncated = False
         self._frames = count(1)
         self._visits = 0
@@ -154,9 +155,14 @@ class Flow:
 
     # -- queries ---------------------------------------------------------------------------
     def of(self, kind: type, reachable_only: bool = True) -> list[Occurrence]:
-        """Occurrences of one event kind, in walk order."""
-        return [o for o in self.occurrences
+        """Occurrences of one event kind, in walk order (one list per question, shared: not to
+        be changed; a rule asking it once per handler of a long file made it quadratic)."""
+        found = self._of.get((kind, reachable_only))
+        if found is None:
+            found = self._of[(kind, reachable_only)] = [
+                o for o in self.occurrences
                 if isinstance(o.node, kind) and (o.ctx.reachable or not reachable_only)]
+        return found
 
     def next_calls(self) -> list[Occurrence]:
         return [o for o in self.of(ApiCall) if o.node.endpoint is Endpoint.NEXT]

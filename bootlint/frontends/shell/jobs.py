@@ -72,10 +72,10 @@ class Jobs:
             return []
         # `wait -n`: any job still running, those started since the `wait` before this one.
         found = []
-        for end, job in reversed(jobs[:bisect_right(jobs, wait.start_byte, key=lambda e: e[0])]):
-            if job.statement.start_byte < previous:
-                break
-            found.append(job)
+        at = bisect_right(jobs, wait.start_byte, key=lambda e: e[0]) - 1
+        while at >= 0 and jobs[at][1].statement.start_byte >= previous:
+            found.append(jobs[at][1])
+            at -= 1
         return found
 
     def _named(self, operand, jobs, wait, function) -> list[Job]:
