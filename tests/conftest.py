@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import os
@@ -48,7 +49,8 @@ def shows_a_fix(fixture: Path) -> bool:
                for line, after in pairwise(head))
 
 
-def fixable_fixtures() -> list[Path]:
+@functools.cache
+def fixable_fixtures() -> tuple[Path, ...]:
     """The failing fixtures a fix test runs on: those of a rule whose definition declares fix
     requests (``fixes=`` in bootlint.rules.registry) whose snapshot shows a fix for the rule's
     finding. A rule attaches its request only to the shapes its fix can rewrite, and a front
@@ -58,8 +60,8 @@ def fixable_fixtures() -> list[Path]:
     from bootlint.rules import all_rules
 
     rules = all_rules()
-    return sorted(p for p in FIXTURES.glob("*/BL*/fail-*")
-                  if p.parent.name in rules and rules[p.parent.name].fixes and shows_a_fix(p))
+    return tuple(sorted(p for p in FIXTURES.glob("*/BL*/fail-*")
+                        if p.parent.name in rules and rules[p.parent.name].fixes and shows_a_fix(p)))
 
 
 def lint_text(text: str | bytes, path: str = "bootstrap", select: tuple[str, ...] = (),

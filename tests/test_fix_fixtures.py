@@ -19,7 +19,7 @@ from conftest import FIXTURES, fixable_fixtures, snapshot_path
 
 # The failing fixtures whose rule's finding has a fix (rule definitions and reviewed snapshots;
 # the last test below checks the list against a lint of every failing fixture of a fixable rule).
-CASES = fixable_fixtures()
+CASES = list(fixable_fixtures())
 BASH = shutil.which("bash")
 
 
