@@ -37,7 +37,8 @@ def snapshot_path(fixture: Path) -> Path:
 def shows_a_fix(fixture: Path) -> bool:
     """Whether the fixture's reviewed snapshot shows a fix on a finding of the fixture's rule
     (a finding line of that code, `[*]` after it when the fix is safe, followed by its
-    `    fix (...)` line; the diff after them is not read). Read at collection instead of linting every fixture there."""
+    `    fix (...)` line; the diff after them is not read): read at collection instead of
+    linting every fixture there."""
     code = fixture.parent.name
     path = snapshot_path(fixture)
     if not path.is_file():

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from pytest_lsp import LanguageClient
 
 types = lazily("lsprotocol.types")   # imported when a test runs, not at collection
+pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
 def client_capabilities(editor: str):
@@ -30,8 +30,6 @@ def client_capabilities(editor: str):
     from pytest_lsp import client_capabilities as recorded
 
     return recorded(editor)
-
-pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
 @lsp_client_fixture(server_command=[sys.executable, "-m", "bootlint", "server"], client_factory=recording_client,
