@@ -144,6 +144,20 @@ def forget_nodes() -> None:
     _SEEN.__init__()
 
 
+def _kept(table: dict, node, read):
+    """``read(node)``, kept in one of :data:`_SEEN`'s tables for a node of the tree being lowered
+    (a wrapper of one is read every time)."""
+    if type(node) is not _NODE:
+        return read(node)
+    found = table.get(node, _UNREAD)
+    if found is _UNREAD:
+        found = table[node] = read(node)
+    return found
+
+
+_UNREAD = object()
+
+
 def node_text(node) -> str:
     if type(node) is not _NODE:
         return node.text.decode("utf-8", "replace")
@@ -204,12 +218,7 @@ def is_dollar_tail(node, before) -> bool:
 def expansion_names(node) -> set[str]:
     """Variables a word expands (``$X``, ``${X}``, ``${X:-d}``), outside nested substitutions
     (a new set, the caller's to change)."""
-    if type(node) is not _NODE:
-        return _expansion_names(node)
-    found = _SEEN.names.get(node)
-    if found is None:
-        found = _SEEN.names[node] = _expansion_names(node)
-    return set(found)
+    return set(_kept(_SEEN.names, node, _expansion_names))
 
 
 def _expansion_names(node) -> set[str]:
@@ -231,12 +240,7 @@ def _expansion_names(node) -> set[str]:
 def substitutions(node) -> list:
     """The outermost $(...) / `...` / <(...) inside a node (or the node itself), in source order
     (a new list, the caller's to change)."""
-    if type(node) is not _NODE:
-        return _substitutions(node)
-    found = _SEEN.subs.get(node)
-    if found is None:
-        found = _SEEN.subs[node] = _substitutions(node)
-    return list(found)
+    return list(_kept(_SEEN.subs, node, _substitutions))
 
 
 def _substitutions(node) -> list:
@@ -255,13 +259,7 @@ def _substitutions(node) -> list:
 
 def command_name(node) -> object | None:
     """The command_name child's first child (the word naming the command), if any."""
-    if type(node) is not _NODE:
-        return _command_name(node)
-    seen = _SEEN.name
-    if node in seen:
-        return seen[node]
-    found = seen[node] = _command_name(node)
-    return found
+    return _kept(_SEEN.name, node, _command_name)
 
 
 def _command_name(node) -> object | None:
@@ -278,12 +276,7 @@ def _command_name(node) -> object | None:
 def command_args(node) -> list:
     """A command's argument nodes (everything after its name, not redirections; a new list,
     the caller's to change)."""
-    if type(node) is not _NODE:
-        return _command_args(node)
-    found = _SEEN.args.get(node)
-    if found is None:
-        found = _SEEN.args[node] = _command_args(node)
-    return list(found)
+    return list(_kept(_SEEN.args, node, _command_args))
 
 
 def _command_args(node) -> list:
