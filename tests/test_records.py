@@ -212,3 +212,26 @@ def test_bootlint_classes_are_made_by_records_and_their_init_code_is_kept():
     result = lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\ncurl http://x/\n"), Selection())
     again = pickle.loads(pickle.dumps(result))
     assert again == result and [f.message for f in again.findings] == [f.message for f in result.findings]
+
+
+@pytest.mark.parametrize("dataclass", [dataclasses.dataclass, records.dataclass])
+def test_a_frozen_field_behind_a_descriptor_is_set_through_it(dataclass):
+    seen = []
+
+    class Base:
+        @property
+        def value(self):
+            return self.__dict__["stored"]
+
+        @value.setter
+        def value(self, v):
+            seen.append(v)
+            self.__dict__["stored"] = v
+
+    @dataclass(frozen=True)
+    class Held(Base):
+        value: int
+        other: int = 0
+
+    held = Held(3)
+    assert (held.value, held.other, seen) == (3, 0, [3])
