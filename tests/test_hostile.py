@@ -415,6 +415,36 @@ def test_the_cache_key_includes_the_parsers_versions(monkeypatch):
     assert keys[0] != keys[1]
 
 
+
+def test_the_cache_key_changes_with_bootlint_s_own_code(tmp_path, monkeypatch):
+    """In a checkout or an editable install the version stays the same from edit to edit: an
+    edit to bootlint's own modules (size or time) makes earlier entries misses."""
+    import os
+
+    import bootlint.util.cache as cache_module
+    from bootlint.engine import Selection
+    from bootlint.files.source import SourceFile
+
+    package = tmp_path / "pkg"
+    (package / "rules").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "rules" / "loop.py").write_text("x = 1\n")
+    (package / "__pycache__" / "loop.pyc").write_bytes(b"ignored")
+    before = cache_module.code_fingerprint(str(package))
+    assert before.startswith(os.path.join("rules", "loop.py") + ":6:") and "pyc" not in before
+    (package / "__pycache__" / "loop.pyc").write_bytes(b"changed, still ignored")
+    assert cache_module.code_fingerprint(str(package)) == before
+    os.utime(package / "rules" / "loop.py", ns=(1, 1))
+    assert cache_module.code_fingerprint(str(package)) != before
+    real = cache_module.code_fingerprint()
+    assert "engine.py:" in real and os.path.join("rules", "loop.py") + ":" in real
+    src = SourceFile.from_bytes("bootstrap", TUTORIAL)
+    keys = []
+    for code in ("engine.py:10:1", "engine.py:11:1"):
+        monkeypatch.setattr(cache_module, "code_fingerprint", lambda c=code: c)
+        keys.append(cache_module.Cache().open().key(src, Selection()))
+    assert keys[0] != keys[1]
+
 # -- wrong answers on odd inputs ----------------------------------------------------------------
 
 def test_stdin_over_the_limit_is_bl904(tmp_path):

@@ -2,8 +2,8 @@
 
 An entry's key covers everything the findings depend on: the file's bytes, the name it is shown
 under, the bash that `bash -n` would run, whether it is executable and how that was learnt, the
-rules selected for it, and the versions of bootlint, Python, libcst, tree-sitter and
-tree-sitter-bash. Entries are written atomically; an unreadable or corrupt one is a miss.
+rules selected for it, the versions of bootlint, Python, libcst, tree-sitter and
+tree-sitter-bash, and bootlint's own modules as they are on disk (:func:`code_fingerprint`). Entries are written atomically; an unreadable or corrupt one is a miss.
 
 The cache folder usually sits in the repository being linted, which may be a stranger's pull
 request, so nothing in it is trusted:
@@ -42,6 +42,25 @@ def _span(data: list[int]) -> Span:
 
 class CacheRefused(Exception):
     """Why the cache is not used for this run (said once, as a warning)."""
+
+
+def code_fingerprint(package_dir: str | None = None) -> str:
+    """bootlint's own code as the findings depend on it: the size and modification time of each
+    of its modules. An installed copy's never change (its version says it all); in a checkout or
+    an editable install, where the version stays the same from edit to edit, an edit to a rule or
+    a front end makes every earlier entry a miss instead of a stale answer."""
+    root = package_dir or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parts = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                try:
+                    info = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                parts.append(f"{os.path.relpath(os.path.join(folder, name), root)}:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(parts)
 
 
 def tool_versions() -> str:
@@ -111,7 +130,8 @@ class Cache:
             return self
         try:
             self._secret = load_user_key()
-            self._prefix = f"{__version__}\0{ENTRY_FORMAT}\0{tool_versions()}\0{self._bash}"
+            self._prefix = (f"{__version__}\0{ENTRY_FORMAT}\0{tool_versions()}\0{self._bash}\0"
+                            f"{code_fingerprint()}")
             self._check_folder()
         except CacheRefused as exc:
             self.enabled = False
