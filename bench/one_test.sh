@@ -22,11 +22,11 @@ run() {  # label, tree, cached (0/1), pytest arguments...
   local out; out=$(mktemp)
   if [ "$cached" = 1 ]; then
     (cd "$tree" && PYTHONPATH="$tree" env -u PYTHONDONTWRITEBYTECODE /usr/bin/time -o "$out.t" -f "%e %U %S" \
-      python -m pytest -q -p no:cacheprovider "$@" >"$out" 2>&1)
+      pytest -q -p no:cacheprovider "$@" >"$out" 2>&1)
   else
     clean
     (cd "$tree" && PYTHONPATH="$tree" PYTHONDONTWRITEBYTECODE=1 /usr/bin/time -o "$out.t" -f "%e %U %S" \
-      python -m pytest -q -p no:cacheprovider "$@" >"$out" 2>&1)
+      pytest -q -p no:cacheprovider "$@" >"$out" 2>&1)
   fi
   read -r wall user sys < <(tail -1 "$out.t")
   printf '%-28s %-40s wall %5.2f s  cpu %5.2f s  load %s  %s\n' "$label" "$(basename "$tree")" "$wall" \
