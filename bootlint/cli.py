@@ -430,9 +430,10 @@ def entry() -> None:
 
 
 def run_main() -> None:
-    """Console entry point (in a process of its own, :func:`entry`): click's usage errors exit 2; Ctrl-C exits 130; output that cannot
-    be written (a closed standard output, a full disk) exits 2 with a message; anything
-    unexpected exits 3. Never a traceback."""
+    """The command line (the console entry, :func:`entry`, runs it in a process of its own):
+    click's usage errors exit 2; Ctrl-C exits 130; output that cannot be written (a closed
+    standard output, a full disk) exits 2 with a message; anything unexpected exits 3. Never a
+    traceback."""
     code = _run_main()
     try:
         if sys.stdout is not None:

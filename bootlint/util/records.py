@@ -6,11 +6,15 @@ own and wraps ``__repr__`` against recursion. A cold ``bootlint check`` defines 
 classes and spent 10-14 ms of its CPU there, a sixth of everything bootlint itself does. This
 decorator makes the same classes for the subset bootlint uses (``init``, ``repr``, ``eq``,
 ``frozen``, ``order``; fields from ``dataclasses.field`` with ``default``, ``default_factory``,
-``repr``, ``compare``, ``hash``; ``ClassVar`` annotations; inheritance from other such classes):
-one source text per class, its code kept between runs by :mod:`bootlint.util.classcache`. The
-classes carry ``__dataclass_fields__`` and ``__dataclass_params__`` as dataclasses makes them, so
-``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work on them unchanged, and a
-test builds every bootlint class both ways and compares them. Anything outside the subset
+``repr``, ``compare``, ``hash``; ``ClassVar`` annotations; inheritance from other such classes).
+Only ``__init__`` is written as source text (instances are made in hot loops), its code kept
+between runs by :mod:`bootlint.util.classcache`; ``__eq__``, ``__hash__`` and the orderings
+compare the same field tuples, read by ``operator.attrgetter``; ``__repr__`` and a frozen class's
+``__setattr__``/``__delattr__`` are closures. The classes carry ``__dataclass_fields__`` and
+``__dataclass_params__`` as dataclasses makes them, so ``dataclasses.fields``, ``replace``,
+``asdict`` and ``is_dataclass`` work on them unchanged; tests/test_records.py builds every shape
+bootlint uses both ways and compares fields, flags, repr, equality, hashes and errors. Anything
+outside the subset
 (``slots``, ``kw_only``, ``InitVar``, ``__post_init__``, ``unsafe_hash``) is handed to
 ``dataclasses.dataclass`` itself.
 """
@@ -81,6 +85,8 @@ def dataclass(cls=None, /, *, init: bool = True, repr: bool = True, eq: bool = T
               frozen: bool = False, **options):
     """``dataclasses.dataclass`` with the same arguments (see the module's docstring)."""
     def wrap(cls):
+        if order and not eq:
+            raise ValueError("eq must be true if order is true")
         if _needs_stdlib(cls, options):
             return dataclasses.dataclass(cls, init=init, repr=repr, eq=eq, order=order, frozen=frozen, **options)
         return _process(cls, init, repr, eq, order, frozen)
