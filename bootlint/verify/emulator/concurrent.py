@@ -21,19 +21,18 @@ flight (:meth:`ConcurrentApi.fail_in_flight`).
 from __future__ import annotations
 
 import collections
-import json
 import re
 import threading
 import time
 
 from bootlint.verify.emulator.server import (BASE, KEEP_BODY_BYTES, KEPT_PATH_BYTES, MAX_RESPONSE_BYTES,
-                                             Invocation, Record, _Handler, _peer_gone, body_problem,
-                                             kept_headers, listen)
+                                             Invocation, ListeningApi, Record, _Handler, _peer_gone,
+                                             body_problem, kept_headers, listen)
 
 _ANSWER_RE = re.compile(r"^/invocation/([^/]*)/(response|error)$")
 
 
-class ConcurrentApi:
+class ConcurrentApi(ListeningApi):
     """The emulator for one environment that serves up to ``concurrency`` invocations at once."""
 
     def __init__(self, concurrency: int) -> None:
@@ -57,39 +56,6 @@ class ConcurrentApi:
         self._server, self._thread = listen(self, "bootlint-runtime-api-lmi")
 
     # --- the driver's side ---------------------------------------------------------------
-    @property
-    def address(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{host}:{port}"
-
-    def __enter__(self) -> "ConcurrentApi":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with self.changed:
-            self._stopping = True
-            self.changed.notify_all()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def queue(self, invocation: Invocation) -> None:
-        with self.changed:
-            invocation.queued_at = time.monotonic()
-            self.invocations[invocation.request_id] = invocation
-            self._pending.append(invocation)
-            self.changed.notify_all()
-
-    def wait(self, predicate, timeout: float) -> bool:
-        end = time.monotonic() + timeout
-        with self.changed:
-            while not predicate():
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self.changed.wait(min(left, 0.02))
-            return True
-
     def expire(self, now: float) -> list[Invocation]:
         """Time out the invocations in flight past their deadline (nothing is stopped)."""
         out = []
@@ -116,13 +82,11 @@ class ConcurrentApi:
         return failed
 
     # --- the server's side ---------------------------------------------------------------
-    def handle(self, request: _Handler, method: str) -> None:
-        try:
-            self._handle(request, method)
-        except Exception as exc:  # noqa: BLE001 - the runtime under test may send anything
-            record = Record(time.monotonic(), method, request.path.split("?", 1)[0][:KEPT_PATH_BYTES],
-                            endpoint="malformed")
-            self._send(request, record, 400, f"malformed request ({type(exc).__name__})")
+    def _record(self, record: Record) -> None:
+        with self.changed:   # (a record answered twice, as a late answer is, is kept once)
+            if record not in self.records:
+                self.records.append(record)
+            self.changed.notify_all()
 
     def _handle(self, request: _Handler, method: str) -> None:
         record = Record(time.monotonic(), method, request.path.split("?", 1)[0][:KEPT_PATH_BYTES],
@@ -250,16 +214,3 @@ class ConcurrentApi:
     def _close(self, invocation: Invocation, failure: str, at: float) -> None:
         invocation.outcome, invocation.failure, invocation.answered_at = "closed", failure, at
         self.in_flight.pop(invocation.request_id, None)
-
-    def _send(self, request: _Handler, record: Record, status: int, why: str = "", error: str = "") -> None:
-        record.status, record.why, record.error = status, why or record.why, error
-        payload = b'{"status":"OK"}' if status == 202 else json.dumps(
-            {"errorMessage": why, "errorType": error or f"HTTP{status}"}).encode()
-        with self.changed:
-            if record not in self.records:
-                self.records.append(record)
-            self.changed.notify_all()
-        try:
-            request.send_whole(status, [("Content-Type", "application/json")], payload)
-        except OSError:
-            request.close_connection = True

@@ -142,24 +142,12 @@ def new_trace_id() -> str:
     return f"Root=1-{epoch}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
 
 
-class RuntimeApi:
-    """The emulator: start it, queue invocations, read what the runtime did.
-
-    ``on_next`` is called (in the server's thread) when a ``next`` request arrives, before it
-    waits for an event: the driver takes its measurements there.
-    """
-
-    def __init__(self, on_next: Callable[[Record], None] | None = None) -> None:
-        self.records: list[Record] = []
-        self.invocations: dict[str, Invocation] = {}
-        self.state = "init"           # init, init-error, ready, invoke (see the module's text)
-        self.current: Invocation | None = None    # the open invocation in state invoke
-        self.on_next = on_next
-        self.changed = threading.Condition()
-        self._pending: collections.deque[Invocation] = collections.deque()
-        self.starved = False          # a connection could not get a thread (process limit)
-        self._stopping = False
-        self._server, self._thread = listen(self, "bootlint-runtime-api")
+class ListeningApi:
+    """What both emulators share (:class:`RuntimeApi`, one invocation at a time, and
+    :class:`~bootlint.verify.emulator.concurrent.ConcurrentApi`): the listening socket, the
+    driver's queue and wait, and answering a request. A subclass sets ``records``,
+    ``invocations``, ``changed``, ``_pending``, ``_stopping``, ``_server`` and ``_thread``, and
+    writes ``_handle``."""
 
     # --- the driver's side ---------------------------------------------------------------
     @property
@@ -168,20 +156,9 @@ class RuntimeApi:
         host, port = self._server.server_address[:2]
         return f"{host}:{port}"
 
-    def start(self) -> "RuntimeApi":
+    def start(self):
         self._thread.start()
         return self
-
-    def check_loopback(self) -> None:
-        """Connect to the API once, as the runtime will: a machine whose loopback interface is
-        down cannot make the run (:class:`ApiUnavailable` with the reason)."""
-        host, port = self._server.server_address[:2]
-        try:
-            with socket.create_connection((host, port), timeout=5):
-                pass
-        except OSError as exc:
-            raise ApiUnavailable(f"cannot connect to the Runtime API on {host}:{port} "
-                                  f"({exc.strerror or exc}): is the loopback interface down?") from None
 
     def close(self) -> None:
         with self.changed:
@@ -190,7 +167,7 @@ class RuntimeApi:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "RuntimeApi":
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -203,22 +180,6 @@ class RuntimeApi:
             self.invocations[invocation.request_id] = invocation
             self._pending.append(invocation)
             self.changed.notify_all()
-
-    def withdraw(self, invocation: Invocation) -> None:
-        """Take back an invocation no runtime picked up."""
-        with self.changed:
-            if invocation in self._pending:
-                self._pending.remove(invocation)
-
-    @property
-    def init_over(self) -> bool:
-        return self.state != "init"
-
-    def new_init_phase(self) -> None:
-        """A new runtime process is starting: the state machine starts again at init (an
-        invocation the last process left open was ended by its exit)."""
-        with self.changed:
-            self.state, self.current = "init", None
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``predicate()`` holds (checked whenever a request is handled), at most
@@ -248,6 +209,73 @@ class RuntimeApi:
                             endpoint="malformed")
             self._send(request, record, 400, f"malformed request ({type(exc).__name__})")
 
+    def _handle(self, request: "_Handler", method: str) -> None:
+        raise NotImplementedError
+
+    def _send(self, request: "_Handler", record: Record, status: int, why: str = "",
+              error: str = "") -> None:
+        record.status = status
+        record.why = why or record.why
+        record.error = error
+        if status == 202:
+            payload = b'{"status":"OK"}'
+        else:
+            payload = json.dumps({"errorMessage": why, "errorType": error or f"HTTP{status}"}).encode()
+        self._record(record)
+        try:
+            request.send_whole(status, [("Content-Type", "application/json")], payload)
+        except OSError:
+            request.close_connection = True
+
+
+class RuntimeApi(ListeningApi):
+    """The emulator: start it, queue invocations, read what the runtime did.
+
+    ``on_next`` is called (in the server's thread) when a ``next`` request arrives, before it
+    waits for an event: the driver takes its measurements there.
+    """
+
+    def __init__(self, on_next: Callable[[Record], None] | None = None) -> None:
+        self.records: list[Record] = []
+        self.invocations: dict[str, Invocation] = {}
+        self.state = "init"           # init, init-error, ready, invoke (see the module's text)
+        self.current: Invocation | None = None    # the open invocation in state invoke
+        self.on_next = on_next
+        self.changed = threading.Condition()
+        self._pending: collections.deque[Invocation] = collections.deque()
+        self.starved = False          # a connection could not get a thread (process limit)
+        self._stopping = False
+        self._server, self._thread = listen(self, "bootlint-runtime-api")
+
+    # --- the driver's side ---------------------------------------------------------------
+    def check_loopback(self) -> None:
+        """Connect to the API once, as the runtime will: a machine whose loopback interface is
+        down cannot make the run (:class:`ApiUnavailable` with the reason)."""
+        host, port = self._server.server_address[:2]
+        try:
+            with socket.create_connection((host, port), timeout=5):
+                pass
+        except OSError as exc:
+            raise ApiUnavailable(f"cannot connect to the Runtime API on {host}:{port} "
+                                  f"({exc.strerror or exc}): is the loopback interface down?") from None
+
+    def withdraw(self, invocation: Invocation) -> None:
+        """Take back an invocation no runtime picked up."""
+        with self.changed:
+            if invocation in self._pending:
+                self._pending.remove(invocation)
+
+    @property
+    def init_over(self) -> bool:
+        return self.state != "init"
+
+    def new_init_phase(self) -> None:
+        """A new runtime process is starting: the state machine starts again at init (an
+        invocation the last process left open was ended by its exit)."""
+        with self.changed:
+            self.state, self.current = "init", None
+
+    # --- the server's side ---------------------------------------------------------------
     def _handle(self, request: "_Handler", method: str) -> None:
         record = Record(time.monotonic(), method, request.path.split("?", 1)[0][:KEPT_PATH_BYTES],
                         headers=kept_headers(request.headers))
@@ -380,21 +408,6 @@ class RuntimeApi:
         the lock."""
         invocation.outcome, invocation.failure, invocation.answered_at = "closed", failure, at
         self.state, self.current = "ready", None
-
-    def _send(self, request: "_Handler", record: Record, status: int, why: str = "",
-              error: str = "") -> None:
-        record.status = status
-        record.why = why or record.why
-        record.error = error
-        if status == 202:
-            payload = b'{"status":"OK"}'
-        else:
-            payload = json.dumps({"errorMessage": why, "errorType": error or f"HTTP{status}"}).encode()
-        self._record(record)
-        try:
-            request.send_whole(status, [("Content-Type", "application/json")], payload)
-        except OSError:
-            request.close_connection = True
 
 
 def listen(api, name: str) -> tuple["_Server", threading.Thread]:
