@@ -79,6 +79,18 @@ def expectations(path: Path) -> list[tuple[str, int, int]]:
     return sorted((m.group(1), int(m.group(2)), int(m.group(3))) for m in EXPECT_RE.finditer(text))
 
 
+def deployment(tmp: Path, name: str, text: str, mode: int = 0o755, extra: dict | None = None) -> Path:
+    """A function's deployment folder for `bootlint verify`: ``bootstrap`` (``text``, ``mode``)
+    and the ``extra`` files beside it."""
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "bootstrap").write_text(text)
+    os.chmod(folder / "bootstrap", mode)
+    for file, content in (extra or {}).items():
+        (folder / file).write_text(content)
+    return folder
+
+
 def run_process(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None,
                 env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real command line in a child process: for tests about the process itself (its

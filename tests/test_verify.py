@@ -27,7 +27,7 @@ from bootlint.verify import static_model, verify
 from bootlint.verify.observe import STATIC_CAUSES
 from bootlint.verify.probe import plan
 from bootlint.verify.sandbox import find as sandbox_find
-from conftest import FIXTURES, ROOT, run_cli
+from conftest import FIXTURES, ROOT, deployment, run_cli
 
 # These tests run bootstraps for real: child processes.
 pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
@@ -37,14 +37,7 @@ EXAMPLES = {name: ROOT / "examples" / name for name in ("tutorial", "tutorial-no
 PYTHON = {name: FIXTURES / "verify" / name for name in ("python-tutorial", "python-no-loop", "python-fixed")}
 
 
-def _package(tmp: Path, name: str, text: str, mode: int = 0o755, extra: dict | None = None) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "bootstrap").write_text(text)
-    os.chmod(folder / "bootstrap", mode)
-    for file, content in (extra or {}).items():
-        (folder / file).write_text(content)
-    return folder
+_package = deployment
 
 
 NEVER_NEXT = "#!/bin/sh\nwhile true; do sleep 0.05; done\n"

@@ -22,7 +22,7 @@ from bootlint.verify import verify
 from bootlint.verify.emulator.concurrent import ConcurrentApi
 from bootlint.verify.emulator.server import Invocation
 from bootlint.verify.sandbox import find as sandbox_find
-from conftest import ROOT, run_cli
+from conftest import ROOT, deployment, run_cli
 
 POOL = """#!/bin/bash
 API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
@@ -62,12 +62,7 @@ HANDOVER = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
 
 
 def _folder(tmp: Path, name: str, text: str) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "bootstrap").write_text(text)
-    (folder / "bootstrap").chmod(0o755)
-    (folder / "function.sh").write_text("handler() { echo '{}'; }\n")
-    return folder
+    return deployment(tmp, name, text, extra={"function.sh": "handler() { echo '{}'; }\n"})
 
 
 @pytest.fixture(scope="module")

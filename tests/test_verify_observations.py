@@ -20,6 +20,7 @@ import pytest
 from bootlint.verify import verify
 from bootlint.verify.process import EnvironmentProblem
 from bootlint.verify.sandbox import find as sandbox_find
+from conftest import deployment
 
 NEXT = ('  curl -sS -D /tmp/h -o /tmp/e "$API/invocation/next"\n'
         "  ID=$(grep -i lambda-runtime-aws-request-id /tmp/h | tr -d '[:space:]' | cut -d: -f2)\n"
@@ -74,13 +75,7 @@ PROBE_FIXED = "handler() { echo ok; }\n"
 
 
 def _folder(tmp: Path, name: str, text: str, extra: dict | None = None) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "bootstrap").write_text(text)
-    (folder / "bootstrap").chmod(0o755)
-    for file, content in (extra or {}).items():
-        (folder / file).write_text(content)
-    return folder
+    return deployment(tmp, name, text, extra=extra)
 
 
 HAS_RIC = importlib.util.find_spec("awslambdaric") is not None

@@ -25,7 +25,7 @@ from bootlint.verify import workdir
 from bootlint.verify.package import PackageError
 from bootlint.verify.process import EnvironmentProblem
 from bootlint.verify.sandbox import find as sandbox_find
-from conftest import ROOT, run_cli
+from conftest import ROOT, deployment, run_cli
 
 # These tests start bootlint and bootstraps in child processes.
 pytestmark = pytest.mark.subprocess
@@ -43,13 +43,7 @@ LOOP = ('API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"\n'
 
 
 def _folder(tmp: Path, text: str, name: str = "fn", extra: dict | None = None) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "bootstrap").write_text(text)
-    (folder / "bootstrap").chmod(0o755)
-    for file, content in (extra or {}).items():
-        (folder / file).write_text(content)
-    return folder
+    return deployment(tmp, name, text, extra=extra)
 
 
 def _processes(argv: list[bytes]) -> list[int]:

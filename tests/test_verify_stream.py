@@ -14,7 +14,7 @@ import pytest
 
 from bootlint.verify import verify
 from bootlint.verify.sandbox import find as sandbox_find
-from conftest import ROOT, lint_text
+from conftest import ROOT, deployment, lint_text
 
 RUNTIME = """#!/bin/bash
 API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
@@ -41,12 +41,7 @@ ERROR_AFTER = UPLOAD.replace("#!/bin/bash\n", "#!/bin/bash\nset -o pipefail\n").
 
 
 def _folder(tmp: Path, name: str, text: str) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "bootstrap").write_text(text)
-    (folder / "bootstrap").chmod(0o755)
-    (folder / "function.sh").write_text("handler() { echo '{}'; }\n")
-    return folder
+    return deployment(tmp, name, text, extra={"function.sh": "handler() { echo '{}'; }\n"})
 
 
 @pytest.fixture(scope="module")
