@@ -135,6 +135,34 @@ def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = Non
     return subprocess.CompletedProcess(["bootlint", *args], code, out, err)
 
 
+# Options that mean "I am looking at a few tests" (or need one process): with any of them, or a
+# test, file or folder named on the command line, the suite runs in this one process.
+_ONE_PROCESS_OPTIONS = ("keyword", "usepdb", "trace", "lf", "stepwise", "collectonly", "looponfail")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """A bare `pytest` (the README's test command) spreads the suite over this machine's cores
+    with pytest-xdist, up to four processes. Naming tests (a path, a node id, `-k`), `--pdb`,
+    `--lf` and the like keep one process, where starting workers costs more than it saves;
+    `-n N` chooses, `-n 0` keeps one process, `-p no:xdist` leaves xdist out. Each test module
+    runs whole on one worker (`--dist loadscope`, unless `--dist` is given): the verify corpus
+    and the language server are module fixtures, built once rather than once per worker."""
+    option = config.option
+    if not config.pluginmanager.has_plugin("xdist") or hasattr(config, "workerinput"):
+        return
+    if option.numprocesses is None and option.dist == "no" and not option.tx:
+        named = config.args_source == pytest.Config.ArgsSource.ARGS
+        if named or any(getattr(option, name, None) for name in _ONE_PROCESS_OPTIONS):
+            return
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if cores < 2:
+            return
+        option.numprocesses = min(cores, 4)
+    if option.numprocesses and option.dist == "no":
+        option.dist = "loadscope"
+
+
 def pytest_collection_modifyitems(items):
     """Every Hypothesis test carries the `property` marker (`-m "not property"` leaves them out)."""
     for item in items:
