@@ -48,6 +48,15 @@ class LoopRef:
 
 
 @dataclass(frozen=True)
+class JobRef:
+    """A background job as started at run time: the same job in two call frames is two JobRefs
+    (a `wait` returns the status of the job started in its own frame)."""
+
+    job: Subshell
+    frame: int
+
+
+@dataclass(frozen=True)
 class Context:
     """Where an event runs."""
 
@@ -61,6 +70,13 @@ class Context:
     # In a background job (`cmd &`): the parent does not wait for its status, so a failure
     # there cannot end the runtime through errexit either.
     background: bool = False
+    # The innermost background job, where a failure here can become the job's status (the status
+    # a `wait` returns): errexit inside the job's process exits it with the failed status. None
+    # outside a job, and where the walk cannot tell that a failure reaches the job: below a
+    # `$(...)` or pipeline element, only the commands right inside it are followed (their own
+    # event says whether their status is kept), not a function they call or a child they start.
+    job: JobRef | None = None
+    job_sealed: bool = False        # inside such a `$(...)` or pipeline element of the job
     reachable: bool = True          # False for functions nothing in the file calls
     chain: tuple[str, ...] = ()     # the file's functions being called, outermost first
     errexit_origin: str = ""        # what switched errexit on: "`set -o errexit` on line 3"
@@ -240,6 +256,7 @@ class Flow:
         elif isinstance(node, Subshell):
             inner = state.copy()
             left = ctx.trap_exit or "child"
+            ctx = _job_entered(node, ctx)
             if node.substitution:
                 if not inner.keep:
                     inner.errexit = self.model.errexit_always
@@ -275,9 +292,29 @@ class Flow:
         tail_out = True if not ctx.trap_exit else ctx.tail_out and node.tail
         # What the outermost call's arguments decide, passed on to here, else this call's own.
         arms = (ctx.arms.calls.get(node) if ctx.arms is not None else None) or node.arms
+        # (A function called from inside a job's `$(...)` or pipeline element: whether its failure
+        # reaches the job depends on the command holding it, which the walk does not follow.)
+        job = None if ctx.job_sealed else ctx.job
         self._walk(body, replace(ctx, frame=frame, chain=ctx.chain + (node.name,), tail=tail,
                                  tail_out=tail_out, trap_exit=ctx.trap_exit or "function",
-                                 arms=arms), state)
+                                 arms=arms, job=job), state)
+
+
+def _job_entered(node: Subshell, ctx: Context) -> Context:
+    """The context's job on entering a child process. A job started with `&` is a job of its
+    own. A `( ... )` in a job is transparent: errexit inside it exits it with the failed status,
+    which fails the command in the job that ran it. A `$(...)` or a pipeline element passes the
+    status on only through the command holding it: the commands right inside it are followed
+    (``job_sealed``), nothing deeper; a process substitution's status reaches nothing."""
+    if node.context == "background":
+        return replace(ctx, job=JobRef(node, ctx.frame), job_sealed=False)
+    if ctx.job is None:
+        return ctx
+    if ctx.job_sealed or node.context == "process-substitution":
+        return replace(ctx, job=None, job_sealed=False)
+    if node.context in ("substitution", "pipeline"):
+        return replace(ctx, job_sealed=True)
+    return ctx
 
 
 def loop_functions(model: RuntimeModel) -> set[str]:

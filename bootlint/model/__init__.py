@@ -304,6 +304,10 @@ class PerEventWork(Node):
     # Run in a background job whose status a later `wait` returns: where that `wait` is (its
     # status reaches the runtime there, not here). None: not waited for, or not a job.
     waited_at: Span | None = None
+    # A `wait` that returns the status of background jobs: those jobs (their Subshell nodes).
+    # It fails only where one of them can fail through its per-event work, which the walk
+    # decides (bootlint.analysis.flow: the job's commands and the functions it calls).
+    waits_for: tuple = ()
 
 
 @dataclass(eq=False)

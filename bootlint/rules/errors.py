@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Iterator
 
-from bootlint.analysis.flow import Structure
+from bootlint.analysis.flow import JobRef, Structure
 from bootlint.model import (
     ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, PerEventWork, SetOption, TrapSet,
 )
@@ -50,42 +50,34 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
     errtrace = _errtrace(subject)
     flow = subject.flow
     loops = flow.event_loops
+    occurrences = sorted(flow.of(PerEventWork), key=lambda o: (o.node.span.line, o.node.span.column))
+    failing = _failing_jobs(occurrences)
     found = []
-    for occ in sorted(flow.of(PerEventWork), key=lambda o: (o.node.span.line, o.node.span.column)):
+    for occ in occurrences:
         node, ctx = occ.node, occ.ctx
-        if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
-            continue
         if ctx.background:
-            continue  # a background job's status never reaches the process that started it
+            continue  # a job's failure reaches the runtime only through a `wait` that returns it
+        why = node.why
+        if node.waits_for:
+            failed = _job_failure(ctx, node.waits_for, failing)
+            if failed is None:
+                continue  # no job it waits for can fail through its per-event work
+            why += _failed_inside(failed, ctx)
         handler = isinstance(node, HandlerCall)
         loop = flow.in_event_loop(ctx) if loops else None
         if loops and loop is None:
             continue  # a run outside the event loop (a local test, a warm-up) serves no invocation
-        if not handler and ctx.next_failure:
-            continue  # the path that handles a failed `next` does no invocation's work
-        if node.returns_ok and not ctx.errexit:
-            continue  # a function that checks the handler's status itself and ends in `echo`
-        # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (the
-        # default) goes on, and the failure reaches the assignment only from its last command.
-        returned = node.tail and ctx.tail
-        # Whether `$(...)` keeps errexit matters when the handler is a function of the file that
-        # could go on after a failure; the message says which way the interpreter goes, and why.
-        mattered = ctx.substitution and ctx.substitution_why and (node.calls_function or not returned)
-        if ctx.errexit:
-            note = f" ({ctx.substitution_why})" if mattered and ctx.substitution == "kept" else ""
-        elif ctx.substitution == "cleared" and ctx.outer_errexit and returned and not node.returns_ok:
-            note = (f" ({ctx.substitution_why}, but the handler's status is the last one there, so "
-                    f"its failure fails the assignment)") if mattered else ""
-        else:
+        note = _ends_on_failure(node, ctx)
+        if note is None:
             continue
-        found.append((node, ctx, note, loop, handler))
+        found.append((node, ctx, note, loop, handler, why))
     # The per-event commands that end the runtime, per event loop: a fix that guards one of them
     # is offered only where it is the only one (guarding the first would reveal the next).
     ending: dict = {}
-    for node, _, _, loop, _ in found:
+    for node, _, _, loop, _, _ in found:
         ending.setdefault(loop, set()).add(node.span)
     reported: set = set()
-    for node, ctx, note, loop, handler in found:
+    for node, ctx, note, loop, handler, why_work in found:
         # One finding per event loop: the first per-event command that ends the runtime there
         # (a handler found the old way keeps its own finding, as before).
         place = (loop, node.span) if handler else loop if loop is not None else node.span
@@ -103,11 +95,66 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
             subject_text = "the handler call"
             fix = _guard_fix(subject, node)
         else:
-            subject_text = f"`{_short(node.text)}` is per-event work ({node.why}) and"
+            subject_text = f"`{_short(node.text)}` is per-event work ({why_work}) and"
             fix = _guard_fix(subject, node) if loop is None or len(ending[loop]) == 1 else None
         yield Violation(node.span, f"{subject_text} {why} (Runtime.ExitError, a cold start for "
                                    f"the next call); {idioms.guard}", fix,
                         related=_errexit_related(subject, ctx.errexit_at))
+
+
+def _ends_on_failure(node: PerEventWork, ctx) -> str | None:
+    """Does a failure of this per-event command end the process it runs in (the runtime, or the
+    background job it is in)? The note for the message ("" for none) when it does, else None."""
+    if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
+        return None
+    if not isinstance(node, HandlerCall) and ctx.next_failure:
+        return None  # the path that handles a failed `next` does no invocation's work
+    if node.returns_ok and not ctx.errexit:
+        return None  # a function that checks the handler's status itself and ends in `echo`
+    # A `$(...)` that keeps errexit stops at the failed handler; one that clears it (the
+    # default) goes on, and the failure reaches the assignment only from its last command.
+    returned = node.tail and ctx.tail
+    # Whether `$(...)` keeps errexit matters when the handler is a function of the file that
+    # could go on after a failure; the message says which way the interpreter goes, and why.
+    mattered = ctx.substitution and ctx.substitution_why and (node.calls_function or not returned)
+    if ctx.errexit:
+        return f" ({ctx.substitution_why})" if mattered and ctx.substitution == "kept" else ""
+    if ctx.substitution == "cleared" and ctx.outer_errexit and returned and not node.returns_ok:
+        return (f" ({ctx.substitution_why}, but the handler's status is the last one there, so "
+                f"its failure fails the assignment)") if mattered else ""
+    return None
+
+
+def _failing_jobs(occurrences: list) -> dict:
+    """The background jobs (as started, per call frame) that a failure of their per-event work
+    exits with a failed status: errexit in the job's process ends it there, as it would end the
+    runtime in the foreground. Each with the first such command met."""
+    failing: dict = {}
+    for occ in occurrences:
+        job = occ.ctx.job
+        if job is not None and job not in failing and _ends_on_failure(occ.node, occ.ctx) is not None:
+            failing[job] = occ
+    return failing
+
+
+def _job_failure(ctx, jobs: tuple, failing: dict):
+    """Of the jobs a `wait` (run in ``ctx``) returns the status of, the first failing command of
+    one started in the same frame; None when none of them can fail."""
+    for job in jobs:
+        occ = failing.get(JobRef(job, ctx.frame))
+        if occ is not None:
+            return occ
+    return None
+
+
+def _failed_inside(failed, ctx) -> str:
+    """Where the job fails, for the message, when that is in a function the job calls (a job
+    written out in full already shows it)."""
+    if len(failed.ctx.chain) <= len(ctx.chain):
+        return ""
+    function = failed.ctx.chain[len(ctx.chain)]
+    return (f"; in the function `{function}` it runs, `{_short(failed.node.text)}` on line "
+            f"{failed.node.span.line} fails without a guard, which ends the job with that status")
 
 
 def _short(text: str) -> str:

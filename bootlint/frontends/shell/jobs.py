@@ -18,7 +18,7 @@ from dataclasses import field
 
 from bootlint.frontends.shell.commands import LAST_JOB_SPECS, WAIT_OPTIONS
 from bootlint.frontends.shell.syntax import expansion_names, node_text
-from bootlint.model import PerEventWork
+from bootlint.model import PerEventWork, Subshell
 from bootlint.util.records import dataclass
 
 
@@ -29,6 +29,10 @@ class Job:
     statement: object                     # the statement before the `&`
     function: str | None                  # the file's function it is written in (None: main)
     work: list[PerEventWork] = field(default_factory=list)
+    node: Subshell | None = None          # the job in the model (what a `wait` waits for)
+    # It calls a function of the file, whose per-event work may fail the job (decided on the
+    # walk, where the guards around that work are known).
+    calls: bool = False
 
 
 class Jobs:
@@ -40,10 +44,11 @@ class Jobs:
         self._jobs: dict[str | None, list[tuple[int, Job]]] = {}    # function -> (end byte, job)
         self._waits: dict[str | None, list[int]] = {}              # function -> wait start bytes
 
-    def add(self, statement, work: list[PerEventWork]) -> None:
+    def add(self, statement, work: list[PerEventWork], node: Subshell | None = None,
+            calls: bool = False) -> None:
         function = self.index.function_of(statement)
         jobs = self._jobs.setdefault(function, [])
-        insort(jobs, (statement.end_byte, Job(statement, function, work)), key=lambda e: e[0])
+        insort(jobs, (statement.end_byte, Job(statement, function, work, node, calls)), key=lambda e: e[0])
 
     def waited(self, wait, args: list) -> list[Job]:
         """The jobs whose status this `wait` command (``args``: its arguments) can return."""

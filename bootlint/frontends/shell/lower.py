@@ -244,8 +244,9 @@ class _Lowering(CommandLowering):
             if background:
                 # `serve "$id" &`: a background job, a child process; a later `wait` may
                 # return its status (c_wait).
-                self.note_job(node, lowered)
-                lowered = [Subshell(self.span(node), body=lowered, context="background")]
+                job = Subshell(self.span(node), body=lowered, context="background")
+                self.note_job(node, lowered, job)
+                lowered = [job]
             self.model.statements.append((node.start_point[0] + 1, node.end_point[0] + 1))
             # (counted as they are made: flattening each statement again at every level of
             # nesting cost the depth times the size of the file)

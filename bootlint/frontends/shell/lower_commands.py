@@ -20,8 +20,9 @@ from bootlint.frontends.shell.jobs import describe
 from bootlint.frontends.shell.status import failure_guard
 from bootlint.frontends.shell.values import unbind
 from bootlint.model import (
-    ApiCall, ArgvPayload, Endpoint, EnvSet, Exit, ExitKind, Handover, HandlerCall, HeaderMatch, InitStep,
-    Node, PerEventWork, SetOption, TempCreate, TempRemove, TrapSet, flatten,
+    ApiCall, ArgvPayload, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Handover, HandlerCall,
+    HeaderMatch, InitStep, Node, PerEventWork, SetOption, Subshell, TempCreate, TempRemove, TrapSet,
+    flatten,
 )
 
 HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
@@ -314,25 +315,32 @@ class CommandLowering:
                     calls_function=node_text(command_name(node) or node) in self.index.functions,
                     why=self.work.get(key(node), ""), trace_handed=self._hands_trace(node))
 
-    def note_job(self, statement, lowered: list[Node]) -> None:
-        """A statement run in the background (``lowered``: its events), for the `wait`s after it."""
-        self.jobs.add(statement, [n for n in flatten(lowered) if isinstance(n, PerEventWork)])
+    def note_job(self, statement, lowered: list[Node], job: Subshell) -> None:
+        """A statement run in the background (``lowered``: its events; ``job``: the child
+        process it becomes in the model), for the `wait`s after it."""
+        events = flatten(lowered)
+        self.jobs.add(statement, [n for n in events if isinstance(n, PerEventWork)], job,
+                      calls=any(isinstance(n, CallFunction) for n in events))
 
     def c_wait(self, node, args) -> list[Node]:
-        """`wait "$pid"`, `wait -n`: the status of a background job doing per-event work reaches
-        the shell here, so this is where its failure ends the runtime under errexit (or is
-        guarded); `wait` alone returns 0."""
-        jobs = [job for job in self.jobs.waited(node, args) if job.work]
+        """`wait "$pid"`, `wait -n`: the status of a background job doing per-event work (its own
+        commands, or the file's functions it calls) reaches the shell here, so this is where its
+        failure ends the runtime under errexit (or is guarded); `wait` alone returns 0. Whether
+        the job can fail through that work is the walk's question (the guards around it are
+        known there): the `wait` names the jobs it waits for."""
+        jobs = [job for job in self.jobs.waited(node, args) if job.work or job.calls]
         if not jobs:
             return []
         call = self._handler_call(node)
-        first = jobs[0].work[0]
-        line = jobs[0].statement.start_point[0] + 1
-        call.why = f"it returns the status of `{describe(jobs[0])}`, run in the background on line {line}"
-        if first.why:
-            call.why += f": {first.why}"
+        working = [job for job in jobs if job.work]
+        shown = working[0] if working else jobs[0]
+        line = shown.statement.start_point[0] + 1
+        call.why = f"it returns the status of `{describe(shown)}`, run in the background on line {line}"
+        if working and working[0].work[0].why:
+            call.why += f": {working[0].work[0].why}"
         call.trace_handed = False   # (the job's own commands say whether it gets the trace id)
-        for job in jobs:
+        call.waits_for = tuple(job.node for job in jobs if job.node is not None)
+        for job in working:
             for work in job.work:
                 work.waited_at = call.span
         return [call]
