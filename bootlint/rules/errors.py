@@ -153,8 +153,8 @@ def _failed_inside(failed, ctx) -> str:
     if len(failed.ctx.chain) <= len(ctx.chain):
         return ""
     function = failed.ctx.chain[len(ctx.chain)]
-    return (f"; in the function `{function}` it runs, `{_short(failed.node.text)}` on line "
-            f"{failed.node.span.line} fails without a guard, which ends the job with that status")
+    return (f"; `{function}`, which the job runs, does not guard `{_short(failed.node.text)}` on "
+            f"line {failed.node.span.line}, so its failure ends the job with a failed status")
 
 
 def _short(text: str) -> str:
