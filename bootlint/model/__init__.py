@@ -311,6 +311,22 @@ class PerEventWork(Node):
 
 
 @dataclass(eq=False)
+class ProgramRun(Node):
+    """A program one of the file's functions runs (not a request, builtin or plumbing): where a
+    call of that function is per-event work, this is what can fail the call. Rules report the
+    call (:class:`PerEventWork`), never this; it is asked only where the call's own status is
+    decided by the function's body (a function run as a background job that a `wait` waits for).
+    The fields mean what :class:`PerEventWork`'s do."""
+
+    text: str = ""
+    status_kept: bool = True
+    in_pipe: bool = False
+    tail: bool = False
+    returns_ok: bool = False
+    calls_function: bool = False
+
+
+@dataclass(eq=False)
 class HandlerCall(PerEventWork):
     """The call that runs the user's function for one invocation (its output is posted, or it
     is the program run with the event, or the function `_HANDLER` names)."""

@@ -7,7 +7,8 @@ from typing import Iterator
 
 from bootlint.analysis.flow import JobRef, Structure
 from bootlint.model import (
-    ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, PerEventWork, SetOption, TrapSet,
+    ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, PerEventWork, ProgramRun, SetOption,
+    TrapSet,
 )
 from bootlint.diagnostics import Related, Span, Violation
 from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard, PostCaughtFailure
@@ -51,7 +52,8 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
     loops = flow.event_loops
     occurrences = sorted(flow.of(PerEventWork), key=lambda o: (o.node.span.line, o.node.span.column))
-    failing = _failing_jobs(occurrences)
+    failing = _failing_jobs(occurrences + flow.of(ProgramRun)) if any(
+        o.node.waits_for for o in occurrences) else {}
     found = []
     for occ in occurrences:
         node, ctx = occ.node, occ.ctx
@@ -102,7 +104,7 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
                         related=_errexit_related(subject, ctx.errexit_at))
 
 
-def _ends_on_failure(node: PerEventWork, ctx) -> str | None:
+def _ends_on_failure(node: PerEventWork | ProgramRun, ctx) -> str | None:
     """Does a failure of this per-event command end the process it runs in (the runtime, or the
     background job it is in)? The note for the message ("" for none) when it does, else None."""
     if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
@@ -128,11 +130,17 @@ def _ends_on_failure(node: PerEventWork, ctx) -> str | None:
 def _failing_jobs(occurrences: list) -> dict:
     """The background jobs (as started, per call frame) that a failure of their per-event work
     exits with a failed status: errexit in the job's process ends it there, as it would end the
-    runtime in the foreground. Each with the first such command met."""
+    runtime in the foreground. Each with the first such command met, in source order.
+
+    A call of the file's own function counts through the function's body (walked for that call,
+    with its guards): the programs it runs and the work in it. The call's own status would count
+    a function that guards every program it runs (`./handler || { ...; return 0; }`) as failing."""
     failing: dict = {}
-    for occ in occurrences:
-        job = occ.ctx.job
-        if job is not None and job not in failing and _ends_on_failure(occ.node, occ.ctx) is not None:
+    for occ in sorted(occurrences, key=lambda o: (o.node.span.line, o.node.span.column)):
+        job, node = occ.ctx.job, occ.node
+        if job is None or job in failing or node.calls_function:
+            continue
+        if _ends_on_failure(node, occ.ctx) is not None:
             failing[job] = occ
     return failing
 
@@ -326,10 +334,19 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
 
 def _status_sites(flow) -> list:
     """Where each handler call's status reaches the runtime: the call, or for a background job that
-    a `wait` waits for, that `wait` (its occurrences)."""
+    a `wait` waits for, that `wait` (its occurrences; the job's own handler call, or one in a
+    function the job runs)."""
     out, waits, taken = [], None, set()
+    by_job = None
     for occ in flow.of(HandlerCall):
         if occ.node.waited_at is None:
+            if occ.ctx.job is not None:
+                by_job = _waits_by_job(flow) if by_job is None else by_job
+                sites = by_job.get(occ.ctx.job)
+                if sites:
+                    out.extend(o for o in sites if id(o) not in taken)
+                    taken.update(id(o) for o in sites)
+                    continue
             out.append(occ)
             continue
         if waits is None:
@@ -340,6 +357,15 @@ def _status_sites(flow) -> list:
             taken.add(occ.node.waited_at)
             out.extend(waits.get(occ.node.waited_at, ()))
     return out
+
+
+def _waits_by_job(flow) -> dict:
+    """The occurrences of each `wait` that returns a job's status, by the job as started."""
+    found: dict = {}
+    for occ in flow.of(PerEventWork):
+        for job in occ.node.waits_for:
+            found.setdefault(JobRef(job, occ.ctx.frame), []).append(occ)
+    return found
 
 
 def _why_the_trap_misses(node: HandlerCall, ctx) -> str:

@@ -353,6 +353,17 @@ class EventWork:
                     line = fetches[bisect_right(ends, node.start_byte) - 1].start_point[0] + 1
                     self.found[key(node)] = f"{why}, after `next` on line {line}"
 
+    def program(self, node) -> bool:
+        """Is this command, written in one of the file's functions, a program that does work
+        there (not a request, builtin, plumbing or a call of another of the file's functions,
+        whose own commands answer for it)?"""
+        if self.index.function_of(node) is None or key(node) in self.sites.http:
+            return False
+        name = command_name(node)
+        if name is None or self.words.literal(name) in self.index.functions:
+            return False
+        return bool(self._why(node))
+
     def _functions_requesting(self, endpoints: tuple) -> set[str]:
         """Functions of the file that make one of these requests, directly or through calls."""
         direct: set[str] = set()

@@ -198,8 +198,9 @@ class _Lowering(CommandLowering):
         self.event = EventFacts(index, self.words, self.sites)
         self.handlers = Handlers(index, self.words, self.sites, self.event).found
         self.next_vars = self.event.next_values(self.handlers)
-        self.work = EventWork(index, self.words, self.sites, self.event, self.handlers,
-                              self.next_vars).found
+        self.event_work = EventWork(index, self.words, self.sites, self.event, self.handlers,
+                                    self.next_vars)
+        self.work = self.event_work.found
         self.request_facts = RequestFacts(self.words, self._payload_names())
         self.status_after_next = False   # `$?` holds the `next` request's status here (see block)
         self.status_left = None          # ... after the compound statement just lowered (ditto)
@@ -501,6 +502,8 @@ class _Lowering(CommandLowering):
         name = self.words.literal(name_node)
         if key(node) in self.handlers or key(node) in self.work:
             out.append(self._handler_call(node))
+        elif self.event_work.program(node):
+            out.append(self._program_run(node))
         out.extend(self._argv_payload(node, name, args))
         if key(node) in self.sites.http:
             return out + self.c_curl(node, args)

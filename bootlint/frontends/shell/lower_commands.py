@@ -21,8 +21,8 @@ from bootlint.frontends.shell.status import failure_guard
 from bootlint.frontends.shell.values import unbind
 from bootlint.model import (
     ApiCall, ArgvPayload, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Handover, HandlerCall,
-    HeaderMatch, InitStep, Node, PerEventWork, SetOption, Subshell, TempCreate, TempRemove, TrapSet,
-    flatten,
+    HeaderMatch, InitStep, Node, PerEventWork, ProgramRun, SetOption, Subshell, TempCreate, TempRemove,
+    TrapSet, flatten,
 )
 
 HEADER_TOOLS = {"grep", "egrep", "fgrep", "zgrep", "awk", "gawk", "mawk", "sed"}
@@ -276,6 +276,24 @@ class CommandLowering:
     def _handler_call(self, node) -> PerEventWork:
         """The handler's command (or another per-event command), with whether its exit status
         reaches the shell."""
+        status_kept, in_pipe, masked_by, masked_at = self._status_goes(node)
+        kind = HandlerCall if key(node) in self.handlers else PerEventWork
+        return kind(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
+                    in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
+                    tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
+                    calls_function=node_text(command_name(node) or node) in self.index.functions,
+                    why=self.work.get(key(node), ""), trace_handed=self._hands_trace(node))
+
+    def _program_run(self, node) -> ProgramRun:
+        """A program run in one of the file's functions, with whether its exit status reaches
+        the shell (what can fail a call of that function)."""
+        status_kept, in_pipe, _, _ = self._status_goes(node)
+        return ProgramRun(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
+                          in_pipe=in_pipe, tail=self.tails.is_tail(node))
+
+    def _status_goes(self, node) -> tuple[bool, bool, str, Span | None]:
+        """Whether a command's exit status reaches the shell: (kept, in a pipeline that is not
+        its last element, the declaration builtin that masks it, and where)."""
         status_kept, in_pipe, masked_by, masked_at = True, False, "", None
         child, cur = node, node.parent
         while cur is not None:
@@ -308,12 +326,7 @@ class CommandLowering:
                        "elif_clause", "subshell"):
                 break
             child, cur = cur, cur.parent
-        kind = HandlerCall if key(node) in self.handlers else PerEventWork
-        return kind(self.span(node), text=node_text(node)[:80], status_kept=status_kept,
-                    in_pipe=in_pipe, masked_by=masked_by, masked_at=masked_at,
-                    tail=self.tails.is_tail(node), returns_ok=self._returns_ok(node),
-                    calls_function=node_text(command_name(node) or node) in self.index.functions,
-                    why=self.work.get(key(node), ""), trace_handed=self._hands_trace(node))
+        return status_kept, in_pipe, masked_by, masked_at
 
     def note_job(self, statement, lowered: list[Node], job: Subshell) -> None:
         """A statement run in the background (``lowered``: its events; ``job``: the child
