@@ -161,6 +161,12 @@ SHAPES += [
     Shape("a job that tests its handler with if itself, waited for",
           '{ if ./handler "$EVENT" > ./out.json; then :; else echo failed > ./out.json; fi; } &\n'
           '  wait "$!"\n  OUT=$(cat ./out.json)', options="set -e", handled=True),
+    Shape("a worker job that waits for its own job, which guards the handler", WORKER, options="set -e",
+          functions='process() { { ./handler "$1" > ./out.json || echo failed > ./out.json; } & wait "$!"; }',
+          handled=True),
+    Shape("a worker job that waits for its own job, which does not guard the handler", WORKER,
+          options="set -e", functions='process() { { ./handler "$1" > ./out.json; } & wait "$!"; }',
+          trap_runs=True, dies=True),
     Shape("a worker job that does not guard its handler, wait guarded with || true",
           'process "$EVENT" &\n  wait "$!" || true\n  OUT=$(cat ./out.json)', options="set -e",
           functions='process() { ./handler "$1" > ./out.json; }', handled=True),

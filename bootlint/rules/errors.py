@@ -134,11 +134,16 @@ def _failing_jobs(occurrences: list) -> dict:
 
     A call of the file's own function counts through the function's body (walked for that call,
     with its guards): the programs it runs and the work in it. The call's own status would count
-    a function that guards every program it runs (`./handler || { ...; return 0; }`) as failing."""
+    a function that guards every program it runs (`./handler || { ...; return 0; }`) as failing.
+    A `wait` in the job counts only when a job it waits for can fail: in source order, that one's
+    commands come first (one written later is not known yet, and the `wait` does not count)."""
     failing: dict = {}
     for occ in sorted(occurrences, key=lambda o: (o.node.span.line, o.node.span.column)):
         job, node = occ.ctx.job, occ.node
         if job is None or job in failing or node.calls_function:
+            continue
+        waits = isinstance(node, PerEventWork) and node.waits_for
+        if waits and _job_failure(occ.ctx, node.waits_for, failing) is None:
             continue
         if _ends_on_failure(node, occ.ctx) is not None:
             failing[job] = occ
@@ -335,18 +340,10 @@ def err_trap_not_inherited(subject: Subject) -> Iterator[Violation]:
 def _status_sites(flow) -> list:
     """Where each handler call's status reaches the runtime: the call, or for a background job that
     a `wait` waits for, that `wait` (its occurrences; the job's own handler call, or one in a
-    function the job runs)."""
+    function the job runs), and so on out of a job that runs inside another."""
     out, waits, taken = [], None, set()
-    by_job = None
     for occ in flow.of(HandlerCall):
         if occ.node.waited_at is None:
-            if occ.ctx.job is not None:
-                by_job = _waits_by_job(flow) if by_job is None else by_job
-                sites = by_job.get(occ.ctx.job)
-                if sites:
-                    out.extend(o for o in sites if id(o) not in taken)
-                    taken.update(id(o) for o in sites)
-                    continue
             out.append(occ)
             continue
         if waits is None:
@@ -356,6 +353,27 @@ def _status_sites(flow) -> list:
         if occ.node.waited_at not in taken:
             taken.add(occ.node.waited_at)
             out.extend(waits.get(occ.node.waited_at, ()))
+    return _out_of_jobs(flow, out)
+
+
+def _out_of_jobs(flow, sites: list) -> list:
+    """The sites, each one that runs in a job a `wait` waits for replaced by that `wait`'s
+    occurrences (in order, each once)."""
+    if not any(o.ctx.job is not None for o in sites):
+        return sites
+    by_job = _waits_by_job(flow)
+    out, seen = [], set()
+    stack = list(reversed(sites))
+    while stack:
+        occ = stack.pop()
+        if id(occ) in seen:
+            continue
+        seen.add(id(occ))
+        waits = by_job.get(occ.ctx.job) if occ.ctx.job is not None else None
+        if waits:
+            stack.extend(reversed(waits))
+        else:
+            out.append(occ)
     return out
 
 
