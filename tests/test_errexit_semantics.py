@@ -161,6 +161,11 @@ SHAPES += [
     Shape("a job that tests its handler with if itself, waited for",
           '{ if ./handler "$EVENT" > ./out.json; then :; else echo failed > ./out.json; fi; } &\n'
           '  wait "$!"\n  OUT=$(cat ./out.json)', options="set -e", handled=True),
+    Shape("a worker job piped to cat under pipefail", 'process "$EVENT" | cat &\n  wait "$!"\n  OUT={}',
+          options="set -eo pipefail", functions='process() { ./handler "$1"; echo done; }',
+          trap_runs=True, dies=True),
+    Shape("a worker job piped to cat without pipefail", 'process "$EVENT" | cat &\n  wait "$!"\n  OUT={}',
+          options="set -e", functions='process() { ./handler "$1"; echo done; }', handled=True),
     Shape("a worker job that waits for its own job, which guards the handler", WORKER, options="set -e",
           functions='process() { { ./handler "$1" > ./out.json || echo failed > ./out.json; } & wait "$!"; }',
           handled=True),

@@ -303,16 +303,18 @@ class Flow:
 def _job_entered(node: Subshell, ctx: Context) -> Context:
     """The context's job on entering a child process. A job started with `&` is a job of its
     own. A `( ... )` in a job is transparent: errexit inside it exits it with the failed status,
-    which fails the command in the job that ran it. A `$(...)` or a pipeline element passes the
-    status on only through the command holding it: the commands right inside it are followed
-    (``job_sealed``), nothing deeper; a process substitution's status reaches nothing."""
+    which fails the command in the job that ran it; so is a pipeline element under pipefail
+    (any element's failure fails the pipeline). A `$(...)`, or a pipeline element without
+    pipefail (only the last one's status counts), passes the status on only through the command
+    holding it: the commands right inside it are followed (``job_sealed``), nothing deeper; a
+    process substitution's status reaches nothing."""
     if node.context == "background":
         return replace(ctx, job=JobRef(node, ctx.frame), job_sealed=False)
     if ctx.job is None:
         return ctx
     if ctx.job_sealed or node.context == "process-substitution":
         return replace(ctx, job=None, job_sealed=False)
-    if node.context in ("substitution", "pipeline"):
+    if node.context == "substitution" or (node.context == "pipeline" and not ctx.pipefail):
         return replace(ctx, job_sealed=True)
     return ctx
 
