@@ -112,23 +112,22 @@ def _error_message(node, first: str) -> str:
 SUBSTITUTIONS = ("command_substitution", "process_substitution")
 
 
-class _Seen(threading.local):
-    """What the readers below found for each node of the tree being lowered, on this thread
-    (the language server lints on two): the passes of a lowering ask for the same command's
-    name and arguments and the same word's expansions over and over (a fifth of a small file's
-    lint went to reading them again). Keyed by the tree-sitter node itself, whose equality is
-    the same node of the same tree; a wrapper (values.Bound, Place) is read every time."""
-
-    def __init__(self) -> None:
-        self.text: dict = {}
-        self.name: dict = {}
-        self.args: dict = {}
-        self.names: dict = {}
-        self.subs: dict = {}
-
-
-_SEEN = _Seen()
-
+# What the readers below found for each node of the trees being lowered: the passes of a
+# lowering ask for the same command's name and arguments and the same word's expansions over and
+# over (a fifth of a small file's lint went to reading them again). Keyed by the tree-sitter node
+# itself, whose equality is the same node of the same tree (a kept node keeps its tree alive, so
+# a node of another tree never finds its answer); a wrapper (values.Bound, Place) is read every
+# time. Tables of the module, not of each thread: an answer depends on the node alone, so two
+# threads lowering at once (the language server lints on two) only share them: one thread's
+# forget_nodes() makes the other read its nodes again, never gives it a wrong answer. (Tables of
+# each thread cost a thread-local look-up, ~600 machine instructions, on each of the ~500
+# questions a 20-line file asks, and a call of a shared helper as much again.)
+_TEXT: dict = {}
+_NAME: dict = {}
+_ARGS: dict = {}
+_NAMES: dict = {}
+_SUBS: dict = {}
+_UNREAD = object()
 
 _NODE = None   # tree_sitter.Node once a tree is lowered (before that nothing is kept)
 
@@ -141,30 +140,16 @@ def forget_nodes() -> None:
         import tree_sitter
 
         _NODE = tree_sitter.Node
-    _SEEN.__init__()
-
-
-def _kept(table: dict, node, read):
-    """``read(node)``, kept in one of :data:`_SEEN`'s tables for a node of the tree being lowered
-    (a wrapper of one is read every time)."""
-    if type(node) is not _NODE:
-        return read(node)
-    found = table.get(node, _UNREAD)
-    if found is _UNREAD:
-        found = table[node] = read(node)
-    return found
-
-
-_UNREAD = object()
+    for table in (_TEXT, _NAME, _ARGS, _NAMES, _SUBS):
+        table.clear()
 
 
 def node_text(node) -> str:
-    if type(node) is not _NODE:
-        return node.text.decode("utf-8", "replace")
-    seen = _SEEN.text
-    text = seen.get(node)
+    text = _TEXT.get(node)
     if text is None:
-        text = seen[node] = node.text.decode("utf-8", "replace")
+        text = node.text.decode("utf-8", "replace")
+        if type(node) is _NODE:
+            _TEXT[node] = text
     return text
 
 
@@ -218,7 +203,12 @@ def is_dollar_tail(node, before) -> bool:
 def expansion_names(node) -> set[str]:
     """Variables a word expands (``$X``, ``${X}``, ``${X:-d}``), outside nested substitutions
     (a new set, the caller's to change)."""
-    return set(_kept(_SEEN.names, node, _expansion_names))
+    found = _NAMES.get(node)
+    if found is None:
+        found = _expansion_names(node)
+        if type(node) is _NODE:
+            _NAMES[node] = found
+    return set(found)
 
 
 def _expansion_names(node) -> set[str]:
@@ -240,7 +230,12 @@ def _expansion_names(node) -> set[str]:
 def substitutions(node) -> list:
     """The outermost $(...) / `...` / <(...) inside a node (or the node itself), in source order
     (a new list, the caller's to change)."""
-    return list(_kept(_SEEN.subs, node, _substitutions))
+    found = _SUBS.get(node)
+    if found is None:
+        found = _substitutions(node)
+        if type(node) is _NODE:
+            _SUBS[node] = found
+    return list(found)
 
 
 def _substitutions(node) -> list:
@@ -259,7 +254,12 @@ def _substitutions(node) -> list:
 
 def command_name(node) -> object | None:
     """The command_name child's first child (the word naming the command), if any."""
-    return _kept(_SEEN.name, node, _command_name)
+    found = _NAME.get(node, _UNREAD)
+    if found is _UNREAD:
+        found = _command_name(node)
+        if type(node) is _NODE:
+            _NAME[node] = found
+    return found
 
 
 def _command_name(node) -> object | None:
@@ -276,7 +276,12 @@ def _command_name(node) -> object | None:
 def command_args(node) -> list:
     """A command's argument nodes (everything after its name, not redirections; a new list,
     the caller's to change)."""
-    return list(_kept(_SEEN.args, node, _command_args))
+    found = _ARGS.get(node)
+    if found is None:
+        found = _command_args(node)
+        if type(node) is _NODE:
+            _ARGS[node] = found
+    return list(found)
 
 
 def _command_args(node) -> list:
