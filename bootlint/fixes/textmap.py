@@ -209,7 +209,13 @@ class TextMap:
         key = (start, end)
         span = self._spans.get(key)
         if span is None:
-            span = self._spans[key] = Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+            lines = len(self.byte_starts)
+            if self.ascii and start[0] < lines and end[0] < lines:
+                # (column() of each point, without two calls: most points are asked for once)
+                span = Span(start[0] + 1, start[1] + 1, end[0] + 1, end[1] + 1)
+            else:
+                span = Span(start[0] + 1, self.column(*start), end[0] + 1, self.column(*end))
+            self._spans[key] = span
         return span
 
     # -- code points (libcst, Python strings) ------------------------------------------------------

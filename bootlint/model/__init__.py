@@ -455,11 +455,13 @@ class RuntimeModel:
         """Every node of the model, reachable or not, in source order of discovery."""
         out: list[Node] = []
         stack: list[list[Node]] = [self.detached, *reversed(list(self.functions.values())), self.main]
+        shapes = _SHAPES
         while stack:
             seq = stack.pop()
             for node in reversed(seq):
                 out.append(node)
-                stack.extend(children(node))
+                if shapes.get(type(node)) != 0:   # (most nodes hold none: no call for them)
+                    stack.extend(children(node))
         return out
 
     def events(self, kind: type) -> list:
@@ -520,9 +522,11 @@ def flatten(nodes: list[Node]) -> list[Node]:
     """Every node in and below a node list (no calls followed), in source order."""
     out: list[Node] = []
     stack = list(reversed(nodes))
+    shapes = _SHAPES
     while stack:
         node = stack.pop()
         out.append(node)
-        for seq in reversed(children(node)):
-            stack.extend(reversed(seq))
+        if shapes.get(type(node)) != 0:   # (most nodes hold none: no call for them)
+            for seq in reversed(children(node)):
+                stack.extend(reversed(seq))
     return out
