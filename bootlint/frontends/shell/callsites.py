@@ -16,7 +16,13 @@ from bootlint.frontends.shell.syntax import (
 from bootlint.frontends.shell.values import (
     MAX_CALL_DEPTH, POSITIONAL, REST, Bound, Frame, Words, rest_start,
 )
+from bootlint.util.lazyre import lazy
 from bootlint.util.records import dataclass
+
+# A read of the positional parameters as the shell writes one: `$1`, `${1:-x}`, `"$@"`, `${@:2}`,
+# `$*`, `${#1}`, `${!1}`. A function whose text holds none reads no parameter in any of the ways
+# mentions_params looks for (a local or global assigned from them is assigned in its text too).
+_PARAMETER_READ = lazy(rb"\$\{?[#!]?[0-9@*]")
 
 
 def http_command(node, words: Words, args: list | None = None) -> HttpCommand | None:
@@ -99,6 +105,7 @@ class CallSites:
         self.instances: dict[tuple[int, int], list[Instance]] = {}
         self.env_instances: dict[tuple[int, int], list[EnvInstance]] = {}
         self._param_locals: dict[tuple[str, str], bool] = {}
+        self._reads_params: dict[str, bool] = {}
         self._bind_call_sites()
         # Each command's requests and endpoints, by place, once the call sites are bound (the
         # later passes ask for every command, several times).
@@ -132,9 +139,24 @@ class CallSites:
         return found
 
     # -- helpers' parameters bound at call sites --------------------------------------------
+    def reads_params(self, function: str) -> bool:
+        """Could the function read its positional parameters at all: does the text of some
+        definition of it hold a read of one? (Decided once per function, on the file's bytes:
+        a file whose helpers take no arguments asks nothing more of their words.)"""
+        found = self._reads_params.get(function)
+        if found is None:
+            data = self.words.src.encoded
+            found = self._reads_params[function] = any(
+                _PARAMETER_READ.search(data, begin, end) is not None
+                for begin, end in self.index.definitions(function))
+        return found
+
     def mentions_params(self, nodes, function: str | None) -> bool:
-        """Do these words read the positional parameters, directly or through the function's
-        locals assigned from them (`local path="$1"`)?"""
+        """Do these words (written in ``function``, or outside any when it is None) read the
+        positional parameters, directly or through the function's locals assigned from them
+        (`local path="$1"`)?"""
+        if function is not None and not self.reads_params(function):
+            return False
         names: set[str] = set()
         for node in nodes:
             names |= expansion_names(node)
@@ -179,7 +201,7 @@ class CallSites:
             return
         for node in index.commands:
             function = index.function_of(node) if key(node) in self.http else None
-            if function is None or function not in index.call_sites:
+            if function is None or function not in index.call_sites or not self.reads_params(function):
                 continue
             cmd, _ = self.http[key(node)]
             passes_rest = any(rest_start(a) is not None for a in command_args(node))

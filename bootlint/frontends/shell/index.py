@@ -121,6 +121,10 @@ class ShellIndex:
             j -= 1
         return None
 
+    def definitions(self, function: str) -> list[tuple[int, int]]:
+        """The byte ranges of every definition of the function in the file."""
+        return [(begin, end) for begin, end, name in self._ranges if name == function]
+
     def shift_at(self, function: str, byte: int) -> int:
         """How many positional parameters `shift` has dropped before this byte of the function
         (straight-line: a `shift` anywhere before counts)."""
