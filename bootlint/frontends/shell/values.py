@@ -13,6 +13,7 @@ from bootlint.files.source import SourceFile
 from bootlint.frontends.shell.syntax import NAME_AFTER_DOLLAR, Place, command_args, dollar_tail, node_text
 from bootlint.util.records import dataclass
 
+_UNREAD = object()   # (literal()'s answer may be None)
 MAX_ALTERNATIVES = 16
 MAX_DEPTH = 6
 MAX_CALL_DEPTH = 8          # helpers calling helpers, each call site binding $1..$9
@@ -109,7 +110,8 @@ class Words:
         # Words read outside any frame, by place: the index, the data flow, the lowering and the
         # request facts each read the same words (a tenth of a large file's lint time).
         self._evaluated: dict[tuple, list[tuple[Piece, ...]]] = {}
-        self._literals: dict[tuple, str | None] = {}
+        # literal()'s answers by node, one table with the parameters known and one without.
+        self._literals: tuple[dict, dict] = ({}, {})
         # (function, name) -> (end byte, value) of the function's own top-level assignments.
         self._own: dict[tuple[str, str], list] = {}
 
@@ -123,10 +125,10 @@ class Words:
         if frame is not None or type(node) is Place:
             return self._literal(node, frame)
         # Words read outside any frame, by node: every pass asks "is this word an option?".
-        place = (node, self.parameters_unknown)
-        if place in self._literals:
-            return self._literals[place]
-        text = self._literals[place] = self._literal(node, None)
+        kept = self._literals[self.parameters_unknown]
+        text = kept.get(node, _UNREAD)
+        if text is _UNREAD:
+            text = kept[node] = self._literal(node, None)
         return text
 
     def _literal(self, node, frame: Frame | None) -> str | None:
