@@ -148,6 +148,10 @@ def _lint_one(job: tuple[Target, Settings, str, "Cache | None", "FixRequest | No
     return lint_target(target, selection_for(settings, place), settings.max_file_size, cache, fixing)
 
 
+def _lint_all(work: list) -> list:
+    return [_lint_one(job) for job in work]
+
+
 def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache | None" = None,
         fixing: "FixRequest | None" = None, nearest: "NearestSettings | None" = None) -> RunResult:
     """Lint every target (fixing it when ``fixing`` asks), in parallel processes when there are
@@ -163,7 +167,11 @@ def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache 
 
         outcomes = lint_in_workers(_lint_one, work, jobs, _worker_died)
     else:
-        outcomes = [_lint_one(job) for job in work]
+        from bootlint.util.deepstack import call_with_large_stack
+
+        # The whole loop on the large-stack thread: each file's lint then runs there directly,
+        # not handed over and waited for (two thread switches a file).
+        outcomes = call_with_large_stack(_lint_all, work)
     result = RunResult()
     for target, (file_result, problem) in zip(targets, outcomes):
         if file_result is None:
