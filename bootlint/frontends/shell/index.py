@@ -4,7 +4,7 @@ nesting depth."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import field
 
 from bootlint.frontends.shell.syntax import MAX_NESTING, command_args, command_name, node_text
@@ -49,6 +49,8 @@ class ShellIndex:
     # sibling: asked for each command of a file, quadratic in its length.)
     _holders: dict[tuple[int, int, str], object] = field(default_factory=dict)
     _assigned: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Where each `$(...)`, backquote and `<(...)` starts, in order (nested ones too).
+    _substitution_starts: list[int] = field(default_factory=list)
 
     def in_loop_or_function(self, node) -> bool:
         """Whether a loop or a function definition contains the node (a binary search: a walk
@@ -105,6 +107,16 @@ class ShellIndex:
             return bool(named) and named[0].start_byte != element.start_byte
         return False
 
+    def may_hold_substitution(self, node) -> bool:
+        """Whether a substitution starts within the node's bytes (a node of the indexed tree
+        holds none when none does: a node's descendants lie within its bytes), by binary search
+        instead of a walk of the node."""
+        starts = self._substitution_starts
+        if not starts:
+            return False
+        at = bisect_left(starts, node.start_byte)
+        return at < len(starts) and starts[at] < node.end_byte
+
     def assigned_name(self, node) -> str | None:
         """The variable a command's output is assigned to (X=$(cmd), X="$(cmd)", local X=...)."""
         return self._assigned.get((node.start_byte, node.end_byte))
@@ -139,7 +151,8 @@ _WORD = lazy(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 _KINDS = {"function_definition": "function", "variable_assignment": "assignment", "command": "command",
           "declaration_command": "declaration", "comment": "comment", "while_statement": "loop",
           "for_statement": "loop", "c_style_for_statement": "loop",
-          "redirected_statement": "holder", "pipeline": "holder"}
+          "redirected_statement": "holder", "pipeline": "holder",
+          "command_substitution": "substitution", "process_substitution": "substitution"}
 
 
 def captures(root) -> dict[str, list]:
@@ -243,6 +256,7 @@ def build_index(root) -> ShellIndex:
         if function is not None:
             _note_locals(index, node, function)
     index.comments.extend(sorted(found.get("comment", ()), key=by_start))
+    index._substitution_starts = sorted(node.start_byte for node in found.get("substitution", ()))
     for key, value, function in assignments:
         if function is not None and key in index.locals.get(function, ()):
             index.local_values.setdefault((function, key), []).append(value)

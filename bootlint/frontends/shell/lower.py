@@ -558,6 +558,8 @@ class _Lowering(CommandLowering):
     # -- helpers ---------------------------------------------------------------------------
     def substitutions_in(self, node) -> list[Node]:
         """The $(...) inside a word or assignment, each a child process with its own events."""
+        if not self.index.may_hold_substitution(node):
+            return []   # (most words hold none: no walk of each)
         return [Subshell(self.span(sub), body=self.block(sub.children),
                          substitution=sub.type == "command_substitution", tail=self.tails.is_tail(sub),
                          context="substitution" if sub.type == "command_substitution"
