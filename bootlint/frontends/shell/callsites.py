@@ -197,8 +197,8 @@ class CallSites:
 
     def _bind_call_sites(self) -> None:
         index = self.index
-        if not index.call_sites:
-            return
+        if not any(self.reads_params(function) for function in index.call_sites):
+            return   # (no helper the file calls reads its parameters: none is bound per call)
         for node in index.commands:
             function = index.function_of(node) if key(node) in self.http else None
             if function is None or function not in index.call_sites or not self.reads_params(function):
