@@ -11,7 +11,7 @@ from bootlint.frontends.shell.clients import CLIENTS, HTTP_CLIENTS, HttpCommand
 from bootlint.frontends.shell.commands import unwrap
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
-    command_args, command_name, expansion_names, key, node_text,
+    callee as command_callee, command_args, command_name, expansion_names, key, node_text,
 )
 from bootlint.frontends.shell.values import (
     MAX_CALL_DEPTH, POSITIONAL, REST, Bound, Frame, Words, rest_start,
@@ -239,8 +239,7 @@ class CallSites:
                 if key(node) in self.parametric:
                     direct.add(function)
                     continue
-                name = command_name(node)
-                callee = node_text(name) if name is not None and name.type == "word" else None
+                callee = command_callee(node)
                 if callee in index.call_sites and self.mentions_params(command_args(node), function):
                     passes_on.setdefault(callee, set()).add(function)
             for node in index.declarations_in.get(function, ()):
@@ -275,8 +274,7 @@ class CallSites:
                     self.instances.setdefault(key(frame.site), []).append(
                         Instance(frame.site, node, cmd, api_urls(cmd, self.words), frame.chain))
                 continue
-            name = command_name(node)
-            callee = node_text(name) if name is not None and name.type == "word" else None
+            callee = command_callee(node)
             if (callee in index.call_sites and callee not in frame.chain
                     and len(frame.chain) < MAX_CALL_DEPTH
                     and self.mentions_params(command_args(node), frame.function)):

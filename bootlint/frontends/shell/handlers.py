@@ -16,7 +16,7 @@ from bootlint.frontends.shell.commands import (
 from bootlint.frontends.shell.facts import EventFacts, written_files
 from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
-    command_args, command_name, expansion_names, key, node_text, substitutions,
+    callee as command_callee, command_args, command_name, expansion_names, key, node_text, substitutions,
 )
 from bootlint.frontends.shell.values import POSITIONAL, Words, unbind
 from bootlint.model import Endpoint
@@ -317,8 +317,7 @@ class EventWork:
         nexts, posts = [], []
         for node in self.index.commands:
             endpoints = self.sites.endpoints_of(node)
-            name = command_name(node)
-            callee = node_text(name) if name is not None and name.type == "word" else None
+            callee = command_callee(node)
             if Endpoint.NEXT in endpoints or callee in fetch:
                 nexts.append(node)
             if endpoints & {Endpoint.RESPONSE, Endpoint.ERROR} or callee in post:
@@ -374,9 +373,9 @@ class EventWork:
             for node in commands:
                 if self.sites.endpoints_of(node) & set(endpoints):
                     direct.add(function)
-                name = command_name(node)
-                if name is not None and name.type == "word" and node_text(name) in self.index.functions:
-                    callers.setdefault(node_text(name), set()).add(function)
+                callee = command_callee(node)
+                if callee in self.index.functions:
+                    callers.setdefault(callee, set()).add(function)
         return closure(direct, callers)
 
     def _why(self, node) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import field
 
-from bootlint.frontends.shell.syntax import MAX_NESTING, command_args, command_name, node_text
+from bootlint.frontends.shell.syntax import MAX_NESTING, callee, command_args, command_name, node_text
 from bootlint.util.lazyre import lazy
 from bootlint.util.records import dataclass
 
@@ -239,8 +239,7 @@ def build_index(root) -> ShellIndex:
         index.commands.append(node)
         index.commands_in.setdefault(function, []).append(node)
         _note_command(index, node, function)
-        name = command_name(node)
-        if name is not None and name.type == "word" and node_text(name) == "trap":
+        if callee(node) == "trap":
             if trap_text is None:
                 # One copy of the text for every trap (parsed trees keep it: one each was
                 # quadratic, 5 GB for 10,000 traps).
@@ -317,7 +316,7 @@ def _note_command(index: ShellIndex, node, function: str | None) -> None:
     if name is None:
         return
     text = node_text(name)
-    if name.type == "word":
+    if callee(node) is not None:
         index.call_sites.setdefault(text, []).append(node)
     if text not in ("shift", "source", ".", "set"):
         return

@@ -127,6 +127,7 @@ _NAME: dict = {}
 _ARGS: dict = {}
 _NAMES: dict = {}
 _SUBS: dict = {}
+_CALLEE: dict = {}
 _UNREAD = object()
 
 _NODE = None   # tree_sitter.Node once a tree is lowered (before that nothing is kept)
@@ -140,7 +141,7 @@ def forget_nodes() -> None:
         import tree_sitter
 
         _NODE = tree_sitter.Node
-    for table in (_TEXT, _NAME, _ARGS, _NAMES, _SUBS):
+    for table in (_TEXT, _NAME, _ARGS, _NAMES, _SUBS, _CALLEE):
         table.clear()
 
 
@@ -271,6 +272,18 @@ def _command_name(node) -> object | None:
             return None if name.type == "word" and is_dollar_tail(name, previous) else name
         previous = child
     return None
+
+
+def callee(node) -> str | None:
+    """The command's name when it is written as one plain word (`process`, `./run`), else
+    None: how a call of one of the file's functions is told (the passes ask it of every command)."""
+    found = _CALLEE.get(node, _UNREAD)
+    if found is _UNREAD:
+        name = command_name(node)
+        found = node_text(name) if name is not None and name.type == "word" else None
+        if type(node) is _NODE:
+            _CALLEE[node] = found
+    return found
 
 
 def command_args(node) -> list:
