@@ -209,8 +209,11 @@ class TextMap:
         key = (start, end)
         span = self._spans.get(key)
         if span is None:
-            lines = len(self.byte_starts)
-            if self.ascii and start[0] < lines and end[0] < lines:
+            starts, ascii_ = self._byte_starts, self._ascii   # (known after the first span)
+            if starts is None or ascii_ is None:
+                starts, ascii_ = self.byte_starts, self.ascii
+            lines = len(starts)
+            if ascii_ and start[0] < lines and end[0] < lines:
                 # (column() of each point, without two calls: most points are asked for once)
                 span = Span(start[0] + 1, start[1] + 1, end[0] + 1, end[1] + 1)
             else:

@@ -221,6 +221,15 @@ def _key(names: tuple[str, ...]):
 
 
 def _compare(key, op):
+    if op is operator.eq:
+        def equal(self, other):
+            if other is self:   # (as the field tuples' comparison decides it: each is itself)
+                return True
+            if other.__class__ is self.__class__:
+                return key(self) == key(other)
+            return NotImplemented
+        return equal
+
     def compare(self, other):
         if other.__class__ is self.__class__:
             return op(key(self), key(other))

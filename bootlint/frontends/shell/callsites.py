@@ -107,26 +107,24 @@ class CallSites:
         self._param_locals: dict[tuple[str, str], bool] = {}
         self._reads_params: dict[str, bool] = {}
         self._bind_call_sites()
-        # Each command's requests and endpoints, by place, once the call sites are bound (the
+        # Each command's requests and endpoints, by node, once the call sites are bound (the
         # later passes ask for every command, several times).
-        self._requests: dict[tuple[int, int], list] = {}
-        self._endpoints: dict[tuple[int, int], frozenset[Endpoint]] = {}
+        self._requests: dict[object, list] = {}
+        self._endpoints: dict[object, frozenset[Endpoint]] = {}
 
     def endpoints_of(self, node) -> frozenset[Endpoint]:
-        k = (node.start_byte, node.end_byte)
-        found = self._endpoints.get(k)
+        found = self._endpoints.get(node)
         if found is None:
-            found = self._endpoints[k] = frozenset(
+            found = self._endpoints[node] = frozenset(
                 info.endpoint for _, urls in self.requests_of(node) for _, info in urls)
         return found
 
     def requests_of(self, node) -> list[tuple[HttpCommand, list]]:
         """The requests a command makes: its own, or those of the helper it calls (a list
         shared by the callers: never change it)."""
-        k = (node.start_byte, node.end_byte)
-        found = self._requests.get(k)
+        found = self._requests.get(node)
         if found is None:
-            found = self._requests[k] = self._find_requests(k)
+            found = self._requests[node] = self._find_requests((node.start_byte, node.end_byte))
         return found
 
     def _find_requests(self, k: tuple[int, int]) -> list[tuple[HttpCommand, list]]:

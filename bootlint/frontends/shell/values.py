@@ -107,9 +107,10 @@ class Words:
                 self.calls.setdefault(name, []).extend(command_args(site) for site in commands)
         # While deciding whether a helper's endpoint depends on its parameters, they are unknown.
         self.parameters_unknown = False
-        # Words read outside any frame, by place: the index, the data flow, the lowering and the
-        # request facts each read the same words (a tenth of a large file's lint time).
-        self._evaluated: dict[tuple, list[tuple[Piece, ...]]] = {}
+        # Words read outside any frame, by (node, depth), one table with the parameters known and
+        # one without: the index, the data flow, the lowering and the request facts each read
+        # the same words (a tenth of a large file's lint time).
+        self._evaluated: tuple[dict, dict] = ({}, {})
         # literal()'s answers by node, one table with the parameters known and one without.
         self._literals: tuple[dict, dict] = ({}, {})
         # (function, name) -> (end byte, value) of the function's own top-level assignments.
@@ -161,10 +162,11 @@ class Words:
             node, frame = node.node, node.frame or frame
         if frame is not None:
             return self._evaluate(node, depth, frame)
-        place = (node.start_byte, node.end_byte, node.type, depth, self.parameters_unknown)
-        alts = self._evaluated.get(place)
+        kept = self._evaluated[self.parameters_unknown]
+        place = (node, depth)
+        alts = kept.get(place)
         if alts is None:
-            alts = self._evaluated[place] = self._evaluate(node, depth, None)
+            alts = kept[place] = self._evaluate(node, depth, None)
         return alts
 
     def _evaluate(self, node, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]]:
