@@ -219,8 +219,8 @@ def _suppress(findings: list[Finding], model: RuntimeModel, path: str, selection
     """Apply the file's suppression comments; report unused (BL901) and invalid (BL903) ones."""
     from bootlint.config import suppress
 
-    if not model.comments:
-        return findings
+    if not any(":" in text for _, _, text, _ in model.comments):
+        return findings   # (a directive needs `bootlint:` or `noqa:`: none of them is one)
     rules = all_rules()
     frontend = by_name(model.language)
     noqa = bool(frontend and frontend.idioms.noqa)
