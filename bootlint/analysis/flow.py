@@ -152,7 +152,8 @@ class Flow:
         # A function that holds an event loop is the runtime's entry point even when nothing in
         # the file calls it (a library another script sources and calls): it is walked as the
         # file would run it, with the options the file leaves set.
-        entries = loop_functions(model)
+        # (found only when some function is not called yet: most files call all of theirs)
+        entries = loop_functions(model) if any(n not in self._called for n in model.functions) else set()
         for name, body in model.functions.items():
             if name in self._called:
                 continue

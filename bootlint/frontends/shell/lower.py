@@ -500,12 +500,13 @@ class _Lowering(CommandLowering):
         for arg in args:
             out.extend(self.substitutions_in(arg))
         name = self.words.literal(name_node)
-        if key(node) in self.handlers or key(node) in self.work:
+        place = key(node)
+        if place in self.handlers or place in self.work:
             out.append(self._handler_call(node))
         elif self.event_work.program(node):
             out.append(self._program_run(node))
         out.extend(self._argv_payload(node, name, args))
-        if key(node) in self.sites.http:
+        if place in self.sites.http:
             return out + self.c_curl(node, args)
         if name is None:
             return out
