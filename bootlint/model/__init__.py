@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import field
+from operator import attrgetter
 
 from bootlint.diagnostics import Span
 from bootlint.util.records import dataclass
@@ -449,6 +450,7 @@ class RuntimeModel:
     streaming: "object | None" = None
     _sorted: list[Node] | None = field(default=None, repr=False, compare=False)
     _by_kind: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
+    _by_class: dict[type, list] = field(default_factory=dict, repr=False, compare=False)
     _api_calls: dict = field(default_factory=dict, repr=False, compare=False)   # endpoints -> calls
 
     def all_nodes(self) -> list[Node]:
@@ -468,11 +470,20 @@ class RuntimeModel:
         """Every event of one kind anywhere in the file, in source order (rules ask often, so
         the nodes are sorted once, after lowering is done)."""
         if self._sorted is None:
-            self._sorted = sorted(self.all_nodes(), key=lambda n: (n.span.line, n.span.column))
+            self._sorted = sorted(self.all_nodes(), key=_POSITION)
             self._by_kind = {}
-        if kind not in self._by_kind:
-            self._by_kind[kind] = [n for n in self._sorted if isinstance(n, kind)]
-        return self._by_kind[kind]
+            # Filed by class in the same pass: a kind that is one class of the file's nodes (most
+            # are) is that class's list, without a filter of every node per kind.
+            self._by_class = {}
+            for node in self._sorted:
+                self._by_class.setdefault(type(node), []).append(node)
+        found = self._by_kind.get(kind)
+        if found is None:
+            classes = [cls for cls in self._by_class if issubclass(cls, kind)]
+            found = self._by_kind[kind] = (
+                self._by_class[classes[0]] if len(classes) == 1 else
+                [n for n in self._sorted if isinstance(n, kind)] if classes else [])
+        return found
 
     def api_calls(self, *endpoints: Endpoint) -> list[ApiCall]:
         """The API calls to these endpoints (all of them without any), in source order; rules
@@ -488,6 +499,9 @@ class RuntimeModel:
     def is_runtime(self) -> bool:
         """True when the file itself speaks the Runtime API (not a hand-over, not an extension)."""
         return any(c.endpoint is not Endpoint.EXTENSION for c in self.events(ApiCall))
+
+
+_POSITION = attrgetter("span.line", "span.column")   # (read in C: sorted() asks it of every node)
 
 
 def children(node: Node) -> list[list[Node]]:
