@@ -234,14 +234,18 @@ class _Lowering(CommandLowering):
         after_next = self.status_after_next
         nodes = list(nodes)
         for at, node in enumerate(nodes):
-            if not node.is_named or node.type == "comment":
+            if not node.is_named:
+                continue
+            kind = node.type   # (read once: each read makes a new string)
+            if kind == "comment":
                 continue
             # `$?` in the statement right after a `next` request tells whether it failed.
             self.status_after_next = after_next
             made = self.nexts_made
             self.status_left = None
-            lowered = self.statement(node)
-            background = at + 1 < len(nodes) and nodes[at + 1].type == "&"
+            lowered = self.statement(node, kind)
+            following = nodes[at + 1] if at + 1 < len(nodes) else None
+            background = following is not None and not following.is_named and following.type == "&"
             if background:
                 # `serve "$id" &`: a background job, a child process; a later `wait` may
                 # return its status (c_wait).
@@ -253,7 +257,7 @@ class _Lowering(CommandLowering):
             # nesting cost the depth times the size of the file)
             if background:
                 after_next = False   # `cmd &` sets `$?` to 0
-            elif node.type in STATUS_SETTERS and self.status_left is not None:
+            elif kind in STATUS_SETTERS and self.status_left is not None:
                 after_next = self.status_left
             else:
                 after_next = self.nexts_made != made
@@ -261,8 +265,10 @@ class _Lowering(CommandLowering):
         self.status_after_next = after_next
         return out
 
-    def statement(self, node) -> list[Node]:
-        kind = node.type
+    def statement(self, node, kind: str | None = None) -> list[Node]:
+        """Lower one statement (``kind``: its node's type, when the caller has read it)."""
+        if kind is None:
+            kind = node.type
         method = STATEMENTS.get(kind)
         if method is not None:
             return method(self, node)
