@@ -54,11 +54,14 @@ class IterationPaths:
 
     def _index(self, seq: list[Node], parent: Node | None) -> None:
         stack = [(seq, parent)]
+        where = self._parent
         while stack:
             cur_seq, cur_parent = stack.pop()
             for i, node in enumerate(cur_seq):
-                self._parent[id(node)] = (cur_seq, i, cur_parent)
-                stack.extend((child, node) for child in children(node))
+                where[id(node)] = (cur_seq, i, cur_parent)
+                below = children(node)
+                if below:   # (most nodes hold none: no generator for them)
+                    stack.extend((child, node) for child in below)
 
     def leaks_after(self, node: Node, loop: Loop, removes) -> Leaks | None:
         """The paths from ``node`` to the end of ``loop``'s iteration that never pass a node for
