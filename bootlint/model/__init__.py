@@ -259,6 +259,10 @@ class Exit(Node):
     kind: ExitKind = ExitKind.EXIT
     text: str = ""
     levels: int = 1        # break N
+    # An exit or return with a non-zero status on the path a failed per-event command takes
+    # (`handler ... || { <post to /error>; exit 1; }`): that failure ends the process or the
+    # function with a failed status, as errexit would.
+    fails_on_work_failure: bool = False
 
 
 @dataclass(eq=False)

@@ -7,8 +7,8 @@ from typing import Iterator
 
 from bootlint.analysis.flow import JobRef, Structure
 from bootlint.model import (
-    ApiCall, Endpoint, Exit, Facts, HandlerCall, InitStep, PerEventWork, ProgramRun, SetOption,
-    TrapSet,
+    ApiCall, Endpoint, Exit, ExitKind, Facts, HandlerCall, InitStep, PerEventWork, ProgramRun,
+    SetOption, TrapSet,
 )
 from bootlint.diagnostics import Related, Span, Violation
 from bootlint.fixes.requests import ExitAfterInitError, GuardHandlerCall, KeepInitGuard, PostCaughtFailure
@@ -52,7 +52,7 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
     flow = subject.flow
     loops = flow.event_loops
     occurrences = sorted(flow.of(PerEventWork), key=lambda o: (o.node.span.line, o.node.span.column))
-    failing = _failing_jobs(occurrences + flow.of(ProgramRun)) if any(
+    failing = _failing_jobs(occurrences + flow.of(ProgramRun) + flow.of(Exit)) if any(
         o.node.waits_for for o in occurrences) else {}
     found = []
     for occ in occurrences:
@@ -130,24 +130,35 @@ def _ends_on_failure(node: PerEventWork | ProgramRun, ctx) -> str | None:
 def _failing_jobs(occurrences: list) -> dict:
     """The background jobs (as started, per call frame) that a failure of their per-event work
     exits with a failed status: errexit in the job's process ends it there, as it would end the
-    runtime in the foreground. Each with the first such command met, in source order.
+    runtime in the foreground. Each with the first such command (or exit) met, in source order."""
+    failing: dict = {}
+    for occ in sorted(occurrences, key=lambda o: (o.node.span.line, o.node.span.column)):
+        job = occ.ctx.job
+        if job is not None and job not in failing and _fails_job(occ.node, occ.ctx, failing):
+            failing[job] = occ
+    return failing
+
+
+def _fails_job(node, ctx, failing: dict) -> bool:
+    """Does a failure here end the job this runs in with a failed status?
 
     A call of the file's own function counts through the function's body (walked for that call,
     with its guards): the programs it runs and the work in it. The call's own status would count
     a function that guards every program it runs (`./handler || { ...; return 0; }`) as failing.
     A `wait` in the job counts only when a job it waits for can fail: in source order, that one's
-    commands come first (one written later is not known yet, and the `wait` does not count)."""
-    failing: dict = {}
-    for occ in sorted(occurrences, key=lambda o: (o.node.span.line, o.node.span.column)):
-        job, node = occ.ctx.job, occ.node
-        if job is None or job in failing or node.calls_function:
-            continue
-        waits = isinstance(node, PerEventWork) and node.waits_for
-        if waits and _job_failure(occ.ctx, node.waits_for, failing) is None:
-            continue
-        if _ends_on_failure(node, occ.ctx) is not None:
-            failing[job] = occ
-    return failing
+    commands come first (one written later is not known yet, and the `wait` does not count).
+    An `exit 1` or `return 1` on a failed command's path (`|| { post_error; exit 1; }`) counts
+    under errexit, where the failed status it leaves ends each caller up to the job; not inside a
+    `$(...)` or pipeline element of the job (whose status may go nowhere)."""
+    if isinstance(node, Exit):
+        return (node.fails_on_work_failure and node.kind in (ExitKind.EXIT, ExitKind.RETURN)
+                and ctx.errexit and not ctx.guarded and not ctx.job_sealed and not ctx.next_failure)
+    if node.calls_function:
+        return False
+    waits = isinstance(node, PerEventWork) and node.waits_for
+    if waits and _job_failure(ctx, node.waits_for, failing) is None:
+        return False
+    return _ends_on_failure(node, ctx) is not None
 
 
 def _job_failure(ctx, jobs: tuple, failing: dict):
@@ -166,6 +177,9 @@ def _failed_inside(failed, ctx) -> str:
     if len(failed.ctx.chain) <= len(ctx.chain):
         return ""
     function = failed.ctx.chain[len(ctx.chain)]
+    if isinstance(failed.node, Exit):
+        return (f"; `{function}`, which the job runs, ends with `{_short(failed.node.text)}` on "
+                f"line {failed.node.span.line} when its work fails, a failed status for the job")
     return (f"; `{function}`, which the job runs, does not guard `{_short(failed.node.text)}` on "
             f"line {failed.node.span.line}, so its failure ends the job with a failed status")
 

@@ -17,7 +17,7 @@ from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, key, node_text,
 )
 from bootlint.frontends.shell.jobs import describe
-from bootlint.frontends.shell.status import failure_guard
+from bootlint.frontends.shell.status import failure_condition, failure_guard
 from bootlint.frontends.shell.values import unbind
 from bootlint.model import (
     ApiCall, ArgvPayload, CallFunction, Endpoint, EnvSet, Exit, ExitKind, Handover, HandlerCall,
@@ -126,10 +126,33 @@ class CommandLowering:
                           text=_one_line(node_text(node)))]
 
     def c_exit(self, node, args) -> list[Node]:
-        return [Exit(self.span(node), kind=ExitKind.EXIT, text=node_text(node))]
+        return [Exit(self.span(node), kind=ExitKind.EXIT, text=node_text(node),
+                     fails_on_work_failure=self._fails_on_work_failure(node, args))]
 
     def c_return(self, node, args) -> list[Node]:
-        return [Exit(self.span(node), kind=ExitKind.RETURN, text=node_text(node))]
+        return [Exit(self.span(node), kind=ExitKind.RETURN, text=node_text(node),
+                     fails_on_work_failure=self._fails_on_work_failure(node, args))]
+
+    def _fails_on_work_failure(self, node, args) -> bool:
+        """`exit 1`, `return 2`: a literal non-zero status on the path a failed per-event command
+        takes, the right of its `||` or the arm of `if ! cmd` (the `else` of `if cmd`), written
+        in that `||`'s `{ ...; }` or that arm."""
+        code = self.words.literal(args[0]) if len(args) == 1 else None
+        if not code or not code.isdigit() or int(code) == 0:
+            return False
+        condition = failure_condition(node)
+        return condition is not None and self._does_work(condition)
+
+    def _does_work(self, syntax) -> bool:
+        """Is a command in this syntax per-event work (or a program a function runs)?"""
+        stack = [syntax]
+        while stack:
+            cur = stack.pop()
+            if cur.type == "command" and (key(cur) in self.handlers or key(cur) in self.work
+                                          or self.event_work.program(cur)):
+                return True
+            stack.extend(cur.named_children)
+        return False
 
     def c_break(self, node, args) -> list[Node]:
         levels = self.words.literal(args[0]) if args else "1"

@@ -29,6 +29,48 @@ def failure_guard(node) -> str:
     return ""
 
 
+def failure_condition(node):
+    """The command whose failure leads to this statement: ``a`` of `a || { ...; node; }`, ``a`` of
+    `if ! a; then ...; node; fi` and of `if a; then ...; else ...; node; fi`; None elsewhere (an
+    `elif`, a loop, a function body in between)."""
+    child, cur = node, node.parent
+    while cur is not None and cur.type in ("compound_statement", "redirected_statement"):
+        child, cur = cur, cur.parent
+    if cur is None:
+        return None
+    if cur.type == "list":
+        named = [c for c in cur.children if c.is_named and c.type != "comment"]
+        ops = [c.type for c in cur.children if not c.is_named]
+        if len(named) == 2 and ops == ["||"] and named[1].start_byte == child.start_byte:
+            return named[0]
+        return None
+    if cur.type == "else_clause":
+        statement = cur.parent
+        if statement is None or statement.type != "if_statement" or any(
+                c.type == "elif_clause" for c in statement.children):
+            return None
+        conditions = [c for i, c in enumerate(statement.children)
+                      if c.is_named and statement.field_name_for_child(i) == "condition"]
+        if len(conditions) != 1 or _negated(conditions[0]):
+            return None
+        return conditions[0]
+    if cur.type == "if_statement" and not any(c.type in ("elif_clause", "else_clause") for c in cur.children):
+        conditions = [c for i, c in enumerate(cur.children)
+                      if c.is_named and cur.field_name_for_child(i) == "condition"]
+        if len(conditions) != 1 or not _negated(conditions[0]):
+            return None
+        inside = conditions[0].start_byte <= child.start_byte < conditions[0].end_byte
+        return None if inside else conditions[0]
+    return None
+
+
+def _negated(condition) -> bool:
+    """Is this condition `! cmd` (`! cmd > out` parses as a redirection of the negation)?"""
+    while condition is not None and condition.type == "redirected_statement":
+        condition = condition.child_by_field_name("body")
+    return condition is not None and condition.type == "negated_command"
+
+
 # Where a command's status becomes its body's status: the last statement of a function's body or
 # of a `$(...)`, through the last statement of an if/else arm, the right of `&&`/`||`, the last
 # element of a pipeline, a redirection.
