@@ -139,7 +139,7 @@ def _failing_jobs(occurrences: list) -> dict:
     return failing
 
 
-def _fails_job(node, ctx, failing: dict) -> bool:
+def _fails_job(node: PerEventWork | ProgramRun | Exit, ctx, failing: dict) -> bool:
     """Does a failure here end the job this runs in with a failed status?
 
     A call of the file's own function counts through the function's body (walked for that call,
@@ -148,8 +148,9 @@ def _fails_job(node, ctx, failing: dict) -> bool:
     A `wait` in the job counts only when a job it waits for can fail: in source order, that one's
     commands come first (one written later is not known yet, and the `wait` does not count).
     An `exit 1` or `return 1` on a failed command's path (`|| { post_error; exit 1; }`) counts
-    under errexit, where the failed status it leaves ends each caller up to the job; not inside a
-    `$(...)` or pipeline element of the job (whose status may go nowhere)."""
+    under errexit, where the failed status it leaves ends each caller up to the job; not right
+    inside a `$(...)` of the job, or a pipeline element without pipefail (``job_sealed``: the
+    status it leaves may go nowhere)."""
     if isinstance(node, Exit):
         return (node.fails_on_work_failure and node.kind in (ExitKind.EXIT, ExitKind.RETURN)
                 and ctx.errexit and not ctx.guarded and not ctx.job_sealed and not ctx.next_failure)
