@@ -189,6 +189,27 @@ SHAPES += [
           shebang="#!/bin/sh", options="set -e", functions='process() { ./handler "$1" > ./out.json; }',
           handled=True),
 ]
+# A function of the file in a pipeline (each element a child process, errexit inherited): its
+# failure ends its element; that reaches the shell only as the pipeline's status, which is the last
+# element's, or any element's under pipefail.
+TEE = 'process | tee -a ./log >&2\n  OUT={}'
+PIPED = 'process() { R=$(./handler "$EVENT"); printf %s "$R"; }'
+SHAPES += [
+    Shape("a function piped to tee without pipefail: the failure ends its element only", TEE,
+          options="set -e", functions=PIPED),
+    Shape("a function piped to tee under pipefail", TEE, options="set -eo pipefail", functions=PIPED,
+          trap_runs=True, dies=True),
+    Shape("a function as a pipeline's last element, without pipefail",
+          'printf %s "$EVENT" | process\n  OUT={}', options="set -e",
+          functions='process() { R=$(./handler); printf %s "$R" > ./out.json; }', trap_runs=True, dies=True),
+    Shape("a subshell that goes on after the handler, set -e: errexit ends it with the failure",
+          f'( {HANDLER}; echo done >&2 )\n  OUT={{}}', options="set -e", trap_runs=True, dies=True),
+    Shape("a subshell whose $(...) ends in echo: the handler's status is lost there, set -e",
+          '( OUT=$(./handler "$EVENT"; echo) )\n  OUT={}', options="set -e"),
+    Shape("a function piped to logger-like cat without pipefail, sh",
+          '{ process "$EVENT"; } | cat >&2\n  OUT={}', shebang="#!/bin/sh", options="set -e",
+          functions='process() { R=$(./handler "$EVENT"); printf %s "$R"; }'),
+]
 SH_SHAPES = [s for s in SHAPES if s.shebang == "#!/bin/sh"]
 
 

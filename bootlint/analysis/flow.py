@@ -70,6 +70,9 @@ class Context:
     # In a background job (`cmd &`): the parent does not wait for its status, so a failure
     # there cannot end the runtime through errexit either.
     background: bool = False
+    # In a pipeline element whose status the pipeline drops (not its last, pipefail off when it
+    # ran): a failure that ends the element there ends nothing more.
+    status_dropped: bool = False
     # The innermost background job, where a failure here can become the job's status (the status
     # a `wait` returns): errexit inside the job's process exits it with the failed status. None
     # outside a job, and where the walk cannot tell that a failure reaches the job: below a
@@ -269,6 +272,7 @@ class Flow:
             else:
                 sub_ctx = replace(ctx, subshell=True, trap_exit=left,
                                   background=ctx.background or node.context == "background",
+                                  status_dropped=ctx.status_dropped or (node.in_pipe and not state.pipefail),
                                   tail_out=ctx.tail_out and node.tail if ctx.trap_exit else True)
             self._walk(node.body, sub_ctx, inner)
         elif isinstance(node, CallFunction):

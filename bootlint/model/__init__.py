@@ -164,6 +164,9 @@ class Subshell(Node):
     # "background" a job started with `&`. An exit inside ends that context only; a request made
     # inside is still the runtime's request.
     context: str = "subshell"
+    # A pipeline's element that is not its last: its status is the pipeline's only under
+    # pipefail (without it, a failure that ends this element ends nothing more).
+    in_pipe: bool = False
 
 
 @dataclass(eq=False)

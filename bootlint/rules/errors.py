@@ -59,6 +59,8 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
         node, ctx = occ.node, occ.ctx
         if ctx.background:
             continue  # a job's failure reaches the runtime only through a `wait` that returns it
+        if ctx.status_dropped:
+            continue  # it ends a pipeline element whose status the pipeline drops, nothing more
         why = node.why
         if node.waits_for:
             failed = _job_failure(ctx, node.waits_for, failing)
@@ -405,6 +407,15 @@ def _why_the_trap_misses(node: HandlerCall, ctx) -> str:
     """Why a failure of the handler never reaches a command at the top level, where the ERR
     trap runs without errtrace; '' when it does reach one (so the trap runs)."""
     returned = node.status_kept and node.tail and ctx.tail_out
+    escapes_substitution = returned or (ctx.errexit and ctx.substitution == "kept" and node.status_kept)
+    in_substitution = ("runs in a `$(...)`, where the trap is not inherited, and its status does "
+                       "not reach a command at the script's top level")
+    dropped = ("runs in a pipeline element that is not the last, whose status is dropped without "
+               "pipefail; the trap is not inherited there")
+    if node.in_pipe and not ctx.pipefail:
+        return dropped
+    if ctx.status_dropped:   # whatever the failure reaches inside the element ends there
+        return in_substitution if ctx.substitution and not escapes_substitution else dropped
     if ctx.trap_exit == "function":
         where = f"runs in the function `{ctx.chain[0]}`, where the trap is not inherited"
         # (In `out=$(handler)` inside the function, the function's errexit is the one that acts.)
@@ -412,13 +423,16 @@ def _why_the_trap_misses(node: HandlerCall, ctx) -> str:
             return f"{where}, and errexit ends the runtime there before the trap can run"
         return "" if returned else f"{where}, and its status is not the function's"
     if node.in_pipe:
-        return "" if ctx.pipefail else (
-            "runs in a pipeline element that is not the last, whose status is dropped without "
-            "pipefail; the trap is not inherited there")
+        return ""   # (under pipefail: the pipeline fails with it)
+    # The failure is the status of the command holding it (in a `$(...)`: when the handler is
+    # its last command, or errexit kept there stops it)...
+    held = node.status_kept and (not ctx.substitution or node.tail
+                                 or (ctx.errexit and ctx.substitution == "kept"))
+    # ... and errexit, inherited by a `( )` or pipeline element, ends the child with it.
+    if ctx.trap_exit == "child" and not ctx.background and held and (
+            ctx.outer_errexit if ctx.substitution else ctx.errexit):
+        return ""
     if ctx.substitution:
-        if returned or (ctx.errexit and ctx.substitution == "kept" and node.status_kept):
-            return ""
-        return ("runs in a `$(...)`, where the trap is not inherited, and its status does not "
-                "reach a command at the script's top level")
+        return "" if escapes_substitution else in_substitution
     return "" if returned else ("runs in a subshell, where the trap is not inherited, and its "
                                 "status is not the subshell's")

@@ -302,8 +302,7 @@ class _Lowering(CommandLowering):
                 # in child processes).
                 for part in child.named_children:
                     if part.type == "pipeline":
-                        out.extend(Subshell(self.span(p), body=self.statement(p), context="pipeline")
-                                   for p in part.named_children)
+                        out.extend(self.pipeline_elements(part.named_children))
                     elif part.type in ("command", "list", "redirected_statement"):
                         out.extend(self.statement(part))
                 out.extend(self.substitutions_in(child))
@@ -323,8 +322,14 @@ class _Lowering(CommandLowering):
         parts = [c for c in node.children if c.is_named]
         if len(parts) == 1:
             return self.statement(parts[0])
-        # Every element runs in a child process (bash's default, without lastpipe).
-        return [Subshell(self.span(p), body=self.statement(p), context="pipeline") for p in parts]
+        return self.pipeline_elements(parts)
+
+    def pipeline_elements(self, parts: list) -> list[Node]:
+        """A pipeline's elements: each runs in a child process (bash's default, without
+        lastpipe); the status of all but the last reaches the shell only under pipefail."""
+        last = len(parts) - 1
+        return [Subshell(self.span(p), body=self.statement(p), context="pipeline", in_pipe=i < last)
+                for i, p in enumerate(parts)]
 
     def s_list(self, node) -> list[Node]:
         named = [c for c in node.children if c.is_named and c.type != "comment"]
