@@ -497,9 +497,12 @@ class _Lowering(CommandLowering):
     def s_command(self, node) -> list[Node]:
         out: list[Node] = []
         name_node = command_name(node)
+        # (a command none starts in has none in any of its words: no question per word)
+        subs = self.index.may_hold_substitution(node)
         prefix = [c for c in node.children if c.type == "variable_assignment"]
         for assignment in prefix:
-            out.extend(self.substitutions_in(assignment))
+            if subs:
+                out.extend(self.substitutions_in(assignment))
             name = assignment.child_by_field_name("name")
             if name is not None and name_node is not None:
                 # VAR=value cmd: the variable is in cmd's environment.
@@ -507,9 +510,10 @@ class _Lowering(CommandLowering):
         if name_node is None:
             return out
         args = command_args(node)
-        out.extend(self.substitutions_in(name_node))
-        for arg in args:
-            out.extend(self.substitutions_in(arg))
+        if subs:
+            out.extend(self.substitutions_in(name_node))
+            for arg in args:
+                out.extend(self.substitutions_in(arg))
         name = self.words.literal(name_node)
         place = key(node)
         if place in self.handlers or place in self.work:
