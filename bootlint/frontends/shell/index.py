@@ -241,7 +241,7 @@ def build_index(root) -> ShellIndex:
             index.assignments.setdefault(key, []).append(value)
             index.assignment_nodes.setdefault(key, []).append(node)
             assignments.append((key, value, function_of(node)))
-            if value is not None and (b"$(" in value.text or b"`" in value.text):
+            if value is not None and ("$(" in node_text(value) or "`" in node_text(value)):
                 _note_assigned_output(index, node, node_text(name))
     for node in sorted(found.get("command", ()), key=by_start):
         function = function_of(node)
