@@ -24,6 +24,14 @@ from bootlint.model import Endpoint
 MAX_HOPS = 6
 
 
+def last_between(ordered: list[int], low: int, high: float) -> int | None:
+    """The largest of the sorted numbers in [low, high), else None. By bisection: the handler
+    search asks it once per region with the `next`s of a function, and a function defined again
+    and again (a long file of repeated runtimes) has as many regions as posts."""
+    at = bisect_left(ordered, high) - 1
+    return ordered[at] if at >= 0 and ordered[at] >= low else None
+
+
 class Handlers:
     """Finds the handler's commands once (:attr:`found`, by place)."""
 
@@ -332,12 +340,14 @@ class EventWork:
         post_starts: dict[str | None, list[int]] = {}
         for post_node in posts:
             post_starts.setdefault(self.index.function_of(post_node), []).append(post_node.start_byte)
+        for starts in post_starts.values():
+            starts.sort()
         for (owner, (begin, end)), fetches in regions.items():
             fetches.sort(key=lambda n: n.start_byte)
             first = fetches[0].end_byte
-            later = [p for p in post_starts.get(owner, ()) if first <= p < end]
-            if later:
-                end = max(later)
+            later = last_between(post_starts.get(owner, ()), first, end)
+            if later is not None:
+                end = later
             ends = [n.end_byte for n in fetches]
             commands = self.index.commands_in.get(owner, ())
             starts = self._starts.get(owner)

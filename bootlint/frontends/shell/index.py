@@ -24,7 +24,7 @@ class ShellIndex:
     exported: set[str] = field(default_factory=set)
     allexport: bool = False
     sources: bool = False        # the file sources other files (user code may define functions)
-    max_depth: int = 0   # how deep the tree nests (measured only past MAX_NESTING nodes)
+    max_depth: int = 0   # how deep the tree nests when deeper than MAX_NESTING (see max_depth)
     comments: list = field(default_factory=list)                     # every comment node
     # Scopes: names a function declares `local` (also `declare`/`typeset` without -g), their
     # values there; every other assignment, inside a function or not, is global.
@@ -43,6 +43,7 @@ class ShellIndex:
     _reach: list[int] = field(default_factory=list)   # the furthest end among ranges[:i+1]
     _loops: list[tuple[int, int]] = field(default_factory=list)  # outermost loops' byte ranges
     loop_ranges: list[tuple[int, int]] = field(default_factory=list)  # every loop's, by start
+    _loop_parents: list[int] = field(default_factory=list)  # the loop around each (-1: none)
     # The redirected statement or pipeline that directly holds a node, by (start, end, type), and
     # the variable a command's output is assigned to, by its place: found from the holders down,
     # once. (tree-sitter finds a node's parent by descending from the root through every earlier
@@ -71,12 +72,14 @@ class ShellIndex:
             if definition is not None and definition.start_byte <= start < definition.end_byte:
                 best = (definition.start_byte, definition.end_byte)
         at = bisect_right(self.loop_ranges, (start, float("inf"))) - 1
-        # Loops starting before the node, nearest first: the first that contains it is innermost.
+        # Loops nest, so a loop that contains the node contains the last loop starting before it
+        # too: up that loop's chain of loops around it, the first that contains the node is the
+        # innermost (a scan back over every earlier loop was quadratic at a long file's top level).
         while at >= 0 and (best is None or self.loop_ranges[at][0] > best[0]):
             begin, end = self.loop_ranges[at]
             if start < end:
                 return (begin, end)
-            at -= 1
+            at = self._loop_parents[at]
         return best
 
     def holder(self, node):
@@ -184,29 +187,35 @@ def captures(root) -> dict[str, list]:
     return found
 
 
-def max_depth(root) -> int:
-    """How deep the tree nests, by a cursor (no node objects made; inputs may nest thousands
-    deep, so no recursion either)."""
+def max_depth(root, limit: int = MAX_NESTING) -> int:
+    """How deep the tree nests (the root at depth 0) when that is deeper than ``limit``; else
+    at most ``limit``, not necessarily the depth. By a cursor (inputs may nest thousands deep,
+    so no recursion), into only the subtrees with enough nodes to reach past the limit: a node
+    at depth d with n nodes under it and itself reaches depth d + n - 1 at most. A long file of
+    short statements is then measured from its top-level statements, not from every node."""
+    if root.descendant_count - 1 <= limit:
+        return 0
     cursor = root.walk()
     depth = deepest = 0
+    deep_enough = True
     while True:
-        if cursor.goto_first_child():
+        if deep_enough and cursor.goto_first_child():
             depth += 1
             if depth > deepest:
                 deepest = depth
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return deepest
-            depth -= 1
+        else:
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent():
+                    return deepest
+                depth -= 1
+        deep_enough = depth + cursor.node.descendant_count - 1 > limit
 
 
 def build_index(root) -> ShellIndex:
     """File the tree's functions, assignments, commands, declarations and comments, each in
     source order with the innermost function it is written in."""
     index = ShellIndex()
-    # A tree cannot nest deeper than it has nodes: only one that could be too deep is measured.
-    index.max_depth = max_depth(root) if root.descendant_count > MAX_NESTING else 0
+    index.max_depth = max_depth(root)
     found = captures(root)
     by_start = lambda n: n.start_byte  # noqa: E731 (captures are grouped by name, not ordered)
     for node in sorted(found.get("function", ()), key=by_start):
@@ -222,7 +231,12 @@ def build_index(root) -> ShellIndex:
         reach = max(reach, end)
         index._reach.append(reach)
     function_of = index.function_of if index._ranges else (lambda node: None)
+    around: list[int] = []   # the loops holding the one being filed, outermost first
     for node in sorted(found.get("loop", ()), key=by_start):
+        while around and index.loop_ranges[around[-1]][1] <= node.start_byte:
+            around.pop()
+        index._loop_parents.append(around[-1] if around else -1)
+        around.append(len(index.loop_ranges))
         index.loop_ranges.append((node.start_byte, node.end_byte))
         if index._loops and node.start_byte < index._loops[-1][1]:
             continue   # inside the last outermost loop
