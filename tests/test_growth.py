@@ -131,9 +131,9 @@ def test_last_between_is_the_largest_in_the_range():
 def test_the_repeated_runtime_gets_what_the_scans_found(copies, monkeypatch):
     """The handler search's regions and posts, by the chain and bisection, against the scans
     they replace: the same per-event work on the same lines, the same model, the same findings."""
-    from bootlint.frontends.shell import handlers
     from bootlint.engine import Selection, lint_source
     from bootlint.files.source import SourceFile
+    from bootlint.frontends.shell import handlers
     from bootlint.frontends.shell.index import ShellIndex
 
     text = _repeated_runtime(copies)
@@ -156,3 +156,70 @@ def test_the_repeated_runtime_gets_what_the_scans_found(copies, monkeypatch):
         (n for n in ordered if low <= n < high), default=None))
     assert run() == fast
     assert seen[0] == seen[1] and len(seen[0]) == copies
+
+
+def _words(text: str):
+    from bootlint.files.source import SourceFile
+    from bootlint.frontends.shell.values import Words
+
+    src = SourceFile.from_bytes("bootstrap", text.encode())
+    root = parser().parse(src.encoded).root_node
+    return Words(src, build_index(root)), root
+
+
+def _last_command_word(root):
+    index = build_index(root)
+    return index.commands[-1].named_children[-1]
+
+
+def test_reading_is_what_an_alternative_says_without_where():
+    from bootlint.diagnostics import Span
+    from bootlint.frontends.shell.values import reading
+    from bootlint.model import Piece
+
+    here, there = Span(1, 1, 1, 4), Span(9, 5, 9, 8)
+    assert reading((Piece(text="abc", span=here), Piece(var="X", span=here))) == \
+        reading((Piece(text="abc", span=there), Piece(var="X")))
+    assert reading((Piece(text="abc"),)) != reading((Piece(text="abd"),))
+    assert reading((Piece(var="X", default="1"),)) != reading((Piece(var="X"),))
+    assert reading((Piece(var="X", digits=True),)) != reading((Piece(var="X"),))
+
+
+def test_past_two_alike_a_variables_alternatives_keep_only_what_reads_differently():
+    """MAX_SAME_SHAPE: the same text given a third time and more adds no alternative (the first
+    two stay, with where they were written); a different text still does, in order."""
+    from bootlint.frontends.shell.values import MAX_SAME_SHAPE
+
+    assert MAX_SAME_SHAPE == 2
+    text = "#!/bin/bash\n" + 'U="http://h/a"\n' * 5 + 'U="http://h/b"\n' + 'U="http://h/a"\n' + 'curl "$U/x"\n'
+    words, root = _words(text)
+    alts = words.evaluate(_last_command_word(root))
+    assert ["".join(p.text for p in alt) for alt in alts] == ["http://h/a/x", "http://h/a/x", "http://h/b/x"]
+    assert [alt[0].span.line for alt in alts] == [2, 3, 7]
+    # Given once, it reads one way; twice or more, several (as before the limit).
+    for times, value in ((1, "a"), (2, None), (3, None), (30, None)):
+        words, root = _words("#!/bin/bash\n" + "U=a\n" * times + 'echo "$U"\n')
+        assert words.literal(_last_command_word(root)) == value, times
+
+
+@pytest.mark.parametrize("times", [2, 3, 17, 40])
+def test_a_variable_given_the_same_url_again_and_again_has_the_findings_of_twice(times):
+    """Past the limit nothing changes: a runtime that assigns its API base (and its handler's
+    output) the same text 2, 3 or 40 times on one line gets the same findings."""
+    from bootlint.engine import Selection, lint_source
+    from bootlint.files.source import SourceFile
+
+    def found(n: int) -> list:
+        text = ("#!/bin/bash\nset -euo pipefail\n"
+                + 'API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"; ' * n + "\n"
+                + 'while true; do\n  H=$(mktemp)\n  E=$(curl -sS -D "$H" "$API/invocation/next")\n'
+                '  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d "[:space:]" | cut -d: -f2)\n'
+                + '  R="{}"; ' * n + "\n"
+                + '  curl -sS -X POST "$API/invocation/$ID/respons" -d "$R"\n'
+                '  curl "$API/invocation/$ID/error" -d "oops"\ndone\n')
+        return sorted((f.code, f.span.line, f.span.column, f.message)
+                      for f in lint_source(SourceFile.from_bytes("bootstrap", text.encode()), Selection()).findings)
+
+    twice = found(2)
+    assert "BL003" in {code for code, *_ in twice}, twice   # `respons`, read through $API
+    assert found(times) == twice

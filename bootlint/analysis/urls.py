@@ -105,7 +105,7 @@ def _classify(pieces: tuple[Piece, ...]) -> UrlInfo | None:
 def shape(pieces: tuple[Piece, ...]) -> tuple:
     """What :func:`classify` reads of a URL's pieces: their text and the variables they come
     from, not where they were written."""
-    return tuple((p.text, p.var) for p in pieces)
+    return tuple([(p.text, p.var) for p in pieces])   # a list: no generator to resume per piece
 
 
 def distinct_meanings(alternatives) -> list[UrlInfo]:

@@ -15,6 +15,12 @@ from bootlint.util.records import dataclass
 
 _UNREAD = object()   # (literal()'s answer may be None)
 MAX_ALTERNATIVES = 16
+# A variable's alternatives that read alike (the same text, variables and defaults) and differ
+# only in where they were written: the first two are kept. Two, not one, so that a variable
+# given the same text twice still reads several ways (as a check of one value asks); and a
+# variable given it a hundred times (a long file repeating the same runtime) costs each read
+# what two cost, where each read built and classified up to MAX_ALTERNATIVES copies.
+MAX_SAME_SHAPE = 2
 MAX_DEPTH = 6
 MAX_CALL_DEPTH = 8          # helpers calling helpers, each call site binding $1..$9
 # Arguments that are one word whatever they hold (quoted, or with no expansion to split).
@@ -211,7 +217,11 @@ class Words:
                 gap = (Piece(text=self.src.encoded[pos:child.start_byte].decode("utf-8", "replace")),)
                 alts = [a + gap for a in alts]
             part = self.evaluate(child, depth, frame)
-            if len(alts) * len(part) > MAX_ALTERNATIVES:
+            if alts == [()]:
+                # The first part read: its alternatives as they are (each `() + p` is p), without
+                # a product to build (a variable assigned many times has many).
+                alts = part[:MAX_ALTERNATIVES]
+            elif len(alts) * len(part) > MAX_ALTERNATIVES:
                 alts = list(islice((a + p for a in alts for p in part), MAX_ALTERNATIVES))
             else:
                 alts = [a + p for a in alts for p in part]
@@ -360,17 +370,31 @@ class Words:
         return None
 
     def _values(self, values: list, depth: int, frame: Frame | None) -> list[tuple[Piece, ...]] | None:
+        """The alternatives of the assigned values, in order, each once, at most MAX_SAME_SHAPE
+        of those that read alike (None when none holds literal text)."""
         alts: dict[tuple[Piece, ...], None] = {}
+        shapes: dict[tuple, int] = {}
         for value in values:
             if value is None:
                 continue
             for alt in self.evaluate(value, depth + 1, frame):
-                alts.setdefault(alt, None)
+                if alt not in alts:
+                    shape = reading(alt)
+                    seen = shapes.get(shape, 0)
+                    if seen < MAX_SAME_SHAPE:
+                        shapes[shape] = seen + 1
+                        alts[alt] = None
                 if len(alts) >= MAX_ALTERNATIVES:
                     break
         if not any(p.is_literal and p.text for a in alts for p in a):
             return None
         return list(alts)
+
+
+def reading(alt: tuple[Piece, ...]) -> tuple:
+    """What an alternative reads: each piece's text, variable, default and whether it is
+    digits, without where it was written."""
+    return tuple([(p.text, p.var, p.default, p.digits) for p in alt])
 
 
 def _one_word(node) -> bool:
@@ -402,6 +426,8 @@ def _unescape(text: str) -> str:
 
 def _merge(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
     """Drop empty literal pieces (the quotes' gaps)."""
-    if all(p.text or p.var is not None for p in pieces):
-        return pieces
-    return tuple(p for p in pieces if p.text or p.var is not None)
+    # A loop, not all() over a generator: this runs for every alternative of every word read.
+    for piece in pieces:
+        if not piece.text and piece.var is None:
+            return tuple([p for p in pieces if p.text or p.var is not None])
+    return pieces
