@@ -223,3 +223,31 @@ def test_a_variable_given_the_same_url_again_and_again_has_the_findings_of_twice
     twice = found(2)
     assert "BL003" in {code for code, *_ in twice}, twice   # `respons`, read through $API
     assert found(times) == twice
+
+
+def test_a_front_end_lowers_with_the_collector_paused_and_sets_it_back(monkeypatch):
+    """Frontend.lower pauses the cyclic collector (as lint_source does around a whole lint), for
+    callers that lower outside a lint, and sets it back after, also when the lowering raises."""
+    import gc
+    import importlib
+
+    from bootlint.files.source import SourceFile
+    from bootlint.frontends import registry
+
+    shell = registry.by_name("shell")
+    module = importlib.import_module(shell.lower_module)
+    real = module.lower
+    seen: list[bool] = []
+
+    def spy(src, shebang):
+        seen.append(gc.isenabled())
+        if not src.encoded.strip().endswith(b"hi"):
+            raise ZeroDivisionError
+        return real(src, shebang)
+
+    monkeypatch.setattr(module, "lower", spy)
+    assert gc.isenabled()
+    assert shell.lower(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\necho hi\n"), None).language == "shell"
+    with pytest.raises(ZeroDivisionError):
+        shell.lower(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\n"), None)
+    assert seen == [False, False] and gc.isenabled()
