@@ -414,6 +414,9 @@ def server_command(stdio) -> None:
     output)."""
     from bootlint.lsp.launch import serve   # answers `initialize` before importing pygls
 
+    from bootlint.util.gcpause import end_start_up
+
+    end_start_up()   # (started by the `bootlint` command: a server may wait long before its first lint)
     sys.exit(serve())
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -137,3 +139,40 @@ def test_the_collector_is_paused_for_a_lint_and_set_back_after(monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+START_UP = """
+import gc, sys
+{before}
+import bootlint.__main__
+from bootlint.util import gcpause
+print(gc.isenabled(), end=" ")
+{then}
+print(gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+FIRST_LINT = """from bootlint.engine import Selection, lint_source
+from bootlint.files.source import SourceFile
+lint_source(SourceFile.from_bytes("bootstrap", b"#!/bin/sh\\necho hi\\n"), Selection())"""
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("before, then, printed", [
+    ("", FIRST_LINT, "False True True"),                      # the first lint ends the pause
+    ("", "gcpause.end_start_up()", "False True True"),        # the server ends it before serving
+    ("gc.disable()", FIRST_LINT, "False False False"),        # a caller's own choice is kept
+])
+def test_the_collector_is_paused_while_the_command_line_starts(before, then, printed):
+    """The `bootlint` command (bootlint.__main__) pauses the cyclic collector while it starts,
+    until the first lint (or the server's start), then freezes what start-up made and runs the
+    collector again; bootlint.cli, imported alone, leaves the collector as it is."""
+    done = subprocess.run([sys.executable, "-c", START_UP.format(before=before, then=then)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == printed
+
+
+@pytest.mark.subprocess
+def test_importing_the_command_line_module_leaves_the_collector_alone():
+    done = subprocess.run([sys.executable, "-c", "import gc, bootlint.cli; print(gc.isenabled())"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr
