@@ -148,6 +148,19 @@ def _lint_one(job: tuple[Target, Settings, str, "Cache | None", "FixRequest | No
     return lint_target(target, selection_for(settings, place), settings.max_file_size, cache, fixing)
 
 
+def _cached(job) -> tuple[FileResult, str] | None:
+    """A plain file's result from the cache, or None (not cached, not readable here, an archive:
+    :func:`lint_target` decides)."""
+    target, settings, place, cache, _ = job
+    if target.problem or target.path.lower().endswith(".zip"):
+        return None
+    src, _problem = read_target(target, settings.max_file_size)
+    if src is None:
+        return None
+    result = cache.get(cache.key(src, selection_for(settings, place)))
+    return None if result is None else (result, "")
+
+
 def _lint_all(work: list) -> list:
     return [_lint_one(job) for job in work]
 
@@ -161,17 +174,33 @@ def run(targets: list[Target], settings: Settings, jobs: int = 1, cache: "Cache 
     for target in targets:
         own, place = nearest.for_file(target.path, target.display) if nearest else (settings, target.display)
         work.append((target, own, place, cache, fixing))
-    jobs = worker_count(jobs, len(targets))
-    if jobs > 1 and len(targets) >= PARALLEL_MIN_FILES:
+    outcomes: list = [None] * len(work)
+    todo = list(range(len(work)))
+    if cache is not None and cache.enabled and fixing is None:
+        # Answered from the cache here, before any worker starts: a rerun over unchanged files
+        # starts no process and sends no result between processes. (A miss is read again where
+        # it is linted, and its key computed again from what is read there.)
+        todo = []
+        for index, job in enumerate(work):
+            outcomes[index] = _cached(job)
+            if outcomes[index] is None:
+                todo.append(index)
+    pending = [work[i] for i in todo]
+    jobs = worker_count(jobs, len(pending))
+    if jobs > 1 and len(pending) >= PARALLEL_MIN_FILES:
         from bootlint.util.workers import lint_in_workers
 
-        outcomes = lint_in_workers(_lint_one, work, jobs, _worker_died)
-    else:
+        linted = lint_in_workers(_lint_one, pending, jobs, _worker_died)
+    elif pending:
         from bootlint.util.deepstack import call_with_large_stack
 
         # The whole loop on the large-stack thread: each file's lint then runs there directly,
         # not handed over and waited for (two thread switches a file).
-        outcomes = call_with_large_stack(_lint_all, work)
+        linted = call_with_large_stack(_lint_all, pending)
+    else:
+        linted = []
+    for index, outcome in zip(todo, linted):
+        outcomes[index] = outcome
     result = RunResult()
     for target, (file_result, problem) in zip(targets, outcomes):
         if file_result is None:

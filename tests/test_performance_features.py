@@ -176,3 +176,25 @@ def test_importing_the_command_line_module_leaves_the_collector_alone():
     done = subprocess.run([sys.executable, "-c", "import gc, bootlint.cli; print(gc.isenabled())"],
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_a_rerun_answered_by_the_cache_starts_no_worker(tmp_path, monkeypatch, parse_counter):
+    """The cache is read before workers are started: a rerun over unchanged files starts none,
+    and only the files it misses are linted (here one, in the process itself)."""
+    import bootlint.util.workers as workers
+
+    make_tree(tmp_path, 30)
+    monkeypatch.chdir(tmp_path)
+    started: list[int] = []
+    real = workers.lint_in_workers
+    monkeypatch.setattr(workers, "lint_in_workers",
+                        lambda function, work, jobs, on_death: (started.append(len(work)),
+                                                                real(function, work, jobs, on_death))[1])
+    first = CliRunner().invoke(main, ["check", "--jobs", "2", "--format", "json", "."])
+    assert started == [30]
+    second = CliRunner().invoke(main, ["check", "--jobs", "2", "--format", "json", "."])
+    assert started == [30] and second.output == first.output
+    (tmp_path / "fn007" / "bootstrap").write_bytes(TUTORIAL + b"\n")
+    parsed = len(parse_counter)
+    CliRunner().invoke(main, ["check", "--jobs", "2", "."])
+    assert started == [30] and parse_counter[parsed:] == ["fn007/bootstrap"]
