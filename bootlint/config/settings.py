@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bootlint.files.discover import DEFAULT_EXCLUDE
+from bootlint.files.realpaths import RealPaths
 from bootlint.diagnostics import Severity
 from bootlint.util.records import dataclass
 
@@ -130,12 +131,14 @@ def _toml():
     return tomllib
 
 
-def find_config(start: Path | None = None, seen: dict[str, Path | None] | None = None) -> Path | None:
+def find_config(start: Path | None = None, seen: dict[str, Path | None] | None = None,
+                real: RealPaths | None = None) -> Path | None:
     """The nearest configuration file from ``start`` up to the repository's root. ``seen``
     (resolved folder -> its answer) is filled with the answer of every folder the walk passes
     and ends the walk at a folder it holds: a run over a thousand sibling folders looks at
-    their common parents once, not once per file."""
-    folder = os.path.realpath(start if start is not None else os.getcwd())
+    their common parents once, not once per file (and ``real`` resolves each folder once)."""
+    start = start if start is not None else os.getcwd()
+    folder = real.resolve(start) if real is not None else os.path.realpath(start)
     passed = []
     found = None
     while True:
@@ -336,6 +339,7 @@ class NearestSettings:
         self.on_error = on_error
         self._config_of: dict[str, Path | None] = {}
         self._walked: dict[str, Path | None] = {}   # find_config's answers, by resolved folder
+        self._real = RealPaths()
         self._loaded: dict[str, Settings] = {}
         self._broken: dict[str, str] = {}
 
@@ -350,6 +354,7 @@ class NearestSettings:
         """Look for the configuration files and read them again on next use."""
         self._config_of.clear()
         self._walked.clear()
+        self._real.forget()
         self.rebase(self.base)
 
     def config_of(self, path: str) -> Path | None:
@@ -360,7 +365,7 @@ class NearestSettings:
         folder = os.path.dirname(os.path.abspath(path))
         if folder not in self._config_of:
             try:
-                self._config_of[folder] = find_config(folder, self._walked)
+                self._config_of[folder] = find_config(folder, self._walked, self._real)
             except (OSError, ValueError):
                 self._config_of[folder] = None
         return self._config_of[folder]
@@ -408,5 +413,5 @@ class NearestSettings:
         config = self.config_of(path)
         if settings is self.base or config is None:
             return self.base, display
-        place = os.path.relpath(os.path.realpath(path), os.path.realpath(config.parent)).replace(os.sep, "/")
+        place = os.path.relpath(self._real.resolve(path), self._real.resolve(config.parent)).replace(os.sep, "/")
         return settings, place

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from bootlint.files.realpaths import RealPaths
 from bootlint.util.lazyre import lazy
 
 # A repository's own config could name programs for git to run (core.fsmonitor); bootlint runs
@@ -88,6 +89,7 @@ class GitModes:
     def __init__(self) -> None:
         self._toplevels: dict[str, str | None] = {}
         self._indexes: dict[str, dict[str, int]] = {}
+        self._real = RealPaths()
         self.available = True
 
     def _git(self, *args: str, cwd: str) -> bytes | None:
@@ -142,7 +144,7 @@ class GitModes:
 
     def mode(self, path: str) -> int | None:
         """The file's mode in the index of the repository it is in, or None if untracked."""
-        real = os.path.realpath(path)
+        real = self._real.resolve(path)
         top = self._toplevel(os.path.dirname(real))
         if top is None:
             return None
