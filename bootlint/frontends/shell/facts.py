@@ -16,7 +16,7 @@ from bootlint.frontends.shell.index import ShellIndex
 from bootlint.frontends.shell.syntax import (
     command_args, command_name, expansion_names, node_text, substitutions,
 )
-from bootlint.frontends.shell.values import Words
+from bootlint.frontends.shell.values import POSITIONAL, Words, rest_start
 from bootlint.util.lazyre import lazy
 
 STDIN_VALUES = ("@-", "@/dev/stdin")
@@ -305,6 +305,8 @@ class EventFacts:
         self.words = words
         self.sites = sites
         self.event_vars = self._event_vars()
+        # The file's functions' positional parameters (1-based) that some call passes the event in.
+        self.event_params = self._event_params() if self.event_vars else {}
         # Files holding the event: by literal path, and the variables that name them.
         self.event_files: set[str] = set()
         self.event_file_vars: set[str] = set()
@@ -364,6 +366,53 @@ class EventFacts:
                  if Endpoint.NEXT in self.sites.endpoints_of(node)}
         names.discard(None)
         return names  # type: ignore[return-value]
+
+    def _event_params(self) -> dict[str, set[int]]:
+        """For each of the file's functions, the positional parameters some call passes the
+        event in (`handle "$EVENT"`: `$1` of handle), and on through calls in a function that
+        got it so (`run() { handle "$2"; }`, `"$@"` passing them all on): a fixed point, each
+        round adding at least one parameter."""
+        params: dict[str, set[int]] = {}
+        for _ in range(len(self.index.functions) * 9 + 1):
+            changed = False
+            for function, sites in self.index.call_sites.items():
+                got = params.setdefault(function, set())
+                for site in sites:
+                    for position, arg in enumerate(command_args(site), 1):
+                        for param in self._passed_in(arg, position, params):
+                            if param not in got:
+                                got.add(param)
+                                changed = True
+            if not changed:
+                break
+        return {function: got for function, got in params.items() if got}
+
+    def _passed_in(self, arg, position: int, params: dict[str, set[int]]) -> set[int]:
+        """The callee's parameters that the word at this position of a call carries the event
+        in: this one, or for `"$@"` those of the caller's that carry it, shifted into place."""
+        start = rest_start(arg)
+        if start is None:
+            return {position} if self.carries_event(arg, params) else set()
+        caller = self.index.function_of(arg)
+        first = start + (self.index.shift_at(caller, arg.start_byte) if caller else 0)
+        return {position + p - first for p in params.get(caller, ()) if p >= first} if caller else set()
+
+    def carries_event(self, word, params: dict[str, set[int]] | None = None) -> bool:
+        """Does the word expand the event: a variable that holds it, or a parameter of the
+        function it is in that a call passes it in (``$1``, ``"$@"``, after any `shift`)?"""
+        names = expansion_names(word)
+        if names & self.event_vars:
+            return True
+        params = self.event_params if params is None else params
+        function = self.index.function_of(word) if params else None
+        got = params.get(function) if function is not None else None
+        if not got:
+            return False
+        shift = self.index.shift_at(function, word.start_byte)
+        if any(int(name) + shift in got for name in names & POSITIONAL):
+            return True
+        start = rest_start(word)
+        return start is not None and any(p >= start + shift for p in got)
 
     def _event_files(self) -> None:
         """Files that hold the event: those the `next` request writes its body to (`curl -o

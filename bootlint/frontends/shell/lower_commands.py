@@ -53,7 +53,7 @@ class CommandLowering:
         if not external or base in HTTP_CLIENTS:
             return []
         for arg in args:
-            if expansion_names(arg) & self.event.event_vars:
+            if self.event.carries_event(arg):
                 return [ArgvPayload(self.span(arg), program=base, text=node_text(arg)[:40])]
         return []
 
