@@ -370,21 +370,22 @@ class EventFacts:
     def _event_params(self) -> dict[str, set[int]]:
         """For each of the file's functions, the positional parameters some call passes the
         event in (`handle "$EVENT"`: `$1` of handle), and on through calls in a function that
-        got it so (`run() { handle "$2"; }`, `"$@"` passing them all on): a fixed point, each
-        round adding at least one parameter."""
+        got it so (`run() { handle "$2"; }`, `"$@"` passing them all on): a fixed point. Only
+        `$1`..`$9` are read by name, so no parameter past 9 is kept: the sets only grow and are
+        bounded, and calls that shift them along again and again (`f() { g x "$@"; }` with
+        `g() { f "$@"; }`) end."""
         params: dict[str, set[int]] = {}
-        for _ in range(len(self.index.functions) * 9 + 1):
+        changed = True
+        while changed:
             changed = False
             for function, sites in self.index.call_sites.items():
                 got = params.setdefault(function, set())
                 for site in sites:
                     for position, arg in enumerate(command_args(site), 1):
                         for param in self._passed_in(arg, position, params):
-                            if param not in got:
+                            if param <= len(POSITIONAL) and param not in got:
                                 got.add(param)
                                 changed = True
-            if not changed:
-                break
         return {function: got for function, got in params.items() if got}
 
     def _passed_in(self, arg, position: int, params: dict[str, set[int]]) -> set[int]:
