@@ -59,8 +59,6 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
         node, ctx = occ.node, occ.ctx
         if ctx.background:
             continue  # a job's failure reaches the runtime only through a `wait` that returns it
-        if ctx.status_dropped:
-            continue  # it ends a pipeline element whose status the pipeline drops, nothing more
         why = node.why
         if node.waits_for:
             failed = _job_failure(ctx, node.waits_for, failing)
@@ -109,7 +107,8 @@ def invocation_failure_kills_runtime(subject: Subject) -> Iterator[Violation]:
 def _ends_on_failure(node: PerEventWork | ProgramRun, ctx) -> str | None:
     """Does a failure of this per-event command end the process it runs in (the runtime, or the
     background job it is in)? The note for the message ("" for none) when it does, else None."""
-    if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail):
+    # (A pipeline element whose status the pipeline drops: the command itself, or one inside it.)
+    if ctx.guarded or not node.status_kept or (node.in_pipe and not ctx.pipefail) or ctx.status_dropped:
         return None
     if not isinstance(node, HandlerCall) and ctx.next_failure:
         return None  # the path that handles a failed `next` does no invocation's work
